@@ -1,0 +1,30 @@
+-- annotate_ext reads the application's tables in schema public (SPEC section 2). Refuse to install
+-- into a database that lacks one, naming it, rather than failing later on some opaque statement.
+DO $check$
+DECLARE
+    needed text[] := ARRAY[
+        'urls', 'batches', 'link_batches__urls', 'link_batches__locations',
+        'link__locations__user_follows', 'locations', 'locations_expanded', 'agencies',
+        'flag_url_validated', 'flag_url_suspended', 'reviewing_user_url', 'link_agencies__urls',
+        'url_html_content', 'link_user_suggestion_agency_not_found',
+        'link_user_suggestion_location_not_found',
+        'annotation__url_type__user', 'annotation__record_type__user', 'annotation__agency__user',
+        'annotation__location__user', 'annotation__url_type__anon', 'annotation__record_type__anon',
+        'annotation__agency__anon', 'annotation__location__anon', 'annotation__url_type__auto',
+        'annotation__record_type__auto', 'annotation__agency__auto__subtasks',
+        'annotation__agency__auto__suggestions', 'annotation__location__auto__subtasks',
+        'annotation__location__auto__suggestions', 'annotation__name__suggestions',
+        'annotation__name__user__endorsements', 'annotation__name__anon__endorsements'];
+    missing text[];
+BEGIN
+    SELECT array_agg(t ORDER BY ord) INTO missing
+    FROM unnest(needed) WITH ORDINALITY AS n(t, ord)
+    WHERE pg_catalog.to_regclass(pg_catalog.quote_ident('public') || '.' || pg_catalog.quote_ident(t)) IS NULL;
+
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION 'annotate_ext: the application table public.% is missing', missing[1]
+            USING DETAIL = pg_catalog.format('Missing from schema public: %s.', pg_catalog.array_to_string(missing, ', ')),
+                  HINT = 'Run the application''s migrations (or load tests/fixtures/app_schema.sql) before CREATE EXTENSION annotate_ext.';
+    END IF;
+END
+$check$;

@@ -1,0 +1,64 @@
+-- The eligible URLs for one caller, in selection order (SPEC 3). Read from the base tables.
+--   $1 user_id int4    (NULL for an anonymous caller)
+--   $2 session_id uuid (NULL for a user)
+--   $3 batch_id int4   (NULL: any batch, or none)
+--   $4 url_id int4     (NULL: any URL)
+--   $5 snapshot bool   (true: vote counts from annotate.url_annotation_count_view, missing = 0)
+--   $6 max_urls int8, $7 skip int8
+SELECT u.id AS url_id,
+       u.scheme::text AS scheme,
+       u.url,
+       u.trailing_slash,
+       f.followed_by_user,
+       f.followed_by_any_user,
+       u.source = 'manual'::public.url_source AS is_manual,
+       c.user_url_type_count,
+       c.anon_url_type_count,
+       c.auto_url_type_count
+FROM public.urls u
+LEFT JOIN public.link_batches__urls lb ON lb.url_id = u.id
+CROSS JOIN LATERAL (
+    SELECT EXISTS (SELECT 1
+                   FROM public.link_batches__locations bl
+                   JOIN public.link__locations__user_follows fo ON fo.location_id = bl.location_id
+                   WHERE bl.batch_id = lb.batch_id AND fo.user_id = $1) AS followed_by_user,
+           EXISTS (SELECT 1
+                   FROM public.link_batches__locations bl
+                   JOIN public.link__locations__user_follows fo ON fo.location_id = bl.location_id
+                   WHERE bl.batch_id = lb.batch_id) AS followed_by_any_user
+) f
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN $5 THEN COALESCE(v.user_url_type_count, 0)
+                ELSE (SELECT count(*) FROM public.annotation__url_type__user a WHERE a.url_id = u.id) END
+               AS user_url_type_count,
+           CASE WHEN $5 THEN COALESCE(v.anon_url_type_count, 0)
+                ELSE (SELECT count(*) FROM public.annotation__url_type__anon a WHERE a.url_id = u.id) END
+               AS anon_url_type_count,
+           CASE WHEN $5 THEN COALESCE(v.auto_url_type_count, 0)
+                ELSE (SELECT count(*) FROM public.annotation__url_type__auto a WHERE a.url_id = u.id) END
+               AS auto_url_type_count
+    FROM (SELECT NULL) AS one
+    LEFT JOIN annotate.url_annotation_count_view v ON $5 AND v.url_id = u.id
+) c
+WHERE ($3::int4 IS NULL OR lb.batch_id = $3)
+  AND ($4::int4 IS NULL OR u.id = $4)
+  AND NOT EXISTS (SELECT 1 FROM public.flag_url_suspended s WHERE s.url_id = u.id)
+  AND NOT EXISTS (SELECT 1 FROM public.flag_url_validated s WHERE s.url_id = u.id)
+  AND ($1::int4 IS NULL OR NOT (
+           EXISTS (SELECT 1 FROM public.annotation__url_type__user a    WHERE a.url_id = u.id AND a.user_id = $1)
+        OR EXISTS (SELECT 1 FROM public.annotation__agency__user a      WHERE a.url_id = u.id AND a.user_id = $1)
+        OR EXISTS (SELECT 1 FROM public.annotation__location__user a    WHERE a.url_id = u.id AND a.user_id = $1)
+        OR EXISTS (SELECT 1 FROM public.annotation__record_type__user a WHERE a.url_id = u.id AND a.user_id = $1)))
+  AND ($2::uuid IS NULL OR NOT (
+           EXISTS (SELECT 1 FROM public.annotation__url_type__anon a    WHERE a.url_id = u.id AND a.session_id = $2)
+        OR EXISTS (SELECT 1 FROM public.annotation__agency__anon a      WHERE a.url_id = u.id AND a.session_id = $2)
+        OR EXISTS (SELECT 1 FROM public.annotation__location__anon a    WHERE a.url_id = u.id AND a.session_id = $2)
+        OR EXISTS (SELECT 1 FROM public.annotation__record_type__anon a WHERE a.url_id = u.id AND a.session_id = $2)))
+ORDER BY f.followed_by_user DESC,
+         f.followed_by_any_user DESC,
+         is_manual DESC,
+         c.user_url_type_count DESC,
+         c.anon_url_type_count DESC,
+         c.auto_url_type_count DESC,
+         u.id
+LIMIT $6 OFFSET $7

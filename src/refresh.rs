@@ -1,0 +1,89 @@
+//! `refresh()` (the materialized views of the upstream PR) and `status()`.
+
+use std::time::Instant;
+
+use pgrx::prelude::*;
+use pgrx::JsonB;
+use serde_json::json;
+
+use crate::{guc, timing};
+
+/// The views refreshed, in order, each with its statement and its row count query.
+const VIEWS: [(&str, &str, &str, &str); 2] = [
+    (
+        "url_annotation_count_view",
+        "REFRESH MATERIALIZED VIEW CONCURRENTLY annotate.url_annotation_count_view",
+        "REFRESH MATERIALIZED VIEW annotate.url_annotation_count_view",
+        "SELECT count(*) FROM annotate.url_annotation_count_view",
+    ),
+    (
+        "url_annotation_flags",
+        "REFRESH MATERIALIZED VIEW CONCURRENTLY annotate.url_annotation_flags",
+        "REFRESH MATERIALIZED VIEW annotate.url_annotation_flags",
+        "SELECT count(*) FROM annotate.url_annotation_flags",
+    ),
+];
+
+/// Refreshes both materialized views (CONCURRENTLY by default, so readers are never blocked)
+/// and reports one row per step: seconds taken and rows in the view afterwards.
+#[pg_extern]
+fn refresh(
+    concurrently: default!(bool, true),
+) -> TableIterator<'static, (name!(step, String), name!(seconds, f64), name!(rows, i64))> {
+    let started = Instant::now();
+    let mut steps = Vec::new();
+    for (name, concurrent_sql, plain_sql, count_sql) in VIEWS {
+        let t = Instant::now();
+        Spi::run(if concurrently { concurrent_sql } else { plain_sql })
+            .unwrap_or_else(|e| error!("annotate.refresh: refreshing annotate.{name} failed: {e}"));
+        let rows = Spi::get_one::<i64>(count_sql).ok().flatten().unwrap_or(0);
+        steps.push((name.to_string(), t.elapsed().as_secs_f64(), rows));
+    }
+    let total = started.elapsed().as_secs_f64();
+    Spi::run_with_args(
+        "INSERT INTO annotate.refresh_log (seconds, concurrent) VALUES ($1, $2)",
+        &[total.into(), concurrently.into()],
+    )
+    .unwrap_or_else(|e| error!("annotate.refresh: cannot record the refresh: {e}"));
+    let rows = steps.iter().map(|s| s.2).sum();
+    steps.push(("total".to_string(), total, rows));
+    TableIterator::new(steps)
+}
+
+const STATUS: &str = "
+SELECT jsonb_build_object(
+    'last_refresh', l.finished_at,
+    'last_refresh_seconds', l.seconds,
+    'views_age_seconds', EXTRACT(epoch FROM clock_timestamp() - l.finished_at)::float8,
+    'view_rows', jsonb_build_object(
+        'url_annotation_count_view', (SELECT count(*) FROM annotate.url_annotation_count_view),
+        'url_annotation_flags', (SELECT count(*) FROM annotate.url_annotation_flags)))
+FROM (SELECT NULL) one
+LEFT JOIN LATERAL (SELECT r.finished_at, r.seconds FROM annotate.refresh_log r
+                   ORDER BY r.id DESC LIMIT 1) l ON true";
+
+/// Selection mode, last refresh, staleness, view row counts and timing scope, as one object.
+#[pg_extern]
+fn status() -> JsonB {
+    let base = Spi::get_one::<JsonB>(STATUS)
+        .ok()
+        .flatten()
+        .map(|j| j.0)
+        .unwrap_or_else(|| json!({}));
+    let mode = guc::SELECTION.get();
+    let age = base.get("views_age_seconds").and_then(|v| v.as_f64());
+    let mut out = base;
+    let obj = out.as_object_mut().expect("status is an object");
+    obj.insert("selection".into(), json!(mode.as_str()));
+    // Live answers are as fresh as the tables; snapshot answers are as old as the views.
+    obj.insert(
+        "staleness_seconds".into(),
+        json!(match mode {
+            guc::Selection::Live => Some(0.0),
+            guc::Selection::Snapshot => age,
+        }),
+    );
+    obj.insert("timing_scope".into(), json!(timing::scope()));
+    obj.insert("track_timing".into(), json!(guc::TRACK_TIMING.get()));
+    JsonB(out)
+}

@@ -1,0 +1,315 @@
+//! Per-phase timing of `next_annotation` calls.
+//!
+//! Each call records the seconds of its phases (SPEC 5). Statistics are kept in a fixed-bucket
+//! log-scale histogram per phase: in shared memory when the library is in
+//! `shared_preload_libraries` (cluster-wide), otherwise in this backend (per session).
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use pgrx::prelude::*;
+use pgrx::{pg_shmem_init, PGRXSharedMemory, PgLwLock};
+
+use crate::guc;
+
+/// The phases of one call, in the order SPEC 5 names them.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Phase {
+    MainQuery = 0,
+    AgencySuggestions,
+    LocationSuggestions,
+    NameSuggestions,
+    BatchInfo,
+    Format,
+    Total,
+}
+
+pub const PHASE_NAMES: [&str; 7] = [
+    "main_query",
+    "agency_suggestions",
+    "location_suggestions",
+    "name_suggestions",
+    "batch_info",
+    "format",
+    "total",
+];
+
+/// Four buckets per doubling of microseconds: bucket `i >= 1` holds durations in
+/// [2^((i-1)/4), 2^(i/4)) µs, so a reported percentile is within about 19% of the truth.
+/// 128 buckets reach past 2^31 µs (35 minutes); bucket 0 holds anything under 1 µs.
+const BUCKETS: usize = 128;
+const STEPS_PER_DOUBLING: f64 = 4.0;
+
+#[derive(Clone, Copy, Debug)]
+pub struct PhaseStats {
+    calls: u64,
+    total_ns: u64,
+    min_ns: u64,
+    max_ns: u64,
+    buckets: [u32; BUCKETS],
+}
+
+impl PhaseStats {
+    const EMPTY: PhaseStats =
+        PhaseStats { calls: 0, total_ns: 0, min_ns: u64::MAX, max_ns: 0, buckets: [0; BUCKETS] };
+
+    fn record(&mut self, ns: u64) {
+        self.calls += 1;
+        self.total_ns = self.total_ns.saturating_add(ns);
+        self.min_ns = self.min_ns.min(ns);
+        self.max_ns = self.max_ns.max(ns);
+        let b = bucket_of(ns);
+        self.buckets[b] = self.buckets[b].saturating_add(1);
+    }
+
+    /// The duration in nanoseconds below which fraction `q` of calls fell, from the histogram.
+    fn percentile_ns(&self, q: f64) -> u64 {
+        if self.calls == 0 {
+            return 0;
+        }
+        let rank = ((q * self.calls as f64).ceil() as u64).clamp(1, self.calls);
+        let mut seen = 0u64;
+        for (i, &n) in self.buckets.iter().enumerate() {
+            seen += u64::from(n);
+            if seen >= rank {
+                return bucket_middle_ns(i).clamp(self.min_ns, self.max_ns);
+            }
+        }
+        self.max_ns
+    }
+}
+
+fn bucket_of(ns: u64) -> usize {
+    let us = ns as f64 / 1000.0;
+    if us < 1.0 {
+        return 0;
+    }
+    ((us.log2() * STEPS_PER_DOUBLING).floor() as usize + 1).min(BUCKETS - 1)
+}
+
+/// Geometric middle of a bucket, in nanoseconds.
+fn bucket_middle_ns(i: usize) -> u64 {
+    if i == 0 {
+        return 500;
+    }
+    let us = 2f64.powf((i as f64 - 0.5) / STEPS_PER_DOUBLING);
+    (us * 1000.0) as u64
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Stats {
+    phases: [PhaseStats; 7],
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Stats { phases: [PhaseStats::EMPTY; 7] }
+    }
+}
+
+// SAFETY: plain old data, no pointers.
+unsafe impl PGRXSharedMemory for Stats {}
+
+static SHARED: PgLwLock<Stats> = unsafe { PgLwLock::new(c"annotate_ext timing statistics") };
+/// Set in the postmaster while preloading; forked backends inherit it.
+static SHARED_READY: AtomicBool = AtomicBool::new(false);
+
+thread_local! {
+    static SESSION: RefCell<Stats> = RefCell::new(Stats::default());
+    static LAST: RefCell<Vec<(Phase, f64)>> = const { RefCell::new(Vec::new()) };
+}
+
+#[allow(unexpected_cfgs)] // pg_shmem_init! names every PostgreSQL version pgrx supports
+pub fn init() {
+    // SAFETY: read-only access to a flag the postmaster sets before calling _PG_init.
+    if unsafe { pg_sys::process_shared_preload_libraries_in_progress } {
+        pg_shmem_init!(SHARED);
+        SHARED_READY.store(true, Ordering::Relaxed);
+    }
+}
+
+pub fn scope() -> &'static str {
+    if SHARED_READY.load(Ordering::Relaxed) {
+        "cluster"
+    } else {
+        "session"
+    }
+}
+
+fn with_stats<R>(f: impl FnOnce(&mut Stats) -> R) -> R {
+    if SHARED_READY.load(Ordering::Relaxed) {
+        f(&mut SHARED.exclusive())
+    } else {
+        SESSION.with(|s| f(&mut s.borrow_mut()))
+    }
+}
+
+/// Times the phases of one call. When `annotate.track_timing` is off it reads no clock.
+pub struct CallTimer {
+    started: Option<Instant>,
+    phases: [Duration; 7],
+}
+
+impl CallTimer {
+    pub fn start() -> Self {
+        let started = guc::TRACK_TIMING.get().then(Instant::now);
+        CallTimer { started, phases: [Duration::ZERO; 7] }
+    }
+
+    /// A timer that records nothing, for calls outside the statistics.
+    pub fn disabled() -> Self {
+        CallTimer { started: None, phases: [Duration::ZERO; 7] }
+    }
+
+    pub fn phase<R>(&mut self, phase: Phase, f: impl FnOnce() -> R) -> R {
+        if self.started.is_none() {
+            return f();
+        }
+        let t = Instant::now();
+        let r = f();
+        self.phases[phase as usize] += t.elapsed();
+        r
+    }
+
+    /// Records the call: this session's `last_timings()` and the statistics.
+    pub fn finish(mut self) {
+        let Some(started) = self.started else {
+            return;
+        };
+        self.phases[Phase::Total as usize] = started.elapsed();
+        let phases = self.phases;
+        LAST.with(|l| {
+            let mut l = l.borrow_mut();
+            l.clear();
+            for (i, d) in phases.iter().enumerate() {
+                l.push((PHASE_ORDER[i], d.as_secs_f64()));
+            }
+        });
+        with_stats(|s| {
+            for (i, d) in phases.iter().enumerate() {
+                s.phases[i].record(d.as_nanos() as u64);
+            }
+        });
+    }
+}
+
+const PHASE_ORDER: [Phase; 7] = [
+    Phase::MainQuery,
+    Phase::AgencySuggestions,
+    Phase::LocationSuggestions,
+    Phase::NameSuggestions,
+    Phase::BatchInfo,
+    Phase::Format,
+    Phase::Total,
+];
+
+/// The phases of this session's last `next_annotation` call, in seconds.
+#[pg_extern]
+fn last_timings() -> TableIterator<'static, (name!(phase, String), name!(seconds, f64))> {
+    let rows: Vec<_> = LAST.with(|l| {
+        l.borrow().iter().map(|(p, s)| (PHASE_NAMES[*p as usize].to_string(), *s)).collect()
+    });
+    TableIterator::new(rows)
+}
+
+type StatsRow = (String, i64, f64, f64, f64, f64, f64, f64, f64);
+
+fn stats_rows(stats: &Stats) -> Vec<StatsRow> {
+    let ms = |ns: u64| ns as f64 / 1e6;
+    stats
+        .phases
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let calls = p.calls;
+            (
+                PHASE_NAMES[i].to_string(),
+                calls as i64,
+                ms(p.total_ns),
+                if calls == 0 { 0.0 } else { ms(p.total_ns) / calls as f64 },
+                if calls == 0 { 0.0 } else { ms(p.min_ns) },
+                ms(p.max_ns),
+                ms(p.percentile_ns(0.50)),
+                ms(p.percentile_ns(0.95)),
+                ms(p.percentile_ns(0.99)),
+            )
+        })
+        .collect()
+}
+
+/// Cumulative per-phase statistics (cluster-wide when preloaded, else this session's).
+#[pg_extern]
+fn timing_stats() -> TableIterator<
+    'static,
+    (
+        name!(phase, String),
+        name!(calls, i64),
+        name!(total_ms, f64),
+        name!(mean_ms, f64),
+        name!(min_ms, f64),
+        name!(max_ms, f64),
+        name!(p50_ms, f64),
+        name!(p95_ms, f64),
+        name!(p99_ms, f64),
+    ),
+> {
+    let snapshot = if SHARED_READY.load(Ordering::Relaxed) {
+        *SHARED.share()
+    } else {
+        SESSION.with(|s| *s.borrow())
+    };
+    TableIterator::new(stats_rows(&snapshot))
+}
+
+/// Clears the statistics (and this session's last call).
+#[pg_extern]
+fn reset_timings() {
+    with_stats(|s| *s = Stats::default());
+    LAST.with(|l| l.borrow_mut().clear());
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    #[test]
+    fn buckets_grow_geometrically() {
+        assert_eq!(bucket_of(0), 0);
+        assert_eq!(bucket_of(999), 0);
+        assert_eq!(bucket_of(1_000), 1);
+        assert_eq!(bucket_of(2_000), 5);
+        assert_eq!(bucket_of(u64::MAX), BUCKETS - 1);
+        for ns in [1_500u64, 10_000, 123_456, 9_999_999, 2_000_000_000] {
+            let mid = bucket_middle_ns(bucket_of(ns)) as f64;
+            assert!((mid / ns as f64 - 1.0).abs() < 0.2, "{ns} -> {mid}");
+        }
+    }
+
+    #[test]
+    fn percentiles_follow_the_distribution() {
+        let mut p = PhaseStats::EMPTY;
+        // 90 calls of ~1 ms, 10 calls of ~100 ms.
+        for _ in 0..90 {
+            p.record(1_000_000);
+        }
+        for _ in 0..10 {
+            p.record(100_000_000);
+        }
+        let p50 = p.percentile_ns(0.5) as f64;
+        let p95 = p.percentile_ns(0.95) as f64;
+        assert!((p50 / 1e6 - 1.0).abs() < 0.2, "p50 {p50}");
+        assert!((p95 / 1e8 - 1.0).abs() < 0.2, "p95 {p95}");
+        assert_eq!(p.percentile_ns(1.0), 100_000_000);
+        assert_eq!(p.calls, 100);
+        assert_eq!(p.min_ns, 1_000_000);
+    }
+
+    #[test]
+    fn empty_stats_report_zeros() {
+        let rows = stats_rows(&Stats::default());
+        assert_eq!(rows.len(), 7);
+        assert!(rows.iter().all(|r| r.1 == 0 && r.3 == 0.0 && r.4 == 0.0 && r.6 == 0.0));
+        assert_eq!(rows[6].0, "total");
+    }
+}
