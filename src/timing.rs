@@ -149,17 +149,18 @@ fn with_stats<R>(f: impl FnOnce(&mut Stats) -> R) -> R {
 pub struct CallTimer {
     started: Option<Instant>,
     phases: [Duration; 7],
+    ran: [bool; 7],
 }
 
 impl CallTimer {
     pub fn start() -> Self {
         let started = guc::TRACK_TIMING.get().then(Instant::now);
-        CallTimer { started, phases: [Duration::ZERO; 7] }
+        CallTimer { started, phases: [Duration::ZERO; 7], ran: [false; 7] }
     }
 
     /// A timer that records nothing, for calls outside the statistics.
     pub fn disabled() -> Self {
-        CallTimer { started: None, phases: [Duration::ZERO; 7] }
+        CallTimer { started: None, phases: [Duration::ZERO; 7], ran: [false; 7] }
     }
 
     pub fn phase<R>(&mut self, phase: Phase, f: impl FnOnce() -> R) -> R {
@@ -169,16 +170,19 @@ impl CallTimer {
         let t = Instant::now();
         let r = f();
         self.phases[phase as usize] += t.elapsed();
+        self.ran[phase as usize] = true;
         r
     }
 
-    /// Records the call: this session's `last_timings()` and the statistics.
+    /// Records the call: all seven phases in this session's `last_timings()` (0 for a phase
+    /// that did not run), and the phases that ran in the statistics.
     pub fn finish(mut self) {
         let Some(started) = self.started else {
             return;
         };
         self.phases[Phase::Total as usize] = started.elapsed();
-        let phases = self.phases;
+        self.ran[Phase::Total as usize] = true;
+        let (phases, ran) = (self.phases, self.ran);
         LAST.with(|l| {
             let mut l = l.borrow_mut();
             l.clear();
@@ -188,7 +192,9 @@ impl CallTimer {
         });
         with_stats(|s| {
             for (i, d) in phases.iter().enumerate() {
-                s.phases[i].record(d.as_nanos() as u64);
+                if ran[i] {
+                    s.phases[i].record(d.as_nanos() as u64);
+                }
             }
         });
     }
