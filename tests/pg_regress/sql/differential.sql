@@ -1,0 +1,107 @@
+-- Differential test: a reference query written from SPEC section 3 alone, over plain SQL,
+-- must give the same ordered URL list as annotate.next_url_for_annotation(max_urls => 50)
+-- for 200 random (user, batch) pairs on random data that exercises every key.
+DROP DATABASE IF EXISTS annotate_t_differential;
+CREATE DATABASE annotate_t_differential TEMPLATE annotate_fixture;
+\c annotate_t_differential
+CREATE EXTENSION annotate_ext;
+SELECT setseed(0.17);
+
+-- Random data: 600 URLs in 6 batches (some in none), 12 localities, 30 users, 20 sessions.
+INSERT INTO public.us_states (state_iso, state_name) VALUES ('PA', 'Pennsylvania');
+INSERT INTO public.counties (fips, name, state_id) VALUES ('42003', 'Allegheny', 1);
+INSERT INTO public.localities (name, county_id) SELECT 'Town ' || i, 1 FROM generate_series(1, 12) i;
+INSERT INTO public.agencies (name, jurisdiction_type) SELECT 'Agency ' || i, 'local' FROM generate_series(1, 5) i;
+INSERT INTO public.batches (strategy, status) SELECT 'manual', 'ready to label' FROM generate_series(1, 6);
+INSERT INTO public.anonymous_sessions (id) SELECT md5('s' || i)::uuid FROM generate_series(1, 20) i;
+INSERT INTO public.urls (url, source)
+SELECT 'r.example/' || i, CASE WHEN random() < 0.15 THEN 'manual' ELSE 'collector' END::public.url_source
+FROM generate_series(1, 600) i;
+INSERT INTO public.link_batches__urls (batch_id, url_id)
+SELECT 1 + (random() * 5)::int, id FROM public.urls WHERE random() < 0.9;
+INSERT INTO public.link_batches__locations (batch_id, location_id)
+SELECT DISTINCT 1 + (random() * 5)::int, l.id FROM public.locations l, generate_series(1, 2)
+WHERE l.type = 'Locality' AND random() < 0.2;
+INSERT INTO public.link__locations__user_follows (location_id, user_id)
+SELECT DISTINCT l.id, 1 + (random() * 29)::int FROM public.locations l, generate_series(1, 4)
+WHERE l.type IN ('Locality', 'County') AND random() < 0.3;
+INSERT INTO public.annotation__url_type__user (url_id, user_id, type)
+SELECT DISTINCT u.id, 1 + (random() * 29)::int, 'data source' FROM public.urls u, generate_series(1, 3) WHERE random() < 0.2
+ON CONFLICT DO NOTHING;
+INSERT INTO public.annotation__record_type__user (url_id, user_id, record_type)
+SELECT DISTINCT u.id, 1 + (random() * 29)::int, 'Stops' FROM public.urls u WHERE random() < 0.1
+ON CONFLICT DO NOTHING;
+INSERT INTO public.annotation__agency__user (agency_id, url_id, user_id)
+SELECT DISTINCT 1 + (random() * 4)::int, u.id, 1 + (random() * 29)::int FROM public.urls u WHERE random() < 0.1
+ON CONFLICT DO NOTHING;
+INSERT INTO public.annotation__location__user (url_id, user_id, location_id)
+SELECT DISTINCT u.id, 1 + (random() * 29)::int, 1 FROM public.urls u WHERE random() < 0.1
+ON CONFLICT DO NOTHING;
+INSERT INTO public.annotation__url_type__anon (url_id, url_type, session_id)
+SELECT DISTINCT u.id, 'meta url'::public.url_type, md5('s' || (1 + (random() * 19)::int))::uuid
+FROM public.urls u, generate_series(1, 2) WHERE random() < 0.2
+ON CONFLICT DO NOTHING;
+INSERT INTO public.annotation__url_type__auto (url_id, relevant)
+SELECT id, random() < 0.5 FROM public.urls WHERE random() < 0.5;
+INSERT INTO public.flag_url_validated (url_id, type) SELECT id, 'data source' FROM public.urls WHERE random() < 0.15;
+INSERT INTO public.flag_url_suspended (url_id) SELECT id FROM public.urls WHERE random() < 0.05;
+
+-- The reference, from SPEC 3.1 and 3.2 only.
+CREATE FUNCTION pg_temp.reference(p_user int, p_batch int) RETURNS int[] LANGUAGE sql AS $$
+    WITH followed AS (
+        SELECT bl.batch_id, bool_or(f.user_id = p_user) AS by_user
+        FROM public.link_batches__locations bl
+        JOIN public.link__locations__user_follows f ON f.location_id = bl.location_id
+        GROUP BY bl.batch_id),
+    votes AS (
+        SELECT u.id,
+               (SELECT count(*) FROM public.annotation__url_type__user a WHERE a.url_id = u.id) AS usr,
+               (SELECT count(*) FROM public.annotation__url_type__anon a WHERE a.url_id = u.id) AS anon,
+               (SELECT count(*) FROM public.annotation__url_type__auto a WHERE a.url_id = u.id) AS auto
+        FROM public.urls u),
+    ranked AS (
+        SELECT u.id, COALESCE(fo.by_user, false) AS fu, fo.batch_id IS NOT NULL AS fa,
+               u.source = 'manual' AS manual, v.usr, v.anon, v.auto
+        FROM public.urls u
+        JOIN votes v ON v.id = u.id
+        LEFT JOIN public.link_batches__urls lb ON lb.url_id = u.id
+        LEFT JOIN followed fo ON fo.batch_id = lb.batch_id
+        WHERE u.id NOT IN (SELECT url_id FROM public.flag_url_suspended)
+          AND u.id NOT IN (SELECT url_id FROM public.flag_url_validated)
+          AND u.id NOT IN (SELECT url_id FROM public.annotation__url_type__user WHERE user_id = p_user
+                           UNION SELECT url_id FROM public.annotation__agency__user WHERE user_id = p_user
+                           UNION SELECT url_id FROM public.annotation__location__user WHERE user_id = p_user
+                           UNION SELECT url_id FROM public.annotation__record_type__user WHERE user_id = p_user)
+          AND (p_batch IS NULL OR lb.batch_id = p_batch))
+    SELECT COALESCE(array_agg(id ORDER BY rn), '{}') FROM (
+        SELECT id, row_number() OVER (ORDER BY fu DESC, fa DESC, manual DESC, usr DESC, anon DESC, auto DESC, id) AS rn
+        FROM ranked) r WHERE rn <= 50
+$$;
+
+-- What the data covers, so the test cannot pass on an empty queue.
+SELECT count(*) > 0 AS has_follows, (SELECT count(*) > 0 FROM public.link_batches__locations) AS has_batch_links,
+       (SELECT count(DISTINCT source) = 2 FROM public.urls) AS has_manual,
+       (SELECT count(*) > 0 FROM public.annotation__url_type__anon) AS has_anon_votes
+FROM public.link__locations__user_follows;
+
+CREATE TEMP TABLE pairs AS
+SELECT i, 1 + (random() * 34)::int AS user_id,          -- users 31..35 have no rows at all
+       CASE WHEN random() < 0.4 THEN NULL ELSE 1 + (random() * 6)::int END AS batch_id  -- 7 is unknown
+FROM generate_series(1, 200) i;
+
+SELECT count(*) AS pairs,
+       count(*) FILTER (WHERE got = want) AS identical,
+       count(*) FILTER (WHERE cardinality(want) = 50) AS full_pages,
+       count(*) FILTER (WHERE cardinality(want) = 0) AS empty_answers
+FROM (SELECT p.*, pg_temp.reference(p.user_id, p.batch_id) AS want,
+             (SELECT COALESCE(array_agg(x.url_id ORDER BY x.n), '{}')
+              FROM annotate.next_url_for_annotation(p.user_id, p.batch_id, max_urls => 50)
+                   WITH ORDINALITY x(url_id, url, fu, fa, m, u, a, r, n)) AS got
+      FROM pairs p) d;
+
+-- Any difference, shown in full.
+SELECT p.user_id, p.batch_id FROM pairs p
+WHERE pg_temp.reference(p.user_id, p.batch_id)
+      IS DISTINCT FROM (SELECT COALESCE(array_agg(x.url_id ORDER BY x.n), '{}')
+              FROM annotate.next_url_for_annotation(p.user_id, p.batch_id, max_urls => 50)
+                   WITH ORDINALITY x(url_id, url, fu, fa, m, u, a, r, n));
