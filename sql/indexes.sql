@@ -1,7 +1,6 @@
--- Indexes the app lacks for "rows of this URL" lookups (SPEC 2.3, the "no" rows) and for the
--- URLs of one batch. They carry the annotate_ prefix and are tied to the extension with an
--- automatic dependency, so DROP EXTENSION removes them and nothing else on the app's tables.
--- (ALTER EXTENSION ... ADD has no INDEX form, hence the pg_depend row.)
+-- Indexes the app lacks for "rows of this URL" lookups (SPEC 2.3, the "no" rows), for the
+-- URLs of one batch and for a user's follows and annotations. They carry the annotate_ prefix;
+-- sql/attach.sql ties them to the extension.
 
 CREATE INDEX IF NOT EXISTS annotate_agency_user_url_id          ON public.annotation__agency__user (url_id);
 CREATE INDEX IF NOT EXISTS annotate_url_type_anon_url_id        ON public.annotation__url_type__anon (url_id);
@@ -22,15 +21,8 @@ CREATE INDEX IF NOT EXISTS annotate_location_not_found_url_id
 CREATE INDEX IF NOT EXISTS annotate_link_batches_urls_batch_id ON public.link_batches__urls (batch_id);
 CREATE INDEX IF NOT EXISTS annotate_user_follows_user_id
     ON public.link__locations__user_follows (user_id, location_id);
-
-INSERT INTO pg_catalog.pg_depend (classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype)
-SELECT 'pg_catalog.pg_class'::pg_catalog.regclass, i.oid, 0,
-       'pg_catalog.pg_extension'::pg_catalog.regclass, e.oid, 0, 'a'
-FROM pg_catalog.pg_class i
-JOIN pg_catalog.pg_extension e ON e.extname = 'annotate_ext'
-WHERE i.relnamespace = 'public'::pg_catalog.regnamespace
-  AND i.relkind = 'i'
-  AND i.relname LIKE 'annotate\_%'
-  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-                  WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = i.oid
-                    AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.refobjid = e.oid);
+CREATE INDEX IF NOT EXISTS annotate_batch_locations_location_id
+    ON public.link_batches__locations (location_id, batch_id);
+-- A user's own annotations, for "not one this user already did" (two tables lack the index).
+CREATE INDEX IF NOT EXISTS annotate_agency_user_user_id   ON public.annotation__agency__user (user_id, url_id);
+CREATE INDEX IF NOT EXISTS annotate_location_user_user_id ON public.annotation__location__user (user_id, url_id);

@@ -22,6 +22,8 @@ extension_sql_file!("../tests/fixtures/app_schema.sql", name = "test_app_fixture
 extension_sql_file!("../sql/app_check.sql", name = "app_check");
 extension_sql_file!("../sql/views.sql", name = "views", requires = ["app_check"]);
 extension_sql_file!("../sql/indexes.sql", name = "indexes", requires = ["app_check"]);
+extension_sql_file!("../sql/queue.sql", name = "queue", requires = ["indexes"]);
+extension_sql_file!("../sql/attach.sql", name = "attach", requires = ["queue", "views"]);
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {

@@ -126,6 +126,7 @@ mod tests {
             vec![
                 ("url_annotation_count_view".to_string(), 3),
                 ("url_annotation_flags".to_string(), 3),
+                ("queue".to_string(), 0), // the triggers kept it current: nothing to correct
                 ("total".to_string(), 6)
             ]
         );

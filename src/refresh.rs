@@ -1,4 +1,5 @@
-//! `refresh()` (the materialized views of the upstream PR) and `status()`.
+//! `refresh()` (the upstream PR's materialized views, and the live queue reconciled with the
+//! base tables) and `status()`.
 
 use std::time::Instant;
 
@@ -24,8 +25,9 @@ const VIEWS: [(&str, &str, &str, &str); 2] = [
     ),
 ];
 
-/// Refreshes both materialized views (CONCURRENTLY by default, so readers are never blocked)
-/// and reports one row per step: seconds taken and rows in the view afterwards.
+/// Refreshes both materialized views (CONCURRENTLY by default, so readers are never blocked),
+/// then reconciles the live queue with the base tables. Reports one row per step: seconds, and
+/// rows in the view afterwards or queue rows corrected.
 #[pg_extern]
 fn refresh(
     concurrently: default!(bool, true),
@@ -39,6 +41,11 @@ fn refresh(
         let rows = Spi::get_one::<i64>(count_sql).ok().flatten().unwrap_or(0);
         steps.push((name.to_string(), t.elapsed().as_secs_f64(), rows));
     }
+    let t = Instant::now();
+    let corrected = Spi::get_one::<i64>("SELECT annotate.reconcile_queue()")
+        .unwrap_or_else(|e| error!("annotate.refresh: reconciling annotate.queue failed: {e}"))
+        .unwrap_or(0);
+    steps.push(("queue".to_string(), t.elapsed().as_secs_f64(), corrected));
     let total = started.elapsed().as_secs_f64();
     Spi::run_with_args(
         "INSERT INTO annotate.refresh_log (seconds, concurrent) VALUES ($1, $2)",
@@ -57,7 +64,9 @@ SELECT jsonb_build_object(
     'views_age_seconds', EXTRACT(epoch FROM clock_timestamp() - l.finished_at)::float8,
     'view_rows', jsonb_build_object(
         'url_annotation_count_view', (SELECT count(*) FROM annotate.url_annotation_count_view),
-        'url_annotation_flags', (SELECT count(*) FROM annotate.url_annotation_flags)))
+        'url_annotation_flags', (SELECT count(*) FROM annotate.url_annotation_flags)),
+    'queue_rows', (SELECT count(*) FROM annotate.queue),
+    'queue_eligible', (SELECT count(*) FROM annotate.queue q WHERE NOT q.validated AND NOT q.suspended))
 FROM (SELECT NULL) one
 LEFT JOIN LATERAL (SELECT r.finished_at, r.seconds FROM annotate.refresh_log r
                    ORDER BY r.id DESC LIMIT 1) l ON true";

@@ -1,14 +1,81 @@
-//! "The next URL for this caller": eligibility and order (SPEC 3). The query itself is
-//! `sql/queries/select_candidates.sql`; this module checks arguments, picks the count source
-//! from `annotate.selection`, and exposes the set-returning SQL functions.
+//! "The next URL for this caller": eligibility and order (SPEC 3).
+//!
+//! In `live` mode (the default) selection walks the write-maintained `annotate.queue`
+//! (`sql/queue.sql`) in index order: the caller's followed batches first, then everything else,
+//! skipping the URLs the caller already annotated (one hash of them per query). Each walk is
+//! O(log N) plus the URLs it skips. In `snapshot` mode the counts come from the materialized
+//! views, as the upstream change did, through `sql/queries/select_snapshot.sql`.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 use pgrx::datum::{DatumWithOid, Interval, Uuid};
 use pgrx::prelude::*;
+use pgrx::spi::{OwnedPreparedStatement, SpiClient, SpiHeapTupleData, SpiResult};
 
 use crate::guc::{self, Selection};
 use crate::payload::compose_url;
 
-const SELECT_CANDIDATES: &str = include_str!("../sql/queries/select_candidates.sql");
+const SELECT_SNAPSHOT: &str = include_str!("../sql/queries/select_snapshot.sql");
+
+/// The live-mode statements. `/*done*/` in their text stands for the caller's annotated URLs.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+enum Walk {
+    FollowedBatches,
+    Rest,
+    Followed,
+    Batches,
+    Url,
+}
+
+impl Walk {
+    fn text(self) -> &'static str {
+        match self {
+            Walk::FollowedBatches => include_str!("../sql/queries/queue_followed_batches.sql"),
+            Walk::Rest => include_str!("../sql/queries/queue_rest.sql"),
+            Walk::Followed => include_str!("../sql/queries/queue_followed.sql"),
+            Walk::Batches => include_str!("../sql/queries/queue_batches.sql"),
+            Walk::Url => include_str!("../sql/queries/queue_url.sql"),
+        }
+    }
+
+    fn arg_types(self) -> Vec<PgOid> {
+        use pgrx::pg_sys::BuiltinOid::{INT4ARRAYOID, INT4OID, INT8OID, UUIDOID};
+        let oid = PgOid::BuiltIn;
+        match self {
+            Walk::FollowedBatches => vec![oid(INT4OID)],
+            Walk::Url => vec![oid(INT4OID), oid(UUIDOID), oid(INT4OID)],
+            _ => vec![oid(INT4OID), oid(UUIDOID), oid(INT4ARRAYOID), oid(INT8OID)],
+        }
+    }
+}
+
+/// Above this many followed batches, one filtered walk of the global order beats one walk
+/// per batch.
+const PER_BATCH_WALK_MAX: usize = 32;
+
+thread_local! {
+    /// Prepared once per backend; PostgreSQL's plan cache re-plans them after schema changes.
+    static PLANS: RefCell<HashMap<Walk, OwnedPreparedStatement>> = RefCell::new(HashMap::new());
+}
+
+fn run<T>(
+    client: &SpiClient<'_>,
+    walk: Walk,
+    args: &[DatumWithOid<'_>],
+    mut each: impl FnMut(SpiHeapTupleData<'_>) -> SpiResult<T>,
+) -> SpiResult<Vec<T>> {
+    PLANS.with(|plans| {
+        let mut plans = plans.borrow_mut();
+        if !plans.contains_key(&walk) {
+            let text = walk.text().replace("/*done*/", include_str!("../sql/queries/queue_done.sql"));
+            let plan = client.prepare(text.as_str(), &walk.arg_types())?.keep();
+            plans.insert(walk, plan);
+        }
+        let plan = &plans[&walk];
+        client.select(plan, None, args)?.map(|row| each(row)).collect()
+    })
+}
 
 /// Who is asking, with the filters each kind of caller may use.
 #[derive(Clone, Copy)]
@@ -70,22 +137,110 @@ pub fn check_claim(function: &str, claim_for: Option<Interval>) {
 
 /// The eligible URLs for `caller`, in order, after `skip`, at most `max_urls`.
 pub fn candidates(caller: Caller, max_urls: i64, skip: i64) -> Vec<Candidate> {
+    let result = match guc::SELECTION.get() {
+        Selection::Live => Spi::connect(|client| live_candidates(client, caller, max_urls, skip)),
+        Selection::Snapshot => snapshot_candidates(caller, max_urls, skip),
+    };
+    result.unwrap_or_else(|e| error!("annotate: selection query failed: {e}"))
+}
+
+/// A queue row as the walks return it; `followed_by_user` is the caller's, set by the walk.
+fn queue_row(row: SpiHeapTupleData<'_>, followed_by_user: bool) -> SpiResult<Candidate> {
+    let scheme: Option<String> = row.get(2)?;
+    let url: String = row.get(3)?.unwrap_or_default();
+    Ok(Candidate {
+        url_id: row.get(1)?.unwrap_or_default(),
+        url: compose_url(scheme.as_deref(), &url, row.get(4)?.unwrap_or(false)),
+        followed_by_user,
+        followed_by_any_user: row.get(5)?.unwrap_or(false),
+        is_manual: row.get(6)?.unwrap_or(false),
+        user_url_type_count: row.get(7)?.unwrap_or(0),
+        anon_url_type_count: row.get(8)?.unwrap_or(0),
+        auto_url_type_count: row.get(9)?.unwrap_or(0),
+    })
+}
+
+fn live_candidates(
+    client: &SpiClient<'_>,
+    caller: Caller,
+    max_urls: i64,
+    skip: i64,
+) -> SpiResult<Vec<Candidate>> {
+    let want = skip.saturating_add(max_urls);
     let (user_id, session_id, batch_id, url_id) = match caller {
         Caller::User { user_id, batch_id, url_id } => (Some(user_id), None, batch_id, url_id),
         Caller::Anonymous { session_id } => (None, Some(session_id), None, None),
     };
-    let snapshot = guc::SELECTION.get() == Selection::Snapshot;
-    let args: [DatumWithOid; 7] = [
-        user_id.into(),
-        session_id.into(),
-        batch_id.into(),
-        url_id.into(),
-        snapshot.into(),
-        max_urls.into(),
-        skip.into(),
-    ];
+    let followed: Vec<i32> = match user_id {
+        Some(u) => run(client, Walk::FollowedBatches, &[u.into()], |r| Ok(r.get::<Vec<i32>>(1)?.unwrap_or_default()))?
+            .pop()
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let follows = |batch: Option<i32>| batch.is_some_and(|b| followed.binary_search(&b).is_ok());
+
+    let mut out = if let Some(url_id) = url_id {
+        run(client, Walk::Url, &[user_id.into(), session_id.into(), url_id.into()], |r| {
+            let batch: Option<i32> = r.get(5)?;
+            Ok((batch, url_row(r, follows(batch))?))
+        })?
+        .into_iter()
+        .filter(|(batch, _)| batch_id.is_none() || *batch == batch_id)
+        .map(|(_, c)| c)
+        .collect()
+    } else if let Some(batch) = batch_id {
+        run(client, Walk::Batches, &[user_id.into(), session_id.into(), vec![batch].into(), want.into()], |r| {
+            queue_row(r, follows(Some(batch)))
+        })?
+    } else {
+        let mut head = if followed.is_empty() {
+            Vec::new()
+        } else {
+            let walk = if followed.len() <= PER_BATCH_WALK_MAX { Walk::Batches } else { Walk::Followed };
+            run(client, walk, &[user_id.into(), session_id.into(), followed.clone().into(), want.into()], |r| {
+                queue_row(r, true)
+            })?
+        };
+        let rest = want - head.len() as i64;
+        if rest > 0 {
+            head.extend(run(
+                client,
+                Walk::Rest,
+                &[user_id.into(), session_id.into(), followed.clone().into(), rest.into()],
+                |r| queue_row(r, false),
+            )?);
+        }
+        head
+    };
+    out.drain(..(skip as usize).min(out.len()));
+    Ok(out)
+}
+
+/// A row of queue_url.sql, which carries the batch in column 5.
+fn url_row(row: SpiHeapTupleData<'_>, followed_by_user: bool) -> SpiResult<Candidate> {
+    let scheme: Option<String> = row.get(2)?;
+    let url: String = row.get(3)?.unwrap_or_default();
+    Ok(Candidate {
+        url_id: row.get(1)?.unwrap_or_default(),
+        url: compose_url(scheme.as_deref(), &url, row.get(4)?.unwrap_or(false)),
+        followed_by_user,
+        followed_by_any_user: row.get(6)?.unwrap_or(false),
+        is_manual: row.get(7)?.unwrap_or(false),
+        user_url_type_count: row.get(8)?.unwrap_or(0),
+        anon_url_type_count: row.get(9)?.unwrap_or(0),
+        auto_url_type_count: row.get(10)?.unwrap_or(0),
+    })
+}
+
+fn snapshot_candidates(caller: Caller, max_urls: i64, skip: i64) -> SpiResult<Vec<Candidate>> {
+    let (user_id, session_id, batch_id, url_id) = match caller {
+        Caller::User { user_id, batch_id, url_id } => (Some(user_id), None, batch_id, url_id),
+        Caller::Anonymous { session_id } => (None, Some(session_id), None, None),
+    };
+    let args: [DatumWithOid; 6] =
+        [user_id.into(), session_id.into(), batch_id.into(), url_id.into(), max_urls.into(), skip.into()];
     Spi::connect(|client| {
-        let rows = client.select(SELECT_CANDIDATES, None, &args)?;
+        let rows = client.select(SELECT_SNAPSHOT, None, &args)?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let scheme: Option<String> = row.get(2)?;
@@ -102,9 +257,8 @@ pub fn candidates(caller: Caller, max_urls: i64, skip: i64) -> Vec<Candidate> {
                 auto_url_type_count: row.get(10)?.unwrap_or(0),
             });
         }
-        Ok::<_, pgrx::spi::Error>(out)
+        Ok(out)
     })
-    .unwrap_or_else(|e| error!("annotate: selection query failed: {e}"))
 }
 
 type CandidateRow = (i32, String, bool, bool, bool, i64, i64, i64);

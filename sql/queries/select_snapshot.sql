@@ -1,10 +1,11 @@
--- The eligible URLs for one caller, in selection order (SPEC 3). Read from the base tables.
+-- Snapshot mode (SPEC 3.4): the eligible URLs for one caller in selection order, with vote
+-- counts from annotate.url_annotation_count_view as of the last refresh (missing = 0) and
+-- every filter and follow read live. An O(N) sort, as in the upstream change.
 --   $1 user_id int4    (NULL for an anonymous caller)
 --   $2 session_id uuid (NULL for a user)
 --   $3 batch_id int4   (NULL: any batch, or none)
 --   $4 url_id int4     (NULL: any URL)
---   $5 snapshot bool   (true: vote counts from annotate.url_annotation_count_view, missing = 0)
---   $6 max_urls int8, $7 skip int8
+--   $5 max_urls int8, $6 skip int8
 SELECT u.id AS url_id,
        u.scheme::text AS scheme,
        u.url,
@@ -27,18 +28,11 @@ CROSS JOIN LATERAL (
                    JOIN public.link__locations__user_follows fo ON fo.location_id = bl.location_id
                    WHERE bl.batch_id = lb.batch_id) AS followed_by_any_user
 ) f
+LEFT JOIN annotate.url_annotation_count_view v ON v.url_id = u.id
 CROSS JOIN LATERAL (
-    SELECT CASE WHEN $5 THEN COALESCE(v.user_url_type_count, 0)
-                ELSE (SELECT count(*) FROM public.annotation__url_type__user a WHERE a.url_id = u.id) END
-               AS user_url_type_count,
-           CASE WHEN $5 THEN COALESCE(v.anon_url_type_count, 0)
-                ELSE (SELECT count(*) FROM public.annotation__url_type__anon a WHERE a.url_id = u.id) END
-               AS anon_url_type_count,
-           CASE WHEN $5 THEN COALESCE(v.auto_url_type_count, 0)
-                ELSE (SELECT count(*) FROM public.annotation__url_type__auto a WHERE a.url_id = u.id) END
-               AS auto_url_type_count
-    FROM (SELECT NULL) AS one
-    LEFT JOIN annotate.url_annotation_count_view v ON $5 AND v.url_id = u.id
+    SELECT COALESCE(v.user_url_type_count, 0) AS user_url_type_count,
+           COALESCE(v.anon_url_type_count, 0) AS anon_url_type_count,
+           COALESCE(v.auto_url_type_count, 0) AS auto_url_type_count
 ) c
 WHERE ($3::int4 IS NULL OR lb.batch_id = $3)
   AND ($4::int4 IS NULL OR u.id = $4)
@@ -61,4 +55,4 @@ ORDER BY f.followed_by_user DESC,
          c.anon_url_type_count DESC,
          c.auto_url_type_count DESC,
          u.id
-LIMIT $6 OFFSET $7
+LIMIT $5 OFFSET $6

@@ -1,0 +1,369 @@
+-- The live queue: one row per URL holding what eligibility and order need, kept exact by
+-- statement-level triggers on every app table that can change a result, so that live
+-- selection is an ordered index walk instead of a sort over every URL.
+
+-- What a queue row must be, computed from the base tables. verify() and reconcile_queue()
+-- compare against it; nothing on the request path reads it.
+CREATE VIEW annotate.queue_fresh AS
+SELECT u.id AS url_id,
+       lb.batch_id,
+       COALESCE(fb.followed, false) AS followed_any,
+       u.source = 'manual'::public.url_source AS is_manual,
+       COALESCE(vu.n, 0)::int AS user_votes,
+       COALESCE(va.n, 0)::int AS anon_votes,
+       COALESCE(vr.n, 0)::int AS auto_votes,
+       (v.url_id IS NOT NULL) AS validated,
+       (s.url_id IS NOT NULL) AS suspended
+FROM public.urls u
+LEFT JOIN public.link_batches__urls lb ON lb.url_id = u.id
+LEFT JOIN (SELECT DISTINCT bl.batch_id, true AS followed
+           FROM public.link_batches__locations bl
+           JOIN public.link__locations__user_follows fo ON fo.location_id = bl.location_id) fb
+       ON fb.batch_id = lb.batch_id
+LEFT JOIN (SELECT url_id, count(*) AS n FROM public.annotation__url_type__user GROUP BY url_id) vu ON vu.url_id = u.id
+LEFT JOIN (SELECT url_id, count(*) AS n FROM public.annotation__url_type__anon GROUP BY url_id) va ON va.url_id = u.id
+LEFT JOIN (SELECT url_id, count(*) AS n FROM public.annotation__url_type__auto GROUP BY url_id) vr ON vr.url_id = u.id
+LEFT JOIN public.flag_url_validated v ON v.url_id = u.id
+LEFT JOIN public.flag_url_suspended s ON s.url_id = u.id;
+
+CREATE TABLE annotate.queue (
+    url_id        integer PRIMARY KEY,
+    batch_id      integer,
+    followed_any  boolean NOT NULL DEFAULT false,
+    is_manual     boolean NOT NULL DEFAULT false,
+    user_votes    integer NOT NULL DEFAULT 0,
+    anon_votes    integer NOT NULL DEFAULT 0,
+    auto_votes    integer NOT NULL DEFAULT 0,
+    validated     boolean NOT NULL DEFAULT false,
+    suspended     boolean NOT NULL DEFAULT false
+) WITH (fillfactor = 90);
+
+-- Built in one set-based pass, indexes after the data.
+INSERT INTO annotate.queue SELECT * FROM annotate.queue_fresh;
+
+-- The selection order over eligible URLs (SPEC 3.2 keys 2-5; key 1 is per caller).
+CREATE INDEX queue_order ON annotate.queue
+    (followed_any DESC, is_manual DESC, user_votes DESC, anon_votes DESC, auto_votes DESC, url_id)
+    INCLUDE (batch_id)
+    WHERE NOT validated AND NOT suspended;
+-- The same order inside one batch (followed_any is a property of the batch), and batch lookups.
+CREATE INDEX queue_batch_order ON annotate.queue
+    (batch_id, is_manual DESC, user_votes DESC, anon_votes DESC, auto_votes DESC, url_id)
+    INCLUDE (validated, suspended, followed_any);
+
+ANALYZE annotate.queue;
+
+-- Differences between the queue and a fresh computation; empty when healthy.
+CREATE FUNCTION annotate.verify()
+RETURNS TABLE (url_id integer, problem text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT COALESCE(f.url_id, q.url_id),
+           CASE
+               WHEN q.url_id IS NULL THEN 'missing from the queue'
+               WHEN f.url_id IS NULL THEN 'in the queue but not in public.urls'
+               ELSE concat_ws('; ',
+                   CASE WHEN q.batch_id IS DISTINCT FROM f.batch_id
+                        THEN format('batch_id is %s, should be %s', q.batch_id, f.batch_id) END,
+                   CASE WHEN q.followed_any <> f.followed_any
+                        THEN format('followed_any is %s, should be %s', q.followed_any, f.followed_any) END,
+                   CASE WHEN q.is_manual <> f.is_manual
+                        THEN format('is_manual is %s, should be %s', q.is_manual, f.is_manual) END,
+                   CASE WHEN q.user_votes <> f.user_votes
+                        THEN format('user_votes is %s, should be %s', q.user_votes, f.user_votes) END,
+                   CASE WHEN q.anon_votes <> f.anon_votes
+                        THEN format('anon_votes is %s, should be %s', q.anon_votes, f.anon_votes) END,
+                   CASE WHEN q.auto_votes <> f.auto_votes
+                        THEN format('auto_votes is %s, should be %s', q.auto_votes, f.auto_votes) END,
+                   CASE WHEN q.validated <> f.validated
+                        THEN format('validated is %s, should be %s', q.validated, f.validated) END,
+                   CASE WHEN q.suspended <> f.suspended
+                        THEN format('suspended is %s, should be %s', q.suspended, f.suspended) END)
+           END
+    FROM annotate.queue_fresh f
+    FULL JOIN annotate.queue q ON q.url_id = f.url_id
+    WHERE q.url_id IS NULL OR f.url_id IS NULL
+       OR (q.batch_id, q.followed_any, q.is_manual, q.user_votes, q.anon_votes, q.auto_votes, q.validated, q.suspended)
+          IS DISTINCT FROM
+          (f.batch_id, f.followed_any, f.is_manual, f.user_votes, f.anon_votes, f.auto_votes, f.validated, f.suspended)
+    ORDER BY 1
+$$;
+
+-- Makes the queue equal to a fresh computation; returns the number of rows corrected.
+CREATE FUNCTION annotate.reconcile_queue()
+RETURNS bigint
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH wrong AS (
+        SELECT f.url_id AS fresh_id, q.url_id AS queued_id
+        FROM annotate.queue_fresh f
+        FULL JOIN annotate.queue q ON q.url_id = f.url_id
+        WHERE q.url_id IS NULL OR f.url_id IS NULL
+           OR (q.batch_id, q.followed_any, q.is_manual, q.user_votes, q.anon_votes, q.auto_votes, q.validated, q.suspended)
+              IS DISTINCT FROM
+              (f.batch_id, f.followed_any, f.is_manual, f.user_votes, f.anon_votes, f.auto_votes, f.validated, f.suspended)
+    ),
+    gone AS (
+        DELETE FROM annotate.queue q USING wrong w
+        WHERE w.fresh_id IS NULL AND q.url_id = w.queued_id
+        RETURNING 1
+    ),
+    fixed AS (
+        INSERT INTO annotate.queue
+        SELECT f.* FROM annotate.queue_fresh f JOIN wrong w ON w.fresh_id = f.url_id
+        ON CONFLICT (url_id) DO UPDATE
+        SET batch_id = EXCLUDED.batch_id, followed_any = EXCLUDED.followed_any,
+            is_manual = EXCLUDED.is_manual, user_votes = EXCLUDED.user_votes,
+            anon_votes = EXCLUDED.anon_votes, auto_votes = EXCLUDED.auto_votes,
+            validated = EXCLUDED.validated, suspended = EXCLUDED.suspended
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM gone) + (SELECT count(*) FROM fixed)
+$$;
+
+-- Whether anyone follows a location linked to a batch.
+CREATE FUNCTION annotate.batch_followed(batch integer) RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT EXISTS (SELECT 1
+                   FROM public.link_batches__locations bl
+                   JOIN public.link__locations__user_follows fo ON fo.location_id = bl.location_id
+                   WHERE bl.batch_id = batch)
+$$;
+
+-- Fresh queue rows for a few URLs, by index lookups (queue_fresh is for whole-table passes).
+CREATE FUNCTION annotate.queue_rows(ids integer[])
+RETURNS SETOF annotate.queue
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT u.id,
+           lb.batch_id,
+           COALESCE(annotate.batch_followed(lb.batch_id), false),
+           u.source = 'manual'::public.url_source,
+           (SELECT count(*) FROM public.annotation__url_type__user a WHERE a.url_id = u.id)::int,
+           (SELECT count(*) FROM public.annotation__url_type__anon a WHERE a.url_id = u.id)::int,
+           (SELECT count(*) FROM public.annotation__url_type__auto a WHERE a.url_id = u.id)::int,
+           EXISTS (SELECT 1 FROM public.flag_url_validated v WHERE v.url_id = u.id),
+           EXISTS (SELECT 1 FROM public.flag_url_suspended s WHERE s.url_id = u.id)
+    FROM public.urls u
+    LEFT JOIN public.link_batches__urls lb ON lb.url_id = u.id
+    WHERE u.id = ANY (ids)
+$$;
+
+-- ---------------------------------------------------------------------------------------------
+-- Triggers. Each runs once per statement over its transition table. Vote counts move by deltas
+-- (UPDATE ... SET n = n + d), so concurrent writers to one URL cannot lose each other's
+-- updates: the row lock serializes them and each adds its own delta to the latest value.
+-- SECURITY DEFINER so that app writers need no rights on the queue; search_path is pinned.
+
+-- url_type votes (user, anon, auto): TG_ARGV[0] names the counter.
+CREATE FUNCTION annotate.on_vote_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    kind text := TG_ARGV[0];
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        UPDATE annotate.queue q
+        SET user_votes = q.user_votes + CASE WHEN kind = 'user' THEN d.n ELSE 0 END,
+            anon_votes = q.anon_votes + CASE WHEN kind = 'anon' THEN d.n ELSE 0 END,
+            auto_votes = q.auto_votes + CASE WHEN kind = 'auto' THEN d.n ELSE 0 END
+        FROM (SELECT r.url_id, count(*)::int AS n FROM new_rows r GROUP BY r.url_id) d
+        WHERE q.url_id = d.url_id;
+    ELSIF TG_OP = 'DELETE' THEN
+        UPDATE annotate.queue q
+        SET user_votes = q.user_votes - CASE WHEN kind = 'user' THEN d.n ELSE 0 END,
+            anon_votes = q.anon_votes - CASE WHEN kind = 'anon' THEN d.n ELSE 0 END,
+            auto_votes = q.auto_votes - CASE WHEN kind = 'auto' THEN d.n ELSE 0 END
+        FROM (SELECT r.url_id, count(*)::int AS n FROM old_rows r GROUP BY r.url_id) d
+        WHERE q.url_id = d.url_id;
+    ELSIF TG_OP = 'UPDATE' THEN
+        UPDATE annotate.queue q
+        SET user_votes = q.user_votes + CASE WHEN kind = 'user' THEN d.n ELSE 0 END,
+            anon_votes = q.anon_votes + CASE WHEN kind = 'anon' THEN d.n ELSE 0 END,
+            auto_votes = q.auto_votes + CASE WHEN kind = 'auto' THEN d.n ELSE 0 END
+        FROM (SELECT c.url_id, sum(c.n)::int AS n
+              FROM (SELECT r.url_id, 1 AS n FROM new_rows r
+                    UNION ALL
+                    SELECT r.url_id, -1 FROM old_rows r) c
+              GROUP BY c.url_id
+              HAVING sum(c.n) <> 0) d
+        WHERE q.url_id = d.url_id;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- urls: a row per URL; source decides is_manual.
+CREATE FUNCTION annotate.on_url_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        -- A new URL has no batch, votes or flags yet: those rows reference it and come later.
+        INSERT INTO annotate.queue (url_id, is_manual)
+        SELECT r.id, r.source = 'manual'::public.url_source FROM new_rows r
+        ON CONFLICT (url_id) DO NOTHING;
+    ELSIF TG_OP = 'DELETE' THEN
+        DELETE FROM annotate.queue q WHERE q.url_id IN (SELECT r.id FROM old_rows r);
+    ELSIF TG_OP = 'UPDATE' THEN
+        IF EXISTS (SELECT 1 FROM old_rows o LEFT JOIN new_rows n ON n.id = o.id WHERE n.id IS NULL) THEN
+            -- An id changed (rare): rebuild the rows of the old and new ids.
+            DELETE FROM annotate.queue q
+            WHERE q.url_id IN (SELECT o.id FROM old_rows o)
+              AND q.url_id NOT IN (SELECT n.id FROM new_rows n);
+            INSERT INTO annotate.queue
+            SELECT * FROM annotate.queue_rows(ARRAY(SELECT n.id FROM new_rows n))
+            ON CONFLICT (url_id) DO NOTHING;
+        END IF;
+        UPDATE annotate.queue q
+        SET is_manual = (n.source = 'manual'::public.url_source)
+        FROM new_rows n
+        WHERE q.url_id = n.id AND q.is_manual IS DISTINCT FROM (n.source = 'manual'::public.url_source);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- link_batches__urls: a URL's batch, and with it followed_any.
+CREATE FUNCTION annotate.on_batch_link_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        UPDATE annotate.queue q SET batch_id = NULL, followed_any = false
+        FROM old_rows o
+        WHERE q.url_id = o.url_id AND q.batch_id IS NOT DISTINCT FROM o.batch_id;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        UPDATE annotate.queue q SET batch_id = n.batch_id, followed_any = b.followed
+        FROM new_rows n
+        JOIN (SELECT d.batch_id, annotate.batch_followed(d.batch_id) AS followed
+              FROM (SELECT DISTINCT r.batch_id FROM new_rows r) d) b ON b.batch_id = n.batch_id
+        WHERE q.url_id = n.url_id;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- link_batches__locations and link__locations__user_follows: followed_any of the batches
+-- touched, recomputed.
+CREATE FUNCTION annotate.refollow(batches integer[]) RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    UPDATE annotate.queue q SET followed_any = b.followed
+    FROM (SELECT DISTINCT t.batch_id, annotate.batch_followed(t.batch_id) AS followed
+          FROM unnest(batches) AS t(batch_id)) b
+    WHERE q.batch_id = b.batch_id AND q.followed_any <> b.followed
+$$;
+
+CREATE FUNCTION annotate.on_batch_location_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM annotate.refollow(ARRAY(SELECT r.batch_id FROM new_rows r));
+    ELSIF TG_OP = 'DELETE' THEN
+        PERFORM annotate.refollow(ARRAY(SELECT r.batch_id FROM old_rows r));
+    ELSE
+        PERFORM annotate.refollow(ARRAY(SELECT r.batch_id FROM new_rows r UNION SELECT r.batch_id FROM old_rows r));
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION annotate.on_follow_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    locations integer[];
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        locations := ARRAY(SELECT r.location_id FROM new_rows r);
+    ELSIF TG_OP = 'DELETE' THEN
+        locations := ARRAY(SELECT r.location_id FROM old_rows r);
+    ELSE
+        locations := ARRAY(SELECT r.location_id FROM new_rows r UNION SELECT r.location_id FROM old_rows r);
+    END IF;
+    PERFORM annotate.refollow(ARRAY(SELECT DISTINCT bl.batch_id FROM public.link_batches__locations bl
+                                    WHERE bl.location_id = ANY (locations)));
+    RETURN NULL;
+END
+$$;
+
+-- flag_url_validated / flag_url_suspended (TG_ARGV[0] names which): a row means the flag is set.
+CREATE FUNCTION annotate.on_flag_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    flag text := TG_ARGV[0];
+BEGIN
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        UPDATE annotate.queue q
+        SET validated = CASE WHEN flag = 'validated' THEN false ELSE q.validated END,
+            suspended = CASE WHEN flag = 'suspended' THEN false ELSE q.suspended END
+        WHERE q.url_id IN (SELECT o.url_id FROM old_rows o);
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        UPDATE annotate.queue q
+        SET validated = CASE WHEN flag = 'validated' THEN true ELSE q.validated END,
+            suspended = CASE WHEN flag = 'suspended' THEN true ELSE q.suspended END
+        WHERE q.url_id IN (SELECT n.url_id FROM new_rows n);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- TRUNCATE of any watched table: rebuild what differs.
+CREATE FUNCTION annotate.on_truncate() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM annotate.reconcile_queue();
+    RETURN NULL;
+END
+$$;
+
+-- Attach: insert, update and delete triggers with transition tables, and a truncate trigger.
+DO $attach$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT * FROM (VALUES
+        ('urls',                          'on_url_change',            NULL),
+        ('link_batches__urls',            'on_batch_link_change',     NULL),
+        ('link_batches__locations',       'on_batch_location_change', NULL),
+        ('link__locations__user_follows', 'on_follow_change',         NULL),
+        ('annotation__url_type__user',    'on_vote_change',           'user'),
+        ('annotation__url_type__anon',    'on_vote_change',           'anon'),
+        ('annotation__url_type__auto',    'on_vote_change',           'auto'),
+        ('flag_url_validated',            'on_flag_change',           'validated'),
+        ('flag_url_suspended',            'on_flag_change',           'suspended')
+    ) AS v(tab, fn, arg)
+    LOOP
+        EXECUTE format('CREATE TRIGGER annotate_queue_ins AFTER INSERT ON public.%I
+                        REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
+                        EXECUTE FUNCTION annotate.%I(%L)', t.tab, t.fn, t.arg);
+        EXECUTE format('CREATE TRIGGER annotate_queue_upd AFTER UPDATE ON public.%I
+                        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
+                        EXECUTE FUNCTION annotate.%I(%L)', t.tab, t.fn, t.arg);
+        EXECUTE format('CREATE TRIGGER annotate_queue_del AFTER DELETE ON public.%I
+                        REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
+                        EXECUTE FUNCTION annotate.%I(%L)', t.tab, t.fn, t.arg);
+        EXECUTE format('CREATE TRIGGER annotate_queue_trunc AFTER TRUNCATE ON public.%I
+                        FOR EACH STATEMENT EXECUTE FUNCTION annotate.on_truncate()', t.tab);
+    END LOOP;
+END
+$attach$;
