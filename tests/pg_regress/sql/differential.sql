@@ -105,3 +105,79 @@ WHERE pg_temp.reference(p.user_id, p.batch_id)
       IS DISTINCT FROM (SELECT COALESCE(array_agg(x.url_id ORDER BY x.n), '{}')
               FROM annotate.next_url_for_annotation(p.user_id, p.batch_id, max_urls => 50)
                    WITH ORDINALITY x(url_id, url, fu, fa, m, u, a, r, n));
+
+-- The same agreement while the data changes: 8 rounds of random writes of every kind the
+-- queue watches (inserts, updates, deletes), each round its own transaction; after each,
+-- verify() must be empty and 25 random (user, batch) pairs must agree with the reference.
+CREATE TEMP TABLE rounds (round int, problems bigint, pairs int, identical int);
+CREATE PROCEDURE pg_temp.churn(n_rounds int) LANGUAGE plpgsql AS $$
+DECLARE
+    r int;
+    top int;
+BEGIN
+    FOR r IN 1 .. n_rounds LOOP
+        SELECT max(id) INTO top FROM public.urls;
+        INSERT INTO public.urls (id, url, source)
+        SELECT top + i, 'r.example/new/' || (top + i),
+               CASE WHEN random() < 0.3 THEN 'manual' ELSE 'collector' END::public.url_source
+        FROM generate_series(1, 15) i;
+        INSERT INTO public.link_batches__urls (batch_id, url_id)
+        SELECT 1 + (random() * 5)::int, id FROM public.urls WHERE id > top AND random() < 0.8;
+        UPDATE public.urls SET source = CASE WHEN source = 'manual' THEN 'collector' ELSE 'manual' END::public.url_source
+        WHERE id IN (SELECT id FROM public.urls ORDER BY random() LIMIT 5);
+        DELETE FROM public.urls WHERE id IN (SELECT id FROM public.urls ORDER BY random() LIMIT 4);
+        UPDATE public.link_batches__urls SET batch_id = 1 + (random() * 5)::int
+        WHERE url_id IN (SELECT url_id FROM public.link_batches__urls ORDER BY random() LIMIT 10);
+        DELETE FROM public.link_batches__urls WHERE url_id IN (SELECT url_id FROM public.link_batches__urls ORDER BY random() LIMIT 3);
+        INSERT INTO public.annotation__url_type__user (url_id, user_id, type)
+        SELECT u.id, 1 + (random() * 29)::int, 'meta url' FROM public.urls u WHERE random() < 0.05
+        ON CONFLICT DO NOTHING;
+        DELETE FROM public.annotation__url_type__user WHERE (url_id, user_id) IN
+            (SELECT url_id, user_id FROM public.annotation__url_type__user ORDER BY random() LIMIT 8);
+        UPDATE public.annotation__url_type__user v SET url_id = t.id      -- a vote moves to the newest URL
+        FROM (SELECT max(id) AS id FROM public.urls) t
+        WHERE (v.url_id, v.user_id) IN (SELECT url_id, user_id FROM public.annotation__url_type__user ORDER BY random() LIMIT 1)
+          AND NOT EXISTS (SELECT 1 FROM public.annotation__url_type__user x WHERE x.user_id = v.user_id AND x.url_id = t.id);
+        INSERT INTO public.annotation__url_type__anon (url_id, url_type, session_id)
+        SELECT u.id, 'data source', md5('s' || (1 + (random() * 19)::int))::uuid FROM public.urls u WHERE random() < 0.04
+        ON CONFLICT DO NOTHING;
+        DELETE FROM public.annotation__url_type__anon WHERE ctid IN (SELECT ctid FROM public.annotation__url_type__anon ORDER BY random() LIMIT 6);
+        INSERT INTO public.annotation__url_type__auto (url_id, relevant)
+        SELECT u.id, true FROM public.urls u WHERE random() < 0.05 ON CONFLICT DO NOTHING;
+        DELETE FROM public.annotation__url_type__auto WHERE url_id IN (SELECT url_id FROM public.annotation__url_type__auto ORDER BY random() LIMIT 6);
+        INSERT INTO public.annotation__agency__user (agency_id, url_id, user_id)
+        SELECT 1, u.id, 1 + (random() * 29)::int FROM public.urls u WHERE random() < 0.03 ON CONFLICT DO NOTHING;
+        DELETE FROM public.annotation__record_type__user WHERE (url_id, user_id) IN
+            (SELECT url_id, user_id FROM public.annotation__record_type__user ORDER BY random() LIMIT 3);
+        INSERT INTO public.flag_url_validated (url_id, type)
+        SELECT id, 'data source' FROM public.urls WHERE random() < 0.02 ON CONFLICT DO NOTHING;
+        DELETE FROM public.flag_url_validated WHERE url_id IN (SELECT url_id FROM public.flag_url_validated ORDER BY random() LIMIT 4);
+        INSERT INTO public.flag_url_suspended (url_id)
+        SELECT id FROM public.urls WHERE random() < 0.01 ON CONFLICT DO NOTHING;
+        DELETE FROM public.flag_url_suspended WHERE url_id IN (SELECT url_id FROM public.flag_url_suspended ORDER BY random() LIMIT 2);
+        INSERT INTO public.link_batches__locations (batch_id, location_id)
+        SELECT 1 + (random() * 5)::int, l.id FROM public.locations l WHERE l.type = 'Locality' AND random() < 0.1
+        ON CONFLICT DO NOTHING;
+        DELETE FROM public.link_batches__locations WHERE ctid IN (SELECT ctid FROM public.link_batches__locations ORDER BY random() LIMIT 2);
+        INSERT INTO public.link__locations__user_follows (location_id, user_id)
+        SELECT l.id, 1 + (random() * 29)::int FROM public.locations l WHERE random() < 0.1 ON CONFLICT DO NOTHING;
+        DELETE FROM public.link__locations__user_follows WHERE ctid IN
+            (SELECT ctid FROM public.link__locations__user_follows ORDER BY random() LIMIT 3);
+        COMMIT;
+
+        INSERT INTO rounds
+        SELECT r, (SELECT count(*) FROM annotate.verify()), count(*), count(*) FILTER (WHERE got = want)
+        FROM (SELECT pg_temp.reference(p.user_id, p.batch_id) AS want,
+                     (SELECT COALESCE(array_agg(x.url_id ORDER BY x.n), '{}')
+                      FROM annotate.next_url_for_annotation(p.user_id, p.batch_id, max_urls => 50)
+                           WITH ORDINALITY x(url_id, url, fu, fa, m, u, a, r, n)) AS got
+              FROM (SELECT 1 + (random() * 34)::int AS user_id,
+                           CASE WHEN random() < 0.4 THEN NULL ELSE 1 + (random() * 5)::int END AS batch_id
+                    FROM generate_series(1, 25)) p) d;
+        COMMIT;
+    END LOOP;
+END
+$$;
+CALL pg_temp.churn(8);
+SELECT * FROM rounds ORDER BY round;
+SELECT count(*) AS urls_now, (SELECT count(*) FROM annotate.queue) AS queued FROM public.urls;

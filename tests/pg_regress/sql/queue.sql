@@ -1,0 +1,85 @@
+-- The live queue: built at CREATE EXTENSION, kept exact by triggers, checked by verify().
+DROP DATABASE IF EXISTS annotate_t_queue;
+CREATE DATABASE annotate_t_queue TEMPLATE annotate_fixture;
+\c annotate_t_queue
+
+-- An app database that already has data when the extension arrives.
+INSERT INTO public.us_states (state_iso, state_name) VALUES ('PA', 'Pennsylvania');
+INSERT INTO public.counties (fips, name, state_id) VALUES ('42003', 'Allegheny', 1);
+INSERT INTO public.localities (name, county_id) VALUES ('Pittsburgh', 1), ('Erie', 1);
+INSERT INTO public.batches (id, strategy, status) VALUES (1, 'manual', 'ready to label'), (2, 'ckan', 'ready to label');
+INSERT INTO public.anonymous_sessions (id) VALUES ('00000000-0000-0000-0000-0000000000a1');
+INSERT INTO public.urls (id, url, source) SELECT i, 'q.example/' || i, 'collector' FROM generate_series(1, 5) i;
+INSERT INTO public.link_batches__urls (batch_id, url_id) VALUES (1, 1), (1, 2), (2, 3);
+INSERT INTO public.link_batches__locations (batch_id, location_id) VALUES (1, 3);
+INSERT INTO public.link__locations__user_follows (location_id, user_id) VALUES (3, 50);
+INSERT INTO public.annotation__url_type__user (url_id, user_id, type) VALUES (2, 7, 'data source'), (2, 8, 'meta url');
+INSERT INTO public.flag_url_validated (url_id, type) VALUES (5, 'data source');
+
+CREATE EXTENSION annotate_ext;
+SELECT * FROM annotate.queue ORDER BY url_id;
+SELECT count(*) AS problems FROM annotate.verify();
+
+-- Each kind of write moves the queue with it; verify() stays empty after each.
+CREATE VIEW q AS SELECT url_id, batch_id AS b, followed_any AS fa, is_manual AS m,
+    user_votes AS u, anon_votes AS a, auto_votes AS r, validated AS v, suspended AS s FROM annotate.queue;
+
+INSERT INTO public.urls (id, url, source) VALUES (6, 'q.example/6', 'manual');
+UPDATE public.urls SET source = 'manual' WHERE id = 4;
+INSERT INTO public.link_batches__urls (batch_id, url_id) VALUES (2, 6);
+INSERT INTO public.annotation__url_type__anon (url_id, url_type, session_id) VALUES (3, 'meta url', '00000000-0000-0000-0000-0000000000a1');
+INSERT INTO public.annotation__url_type__auto (url_id, relevant) SELECT i, true FROM generate_series(1, 4) i;
+INSERT INTO public.flag_url_suspended (url_id) VALUES (4);
+SELECT * FROM q ORDER BY url_id;
+SELECT count(*) AS problems FROM annotate.verify();
+
+-- Someone follows Erie, which batch 2 is linked to: batch 2's URLs become followed_any.
+INSERT INTO public.link_batches__locations (batch_id, location_id) VALUES (2, 4);
+SELECT url_id, b, fa FROM q WHERE b = 2 ORDER BY url_id;
+INSERT INTO public.link__locations__user_follows (location_id, user_id) VALUES (4, 51);
+SELECT url_id, b, fa FROM q WHERE b = 2 ORDER BY url_id;
+DELETE FROM public.link__locations__user_follows WHERE user_id = 51;
+UPDATE public.link_batches__locations SET batch_id = 2 WHERE batch_id = 1;
+SELECT url_id, b, fa FROM q WHERE b IS NOT NULL ORDER BY url_id;
+SELECT count(*) AS problems FROM annotate.verify();
+
+-- Updates and deletes: a vote moved to another URL, a URL moved between batches, flags removed.
+UPDATE public.annotation__url_type__user SET url_id = 3 WHERE user_id = 8;
+UPDATE public.annotation__url_type__user SET type = 'not relevant' WHERE user_id = 7;  -- no count change
+UPDATE public.link_batches__urls SET batch_id = 2 WHERE url_id = 1;
+DELETE FROM public.flag_url_suspended;
+DELETE FROM public.annotation__url_type__auto WHERE url_id IN (1, 2);
+UPDATE public.flag_url_validated SET url_id = 4 WHERE url_id = 5;
+SELECT * FROM q ORDER BY url_id;
+SELECT count(*) AS problems FROM annotate.verify();
+
+-- Deleting a URL cascades to its rows in the app and removes it from the queue.
+DELETE FROM public.urls WHERE id = 2;
+UPDATE public.urls SET id = 50 WHERE id = 5;
+SELECT url_id FROM q ORDER BY url_id;
+SELECT count(*) AS problems FROM annotate.verify();
+
+-- Bulk writes run once per statement, over the transition table.
+INSERT INTO public.urls (id, url, source) SELECT i, 'q.example/' || i, 'collector' FROM generate_series(100, 2099) i;
+INSERT INTO public.annotation__url_type__auto (url_id, relevant) SELECT i, i % 2 = 0 FROM generate_series(100, 2099) i;
+INSERT INTO public.link_batches__urls (batch_id, url_id) SELECT 1 + i % 2, i FROM generate_series(100, 2099) i;
+SELECT count(*) AS queued, sum(auto_votes) AS auto_votes, count(batch_id) AS in_batches FROM annotate.queue WHERE url_id >= 100;
+SELECT count(*) AS problems FROM annotate.verify();
+
+-- TRUNCATE of a watched table reconciles.
+TRUNCATE public.annotation__url_type__auto;
+SELECT sum(auto_votes) AS auto_votes FROM annotate.queue;
+SELECT count(*) AS problems FROM annotate.verify();
+
+-- A damaged queue shows in verify(), and refresh() repairs it and says how many rows it fixed.
+UPDATE annotate.queue SET user_votes = 9 WHERE url_id = 3;
+DELETE FROM annotate.queue WHERE url_id = 4;
+INSERT INTO annotate.queue (url_id) VALUES (99999);
+SELECT * FROM annotate.verify();
+SELECT step, rows FROM annotate.refresh() WHERE step = 'queue';
+SELECT count(*) AS problems FROM annotate.verify();
+
+-- Selection in live mode reads the queue: a vote committed now counts now.
+SELECT url_id, user_url_type_count FROM annotate.next_url_for_annotation(1, max_urls => 3);
+INSERT INTO public.annotation__url_type__user (url_id, user_id, type) VALUES (101, 7, 'data source'), (101, 8, 'data source');
+SELECT url_id, user_url_type_count FROM annotate.next_url_for_annotation(1, max_urls => 3);
