@@ -7,6 +7,7 @@ use pgrx::prelude::*;
 
 mod guc;
 mod payload;
+mod plans;
 mod refresh;
 mod response;
 mod selection;

@@ -2,7 +2,7 @@
 //! `annotation_for_url`. Each phase is one or two small indexed queries for one URL; the
 //! counting and ranking rules live in `payload`.
 
-use pgrx::datum::{DatumWithOid, Interval, Uuid};
+use pgrx::datum::{Interval, Uuid};
 use pgrx::prelude::*;
 use pgrx::spi::{SpiClient, SpiHeapTupleData, SpiResult};
 use pgrx::JsonB;
@@ -22,21 +22,13 @@ mod q {
     pub const RECORD_TYPE_VOTES: &str = include_str!("../sql/queries/record_type_votes.sql");
     pub const AGENCY_VOTES: &str = include_str!("../sql/queries/agency_votes.sql");
     pub const LOCATION_VOTES: &str = include_str!("../sql/queries/location_votes.sql");
-    pub const NOT_FOUND: &str = include_str!("../sql/queries/not_found_counts.sql");
+    pub const AGENCY_NOT_FOUND: &str = include_str!("../sql/queries/agency_not_found.sql");
+    pub const LOCATION_NOT_FOUND: &str = include_str!("../sql/queries/location_not_found.sql");
     pub const NAME_VOTES: &str = include_str!("../sql/queries/name_votes.sql");
     pub const BATCH_INFO: &str = include_str!("../sql/queries/batch_info.sql");
 }
 
-/// Runs `sql` with one argument and maps every row.
-fn rows<T>(
-    client: &SpiClient<'_>,
-    sql: &str,
-    arg: i32,
-    mut f: impl FnMut(SpiHeapTupleData<'_>) -> SpiResult<T>,
-) -> SpiResult<Vec<T>> {
-    let args: [DatumWithOid; 1] = [arg.into()];
-    client.select(sql, None, &args)?.map(|row| f(row)).collect()
-}
+use crate::plans::by_id as rows;
 
 fn spi<T>(f: impl FnOnce(&SpiClient<'_>) -> SpiResult<T>) -> T {
     Spi::connect(|client| f(client)).unwrap_or_else(|e| error!("annotate: response query failed: {e}"))
@@ -61,15 +53,15 @@ fn annotation(t: &mut CallTimer, url_id: i32, url: String, batch_id: Option<i32>
     let (agencies, agency_not_found) = t.phase(Phase::AgencySuggestions, || {
         spi(|c| {
             let list = rows(c, q::AGENCY_VOTES, url_id, entity_votes)?;
-            let not_found = c.select(q::NOT_FOUND, None, &[url_id.into()])?.first().get::<i64>(1)?;
-            Ok((rank_entities(list), not_found.unwrap_or(0)))
+            let not_found = rows(c, q::AGENCY_NOT_FOUND, url_id, |r| r.get::<i64>(1))?;
+            Ok((rank_entities(list), not_found.first().copied().flatten().unwrap_or(0)))
         })
     });
     let (locations, location_not_found) = t.phase(Phase::LocationSuggestions, || {
         spi(|c| {
             let list = rows(c, q::LOCATION_VOTES, url_id, entity_votes)?;
-            let not_found = c.select(q::NOT_FOUND, None, &[url_id.into()])?.first().get::<i64>(2)?;
-            Ok((rank_entities(list), not_found.unwrap_or(0)))
+            let not_found = rows(c, q::LOCATION_NOT_FOUND, url_id, |r| r.get::<i64>(1))?;
+            Ok((rank_entities(list), not_found.first().copied().flatten().unwrap_or(0)))
         })
     });
     let names = t.phase(Phase::NameSuggestions, || {
@@ -128,8 +120,9 @@ fn annotation(t: &mut CallTimer, url_id: i32, url: String, batch_id: Option<i32>
 
 fn batch_info(batch_id: i32) -> BatchInfo {
     spi(|c| {
-        let row = c.select(q::BATCH_INFO, None, &[batch_id.into()])?.first().get_two::<i64, i64>()?;
-        Ok(BatchInfo::new(row.0.unwrap_or(0), row.1.unwrap_or(0)))
+        let row = rows(c, q::BATCH_INFO, batch_id, |r| Ok((r.get::<i64>(1)?, r.get::<i64>(2)?)))?;
+        let (total, annotated) = row.first().copied().unwrap_or((None, None));
+        Ok(BatchInfo::new(total.unwrap_or(0), annotated.unwrap_or(0)))
     })
 }
 
@@ -190,12 +183,12 @@ fn annotation_for_url(url_id: Option<i32>, batch_id: default!(Option<i32>, "NULL
     let url_id = selection::required("annotation_for_url", "url_id", url_id);
     let mut t = CallTimer::disabled();
     let url = spi(|c| {
-        let row = c.select(q::URL, None, &[url_id.into()])?;
-        if row.is_empty() {
-            return Ok(None);
-        }
-        let (scheme, url, trailing) = row.first().get_three::<String, String, bool>()?;
-        Ok(Some(compose_url(scheme.as_deref(), &url.unwrap_or_default(), trailing.unwrap_or(false))))
+        let found = rows(c, q::URL, url_id, |r| {
+            let scheme: Option<String> = r.get(1)?;
+            let url: Option<String> = r.get(2)?;
+            Ok(compose_url(scheme.as_deref(), &url.unwrap_or_default(), r.get(3)?.unwrap_or(false)))
+        })?;
+        Ok(found.into_iter().next())
     })?;
     let body = annotation(&mut t, url_id, url, batch_id);
     Some(to_jsonb(&mut t, &body))

@@ -2,41 +2,75 @@
 //!
 //! In `live` mode (the default) selection walks the write-maintained `annotate.queue`
 //! (`sql/queue.sql`) in index order: the caller's followed batches first, then everything else,
-//! skipping the URLs the caller already annotated (one hash of them per query). Each walk is
-//! O(log N) plus the URLs it skips. In `snapshot` mode the counts come from the materialized
+//! skipping the URLs the caller already annotated. Each walk is O(log N) plus the URLs it
+//! skips; skipping costs a few index probes per URL, or for prolific annotators one hash of
+//! their done set per query. In `snapshot` mode the counts come from the materialized
 //! views, as the upstream change did, through `sql/queries/select_snapshot.sql`.
-
-use std::cell::RefCell;
-use std::collections::HashMap;
 
 use pgrx::datum::{DatumWithOid, Interval, Uuid};
 use pgrx::prelude::*;
-use pgrx::spi::{OwnedPreparedStatement, SpiClient, SpiHeapTupleData, SpiResult};
+use pgrx::spi::{SpiClient, SpiHeapTupleData, SpiResult};
 
 use crate::guc::{self, Selection};
 use crate::payload::compose_url;
+use crate::plans;
 
 const SELECT_SNAPSHOT: &str = include_str!("../sql/queries/select_snapshot.sql");
 
-/// The live-mode statements. `/*done*/` in their text stands for the caller's annotated URLs.
+/// The live-mode statements.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 enum Walk {
     FollowedBatches,
+    DoneCount,
     Rest,
     Followed,
+    Batch,
     Batches,
     Url,
 }
 
+/// How a walk leaves out the URLs the caller already annotated: a few index probes per
+/// candidate (cheap while the caller has done little), or one hash of everything the caller
+/// did, built once per query (for prolific annotators, whose done URLs crowd the head).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+enum Exclusion {
+    Probe,
+    Hash,
+}
+
+/// A walk first probes at most this many URLs beyond the ones it needs; if the caller's own
+/// URLs fill that window, it starts over with the hash.
+const PROBE_WINDOW: i64 = 64;
+
+/// For the per-batch merge (which cannot bound its probes): above this many annotations,
+/// hash the caller's done set rather than probe.
+const HASH_ABOVE: i64 = 64;
+
+/// Up to this many followed batches, walk each one; beyond, one filtered walk of the global
+/// order finds the followed URLs faster.
+const PER_BATCH_WALK_MAX: usize = 4;
+
+const DONE: &str = include_str!("../sql/queries/queue_done.sql");
+
 impl Walk {
-    fn text(self) -> &'static str {
-        match self {
+    fn text(self, exclusion: Exclusion) -> String {
+        let text = match self {
             Walk::FollowedBatches => include_str!("../sql/queries/queue_followed_batches.sql"),
+            Walk::DoneCount => include_str!("../sql/queries/queue_done_count.sql"),
             Walk::Rest => include_str!("../sql/queries/queue_rest.sql"),
             Walk::Followed => include_str!("../sql/queries/queue_followed.sql"),
+            Walk::Batch => include_str!("../sql/queries/queue_batch.sql"),
             Walk::Batches => include_str!("../sql/queries/queue_batches.sql"),
             Walk::Url => include_str!("../sql/queries/queue_url.sql"),
-        }
+        };
+        let done = strip_comments(DONE);
+        let not_done = match exclusion {
+            // A scalar subquery stays a per-row probe; NOT EXISTS would be planned as a hash
+            // anti join over the whole done set.
+            Exclusion::Probe => format!("(SELECT 1 FROM ({done}) d(url_id) WHERE d.url_id = q.url_id LIMIT 1) IS NULL"),
+            Exclusion::Hash => format!("q.url_id NOT IN ({done})"),
+        };
+        strip_comments(text).replace("/*not_done*/", &not_done).replace("/*done*/", &done)
     }
 
     fn arg_types(self) -> Vec<PgOid> {
@@ -44,37 +78,39 @@ impl Walk {
         let oid = PgOid::BuiltIn;
         match self {
             Walk::FollowedBatches => vec![oid(INT4OID)],
+            Walk::DoneCount => vec![oid(INT4OID), oid(INT8OID)],
             Walk::Url => vec![oid(INT4OID), oid(UUIDOID), oid(INT4OID)],
-            _ => vec![oid(INT4OID), oid(UUIDOID), oid(INT4ARRAYOID), oid(INT8OID)],
+            _ => vec![oid(INT4OID), oid(UUIDOID), oid(INT4ARRAYOID), oid(INT8OID), oid(INT8OID)],
         }
     }
 }
 
-/// Above this many followed batches, one filtered walk of the global order beats one walk
-/// per batch.
-const PER_BATCH_WALK_MAX: usize = 32;
-
-thread_local! {
-    /// Prepared once per backend; PostgreSQL's plan cache re-plans them after schema changes.
-    static PLANS: RefCell<HashMap<Walk, OwnedPreparedStatement>> = RefCell::new(HashMap::new());
+/// Drops `--` comment lines, so that a query can be pasted inside another.
+fn strip_comments(sql: &str) -> String {
+    sql.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n")
 }
 
 fn run<T>(
     client: &SpiClient<'_>,
     walk: Walk,
+    exclusion: Exclusion,
     args: &[DatumWithOid<'_>],
-    mut each: impl FnMut(SpiHeapTupleData<'_>) -> SpiResult<T>,
+    each: impl FnMut(SpiHeapTupleData<'_>) -> SpiResult<T>,
 ) -> SpiResult<Vec<T>> {
-    PLANS.with(|plans| {
-        let mut plans = plans.borrow_mut();
-        if !plans.contains_key(&walk) {
-            let text = walk.text().replace("/*done*/", include_str!("../sql/queries/queue_done.sql"));
-            let plan = client.prepare(text.as_str(), &walk.arg_types())?.keep();
-            plans.insert(walk, plan);
-        }
-        let plan = &plans[&walk];
-        client.select(plan, None, args)?.map(|row| each(row)).collect()
-    })
+    let key = match (walk, exclusion) {
+        (Walk::FollowedBatches, _) => "queue_followed_batches",
+        (Walk::DoneCount, _) => "queue_done_count",
+        (Walk::Url, _) => "queue_url",
+        (Walk::Rest, Exclusion::Probe) => "queue_rest/probe",
+        (Walk::Rest, Exclusion::Hash) => "queue_rest/hash",
+        (Walk::Followed, Exclusion::Probe) => "queue_followed/probe",
+        (Walk::Followed, Exclusion::Hash) => "queue_followed/hash",
+        (Walk::Batch, Exclusion::Probe) => "queue_batch/probe",
+        (Walk::Batch, Exclusion::Hash) => "queue_batch/hash",
+        (Walk::Batches, Exclusion::Probe) => "queue_batches/probe",
+        (Walk::Batches, Exclusion::Hash) => "queue_batches/hash",
+    };
+    plans::query(client, key, || walk.text(exclusion), &walk.arg_types(), args, each)
 }
 
 /// Who is asking, with the filters each kind of caller may use.
@@ -172,15 +208,29 @@ fn live_candidates(
         Caller::Anonymous { session_id } => (None, Some(session_id), None, None),
     };
     let followed: Vec<i32> = match user_id {
-        Some(u) => run(client, Walk::FollowedBatches, &[u.into()], |r| Ok(r.get::<Vec<i32>>(1)?.unwrap_or_default()))?
-            .pop()
-            .unwrap_or_default(),
+        Some(u) => run(client, Walk::FollowedBatches, Exclusion::Probe, &[u.into()], |r| {
+            Ok(r.get::<Vec<i32>>(1)?.unwrap_or_default())
+        })?
+        .pop()
+        .unwrap_or_default(),
         None => Vec::new(),
     };
     let follows = |batch: Option<i32>| batch.is_some_and(|b| followed.binary_search(&b).is_ok());
 
+    // One ordered stream: probe a bounded window first, fall back to the hash.
+    let stream = |walk: Walk, batches: &[i32], n: i64, followed_by_user: bool| -> SpiResult<Vec<Candidate>> {
+        let args = |bound: Option<i64>| -> [DatumWithOid<'static>; 5] {
+            [user_id.into(), session_id.into(), batches.to_vec().into(), n.into(), bound.into()]
+        };
+        let found = run(client, walk, Exclusion::Probe, &args(Some(n + PROBE_WINDOW)), |r| queue_row(r, followed_by_user))?;
+        if found.len() as i64 >= n {
+            return Ok(found);
+        }
+        run(client, walk, Exclusion::Hash, &args(None), |r| queue_row(r, followed_by_user))
+    };
+
     let mut out = if let Some(url_id) = url_id {
-        run(client, Walk::Url, &[user_id.into(), session_id.into(), url_id.into()], |r| {
+        run(client, Walk::Url, Exclusion::Probe, &[user_id.into(), session_id.into(), url_id.into()], |r| {
             let batch: Option<i32> = r.get(5)?;
             Ok((batch, url_row(r, follows(batch))?))
         })?
@@ -189,26 +239,29 @@ fn live_candidates(
         .map(|(_, c)| c)
         .collect()
     } else if let Some(batch) = batch_id {
-        run(client, Walk::Batches, &[user_id.into(), session_id.into(), vec![batch].into(), want.into()], |r| {
-            queue_row(r, follows(Some(batch)))
-        })?
+        stream(Walk::Batch, &[batch], want, follows(Some(batch)))?
     } else {
         let mut head = if followed.is_empty() {
             Vec::new()
+        } else if followed.len() <= PER_BATCH_WALK_MAX {
+            let exclusion = match user_id {
+                Some(u) => {
+                    let done = run(client, Walk::DoneCount, Exclusion::Probe, &[u.into(), (HASH_ABOVE + 1).into()], |r| {
+                        Ok(r.get::<i64>(1)?.unwrap_or(0))
+                    })?;
+                    if done.first().copied().unwrap_or(0) > HASH_ABOVE { Exclusion::Hash } else { Exclusion::Probe }
+                }
+                None => Exclusion::Probe,
+            };
+            let args: [DatumWithOid; 5] =
+                [user_id.into(), session_id.into(), followed.clone().into(), want.into(), None::<i64>.into()];
+            run(client, Walk::Batches, exclusion, &args, |r| queue_row(r, true))?
         } else {
-            let walk = if followed.len() <= PER_BATCH_WALK_MAX { Walk::Batches } else { Walk::Followed };
-            run(client, walk, &[user_id.into(), session_id.into(), followed.clone().into(), want.into()], |r| {
-                queue_row(r, true)
-            })?
+            stream(Walk::Followed, &followed, want, true)?
         };
         let rest = want - head.len() as i64;
         if rest > 0 {
-            head.extend(run(
-                client,
-                Walk::Rest,
-                &[user_id.into(), session_id.into(), followed.clone().into(), rest.into()],
-                |r| queue_row(r, false),
-            )?);
+            head.extend(stream(Walk::Rest, &followed, rest, false)?);
         }
         head
     };
@@ -239,25 +292,23 @@ fn snapshot_candidates(caller: Caller, max_urls: i64, skip: i64) -> SpiResult<Ve
     };
     let args: [DatumWithOid; 6] =
         [user_id.into(), session_id.into(), batch_id.into(), url_id.into(), max_urls.into(), skip.into()];
+    use pgrx::pg_sys::BuiltinOid::{INT4OID, INT8OID, UUIDOID};
+    let types = [INT4OID, UUIDOID, INT4OID, INT4OID, INT8OID, INT8OID].map(PgOid::BuiltIn);
     Spi::connect(|client| {
-        let rows = client.select(SELECT_SNAPSHOT, None, &args)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
+        plans::query(client, "select_snapshot", || SELECT_SNAPSHOT.to_string(), &types, &args, |row| {
             let scheme: Option<String> = row.get(2)?;
             let url: String = row.get(3)?.unwrap_or_default();
-            let trailing_slash: bool = row.get(4)?.unwrap_or(false);
-            out.push(Candidate {
+            Ok(Candidate {
                 url_id: row.get(1)?.unwrap_or_default(),
-                url: compose_url(scheme.as_deref(), &url, trailing_slash),
+                url: compose_url(scheme.as_deref(), &url, row.get(4)?.unwrap_or(false)),
                 followed_by_user: row.get(5)?.unwrap_or(false),
                 followed_by_any_user: row.get(6)?.unwrap_or(false),
                 is_manual: row.get(7)?.unwrap_or(false),
                 user_url_type_count: row.get(8)?.unwrap_or(0),
                 anon_url_type_count: row.get(9)?.unwrap_or(0),
                 auto_url_type_count: row.get(10)?.unwrap_or(0),
-            });
-        }
-        Ok(out)
+            })
+        })
     })
 }
 

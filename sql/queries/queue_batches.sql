@@ -1,6 +1,7 @@
--- Eligible URLs of the batches $3, in selection order: the head of each batch from the
--- queue_batch_order index, merged. For a batch filter, or a caller who follows few batches.
--- $1 user_id, $2 session_id, $4 limit.
+-- Eligible URLs of a few batches $3 (a caller's followed batches), in selection order: the
+-- head of each batch from the queue_batch_order index, merged. $1 user_id, $2 session_id,
+-- $4 how many ($5 is unused: each batch is walked until it yields $4). The not_done
+-- placeholder leaves out the URLs the caller already annotated.
 SELECT c.*
 FROM unnest($3::int4[]) AS b(batch_id)
 CROSS JOIN LATERAL (
@@ -10,7 +11,7 @@ CROSS JOIN LATERAL (
     FROM annotate.queue q
     JOIN public.urls u ON u.id = q.url_id
     WHERE q.batch_id = b.batch_id AND NOT q.validated AND NOT q.suspended
-      AND q.url_id NOT IN (/*done*/)
+      AND /*not_done*/
     ORDER BY q.is_manual DESC, q.user_votes DESC, q.anon_votes DESC, q.auto_votes DESC, q.url_id
     LIMIT $4
 ) c

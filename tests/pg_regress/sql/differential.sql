@@ -181,3 +181,16 @@ $$;
 CALL pg_temp.churn(8);
 SELECT * FROM rounds ORDER BY round;
 SELECT count(*) AS urls_now, (SELECT count(*) FROM annotate.queue) AS queued FROM public.urls;
+
+-- A prolific annotator whose done URLs fill the head of the order: the walks' bounded probe
+-- window overflows and they fall back to hashing the done set; the answer must not change.
+INSERT INTO public.annotation__url_type__user (url_id, user_id, type)
+SELECT url_id, 99, 'data source' FROM annotate.next_url_for_annotation(99, max_urls => 150);
+INSERT INTO public.annotation__agency__user (agency_id, url_id, user_id)
+SELECT 1, url_id, 99 FROM annotate.next_url_for_annotation(99, max_urls => 100);
+SELECT b AS batch_id,
+       pg_temp.reference(99, b) = (SELECT COALESCE(array_agg(x.url_id ORDER BY x.n), '{}')
+                                   FROM annotate.next_url_for_annotation(99, b, max_urls => 50)
+                                        WITH ORDINALITY x(url_id, url, fu, fa, m, u, a, r, n)) AS identical,
+       cardinality(pg_temp.reference(99, b)) AS urls
+FROM (VALUES (NULL::int), (1), (2), (3)) v(b);

@@ -1,3 +1,0 @@
--- $1 url_id: how many users said the URL's agency / location could not be found.
-SELECT (SELECT count(*) FROM public.link_user_suggestion_agency_not_found n WHERE n.url_id = $1),
-       (SELECT count(*) FROM public.link_user_suggestion_location_not_found n WHERE n.url_id = $1)

@@ -1,0 +1,16 @@
+-- Eligible URLs of batch $3[1] (a batch filter), in selection order: a walk of the
+-- queue_batch_order index. $1 user_id, $2 session_id, $4 how many; $5 bounds how many URLs
+-- are looked at (NULL: all); the not_done placeholder then leaves out the URLs the caller
+-- already annotated.
+SELECT q.*
+FROM (
+    SELECT q.url_id, u.scheme::text, u.url, u.trailing_slash,
+           q.followed_any, q.is_manual, q.user_votes::int8, q.anon_votes::int8, q.auto_votes::int8
+    FROM annotate.queue q
+    JOIN public.urls u ON u.id = q.url_id
+    WHERE q.batch_id = ($3::int4[])[1] AND NOT q.validated AND NOT q.suspended
+    ORDER BY q.is_manual DESC, q.user_votes DESC, q.anon_votes DESC, q.auto_votes DESC, q.url_id
+    LIMIT $5
+) q
+WHERE /*not_done*/
+LIMIT $4
