@@ -25,7 +25,7 @@ extension_sql_file!("../sql/views.sql", name = "views", requires = ["app_check"]
 extension_sql_file!("../sql/indexes.sql", name = "indexes", requires = ["app_check"]);
 extension_sql_file!("../sql/queue.sql", name = "queue", requires = ["indexes"]);
 extension_sql_file!("../sql/attach.sql", name = "attach", requires = ["queue", "views"]);
-extension_sql_file!("../sql/grants.sql", name = "grants", finalize);
+extension_sql_file!("../sql/finalize.sql", name = "finalize", finalize);
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {

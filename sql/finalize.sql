@@ -1,0 +1,25 @@
+-- Runs last: settings of the Rust functions, and who may do what.
+
+-- The request path runs statements prepared once per backend (src/plans.rs). Their generic
+-- plans are the ordered index walks; left to choose, PostgreSQL would re-plan them on every
+-- call because it cannot cost a LIMIT given as a parameter.
+ALTER FUNCTION annotate.next_url_for_annotation(integer, integer, integer, integer, integer, interval)
+    SET plan_cache_mode = force_generic_plan;
+ALTER FUNCTION annotate.next_url_for_anonymous_annotation(uuid, integer, integer, interval)
+    SET plan_cache_mode = force_generic_plan;
+ALTER FUNCTION annotate.next_annotation(integer, integer, integer, integer, interval)
+    SET plan_cache_mode = force_generic_plan;
+ALTER FUNCTION annotate.next_anonymous_annotation(uuid, integer, interval)
+    SET plan_cache_mode = force_generic_plan;
+ALTER FUNCTION annotate.annotation_for_url(integer, integer)
+    SET plan_cache_mode = force_generic_plan;
+
+-- Privileges (SPEC 7). The read path is SECURITY INVOKER: an app role needs USAGE on schema
+-- annotate (not granted to PUBLIC) and SELECT on the app tables; the extension's own derived
+-- tables are readable by whoever may enter the schema. Maintenance stays with the owner:
+-- refresh() must own the materialized views anyway.
+GRANT SELECT ON annotate.queue, annotate.queue_fresh, annotate.url_annotation_count_view,
+                annotate.url_annotation_flags, annotate.refresh_log
+    TO PUBLIC;
+REVOKE EXECUTE ON FUNCTION annotate.refresh(boolean), annotate.reconcile_queue(), annotate.reset_timings()
+    FROM PUBLIC;
