@@ -1,0 +1,50 @@
+-- Write workloads for benches/run, loaded before the extension exists so that the same
+-- writes can be timed without it and with it.
+\set ON_ERROR_STOP 1
+SET client_min_messages = warning;
+CREATE SCHEMA IF NOT EXISTS bench_writes;
+
+-- One POST's inserts for (user, url): the four user annotation tables, as separate statements.
+-- Returns microseconds; the rows are removed afterwards (not timed).
+CREATE FUNCTION bench_writes.post_inserts(n int) RETURNS float8[] LANGUAGE plpgsql AS $$
+DECLARE
+    t0 timestamptz;
+    samples float8[] := '{}';
+    i int;
+    v_url int;
+    v_loc int;
+    v_user int;
+BEGIN
+    SELECT min(id) INTO v_loc FROM public.locations;
+    FOR i IN 1 .. n LOOP
+        v_user := 100000 + i;
+        SELECT id INTO v_url FROM public.urls ORDER BY id OFFSET (i * 7919) % 5000 LIMIT 1;
+        t0 := clock_timestamp();
+        INSERT INTO public.annotation__url_type__user (url_id, user_id, type) VALUES (v_url, v_user, 'data source');
+        INSERT INTO public.annotation__record_type__user (url_id, user_id, record_type) VALUES (v_url, v_user, 'Stops');
+        INSERT INTO public.annotation__agency__user (agency_id, url_id, user_id) VALUES (1, v_url, v_user);
+        INSERT INTO public.annotation__location__user (url_id, user_id, location_id) VALUES (v_url, v_user, v_loc);
+        samples := samples || (extract(epoch FROM clock_timestamp() - t0) * 1e6)::float8;
+    END LOOP;
+    DELETE FROM public.annotation__url_type__user WHERE user_id > 100000;
+    DELETE FROM public.annotation__record_type__user WHERE user_id > 100000;
+    DELETE FROM public.annotation__agency__user WHERE user_id > 100000;
+    DELETE FROM public.annotation__location__user WHERE user_id > 100000;
+    RETURN samples;
+END $$;
+
+-- A 5,000-row bulk insert of agency auto subtasks in one statement (microseconds), then removed.
+CREATE FUNCTION bench_writes.bulk_subtasks() RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE
+    t0 timestamptz;
+    took float8;
+    v_task int;
+BEGIN
+    SELECT min(id) INTO v_task FROM public.tasks;
+    t0 := clock_timestamp();
+    INSERT INTO public.annotation__agency__auto__subtasks (task_id, url_id, type, agencies_found)
+    SELECT v_task, u.id, 'muckrock_match', false FROM public.urls u ORDER BY u.id LIMIT 5000;
+    took := extract(epoch FROM clock_timestamp() - t0) * 1e6;
+    DELETE FROM public.annotation__agency__auto__subtasks WHERE type = 'muckrock_match';
+    RETURN took;
+END $$;
