@@ -53,40 +53,46 @@ CREATE INDEX queue_batch_order ON annotate.queue
 
 ANALYZE annotate.queue;
 
--- Differences between the queue and a fresh computation; empty when healthy.
+-- Each URL whose queue row differs from a fresh computation, with both rows (either NULL
+-- when the URL is on one side only).
+CREATE VIEW annotate.queue_diff AS
+SELECT f AS fresh, q AS queued
+FROM annotate.queue_fresh f
+FULL JOIN annotate.queue q ON q.url_id = f.url_id
+WHERE q.url_id IS NULL OR f.url_id IS NULL
+   OR (q.batch_id, q.followed_any, q.is_manual, q.user_votes, q.anon_votes, q.auto_votes, q.validated, q.suspended)
+      IS DISTINCT FROM
+      (f.batch_id, f.followed_any, f.is_manual, f.user_votes, f.anon_votes, f.auto_votes, f.validated, f.suspended);
+
+-- The differences, one line per URL; empty when healthy.
 CREATE FUNCTION annotate.verify()
 RETURNS TABLE (url_id integer, problem text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT COALESCE(f.url_id, q.url_id),
+    SELECT COALESCE((d.fresh).url_id, (d.queued).url_id),
            CASE
-               WHEN q.url_id IS NULL THEN 'missing from the queue'
-               WHEN f.url_id IS NULL THEN 'in the queue but not in public.urls'
+               WHEN (d.queued).url_id IS NULL THEN 'missing from the queue'
+               WHEN (d.fresh).url_id IS NULL THEN 'in the queue but not in public.urls'
                ELSE concat_ws('; ',
-                   CASE WHEN q.batch_id IS DISTINCT FROM f.batch_id
-                        THEN format('batch_id is %s, should be %s', q.batch_id, f.batch_id) END,
-                   CASE WHEN q.followed_any <> f.followed_any
-                        THEN format('followed_any is %s, should be %s', q.followed_any, f.followed_any) END,
-                   CASE WHEN q.is_manual <> f.is_manual
-                        THEN format('is_manual is %s, should be %s', q.is_manual, f.is_manual) END,
-                   CASE WHEN q.user_votes <> f.user_votes
-                        THEN format('user_votes is %s, should be %s', q.user_votes, f.user_votes) END,
-                   CASE WHEN q.anon_votes <> f.anon_votes
-                        THEN format('anon_votes is %s, should be %s', q.anon_votes, f.anon_votes) END,
-                   CASE WHEN q.auto_votes <> f.auto_votes
-                        THEN format('auto_votes is %s, should be %s', q.auto_votes, f.auto_votes) END,
-                   CASE WHEN q.validated <> f.validated
-                        THEN format('validated is %s, should be %s', q.validated, f.validated) END,
-                   CASE WHEN q.suspended <> f.suspended
-                        THEN format('suspended is %s, should be %s', q.suspended, f.suspended) END)
+                   CASE WHEN (d.queued).batch_id IS DISTINCT FROM (d.fresh).batch_id
+                        THEN format('batch_id is %s, should be %s', (d.queued).batch_id, (d.fresh).batch_id) END,
+                   CASE WHEN (d.queued).followed_any <> (d.fresh).followed_any
+                        THEN format('followed_any is %s, should be %s', (d.queued).followed_any, (d.fresh).followed_any) END,
+                   CASE WHEN (d.queued).is_manual <> (d.fresh).is_manual
+                        THEN format('is_manual is %s, should be %s', (d.queued).is_manual, (d.fresh).is_manual) END,
+                   CASE WHEN (d.queued).user_votes <> (d.fresh).user_votes
+                        THEN format('user_votes is %s, should be %s', (d.queued).user_votes, (d.fresh).user_votes) END,
+                   CASE WHEN (d.queued).anon_votes <> (d.fresh).anon_votes
+                        THEN format('anon_votes is %s, should be %s', (d.queued).anon_votes, (d.fresh).anon_votes) END,
+                   CASE WHEN (d.queued).auto_votes <> (d.fresh).auto_votes
+                        THEN format('auto_votes is %s, should be %s', (d.queued).auto_votes, (d.fresh).auto_votes) END,
+                   CASE WHEN (d.queued).validated <> (d.fresh).validated
+                        THEN format('validated is %s, should be %s', (d.queued).validated, (d.fresh).validated) END,
+                   CASE WHEN (d.queued).suspended <> (d.fresh).suspended
+                        THEN format('suspended is %s, should be %s', (d.queued).suspended, (d.fresh).suspended) END)
            END
-    FROM annotate.queue_fresh f
-    FULL JOIN annotate.queue q ON q.url_id = f.url_id
-    WHERE q.url_id IS NULL OR f.url_id IS NULL
-       OR (q.batch_id, q.followed_any, q.is_manual, q.user_votes, q.anon_votes, q.auto_votes, q.validated, q.suspended)
-          IS DISTINCT FROM
-          (f.batch_id, f.followed_any, f.is_manual, f.user_votes, f.anon_votes, f.auto_votes, f.validated, f.suspended)
+    FROM annotate.queue_diff d
     ORDER BY 1
 $$;
 
@@ -97,13 +103,8 @@ LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $$
     WITH wrong AS (
-        SELECT f.url_id AS fresh_id, q.url_id AS queued_id
-        FROM annotate.queue_fresh f
-        FULL JOIN annotate.queue q ON q.url_id = f.url_id
-        WHERE q.url_id IS NULL OR f.url_id IS NULL
-           OR (q.batch_id, q.followed_any, q.is_manual, q.user_votes, q.anon_votes, q.auto_votes, q.validated, q.suspended)
-              IS DISTINCT FROM
-              (f.batch_id, f.followed_any, f.is_manual, f.user_votes, f.anon_votes, f.auto_votes, f.validated, f.suspended)
+        SELECT (d.fresh).url_id AS fresh_id, (d.queued).url_id AS queued_id, d.fresh
+        FROM annotate.queue_diff d
     ),
     gone AS (
         DELETE FROM annotate.queue q USING wrong w
@@ -112,7 +113,7 @@ AS $$
     ),
     fixed AS (
         INSERT INTO annotate.queue
-        SELECT f.* FROM annotate.queue_fresh f JOIN wrong w ON w.fresh_id = f.url_id
+        SELECT (w.fresh).* FROM wrong w WHERE w.fresh_id IS NOT NULL
         ON CONFLICT (url_id) DO UPDATE
         SET batch_id = EXCLUDED.batch_id, followed_any = EXCLUDED.followed_any,
             is_manual = EXCLUDED.is_manual, user_votes = EXCLUDED.user_votes,

@@ -44,3 +44,27 @@ pub fn by_id<T>(
 ) -> SpiResult<Vec<T>> {
     query(client, sql, || sql.to_string(), &[PgOid::BuiltIn(pg_sys::BuiltinOid::INT4OID)], &[id.into()], each)
 }
+
+/// Runs `f` with planner settings changed for its duration only, as a function's SET clause
+/// would (and undone the same way on error, at transaction abort).
+pub fn with_settings<R>(settings: &[(&std::ffi::CStr, &std::ffi::CStr)], f: impl FnOnce() -> R) -> R {
+    // SAFETY: the GUC API as fmgr uses it for SET clauses; names and values are valid C strings.
+    let level = unsafe { pg_sys::NewGUCNestLevel() };
+    for (name, value) in settings {
+        unsafe {
+            pg_sys::set_config_option(
+                name.as_ptr(),
+                value.as_ptr(),
+                pg_sys::GucContext::PGC_USERSET,
+                pg_sys::GucSource::PGC_S_SESSION,
+                pg_sys::GucAction::GUC_ACTION_SAVE,
+                true,
+                0,
+                false,
+            );
+        }
+    }
+    let result = f();
+    unsafe { pg_sys::AtEOXact_GUC(true, level) };
+    result
+}

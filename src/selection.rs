@@ -174,14 +174,20 @@ pub fn check_claim(function: &str, claim_for: Option<Interval>) {
 /// The eligible URLs for `caller`, in order, after `skip`, at most `max_urls`.
 pub fn candidates(caller: Caller, max_urls: i64, skip: i64) -> Vec<Candidate> {
     let result = match guc::SELECTION.get() {
-        Selection::Live => Spi::connect(|client| live_candidates(client, caller, max_urls, skip)),
+        // The walks must be planned as ordered index scans that stop early: a generic plan
+        // costs a LIMIT parameter as 10% of the table and could prefer to read and sort it all.
+        Selection::Live => plans::with_settings(&[(c"enable_sort", c"off")], || {
+            Spi::connect(|client| live_candidates(client, caller, max_urls, skip))
+        }),
         Selection::Snapshot => snapshot_candidates(caller, max_urls, skip),
     };
     result.unwrap_or_else(|e| error!("annotate: selection query failed: {e}"))
 }
 
-/// A queue row as the walks return it; `followed_by_user` is the caller's, set by the walk.
-fn queue_row(row: SpiHeapTupleData<'_>, followed_by_user: bool) -> SpiResult<Candidate> {
+/// A candidate row, laid out alike by every selection query: url_id, scheme, url,
+/// trailing_slash, followed_any, is_manual, the three counts (then, per query, one more
+/// column). `followed_by_user` is the caller's, known to the walk that produced the row.
+fn candidate_row(row: SpiHeapTupleData<'_>, followed_by_user: bool) -> SpiResult<Candidate> {
     let scheme: Option<String> = row.get(2)?;
     let url: String = row.get(3)?.unwrap_or_default();
     Ok(Candidate {
@@ -222,17 +228,17 @@ fn live_candidates(
         let args = |bound: Option<i64>| -> [DatumWithOid<'static>; 5] {
             [user_id.into(), session_id.into(), batches.to_vec().into(), n.into(), bound.into()]
         };
-        let found = run(client, walk, Exclusion::Probe, &args(Some(n + PROBE_WINDOW)), |r| queue_row(r, followed_by_user))?;
+        let found = run(client, walk, Exclusion::Probe, &args(Some(n + PROBE_WINDOW)), |r| candidate_row(r, followed_by_user))?;
         if found.len() as i64 >= n {
             return Ok(found);
         }
-        run(client, walk, Exclusion::Hash, &args(None), |r| queue_row(r, followed_by_user))
+        run(client, walk, Exclusion::Hash, &args(None), |r| candidate_row(r, followed_by_user))
     };
 
     let mut out = if let Some(url_id) = url_id {
         run(client, Walk::Url, Exclusion::Probe, &[user_id.into(), session_id.into(), url_id.into()], |r| {
-            let batch: Option<i32> = r.get(5)?;
-            Ok((batch, url_row(r, follows(batch))?))
+            let batch: Option<i32> = r.get(10)?;
+            Ok((batch, candidate_row(r, follows(batch))?))
         })?
         .into_iter()
         .filter(|(batch, _)| batch_id.is_none() || *batch == batch_id)
@@ -255,7 +261,7 @@ fn live_candidates(
             };
             let args: [DatumWithOid; 5] =
                 [user_id.into(), session_id.into(), followed.clone().into(), want.into(), None::<i64>.into()];
-            run(client, Walk::Batches, exclusion, &args, |r| queue_row(r, true))?
+            run(client, Walk::Batches, exclusion, &args, |r| candidate_row(r, true))?
         } else {
             stream(Walk::Followed, &followed, want, true)?
         };
@@ -269,22 +275,6 @@ fn live_candidates(
     Ok(out)
 }
 
-/// A row of queue_url.sql, which carries the batch in column 5.
-fn url_row(row: SpiHeapTupleData<'_>, followed_by_user: bool) -> SpiResult<Candidate> {
-    let scheme: Option<String> = row.get(2)?;
-    let url: String = row.get(3)?.unwrap_or_default();
-    Ok(Candidate {
-        url_id: row.get(1)?.unwrap_or_default(),
-        url: compose_url(scheme.as_deref(), &url, row.get(4)?.unwrap_or(false)),
-        followed_by_user,
-        followed_by_any_user: row.get(6)?.unwrap_or(false),
-        is_manual: row.get(7)?.unwrap_or(false),
-        user_url_type_count: row.get(8)?.unwrap_or(0),
-        anon_url_type_count: row.get(9)?.unwrap_or(0),
-        auto_url_type_count: row.get(10)?.unwrap_or(0),
-    })
-}
-
 fn snapshot_candidates(caller: Caller, max_urls: i64, skip: i64) -> SpiResult<Vec<Candidate>> {
     let (user_id, session_id, batch_id, url_id) = match caller {
         Caller::User { user_id, batch_id, url_id } => (Some(user_id), None, batch_id, url_id),
@@ -296,18 +286,8 @@ fn snapshot_candidates(caller: Caller, max_urls: i64, skip: i64) -> SpiResult<Ve
     let types = [INT4OID, UUIDOID, INT4OID, INT4OID, INT8OID, INT8OID].map(PgOid::BuiltIn);
     Spi::connect(|client| {
         plans::query(client, "select_snapshot", || SELECT_SNAPSHOT.to_string(), &types, &args, |row| {
-            let scheme: Option<String> = row.get(2)?;
-            let url: String = row.get(3)?.unwrap_or_default();
-            Ok(Candidate {
-                url_id: row.get(1)?.unwrap_or_default(),
-                url: compose_url(scheme.as_deref(), &url, row.get(4)?.unwrap_or(false)),
-                followed_by_user: row.get(5)?.unwrap_or(false),
-                followed_by_any_user: row.get(6)?.unwrap_or(false),
-                is_manual: row.get(7)?.unwrap_or(false),
-                user_url_type_count: row.get(8)?.unwrap_or(0),
-                anon_url_type_count: row.get(9)?.unwrap_or(0),
-                auto_url_type_count: row.get(10)?.unwrap_or(0),
-            })
+            let followed_by_user = row.get(10)?.unwrap_or(false);
+            candidate_row(row, followed_by_user)
         })
     })
 }

@@ -10,12 +10,12 @@ SELECT u.id AS url_id,
        u.scheme::text AS scheme,
        u.url,
        u.trailing_slash,
-       f.followed_by_user,
        f.followed_by_any_user,
        u.source = 'manual'::public.url_source AS is_manual,
        c.user_url_type_count,
        c.anon_url_type_count,
-       c.auto_url_type_count
+       c.auto_url_type_count,
+       f.followed_by_user
 FROM public.urls u
 LEFT JOIN public.link_batches__urls lb ON lb.url_id = u.id
 CROSS JOIN LATERAL (
