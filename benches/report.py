@@ -27,6 +27,8 @@ def ratio(a, b):
     if a is None or b in (None, 0):
         return "-"
     r = a / b
+    if r < 0.5:
+        return f"1/{1 / r:,.0f}"
     return f"{r:.2f}x" if r < 10 else f"{r:,.0f}x"
 
 
@@ -41,7 +43,8 @@ def main(path):
     out.append(
         f"Machine: {machine.get('cores')} cores, {machine.get('memory_gb')} GB, PostgreSQL "
         f"{machine.get('postgres')}, {machine.get('build')} build, {machine.get('date')}. "
-        "Latencies are server-side per call (p50 / p95) over rotating users; ratios compare p50."
+        "Latencies are server-side per call (p50 / p95) over rotating users; ratios compare p50 "
+        "(1/N: N times faster than the baseline)."
     )
     out.append("")
     for s in scales:
@@ -78,6 +81,12 @@ def main(path):
                 f"| throughput, 8 clients | {t['ours_tps']:,.0f} tps | pgbench select-only | "
                 f"{t['select_only_tps']:,.0f} tps | {share:.0%} | >= 25% |"
             )
+            if t.get("claims_tps"):
+                out.append(
+                    f"| throughput with claims (lease + release), 8 clients | {t['claims_tps']:,.0f} tps | "
+                    f"the same selection unclaimed | {t['ours_tps']:,.0f} tps | "
+                    f"{t['claims_tps'] / t['ours_tps']:.0%} | - |"
+                )
         w0, w1 = by.get(("writes", s, "without")), by.get(("writes", s, "with"))
         if w0 and w1:
             out.append(

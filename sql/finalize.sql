@@ -19,8 +19,10 @@ ALTER FUNCTION annotate.annotation_for_url(integer, integer)
 -- annotate (not granted to PUBLIC) and SELECT on the app tables; the extension's own derived
 -- tables are readable by whoever may enter the schema. Maintenance stays with the owner:
 -- refresh() must own the materialized views anyway.
-GRANT SELECT ON annotate.queue, annotate.queue_fresh, annotate.queue_diff, annotate.url_annotation_count_view,
+GRANT SELECT ON annotate.queue, annotate.queue_fresh, annotate.queue_diff, annotate.claims,
+                annotate.url_annotation_count_view,
                 annotate.url_annotation_flags, annotate.refresh_log
     TO PUBLIC;
-REVOKE EXECUTE ON FUNCTION annotate.refresh(boolean), annotate.reconcile_queue(), annotate.reset_timings()
+REVOKE EXECUTE ON FUNCTION annotate.refresh(boolean), annotate.reconcile_queue(), annotate.prune_claims(),
+                           annotate.reset_timings()
     FROM PUBLIC;

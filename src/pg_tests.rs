@@ -127,6 +127,7 @@ mod tests {
                 ("url_annotation_count_view".to_string(), 3),
                 ("url_annotation_flags".to_string(), 3),
                 ("queue".to_string(), 0), // the triggers kept it current: nothing to correct
+                ("claims".to_string(), 0),
                 ("total".to_string(), 6)
             ]
         );

@@ -26,8 +26,8 @@ const VIEWS: [(&str, &str, &str, &str); 2] = [
 ];
 
 /// Refreshes both materialized views (CONCURRENTLY by default, so readers are never blocked),
-/// then reconciles the live queue with the base tables. Reports one row per step: seconds, and
-/// rows in the view afterwards or queue rows corrected.
+/// reconciles the live queue with the base tables and deletes ended claims. Reports one row per
+/// step: seconds, and rows in the view afterwards, queue rows corrected, or claims deleted.
 #[pg_extern]
 fn refresh(
     concurrently: default!(bool, true),
@@ -46,6 +46,11 @@ fn refresh(
         .unwrap_or_else(|e| error!("annotate.refresh: reconciling annotate.queue failed: {e}"))
         .unwrap_or(0);
     steps.push(("queue".to_string(), t.elapsed().as_secs_f64(), corrected));
+    let t = Instant::now();
+    let pruned = Spi::get_one::<i64>("SELECT annotate.prune_claims()")
+        .unwrap_or_else(|e| error!("annotate.refresh: pruning ended claims failed: {e}"))
+        .unwrap_or(0);
+    steps.push(("claims".to_string(), t.elapsed().as_secs_f64(), pruned));
     let total = started.elapsed().as_secs_f64();
     Spi::run_with_args(
         "INSERT INTO annotate.refresh_log (seconds, concurrent) VALUES ($1, $2)",

@@ -12,6 +12,7 @@ use crate::payload::{
     HtmlInfo, NameSuggestions, NameVotes, RecordTypeSuggestion, RecordTypeSuggestions, Response,
     SuggestionList, UrlInfo, UrlTypeSuggestion, Vote,
 };
+use crate::claims;
 use crate::selection::{self, Caller};
 use crate::timing::{CallTimer, Phase};
 
@@ -132,10 +133,16 @@ fn to_jsonb(t: &mut CallTimer, body: &impl serde::Serialize) -> JsonB {
     })
 }
 
-/// Selection plus the response body for its first URL.
-fn respond(caller: Caller, skip: i64, session_id: Option<String>) -> JsonB {
+/// Selection (leasing the URL when `lease` is given) plus the response body for its first URL.
+fn respond(caller: Caller, skip: i64, lease: Option<Interval>, session_id: Option<String>) -> JsonB {
     let mut t = CallTimer::start();
-    let first = t.phase(Phase::MainQuery, || selection::candidates(caller, 1, skip)).into_iter().next();
+    let first = t
+        .phase(Phase::MainQuery, || match lease {
+            Some(lease) => claims::claim_candidates(caller, 1, skip, lease),
+            None => selection::candidates(caller, 1, skip),
+        })
+        .into_iter()
+        .next();
     let batch_id = match caller {
         Caller::User { batch_id, .. } => batch_id,
         Caller::Anonymous { .. } => None,
@@ -158,8 +165,8 @@ fn next_annotation(
     const F: &str = "next_annotation";
     let user_id = selection::required(F, "user_id", user_id);
     let (_, skip) = selection::check_paging(F, Some(1), skip);
-    selection::check_claim(F, claim_for);
-    respond(Caller::User { user_id, batch_id, url_id }, skip, None)
+    let lease = claims::check_lease(F, claim_for);
+    respond(Caller::User { user_id, batch_id, url_id }, skip, lease, None)
 }
 
 /// The complete response body for an anonymous session, with its `session_id` (SPEC 3.3, 4).
@@ -172,8 +179,8 @@ fn next_anonymous_annotation(
     const F: &str = "next_anonymous_annotation";
     let session_id = selection::required(F, "session_id", session_id);
     let (_, skip) = selection::check_paging(F, Some(1), skip);
-    selection::check_claim(F, claim_for);
-    respond(Caller::Anonymous { session_id }, skip, Some(session_id.to_string()))
+    let lease = claims::check_lease(F, claim_for);
+    respond(Caller::Anonymous { session_id }, skip, lease, Some(session_id.to_string()))
 }
 
 /// The inner `next_annotation` object for one URL, ignoring eligibility (for review screens).

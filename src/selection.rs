@@ -12,6 +12,7 @@ use pgrx::prelude::*;
 use pgrx::spi::{SpiClient, SpiHeapTupleData, SpiResult};
 
 use crate::guc::{self, Selection};
+use crate::claims;
 use crate::payload::compose_url;
 use crate::plans;
 
@@ -52,17 +53,29 @@ const PER_BATCH_WALK_MAX: usize = 4;
 
 const DONE: &str = include_str!("../sql/queries/queue_done.sql");
 
+/// A query's `/*not_done*/` placeholder as per-row probes of the caller's annotations, and its
+/// `/*done*/` placeholder as the list of them.
+pub fn expand_done(text: &str) -> String {
+    Walk::expand(text, Exclusion::Probe)
+}
+
 impl Walk {
     fn text(self, exclusion: Exclusion) -> String {
-        let text = match self {
-            Walk::FollowedBatches => include_str!("../sql/queries/queue_followed_batches.sql"),
-            Walk::DoneCount => include_str!("../sql/queries/queue_done_count.sql"),
-            Walk::Rest => include_str!("../sql/queries/queue_rest.sql"),
-            Walk::Followed => include_str!("../sql/queries/queue_followed.sql"),
-            Walk::Batch => include_str!("../sql/queries/queue_batch.sql"),
-            Walk::Batches => include_str!("../sql/queries/queue_batches.sql"),
-            Walk::Url => include_str!("../sql/queries/queue_url.sql"),
-        };
+        Walk::expand(
+            match self {
+                Walk::FollowedBatches => include_str!("../sql/queries/queue_followed_batches.sql"),
+                Walk::DoneCount => include_str!("../sql/queries/queue_done_count.sql"),
+                Walk::Rest => include_str!("../sql/queries/queue_rest.sql"),
+                Walk::Followed => include_str!("../sql/queries/queue_followed.sql"),
+                Walk::Batch => include_str!("../sql/queries/queue_batch.sql"),
+                Walk::Batches => include_str!("../sql/queries/queue_batches.sql"),
+                Walk::Url => include_str!("../sql/queries/queue_url.sql"),
+            },
+            exclusion,
+        )
+    }
+
+    fn expand(text: &str, exclusion: Exclusion) -> String {
         let done = strip_comments(DONE);
         let not_done = match exclusion {
             // A scalar subquery stays a per-row probe; NOT EXISTS would be planned as a hash
@@ -121,6 +134,7 @@ pub enum Caller {
 }
 
 /// One eligible URL with the keys it was ordered by.
+#[derive(Clone)]
 pub struct Candidate {
     pub url_id: i32,
     pub url: String,
@@ -160,17 +174,6 @@ pub fn check_paging(function: &str, max_urls: Option<i32>, skip: Option<i32>) ->
     (i64::from(max_urls), i64::from(skip))
 }
 
-/// Claims arrive with a later change; until then a lease request is refused, not ignored.
-pub fn check_claim(function: &str, claim_for: Option<Interval>) {
-    if claim_for.is_some() {
-        ereport!(
-            ERROR,
-            PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
-            format!("annotate.{function}: claim_for is not supported yet; call without it")
-        );
-    }
-}
-
 /// The eligible URLs for `caller`, in order, after `skip`, at most `max_urls`.
 pub fn candidates(caller: Caller, max_urls: i64, skip: i64) -> Vec<Candidate> {
     let result = match guc::SELECTION.get() {
@@ -187,7 +190,7 @@ pub fn candidates(caller: Caller, max_urls: i64, skip: i64) -> Vec<Candidate> {
 /// A candidate row, laid out alike by every selection query: url_id, scheme, url,
 /// trailing_slash, followed_any, is_manual, the three counts (then, per query, one more
 /// column). `followed_by_user` is the caller's, known to the walk that produced the row.
-fn candidate_row(row: SpiHeapTupleData<'_>, followed_by_user: bool) -> SpiResult<Candidate> {
+pub fn candidate_row(row: SpiHeapTupleData<'_>, followed_by_user: bool) -> SpiResult<Candidate> {
     let scheme: Option<String> = row.get(2)?;
     let url: String = row.get(3)?.unwrap_or_default();
     Ok(Candidate {
@@ -202,6 +205,30 @@ fn candidate_row(row: SpiHeapTupleData<'_>, followed_by_user: bool) -> SpiResult
     })
 }
 
+/// The batches linked to a location the user follows, sorted (none for anonymous callers).
+pub fn followed_batches(client: &SpiClient<'_>, user_id: Option<i32>) -> SpiResult<Vec<i32>> {
+    let Some(u) = user_id else {
+        return Ok(Vec::new());
+    };
+    Ok(run(client, Walk::FollowedBatches, Exclusion::Probe, &[u.into()], |r| {
+        Ok(r.get::<Vec<i32>>(1)?.unwrap_or_default())
+    })?
+    .pop()
+    .unwrap_or_default())
+}
+
+/// The selection order (SPEC 3.2) as a key to sort by descending, url id aside.
+pub fn order_key(c: &Candidate) -> (bool, bool, bool, i64, i64, i64) {
+    (
+        c.followed_by_user,
+        c.followed_by_any_user,
+        c.is_manual,
+        c.user_url_type_count,
+        c.anon_url_type_count,
+        c.auto_url_type_count,
+    )
+}
+
 fn live_candidates(
     client: &SpiClient<'_>,
     caller: Caller,
@@ -213,14 +240,7 @@ fn live_candidates(
         Caller::User { user_id, batch_id, url_id } => (Some(user_id), None, batch_id, url_id),
         Caller::Anonymous { session_id } => (None, Some(session_id), None, None),
     };
-    let followed: Vec<i32> = match user_id {
-        Some(u) => run(client, Walk::FollowedBatches, Exclusion::Probe, &[u.into()], |r| {
-            Ok(r.get::<Vec<i32>>(1)?.unwrap_or_default())
-        })?
-        .pop()
-        .unwrap_or_default(),
-        None => Vec::new(),
-    };
+    let followed = followed_batches(client, user_id)?;
     let follows = |batch: Option<i32>| batch.is_some_and(|b| followed.binary_search(&b).is_ok());
 
     // One ordered stream: probe a bounded window first, fall back to the hash.
@@ -334,8 +354,11 @@ fn next_url_for_annotation(
     const F: &str = "next_url_for_annotation";
     let user_id = required(F, "user_id", user_id);
     let (max_urls, skip) = check_paging(F, max_urls, skip);
-    check_claim(F, claim_for);
-    rows(candidates(Caller::User { user_id, batch_id, url_id }, max_urls, skip))
+    let caller = Caller::User { user_id, batch_id, url_id };
+    rows(match claims::check_lease(F, claim_for) {
+        Some(lease) => claims::claim_candidates(caller, max_urls, skip, lease),
+        None => candidates(caller, max_urls, skip),
+    })
 }
 
 /// The eligible URLs for an anonymous session, in selection order (SPEC 3.3).
@@ -361,6 +384,9 @@ fn next_url_for_anonymous_annotation(
     const F: &str = "next_url_for_anonymous_annotation";
     let session_id = required(F, "session_id", session_id);
     let (max_urls, skip) = check_paging(F, max_urls, skip);
-    check_claim(F, claim_for);
-    rows(candidates(Caller::Anonymous { session_id }, max_urls, skip))
+    let caller = Caller::Anonymous { session_id };
+    rows(match claims::check_lease(F, claim_for) {
+        Some(lease) => claims::claim_candidates(caller, max_urls, skip, lease),
+        None => candidates(caller, max_urls, skip),
+    })
 }

@@ -36,11 +36,14 @@ SELECT count(*) AS phases FROM annotate.timing_stats();
 SET annotate.selection = snapshot;
 SELECT url_id FROM annotate.next_url_for_annotation(1);
 RESET annotate.selection;
+SELECT url_id AS claimed FROM annotate.next_url_for_annotation(1, claim_for => '1 minute');
+SELECT annotate.release_claim(2) AS released;
 
 -- What it may not do.
 SELECT * FROM annotate.refresh();
 SELECT annotate.reset_timings();
 UPDATE annotate.queue SET user_votes = 100;
+DELETE FROM annotate.claims;
 DELETE FROM annotate.refresh_log;
 RESET ROLE;
 

@@ -101,5 +101,5 @@ SELECT * FROM annotate.next_url_for_anonymous_annotation('00000000-0000-0000-000
 SELECT annotate.next_annotation(NULL);
 SELECT annotate.next_annotation(1, skip => -1);
 SELECT annotate.next_anonymous_annotation(NULL);
-SELECT * FROM annotate.next_url_for_annotation(1, claim_for => '5 minutes');
+SELECT * FROM annotate.next_url_for_annotation(1, claim_for => '-5 minutes');
 SET annotate.selection = sometimes;
