@@ -24,5 +24,6 @@ GRANT SELECT ON annotate.queue, annotate.queue_fresh, annotate.queue_diff, annot
                 annotate.url_annotation_flags, annotate.refresh_log
     TO PUBLIC;
 REVOKE EXECUTE ON FUNCTION annotate.refresh(boolean), annotate.reconcile_queue(), annotate.prune_claims(),
-                           annotate.reset_timings()
+                           annotate.reset_timings(), annotate.schedule_refresh(text),
+                           annotate.unschedule_refresh()
     FROM PUBLIC;

@@ -26,6 +26,7 @@ extension_sql_file!("../sql/views.sql", name = "views", requires = ["app_check"]
 extension_sql_file!("../sql/indexes.sql", name = "indexes", requires = ["app_check"]);
 extension_sql_file!("../sql/queue.sql", name = "queue", requires = ["indexes"]);
 extension_sql_file!("../sql/claims.sql", name = "claims", requires = ["queue"]);
+extension_sql_file!("../sql/cron.sql", name = "cron", requires = ["app_check"]);
 extension_sql_file!("../sql/attach.sql", name = "attach", requires = ["queue", "views", "claims"]);
 extension_sql_file!("../sql/finalize.sql", name = "finalize", finalize);
 
