@@ -1,8 +1,13 @@
--- annotate_ext reads the application's tables in schema public (SPEC section 2). Refuse to install
--- into a database that lacks one, naming it, rather than failing later on some opaque statement.
-DO $check$
-DECLARE
-    needed text[] := ARRAY[
+-- annotate_ext reads the application's tables in schema public (SPEC section 2).
+
+-- Which of them this database lacks, in the order SPEC lists them (NULL when none).
+CREATE OR REPLACE FUNCTION annotate.missing_app_tables()
+RETURNS text[]
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT array_agg(t ORDER BY ord)
+    FROM unnest(ARRAY[
         'urls', 'batches', 'link_batches__urls', 'link_batches__locations',
         'link__locations__user_follows', 'locations', 'locations_expanded', 'agencies',
         'flag_url_validated', 'flag_url_suspended', 'reviewing_user_url', 'link_agencies__urls',
@@ -14,17 +19,29 @@ DECLARE
         'annotation__record_type__auto', 'annotation__agency__auto__subtasks',
         'annotation__agency__auto__suggestions', 'annotation__location__auto__subtasks',
         'annotation__location__auto__suggestions', 'annotation__name__suggestions',
-        'annotation__name__user__endorsements', 'annotation__name__anon__endorsements'];
-    missing text[];
-BEGIN
-    SELECT array_agg(t ORDER BY ord) INTO missing
-    FROM unnest(needed) WITH ORDINALITY AS n(t, ord)
-    WHERE pg_catalog.to_regclass(pg_catalog.quote_ident('public') || '.' || pg_catalog.quote_ident(t)) IS NULL;
+        'annotation__name__user__endorsements', 'annotation__name__anon__endorsements']) WITH ORDINALITY AS n(t, ord)
+    WHERE pg_catalog.to_regclass(pg_catalog.quote_ident('public') || '.' || pg_catalog.quote_ident(t)) IS NULL
+$$;
 
-    IF missing IS NOT NULL THEN
-        RAISE EXCEPTION 'annotate_ext: the application table public.% is missing', missing[1]
-            USING DETAIL = pg_catalog.format('Missing from schema public: %s.', pg_catalog.array_to_string(missing, ', ')),
-                  HINT = 'Run the application''s migrations (or load tests/fixtures/app_schema.sql) before CREATE EXTENSION annotate_ext.';
+-- Refuse to install into a database that lacks one, naming it; except while a dump is being
+-- restored, where the extension comes before the tables: then install what does not depend on
+-- them, and let annotate.refresh() attach the rest once the restore is done. A restore is
+-- recognised by row_security = off, which pg_dump's scripts and pg_restore both set (and
+-- CREATE EXTENSION leaves alone, unlike check_function_bodies).
+DO $check$
+DECLARE
+    missing text[] := annotate.missing_app_tables();
+BEGIN
+    IF missing IS NULL THEN
+        RETURN;
     END IF;
+    IF pg_catalog.current_setting('row_security') = 'off' THEN
+        RAISE NOTICE 'annotate_ext: the application tables are not there yet (a restore?); run SELECT annotate.refresh() once they are';
+        PERFORM pg_catalog.set_config('annotate_ext.defer_attach', 'on', true);
+        RETURN;
+    END IF;
+    RAISE EXCEPTION 'annotate_ext: the application table public.% is missing', missing[1]
+        USING DETAIL = pg_catalog.format('Missing from schema public: %s.', pg_catalog.array_to_string(missing, ', ')),
+              HINT = 'Run the application''s migrations (or load tests/fixtures/app_schema.sql) before CREATE EXTENSION annotate_ext.';
 END
 $check$;

@@ -19,11 +19,13 @@ ALTER FUNCTION annotate.annotation_for_url(integer, integer)
 -- annotate (not granted to PUBLIC) and SELECT on the app tables; the extension's own derived
 -- tables are readable by whoever may enter the schema. Maintenance stays with the owner:
 -- refresh() must own the materialized views anyway.
-GRANT SELECT ON annotate.queue, annotate.queue_fresh, annotate.queue_diff, annotate.claims,
-                annotate.url_annotation_count_view,
-                annotate.url_annotation_flags, annotate.refresh_log
-    TO PUBLIC;
+GRANT SELECT ON annotate.queue, annotate.claims, annotate.refresh_log TO PUBLIC;
 REVOKE EXECUTE ON FUNCTION annotate.refresh(boolean), annotate.reconcile_queue(), annotate.prune_claims(),
                            annotate.reset_timings(), annotate.schedule_refresh(text),
-                           annotate.unschedule_refresh()
+                           annotate.unschedule_refresh(), annotate.attach()
     FROM PUBLIC;
+
+-- Last, what lives on and over the app's tables (src/attach.rs), unless sql/app_check.sql
+-- found them missing during a restore: then annotate.refresh() attaches it afterwards.
+SELECT annotate.attach()
+WHERE pg_catalog.current_setting('annotate_ext.defer_attach', true) IS DISTINCT FROM 'on';

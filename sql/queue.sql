@@ -2,74 +2,14 @@
 -- statement-level triggers on every app table that can change a result, so that live
 -- selection is an ordered index walk instead of a sort over every URL.
 
--- What a queue row must be, computed from the base tables. verify() and reconcile_queue()
--- compare against it; nothing on the request path reads it.
-CREATE VIEW annotate.queue_fresh AS
-SELECT u.id AS url_id,
-       lb.batch_id,
-       COALESCE(fb.followed, false) AS followed_any,
-       u.source = 'manual'::public.url_source AS is_manual,
-       COALESCE(vu.n, 0)::int AS user_votes,
-       COALESCE(va.n, 0)::int AS anon_votes,
-       COALESCE(vr.n, 0)::int AS auto_votes,
-       (v.url_id IS NOT NULL) AS validated,
-       (s.url_id IS NOT NULL) AS suspended
-FROM public.urls u
-LEFT JOIN public.link_batches__urls lb ON lb.url_id = u.id
-LEFT JOIN (SELECT DISTINCT bl.batch_id, true AS followed
-           FROM public.link_batches__locations bl
-           JOIN public.link__locations__user_follows fo ON fo.location_id = bl.location_id) fb
-       ON fb.batch_id = lb.batch_id
-LEFT JOIN (SELECT url_id, count(*) AS n FROM public.annotation__url_type__user GROUP BY url_id) vu ON vu.url_id = u.id
-LEFT JOIN (SELECT url_id, count(*) AS n FROM public.annotation__url_type__anon GROUP BY url_id) va ON va.url_id = u.id
-LEFT JOIN (SELECT url_id, count(*) AS n FROM public.annotation__url_type__auto GROUP BY url_id) vr ON vr.url_id = u.id
-LEFT JOIN public.flag_url_validated v ON v.url_id = u.id
-LEFT JOIN public.flag_url_suspended s ON s.url_id = u.id;
-
-CREATE TABLE annotate.queue (
-    url_id        integer PRIMARY KEY,
-    batch_id      integer,
-    followed_any  boolean NOT NULL DEFAULT false,
-    is_manual     boolean NOT NULL DEFAULT false,
-    user_votes    integer NOT NULL DEFAULT 0,
-    anon_votes    integer NOT NULL DEFAULT 0,
-    auto_votes    integer NOT NULL DEFAULT 0,
-    validated     boolean NOT NULL DEFAULT false,
-    suspended     boolean NOT NULL DEFAULT false
-) WITH (fillfactor = 90);
-
--- Built in one set-based pass, indexes after the data.
-INSERT INTO annotate.queue SELECT * FROM annotate.queue_fresh;
-
--- The selection order over eligible URLs (SPEC 3.2 keys 2-5; key 1 is per caller).
-CREATE INDEX queue_order ON annotate.queue
-    (followed_any DESC, is_manual DESC, user_votes DESC, anon_votes DESC, auto_votes DESC, url_id)
-    INCLUDE (batch_id)
-    WHERE NOT validated AND NOT suspended;
--- The same order inside one batch (followed_any is a property of the batch), and batch lookups.
-CREATE INDEX queue_batch_order ON annotate.queue
-    (batch_id, is_manual DESC, user_votes DESC, anon_votes DESC, auto_votes DESC, url_id)
-    INCLUDE (validated, suspended, followed_any);
-
-ANALYZE annotate.queue;
-
--- Each URL whose queue row differs from a fresh computation, with both rows (either NULL
--- when the URL is on one side only).
-CREATE VIEW annotate.queue_diff AS
-SELECT f AS fresh, q AS queued
-FROM annotate.queue_fresh f
-FULL JOIN annotate.queue q ON q.url_id = f.url_id
-WHERE q.url_id IS NULL OR f.url_id IS NULL
-   OR (q.batch_id, q.followed_any, q.is_manual, q.user_votes, q.anon_votes, q.auto_votes, q.validated, q.suspended)
-      IS DISTINCT FROM
-      (f.batch_id, f.followed_any, f.is_manual, f.user_votes, f.anon_votes, f.auto_votes, f.validated, f.suspended);
-
 -- The differences, one line per URL; empty when healthy.
 CREATE FUNCTION annotate.verify()
 RETURNS TABLE (url_id integer, problem text)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+    RETURN QUERY
     SELECT COALESCE((d.fresh).url_id, (d.queued).url_id),
            CASE
                WHEN (d.queued).url_id IS NULL THEN 'missing from the queue'
@@ -93,17 +33,21 @@ AS $$
                         THEN format('suspended is %s, should be %s', (d.queued).suspended, (d.fresh).suspended) END)
            END
     FROM annotate.queue_diff d
-    ORDER BY 1
+    ORDER BY 1;
+END
 $$;
 
 -- Makes the queue equal to a fresh computation; returns the number of rows corrected.
 CREATE FUNCTION annotate.reconcile_queue()
 RETURNS bigint
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    corrected bigint;
+BEGIN
     WITH wrong AS (
-        SELECT (d.fresh).url_id AS fresh_id, (d.queued).url_id AS queued_id, d.fresh
+        SELECT (d.fresh).url_id AS fresh_id, (d.queued).url_id AS queued_id, d.fresh AS fresh_row
         FROM annotate.queue_diff d
     ),
     gone AS (
@@ -113,7 +57,7 @@ AS $$
     ),
     fixed AS (
         INSERT INTO annotate.queue
-        SELECT (w.fresh).* FROM wrong w WHERE w.fresh_id IS NOT NULL
+        SELECT (w.fresh_row).* FROM wrong w WHERE w.fresh_id IS NOT NULL
         ON CONFLICT (url_id) DO UPDATE
         SET batch_id = EXCLUDED.batch_id, followed_any = EXCLUDED.followed_any,
             is_manual = EXCLUDED.is_manual, user_votes = EXCLUDED.user_votes,
@@ -121,7 +65,9 @@ AS $$
             validated = EXCLUDED.validated, suspended = EXCLUDED.suspended
         RETURNING 1
     )
-    SELECT (SELECT count(*) FROM gone) + (SELECT count(*) FROM fixed)
+    SELECT (SELECT count(*) FROM gone) + (SELECT count(*) FROM fixed) INTO corrected;
+    RETURN corrected;
+END
 $$;
 
 -- Whether anyone follows a location linked to a batch.
@@ -337,34 +283,3 @@ BEGIN
 END
 $$;
 
--- Attach: insert, update and delete triggers with transition tables, and a truncate trigger.
-DO $attach$
-DECLARE
-    t record;
-BEGIN
-    FOR t IN SELECT * FROM (VALUES
-        ('urls',                          'on_url_change',            NULL),
-        ('link_batches__urls',            'on_batch_link_change',     NULL),
-        ('link_batches__locations',       'on_batch_location_change', NULL),
-        ('link__locations__user_follows', 'on_follow_change',         NULL),
-        ('annotation__url_type__user',    'on_vote_change',           'user'),
-        ('annotation__url_type__anon',    'on_vote_change',           'anon'),
-        ('annotation__url_type__auto',    'on_vote_change',           'auto'),
-        ('flag_url_validated',            'on_flag_change',           'validated'),
-        ('flag_url_suspended',            'on_flag_change',           'suspended')
-    ) AS v(tab, fn, arg)
-    LOOP
-        EXECUTE format('CREATE TRIGGER annotate_queue_ins AFTER INSERT ON public.%I
-                        REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
-                        EXECUTE FUNCTION annotate.%I(%L)', t.tab, t.fn, t.arg);
-        EXECUTE format('CREATE TRIGGER annotate_queue_upd AFTER UPDATE ON public.%I
-                        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
-                        EXECUTE FUNCTION annotate.%I(%L)', t.tab, t.fn, t.arg);
-        EXECUTE format('CREATE TRIGGER annotate_queue_del AFTER DELETE ON public.%I
-                        REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
-                        EXECUTE FUNCTION annotate.%I(%L)', t.tab, t.fn, t.arg);
-        EXECUTE format('CREATE TRIGGER annotate_queue_trunc AFTER TRUNCATE ON public.%I
-                        FOR EACH STATEMENT EXECUTE FUNCTION annotate.on_truncate()', t.tab);
-    END LOOP;
-END
-$attach$;

@@ -5,6 +5,7 @@
 
 use pgrx::prelude::*;
 
+mod attach;
 mod claims;
 mod guc;
 mod payload;
@@ -22,12 +23,10 @@ mod timing;
 extension_sql_file!("../tests/fixtures/app_schema.sql", name = "test_app_fixture", bootstrap);
 
 extension_sql_file!("../sql/app_check.sql", name = "app_check");
-extension_sql_file!("../sql/views.sql", name = "views", requires = ["app_check"]);
-extension_sql_file!("../sql/indexes.sql", name = "indexes", requires = ["app_check"]);
-extension_sql_file!("../sql/queue.sql", name = "queue", requires = ["indexes"]);
+extension_sql_file!("../sql/tables.sql", name = "tables", requires = ["app_check"]);
+extension_sql_file!("../sql/queue.sql", name = "queue", requires = ["tables"]);
 extension_sql_file!("../sql/claims.sql", name = "claims", requires = ["queue"]);
 extension_sql_file!("../sql/cron.sql", name = "cron", requires = ["app_check"]);
-extension_sql_file!("../sql/attach.sql", name = "attach", requires = ["queue", "views", "claims"]);
 extension_sql_file!("../sql/finalize.sql", name = "finalize", finalize);
 
 #[pg_guard]

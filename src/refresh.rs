@@ -7,7 +7,7 @@ use pgrx::prelude::*;
 use pgrx::JsonB;
 use serde_json::json;
 
-use crate::{guc, timing};
+use crate::{attach, guc, timing};
 
 /// The views refreshed, in order, each with its statement and its row count query.
 const VIEWS: [(&str, &str, &str, &str); 2] = [
@@ -34,6 +34,14 @@ fn refresh(
 ) -> TableIterator<'static, (name!(step, String), name!(seconds, f64), name!(rows, i64))> {
     let started = Instant::now();
     let mut steps = Vec::new();
+    // After a restore the extension arrived before the app's tables: attach it now.
+    if !attach::attached() {
+        let t = Instant::now();
+        Spi::run("SELECT annotate.attach()")
+            .unwrap_or_else(|e| error!("annotate.refresh: attaching to the app's tables failed: {e}"));
+        let queued = Spi::get_one::<i64>("SELECT count(*) FROM annotate.queue").ok().flatten().unwrap_or(0);
+        steps.push(("attach".to_string(), t.elapsed().as_secs_f64(), queued));
+    }
     for (name, concurrent_sql, plain_sql, count_sql) in VIEWS {
         let t = Instant::now();
         Spi::run(if concurrently { concurrent_sql } else { plain_sql })
@@ -79,16 +87,19 @@ LEFT JOIN LATERAL (SELECT r.finished_at, r.seconds FROM annotate.refresh_log r
 /// Selection mode, last refresh, staleness, view row counts and timing scope, as one object.
 #[pg_extern]
 fn status() -> JsonB {
-    let base = Spi::get_one::<JsonB>(STATUS)
-        .ok()
-        .flatten()
-        .map(|j| j.0)
-        .unwrap_or_else(|| json!({}));
+    let attached = attach::attached();
+    let base = if attached {
+        Spi::get_one::<JsonB>(STATUS).ok().flatten().map(|j| j.0).unwrap_or_else(|| json!({}))
+    } else {
+        json!({"queue_rows": 0})
+    };
     let mode = guc::SELECTION.get();
     let age = base.get("views_age_seconds").and_then(|v| v.as_f64());
     let mut out = base;
     let obj = out.as_object_mut().expect("status is an object");
     obj.insert("selection".into(), json!(mode.as_str()));
+    // false only between a restore and the first refresh() (see src/attach.rs)
+    obj.insert("attached".into(), json!(attached));
     // Live answers are as fresh as the tables; snapshot answers are as old as the views.
     obj.insert(
         "staleness_seconds".into(),

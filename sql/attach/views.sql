@@ -1,7 +1,7 @@
 -- The two views the upstream PR materialized (SPEC 2.5), with their unique indexes so that
 -- REFRESH ... CONCURRENTLY works. Anon counts are grouped by their own url_id (the PR's fix).
 
-CREATE MATERIALIZED VIEW annotate.url_annotation_count_view AS
+CREATE MATERIALIZED VIEW IF NOT EXISTS annotate.url_annotation_count_view AS
 WITH
     auto_agency      AS (SELECT url_id, count(*) AS n FROM public.annotation__agency__auto__subtasks   GROUP BY url_id),
     auto_location    AS (SELECT url_id, count(*) AS n FROM public.annotation__location__auto__subtasks GROUP BY url_id),
@@ -50,9 +50,9 @@ SELECT c.*,
        AS total_anno_count
 FROM counts c;
 
-CREATE UNIQUE INDEX url_annotation_count_view_url_id ON annotate.url_annotation_count_view (url_id);
+CREATE UNIQUE INDEX IF NOT EXISTS url_annotation_count_view_url_id ON annotate.url_annotation_count_view (url_id);
 
-CREATE MATERIALIZED VIEW annotate.url_annotation_flags AS
+CREATE MATERIALIZED VIEW IF NOT EXISTS annotate.url_annotation_flags AS
 SELECT u.id AS url_id,
        EXISTS (SELECT 1 FROM public.annotation__record_type__auto a        WHERE a.url_id = u.id) AS has_auto_record_type_suggestion,
        EXISTS (SELECT 1 FROM public.annotation__url_type__auto a           WHERE a.url_id = u.id) AS has_auto_relevant_suggestion,
@@ -66,15 +66,8 @@ SELECT u.id AS url_id,
        EXISTS (SELECT 1 FROM public.reviewing_user_url a                   WHERE a.url_id = u.id) AS was_reviewed
 FROM public.urls u;
 
-CREATE UNIQUE INDEX url_annotation_flags_url_id ON annotate.url_annotation_flags (url_id);
+CREATE UNIQUE INDEX IF NOT EXISTS url_annotation_flags_url_id ON annotate.url_annotation_flags (url_id);
 
--- One row per refresh() (and one for the build at CREATE EXTENSION), read by status().
-CREATE TABLE annotate.refresh_log (
-    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    finished_at   timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
-    seconds       double precision NOT NULL,
-    concurrent    boolean NOT NULL
-);
-
+-- The views were built just now: that counts as a refresh for status().
 INSERT INTO annotate.refresh_log (seconds, concurrent)
 SELECT EXTRACT(epoch FROM pg_catalog.clock_timestamp() - pg_catalog.statement_timestamp()), false;

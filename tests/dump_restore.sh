@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Dump and restore: an app database with the extension, data, votes, flags and leases is
+# dumped in custom and plain formats and restored into empty databases with pg_restore and
+# psql, stopping at the first error. After the one documented step, SELECT annotate.refresh(),
+# the restored databases must give the same answers, and verify() must be empty.
+# Needs the throwaway cluster (scripts/cluster) running and database annotate_fixture.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+eval "$(scripts/cluster env)"
+src=annotate_dump_src
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+for db in $src annotate_dump_custom annotate_dump_plain; do
+    q -d postgres -c "DROP DATABASE IF EXISTS $db"
+done
+q -d postgres -c "CREATE DATABASE $src TEMPLATE annotate_fixture"
+scripts/seed S "$src" >/dev/null
+q -d "$src" -c 'CREATE EXTENSION annotate_ext'
+q -d "$src" <<'SQL'
+INSERT INTO public.anonymous_sessions (id) VALUES ('00000000-0000-0000-0000-0000000000e1');
+INSERT INTO public.annotation__url_type__user (url_id, user_id, type)
+SELECT id, 1 + id % 5, 'data source' FROM public.urls WHERE id % 97 = 0;
+INSERT INTO public.annotation__agency__user (agency_id, url_id, user_id)
+SELECT 1 + id % 20, id, 2 FROM public.urls WHERE id % 89 = 0;
+INSERT INTO public.annotation__url_type__anon (url_id, url_type, session_id)
+SELECT id, 'meta url', '00000000-0000-0000-0000-0000000000e1' FROM public.urls WHERE id % 83 = 0;
+INSERT INTO public.flag_url_validated (url_id, type) SELECT id, 'data source' FROM public.urls WHERE id % 7 = 0;
+INSERT INTO public.link_batches__locations (batch_id, location_id)
+SELECT 1, id FROM public.locations WHERE type = 'Locality' LIMIT 1;
+INSERT INTO public.link__locations__user_follows (location_id, user_id)
+SELECT location_id, 3 FROM public.link_batches__locations;
+SELECT count(*) FROM annotate.next_url_for_annotation(4, claim_for => '1 hour');
+SQL
+
+answers() {  # the same calls on any database, as one text
+    q -d "$1" -c "SELECT string_agg(a::text, E'\n' ORDER BY u) FROM (
+        SELECT u, annotate.next_annotation(u, batch_id => CASE WHEN u % 2 = 0 THEN 1 END)::text AS a
+        FROM generate_series(1, 6) u
+        UNION ALL
+        SELECT 100, annotate.next_anonymous_annotation('00000000-0000-0000-0000-0000000000e1')::text
+        UNION ALL
+        SELECT 101, (SELECT array_agg(url_id)::text FROM annotate.next_url_for_annotation(5, max_urls => 25))) s"
+}
+answers "$src" >"$work/before"
+
+pg_dump -Fc -f "$work/app.dump" "$src"
+pg_dump -Fp -f "$work/app.sql" "$src"
+
+check() {  # database, how it was restored
+    local refresh problems
+    refresh=$(q -d "$1" -c "SELECT string_agg(step, ',') FROM annotate.refresh()")
+    answers "$1" >"$work/after"
+    problems=$(q -d "$1" -c 'SELECT count(*) FROM annotate.verify()')
+    if ! cmp -s "$work/before" "$work/after"; then
+        diff "$work/before" "$work/after" | head -20
+        echo "dump/restore ($2): the restored database answers differently" >&2
+        exit 1
+    fi
+    [ "$problems" = 0 ] || { echo "dump/restore ($2): verify() found $problems problems" >&2; exit 1; }
+    echo "dump/restore ($2): restored without errors; refresh() steps $refresh; same answers; verify() empty"
+}
+
+q -d postgres -c 'CREATE DATABASE annotate_dump_custom'
+pg_restore --exit-on-error -d annotate_dump_custom "$work/app.dump"
+check annotate_dump_custom "pg_dump -Fc | pg_restore"
+
+q -d postgres -c 'CREATE DATABASE annotate_dump_plain'
+psql -X -q -v ON_ERROR_STOP=1 -d annotate_dump_plain -f "$work/app.sql" >/dev/null
+check annotate_dump_plain "pg_dump -Fp | psql"
+
+# The restored extension drops as cleanly as the original.
+q -d annotate_dump_custom -c 'DROP EXTENSION annotate_ext'
+left=$(q -d annotate_dump_custom -c "SELECT count(*) FROM pg_class WHERE relname LIKE 'annotate\_%' OR relnamespace = 'annotate'::regnamespace")
+trig=$(q -d annotate_dump_custom -c "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'annotate\_%'")
+[ "$left" = 0 ] && [ "$trig" = 0 ] || { echo "dump/restore: DROP EXTENSION left $left relations and $trig triggers" >&2; exit 1; }
+echo "dump/restore: DROP EXTENSION on the restored database removes everything it added"
+for db in $src annotate_dump_custom annotate_dump_plain; do
+    q -d postgres -c "DROP DATABASE $db"
+done
