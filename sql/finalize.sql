@@ -15,6 +15,10 @@ ALTER FUNCTION annotate.next_anonymous_annotation(uuid, integer, interval)
 ALTER FUNCTION annotate.annotation_for_url(integer, integer)
     SET plan_cache_mode = force_generic_plan;
 
+-- refresh() runs with its owner's rights (it must own the materialized views it refreshes), so
+-- that an operator role granted EXECUTE can run it; EXECUTE is revoked from PUBLIC below.
+ALTER FUNCTION annotate.refresh(boolean) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+
 -- Privileges (SPEC 7). The read path is SECURITY INVOKER: an app role needs USAGE on schema
 -- annotate (not granted to PUBLIC) and SELECT on the app tables; the extension's own derived
 -- tables are readable by whoever may enter the schema. Maintenance stays with the owner:

@@ -47,6 +47,12 @@ DELETE FROM annotate.claims;
 DELETE FROM annotate.refresh_log;
 RESET ROLE;
 
+-- Granted EXECUTE, an operator role can refresh (refresh() runs with its owner's rights).
+GRANT EXECUTE ON FUNCTION annotate.refresh(boolean) TO annotate_test_app;
+SET ROLE annotate_test_app;
+SELECT step FROM annotate.refresh() WHERE step = 'queue';
+RESET ROLE;
+
 -- The owner still can, and the queue is exact.
 SELECT step FROM annotate.refresh();
 SELECT count(*) AS problems FROM annotate.verify();
