@@ -15,7 +15,7 @@ const TRY_CLAIM: &str = "SELECT annotate.try_claim($1, $2, $3, $4)";
 const LEASED_TO_OTHER: &str = "SELECT annotate.leased_to_other($1, $2, $3)";
 
 /// Refuses a lease that is not a positive length of time.
-pub fn check_lease(function: &str, claim_for: Option<Interval>) -> Option<Interval> {
+fn check_lease(function: &str, claim_for: Option<Interval>) -> Option<Interval> {
     let lease = claim_for?;
     let (months, days, micros) = (lease.months(), lease.days(), lease.micros());
     if months < 0 || days < 0 || micros < 0 || (months == 0 && days == 0 && micros == 0) {
@@ -72,9 +72,18 @@ fn own_claims(client: &SpiClient<'_>, caller: Caller) -> SpiResult<Vec<Candidate
     Ok(own)
 }
 
+/// The URLs for a caller: leased to it when `claim_for` is given (checked and named after
+/// `function` in errors), exactly SPEC 3's answer otherwise.
+pub fn serve(function: &str, caller: Caller, max_urls: i64, skip: i64, claim_for: Option<Interval>) -> Vec<Candidate> {
+    match check_lease(function, claim_for) {
+        Some(lease) => claim_candidates(caller, max_urls, skip, lease),
+        None => selection::candidates(caller, max_urls, skip),
+    }
+}
+
 /// Like `selection::candidates`, but every URL returned is leased to the caller for `lease`,
 /// and URLs under someone else's live lease are passed over. Never waits on another caller.
-pub fn claim_candidates(caller: Caller, max_urls: i64, skip: i64, lease: Interval) -> Vec<Candidate> {
+fn claim_candidates(caller: Caller, max_urls: i64, skip: i64, lease: Interval) -> Vec<Candidate> {
     let own = Spi::connect(|client| own_claims(client, caller))
         .unwrap_or_else(|e| error!("annotate: reading claims failed: {e}"));
     let mut seen: Vec<i32> = own.iter().map(|c| c.url_id).collect();

@@ -175,7 +175,7 @@ pub fn top_labels(votes: impl IntoIterator<Item = Vote>) -> Vec<(String, i64)> {
             None => seen.push((v.label, w)),
         }
     }
-    seen.sort_by(|a, b| b.1.cmp(&a.1)); // stable: first seen wins ties
+    seen.sort_by_key(|l| std::cmp::Reverse(l.1)); // stable: first seen wins ties
     seen.truncate(3);
     seen.into_iter().map(|(l, halves)| (l, halves / 2)).collect()
 }

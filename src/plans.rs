@@ -21,7 +21,7 @@ pub fn query<T>(
     text: impl FnOnce() -> String,
     types: &[PgOid],
     args: &[DatumWithOid<'_>],
-    mut each: impl FnMut(SpiHeapTupleData<'_>) -> SpiResult<T>,
+    each: impl FnMut(SpiHeapTupleData<'_>) -> SpiResult<T>,
 ) -> SpiResult<Vec<T>> {
     let cached = PLANS.with(|p| p.borrow().get(key).cloned());
     let plan = match cached {
@@ -32,7 +32,7 @@ pub fn query<T>(
             plan
         }
     };
-    client.select(&*plan, None, args)?.map(|row| each(row)).collect()
+    client.select(&*plan, None, args)?.map(each).collect()
 }
 
 /// A static statement whose only argument is an `int4`.

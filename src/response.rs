@@ -133,14 +133,17 @@ fn to_jsonb(t: &mut CallTimer, body: &impl serde::Serialize) -> JsonB {
     })
 }
 
-/// Selection (leasing the URL when `lease` is given) plus the response body for its first URL.
-fn respond(caller: Caller, skip: i64, lease: Option<Interval>, session_id: Option<String>) -> JsonB {
+/// Selection (leasing the URL when `claim_for` is given) plus the response body for its first URL.
+fn respond(
+    function: &str,
+    caller: Caller,
+    skip: i64,
+    claim_for: Option<Interval>,
+    session_id: Option<String>,
+) -> JsonB {
     let mut t = CallTimer::start();
     let first = t
-        .phase(Phase::MainQuery, || match lease {
-            Some(lease) => claims::claim_candidates(caller, 1, skip, lease),
-            None => selection::candidates(caller, 1, skip),
-        })
+        .phase(Phase::MainQuery, || claims::serve(function, caller, 1, skip, claim_for))
         .into_iter()
         .next();
     let batch_id = match caller {
@@ -165,8 +168,7 @@ fn next_annotation(
     const F: &str = "next_annotation";
     let user_id = selection::required(F, "user_id", user_id);
     let (_, skip) = selection::check_paging(F, Some(1), skip);
-    let lease = claims::check_lease(F, claim_for);
-    respond(Caller::User { user_id, batch_id, url_id }, skip, lease, None)
+    respond(F, Caller::User { user_id, batch_id, url_id }, skip, claim_for, None)
 }
 
 /// The complete response body for an anonymous session, with its `session_id` (SPEC 3.3, 4).
@@ -179,8 +181,7 @@ fn next_anonymous_annotation(
     const F: &str = "next_anonymous_annotation";
     let session_id = selection::required(F, "session_id", session_id);
     let (_, skip) = selection::check_paging(F, Some(1), skip);
-    let lease = claims::check_lease(F, claim_for);
-    respond(Caller::Anonymous { session_id }, skip, lease, Some(session_id.to_string()))
+    respond(F, Caller::Anonymous { session_id }, skip, claim_for, Some(session_id.to_string()))
 }
 
 /// The inner `next_annotation` object for one URL, ignoring eligibility (for review screens).

@@ -330,6 +330,7 @@ fn rows(list: Vec<Candidate>) -> TableIterator<'static, CandidateRow> {
 }
 
 /// The eligible URLs for a user, in selection order (SPEC 3.1, 3.2).
+#[allow(clippy::type_complexity)] // pgrx reads the column names from the signature itself
 #[pg_extern]
 fn next_url_for_annotation(
     user_id: Option<i32>,
@@ -354,14 +355,11 @@ fn next_url_for_annotation(
     const F: &str = "next_url_for_annotation";
     let user_id = required(F, "user_id", user_id);
     let (max_urls, skip) = check_paging(F, max_urls, skip);
-    let caller = Caller::User { user_id, batch_id, url_id };
-    rows(match claims::check_lease(F, claim_for) {
-        Some(lease) => claims::claim_candidates(caller, max_urls, skip, lease),
-        None => candidates(caller, max_urls, skip),
-    })
+    rows(claims::serve(F, Caller::User { user_id, batch_id, url_id }, max_urls, skip, claim_for))
 }
 
 /// The eligible URLs for an anonymous session, in selection order (SPEC 3.3).
+#[allow(clippy::type_complexity)] // pgrx reads the column names from the signature itself
 #[pg_extern]
 fn next_url_for_anonymous_annotation(
     session_id: Option<Uuid>,
@@ -384,9 +382,5 @@ fn next_url_for_anonymous_annotation(
     const F: &str = "next_url_for_anonymous_annotation";
     let session_id = required(F, "session_id", session_id);
     let (max_urls, skip) = check_paging(F, max_urls, skip);
-    let caller = Caller::Anonymous { session_id };
-    rows(match claims::check_lease(F, claim_for) {
-        Some(lease) => claims::claim_candidates(caller, max_urls, skip, lease),
-        None => candidates(caller, max_urls, skip),
-    })
+    rows(claims::serve(F, Caller::Anonymous { session_id }, max_urls, skip, claim_for))
 }

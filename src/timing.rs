@@ -245,6 +245,7 @@ fn stats_rows(stats: &Stats) -> Vec<StatsRow> {
 }
 
 /// Cumulative per-phase statistics (cluster-wide when preloaded, else this session's).
+#[allow(clippy::type_complexity)] // pgrx reads the column names from the signature itself
 #[pg_extern]
 fn timing_stats() -> TableIterator<
     'static,
