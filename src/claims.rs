@@ -43,7 +43,14 @@ fn leased_to_other(client: &SpiClient<'_>, caller: Caller, url_id: i32) -> SpiRe
     let (user_id, session_id) = who(caller);
     let types = [INT4OID, INT4OID, UUIDOID].map(PgOid::BuiltIn);
     let args: [DatumWithOid; 3] = [url_id.into(), user_id.into(), session_id.into()];
-    let got = plans::query(client, LEASED_TO_OTHER, || LEASED_TO_OTHER.to_string(), &types, &args, |r| r.get::<bool>(1))?;
+    let got = plans::query(
+        client,
+        LEASED_TO_OTHER,
+        || LEASED_TO_OTHER.to_string(),
+        &types,
+        &args,
+        |r| r.get::<bool>(1),
+    )?;
     Ok(got.first().copied().flatten().unwrap_or(false))
 }
 
@@ -74,7 +81,13 @@ fn own_claims(client: &SpiClient<'_>, caller: Caller) -> SpiResult<Vec<Candidate
 
 /// The URLs for a caller: leased to it when `claim_for` is given (checked and named after
 /// `function` in errors), exactly SPEC 3's answer otherwise.
-pub fn serve(function: &str, caller: Caller, max_urls: i64, skip: i64, claim_for: Option<Interval>) -> Vec<Candidate> {
+pub fn serve(
+    function: &str,
+    caller: Caller,
+    max_urls: i64,
+    skip: i64,
+    claim_for: Option<Interval>,
+) -> Vec<Candidate> {
     match check_lease(function, claim_for) {
         Some(lease) => claim_candidates(caller, max_urls, skip, lease),
         None => selection::candidates(caller, max_urls, skip),

@@ -28,10 +28,8 @@ mod tests {
 
     #[pg_test]
     fn count_view_has_the_prs_columns() {
-        let cols: String = one(
-            "SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute
-             WHERE attrelid = 'annotate.url_annotation_count_view'::regclass AND attnum > 0",
-        );
+        let cols: String = one("SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute
+             WHERE attrelid = 'annotate.url_annotation_count_view'::regclass AND attnum > 0");
         assert_eq!(
             cols,
             "url_id,auto_agency_count,auto_location_count,auto_record_type_count,auto_url_type_count,\
@@ -49,10 +47,8 @@ mod tests {
              AND attnum > 1 AND atttypid = 'bool'::regtype",
         );
         assert_eq!(flags, 10);
-        let unique: i64 = one(
-            "SELECT count(*) FROM pg_index WHERE indisunique AND indrelid IN
-             ('annotate.url_annotation_count_view'::regclass, 'annotate.url_annotation_flags'::regclass)",
-        );
+        let unique: i64 = one("SELECT count(*) FROM pg_index WHERE indisunique AND indrelid IN
+             ('annotate.url_annotation_count_view'::regclass, 'annotate.url_annotation_flags'::regclass)");
         assert_eq!(unique, 2);
     }
 
@@ -152,15 +148,13 @@ mod tests {
 
     #[pg_test]
     fn extension_indexes_are_prefixed_and_owned_by_the_extension() {
-        let ours: i64 = one(
-            "SELECT count(*) FROM pg_class i JOIN pg_depend d ON d.objid = i.oid AND d.deptype = 'a'
+        let ours: i64 =
+            one("SELECT count(*) FROM pg_class i JOIN pg_depend d ON d.objid = i.oid AND d.deptype = 'a'
              JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'annotate_ext'
-             WHERE i.relkind = 'i' AND i.relname LIKE 'annotate\\_%'",
-        );
-        let named: i64 = one(
-            "SELECT count(*) FROM pg_class WHERE relkind = 'i' AND relname LIKE 'annotate\\_%'
-             AND relnamespace = 'public'::regnamespace",
-        );
+             WHERE i.relkind = 'i' AND i.relname LIKE 'annotate\\_%'");
+        let named: i64 =
+            one("SELECT count(*) FROM pg_class WHERE relkind = 'i' AND relname LIKE 'annotate\\_%'
+             AND relnamespace = 'public'::regnamespace");
         assert!(ours > 0);
         assert_eq!(ours, named);
     }

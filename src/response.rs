@@ -7,12 +7,12 @@ use pgrx::prelude::*;
 use pgrx::spi::{SpiClient, SpiHeapTupleData, SpiResult};
 use pgrx::JsonB;
 
-use crate::payload::{
-    compose_url, rank_entities, rank_names, top_labels, Annotation, BatchInfo, EntityVotes,
-    HtmlInfo, NameSuggestions, NameVotes, RecordTypeSuggestion, RecordTypeSuggestions, Response,
-    SuggestionList, UrlInfo, UrlTypeSuggestion, Vote,
-};
 use crate::claims;
+use crate::payload::{
+    compose_url, rank_entities, rank_names, top_labels, Annotation, BatchInfo, EntityVotes, HtmlInfo,
+    NameSuggestions, NameVotes, RecordTypeSuggestion, RecordTypeSuggestions, Response, SuggestionList,
+    UrlInfo, UrlTypeSuggestion, Vote,
+};
 use crate::selection::{self, Caller};
 use crate::timing::{CallTimer, Phase};
 
@@ -97,10 +97,7 @@ fn annotation(t: &mut CallTimer, url_id: i32, url: String, batch_id: Option<i32>
         html_info,
         batch_info,
         agency_suggestions: SuggestionList { suggestions: agencies, not_found_count: agency_not_found },
-        location_suggestions: SuggestionList {
-            suggestions: locations,
-            not_found_count: location_not_found,
-        },
+        location_suggestions: SuggestionList { suggestions: locations, not_found_count: location_not_found },
         url_type_suggestions: url_types
             .into_iter()
             .map(|(url_type, endorsement_count)| UrlTypeSuggestion { url_type, endorsement_count })
@@ -142,10 +139,8 @@ fn respond(
     session_id: Option<String>,
 ) -> JsonB {
     let mut t = CallTimer::start();
-    let first = t
-        .phase(Phase::MainQuery, || claims::serve(function, caller, 1, skip, claim_for))
-        .into_iter()
-        .next();
+    let first =
+        t.phase(Phase::MainQuery, || claims::serve(function, caller, 1, skip, claim_for)).into_iter().next();
     let batch_id = match caller {
         Caller::User { batch_id, .. } => batch_id,
         Caller::Anonymous { .. } => None,

@@ -11,8 +11,8 @@ use pgrx::datum::{DatumWithOid, Interval, Uuid};
 use pgrx::prelude::*;
 use pgrx::spi::{SpiClient, SpiHeapTupleData, SpiResult};
 
-use crate::guc::{self, Selection};
 use crate::claims;
+use crate::guc::{self, Selection};
 use crate::payload::compose_url;
 use crate::plans;
 
@@ -80,7 +80,9 @@ impl Walk {
         let not_done = match exclusion {
             // A scalar subquery stays a per-row probe; NOT EXISTS would be planned as a hash
             // anti join over the whole done set.
-            Exclusion::Probe => format!("(SELECT 1 FROM ({done}) d(url_id) WHERE d.url_id = q.url_id LIMIT 1) IS NULL"),
+            Exclusion::Probe => {
+                format!("(SELECT 1 FROM ({done}) d(url_id) WHERE d.url_id = q.url_id LIMIT 1) IS NULL")
+            }
             Exclusion::Hash => format!("q.url_id NOT IN ({done})"),
         };
         strip_comments(text).replace("/*not_done*/", &not_done).replace("/*done*/", &done)
@@ -248,7 +250,9 @@ fn live_candidates(
         let args = |bound: Option<i64>| -> [DatumWithOid<'static>; 5] {
             [user_id.into(), session_id.into(), batches.to_vec().into(), n.into(), bound.into()]
         };
-        let found = run(client, walk, Exclusion::Probe, &args(Some(n + PROBE_WINDOW)), |r| candidate_row(r, followed_by_user))?;
+        let found = run(client, walk, Exclusion::Probe, &args(Some(n + PROBE_WINDOW)), |r| {
+            candidate_row(r, followed_by_user)
+        })?;
         if found.len() as i64 >= n {
             return Ok(found);
         }
@@ -272,10 +276,18 @@ fn live_candidates(
         } else if followed.len() <= PER_BATCH_WALK_MAX {
             let exclusion = match user_id {
                 Some(u) => {
-                    let done = run(client, Walk::DoneCount, Exclusion::Probe, &[u.into(), (HASH_ABOVE + 1).into()], |r| {
-                        Ok(r.get::<i64>(1)?.unwrap_or(0))
-                    })?;
-                    if done.first().copied().unwrap_or(0) > HASH_ABOVE { Exclusion::Hash } else { Exclusion::Probe }
+                    let done = run(
+                        client,
+                        Walk::DoneCount,
+                        Exclusion::Probe,
+                        &[u.into(), (HASH_ABOVE + 1).into()],
+                        |r| Ok(r.get::<i64>(1)?.unwrap_or(0)),
+                    )?;
+                    if done.first().copied().unwrap_or(0) > HASH_ABOVE {
+                        Exclusion::Hash
+                    } else {
+                        Exclusion::Probe
+                    }
                 }
                 None => Exclusion::Probe,
             };
@@ -305,10 +317,17 @@ fn snapshot_candidates(caller: Caller, max_urls: i64, skip: i64) -> SpiResult<Ve
     use pgrx::pg_sys::BuiltinOid::{INT4OID, INT8OID, UUIDOID};
     let types = [INT4OID, UUIDOID, INT4OID, INT4OID, INT8OID, INT8OID].map(PgOid::BuiltIn);
     Spi::connect(|client| {
-        plans::query(client, "select_snapshot", || SELECT_SNAPSHOT.to_string(), &types, &args, |row| {
-            let followed_by_user = row.get(10)?.unwrap_or(false);
-            candidate_row(row, followed_by_user)
-        })
+        plans::query(
+            client,
+            "select_snapshot",
+            || SELECT_SNAPSHOT.to_string(),
+            &types,
+            &args,
+            |row| {
+                let followed_by_user = row.get(10)?.unwrap_or(false);
+                candidate_row(row, followed_by_user)
+            },
+        )
     })
 }
 

@@ -213,9 +213,8 @@ const PHASE_ORDER: [Phase; 7] = [
 /// The phases of this session's last `next_annotation` call, in seconds.
 #[pg_extern]
 fn last_timings() -> TableIterator<'static, (name!(phase, String), name!(seconds, f64))> {
-    let rows: Vec<_> = LAST.with(|l| {
-        l.borrow().iter().map(|(p, s)| (PHASE_NAMES[*p as usize].to_string(), *s)).collect()
-    });
+    let rows: Vec<_> =
+        LAST.with(|l| l.borrow().iter().map(|(p, s)| (PHASE_NAMES[*p as usize].to_string(), *s)).collect());
     TableIterator::new(rows)
 }
 
@@ -261,11 +260,8 @@ fn timing_stats() -> TableIterator<
         name!(p99_ms, f64),
     ),
 > {
-    let snapshot = if SHARED_READY.load(Ordering::Relaxed) {
-        *SHARED.share()
-    } else {
-        SESSION.with(|s| *s.borrow())
-    };
+    let snapshot =
+        if SHARED_READY.load(Ordering::Relaxed) { *SHARED.share() } else { SESSION.with(|s| *s.borrow()) };
     TableIterator::new(stats_rows(&snapshot))
 }
 
