@@ -13,12 +13,12 @@ BEGIN
         RAISE EXCEPTION 'annotate.schedule_refresh: schedule must not be NULL'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
         RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is not installed in this database'
             USING ERRCODE = 'feature_not_supported',
                   HINT = 'Install pg_cron (Debian: postgresql-15-cron), set shared_preload_libraries = ''pg_cron'' '
-                         'and cron.database_name = ' || pg_catalog.quote_literal(pg_catalog.current_database())
-                         || ' in postgresql.conf, restart, then CREATE EXTENSION pg_cron here.';
+                         'and cron.database_name = ' OPERATOR(pg_catalog.||) pg_catalog.quote_literal(pg_catalog.current_database())
+                         OPERATOR(pg_catalog.||) ' in postgresql.conf, restart, then CREATE EXTENSION pg_cron here.';
     END IF;
     -- A named job: scheduling again replaces the schedule.
     EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
@@ -35,11 +35,11 @@ AS $$
 DECLARE
     found_job boolean;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
         RAISE EXCEPTION 'annotate.unschedule_refresh: pg_cron is not installed in this database'
             USING ERRCODE = 'feature_not_supported';
     END IF;
-    EXECUTE 'SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname = $1)' INTO found_job
+    EXECUTE 'SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname OPERATOR(pg_catalog.=) $1)' INTO found_job
         USING 'annotate_ext refresh';
     IF found_job THEN
         EXECUTE 'SELECT cron.unschedule($1)' USING 'annotate_ext refresh';

@@ -1,35 +1,126 @@
--- Runs last: settings of the Rust functions, and who may do what.
+-- Runs last: the settings every function runs with, who may call what, what each object is,
+-- and the attachment to the app's tables.
 
--- The request path runs statements prepared once per backend (src/plans.rs). Left to choose,
--- PostgreSQL would re-plan the selection walks on every call, as it cannot cost a LIMIT given
--- as a parameter; their generic plans are the ordered index walks (src/selection.rs plans
--- them with sorts disabled, so that a generic plan never reads and sorts the whole queue).
-ALTER FUNCTION annotate.next_url_for_annotation(integer, integer, integer, integer, integer, interval)
-    SET plan_cache_mode = force_generic_plan;
-ALTER FUNCTION annotate.next_url_for_anonymous_annotation(uuid, integer, integer, interval)
-    SET plan_cache_mode = force_generic_plan;
-ALTER FUNCTION annotate.next_annotation(integer, integer, integer, integer, interval)
-    SET plan_cache_mode = force_generic_plan;
-ALTER FUNCTION annotate.next_anonymous_annotation(uuid, integer, interval)
-    SET plan_cache_mode = force_generic_plan;
-ALTER FUNCTION annotate.annotation_for_url(integer, integer)
-    SET plan_cache_mode = force_generic_plan;
+-- The request path. Every statement it runs was prepared once per backend (src/statements.rs)
+-- with a generic plan that is an ordered index walk stopping after the rows it needs. These
+-- settings hold whatever the server, database or role says, so that no host setting can turn
+-- a walk into a sort of the whole queue or JIT-compile it: sorts, hash and merge joins, bitmap
+-- and sequential scans are off (the walks need none of them), and so is JIT. Snapshot mode,
+-- which sorts by design, runs in annotate_internal.snapshot_candidates() with the planner's
+-- stock settings instead.
+DO $settings$
+DECLARE
+    f pg_catalog.regprocedure;
+BEGIN
+    FOR f IN SELECT pg_catalog.unnest(ARRAY[
+        'annotate.next_url_for_annotation(integer, integer, integer, integer, integer, interval)',
+        'annotate.next_url_for_anonymous_annotation(uuid, integer, integer, interval)',
+        'annotate.next_annotation(integer, integer, integer, integer, interval)',
+        'annotate.next_anonymous_annotation(uuid, integer, interval)',
+        'annotate.annotation_for_url(integer, integer)',
+        'annotate.release_claim(integer, integer, uuid)']::pg_catalog.regprocedure[])
+    LOOP
+        EXECUTE pg_catalog.format(
+            'ALTER FUNCTION %s SET search_path = pg_catalog, pg_temp SET jit = off '
+            'SET plan_cache_mode = force_generic_plan SET enable_sort = off SET enable_incremental_sort = off '
+            'SET enable_hashjoin = off SET enable_mergejoin = off SET enable_seqscan = off '
+            'SET enable_bitmapscan = off SET enable_indexscan = on SET enable_indexonlyscan = on '
+            'SET enable_nestloop = on SET enable_hashagg = on', f);
+    END LOOP;
+END
+$settings$;
 
--- refresh() runs with its owner's rights (it must own the materialized views it refreshes), so
--- that an operator role granted EXECUTE can run it; EXECUTE is revoked from PUBLIC below.
-ALTER FUNCTION annotate.refresh(boolean) SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+-- Everything else pins search_path (the SQL functions do in their definitions).
+ALTER FUNCTION annotate.refresh(boolean) SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off;
+ALTER FUNCTION annotate.status() SET search_path = pg_catalog, pg_temp SET jit = off;
+ALTER FUNCTION annotate.last_timings() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate.timing_stats() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate.reset_timings() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate_internal.capture() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate_internal.capture_truncate() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate_internal.wake_folder() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate_internal.fold_now() SET search_path = pg_catalog, pg_temp;
 
--- Privileges (SPEC 7). The read path is SECURITY INVOKER: an app role needs USAGE on schema
--- annotate (not granted to PUBLIC) and SELECT on the app tables; the extension's own derived
--- tables are readable by whoever may enter the schema. Maintenance stays with the owner:
--- refresh() must own the materialized views anyway.
-GRANT SELECT ON annotate.queue, annotate.claims, annotate.refresh_log TO PUBLIC;
-REVOKE EXECUTE ON FUNCTION annotate.refresh(boolean), annotate.reconcile_queue(), annotate.prune_claims(),
-                           annotate.reset_timings(), annotate.schedule_refresh(text),
-                           annotate.unschedule_refresh(), annotate.attach()
+-- Nothing the extension runs is worth compiling: its statements are index lookups or one
+-- pass over a table, and JIT compilation would cost more than any of them (SQL functions and
+-- plpgsql included, the three inlined helpers aside: they take the calling function's).
+DO $jit$
+DECLARE
+    f pg_catalog.regprocedure;
+BEGIN
+    FOR f IN SELECT p.oid FROM pg_catalog.pg_proc p
+             WHERE p.pronamespace OPERATOR(pg_catalog.=) ANY (ARRAY['annotate'::pg_catalog.regnamespace,
+                                                                    'annotate_internal'::pg_catalog.regnamespace])
+               AND p.prolang OPERATOR(pg_catalog.<>) (SELECT l.oid FROM pg_catalog.pg_language l
+                                                      WHERE l.lanname OPERATOR(pg_catalog.=) 'c')
+               AND p.proconfig IS NOT NULL
+    LOOP
+        EXECUTE pg_catalog.format('ALTER FUNCTION %s SET jit = off', f);
+    END LOOP;
+END
+$jit$;
+
+-- verify() reads the extension's internal tables: it runs with the owner's rights and is for
+-- operators (GRANT EXECUTE, as for refresh()).
+ALTER FUNCTION annotate.verify() SECURITY DEFINER;
+
+-- Privileges (SPEC 7, README "Privileges"). Schema annotate_internal and everything in it are
+-- the owner's alone. In schema annotate, whoever is granted USAGE may call the read and lease
+-- functions, which check the caller's own rights on the app's tables; maintenance is the
+-- owner's until granted.
+REVOKE ALL ON SCHEMA annotate_internal FROM PUBLIC;
+REVOKE ALL ON ALL TABLES IN SCHEMA annotate_internal FROM PUBLIC;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA annotate_internal FROM PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA annotate_internal FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION annotate.refresh(boolean), annotate.verify(), annotate.reconcile(), annotate.reset_timings(),
+                           annotate.schedule_refresh(text), annotate.unschedule_refresh(),
+                           annotate.attach(), annotate.detach()
     FROM PUBLIC;
 
--- Last, what lives on and over the app's tables (src/attach.rs), unless sql/app_check.sql
--- found them missing during a restore: then annotate.refresh() attaches it afterwards.
-SELECT annotate.attach()
-WHERE pg_catalog.current_setting('annotate_ext.defer_attach', true) IS DISTINCT FROM 'on';
+-- What each object is, for \df+ and \dx+.
+COMMENT ON SCHEMA annotate_internal IS 'annotate_ext''s internal state; not part of its API';
+COMMENT ON FUNCTION annotate.next_url_for_annotation(integer, integer, integer, integer, integer, interval) IS
+    'The URLs a user may annotate next, in selection order (SPEC 3); claim_for leases them';
+COMMENT ON FUNCTION annotate.next_url_for_anonymous_annotation(uuid, integer, integer, interval) IS
+    'The URLs an anonymous session may annotate next, in selection order (SPEC 3.3); claim_for leases them';
+COMMENT ON FUNCTION annotate.next_annotation(integer, integer, integer, integer, interval) IS
+    'The whole response body of GET /annotate/all for a user, as jsonb (SPEC 4)';
+COMMENT ON FUNCTION annotate.next_anonymous_annotation(uuid, integer, interval) IS
+    'The whole response body for an anonymous session, as jsonb (SPEC 4)';
+COMMENT ON FUNCTION annotate.annotation_for_url(integer, integer) IS
+    'The response''s next_annotation object for one URL, without eligibility rules (review screens)';
+COMMENT ON FUNCTION annotate.release_claim(integer, integer, uuid) IS
+    'Ends the caller''s own lease on a URL early; true when a running lease was ended';
+COMMENT ON FUNCTION annotate.refresh(boolean) IS
+    'Refreshes the materialized views, folds pending writes into the queue, ends expired leases';
+COMMENT ON FUNCTION annotate.verify() IS
+    'Differences between the queue and a fresh computation from the app''s tables; empty when healthy';
+COMMENT ON FUNCTION annotate.reconcile() IS
+    'Makes the queue equal to a fresh computation from the app''s tables; the rows corrected';
+COMMENT ON FUNCTION annotate.status() IS
+    'Selection mode, attachment, queue health, last refresh, timing scope, as jsonb';
+COMMENT ON FUNCTION annotate.last_timings() IS 'Phases of this session''s last next_annotation call, in seconds';
+COMMENT ON FUNCTION annotate.timing_stats() IS 'Per-phase statistics of next_annotation calls';
+COMMENT ON FUNCTION annotate.reset_timings() IS 'Clears the timing statistics';
+COMMENT ON FUNCTION annotate.attach() IS
+    'Attaches annotate_ext to the app''s tables, or repairs a damaged attachment; one row per step';
+COMMENT ON FUNCTION annotate.detach() IS
+    'Removes annotate_ext''s objects from the app''s tables (before a migration); attach() undoes it';
+COMMENT ON FUNCTION annotate.schedule_refresh(text) IS 'Schedules annotate.refresh() with pg_cron';
+COMMENT ON FUNCTION annotate.unschedule_refresh() IS 'Removes the pg_cron job of schedule_refresh()';
+
+-- Attach now when the app's tables are here; otherwise say what is missing and what to do.
+DO $attach$
+DECLARE
+    unmet text;
+BEGIN
+    SELECT pg_catalog.string_agg(u.problem, '; ') INTO unmet FROM annotate_internal.unmet_requirements() u;
+    IF unmet IS NULL THEN
+        PERFORM * FROM annotate.attach();
+    ELSE
+        RAISE WARNING 'annotate_ext is installed but not attached: %', unmet
+            USING HINT = 'Once the application''s tables are in place, run SELECT annotate.attach(). '
+                         '(A restore of a dump attaches by itself once the dump has been loaded.)';
+    END IF;
+END
+$attach$;

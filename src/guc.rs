@@ -1,4 +1,4 @@
-//! Configuration: `annotate.selection` and `annotate.track_timing`.
+//! Configuration (README "Configuration").
 
 use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting, PostgresGucEnum};
 
@@ -24,6 +24,12 @@ impl Selection {
 
 pub static SELECTION: GucSetting<Selection> = GucSetting::<Selection>::new(Selection::Live);
 pub static TRACK_TIMING: GucSetting<bool> = GucSetting::<bool>::new(true);
+pub static MAX_URLS: GucSetting<i32> = GucSetting::<i32>::new(1000);
+pub static MAX_CLAIM_URLS: GucSetting<i32> = GucSetting::<i32>::new(100);
+pub static MAX_SKIP: GucSetting<i32> = GucSetting::<i32>::new(10_000);
+pub static MAX_LEASE: GucSetting<i32> = GucSetting::<i32>::new(86_400);
+pub static FOLD_WORKER: GucSetting<bool> = GucSetting::<bool>::new(true);
+pub static FOLD_NAPTIME: GucSetting<i32> = GucSetting::<i32>::new(50);
 
 pub fn init() {
     GucRegistry::define_enum_guc(
@@ -41,5 +47,63 @@ pub fn init() {
         &TRACK_TIMING,
         GucContext::Userset,
         GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"annotate.max_urls",
+        c"The largest max_urls a selection call accepts.",
+        c"Larger values are refused with an error naming max_urls. Only a superuser can raise it.",
+        &MAX_URLS,
+        1,
+        100_000,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"annotate.max_claim_urls",
+        c"The largest max_urls a call with claim_for accepts.",
+        c"A lease is a write per URL: the bound is lower than annotate.max_urls. Only a superuser can raise it.",
+        &MAX_CLAIM_URLS,
+        1,
+        100_000,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"annotate.max_skip",
+        c"The largest skip a selection call accepts.",
+        c"Skipping n URLs walks past n URLs; larger values are refused. Only a superuser can raise it.",
+        &MAX_SKIP,
+        0,
+        1_000_000,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"annotate.max_lease",
+        c"The longest claim_for accepted.",
+        c"Longer leases are refused with an error naming claim_for. Only a superuser can raise it.",
+        &MAX_LEASE,
+        1,
+        i32::MAX,
+        GucContext::Suset,
+        GucFlags::UNIT_S,
+    );
+    GucRegistry::define_bool_guc(
+        c"annotate.fold_worker",
+        c"Run a background worker per database that folds captured writes into the queue.",
+        c"Without it, readers add every write made since the last refresh() on top of the queue.",
+        &FOLD_WORKER,
+        GucContext::Sighup,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"annotate.fold_naptime",
+        c"How long the folder sleeps between folds.",
+        c"Readers add the writes of this window on top of the queue.",
+        &FOLD_NAPTIME,
+        1,
+        60_000,
+        GucContext::Sighup,
+        GucFlags::UNIT_MS,
     );
 }

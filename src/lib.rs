@@ -1,32 +1,36 @@
 //! annotate_ext: the next URL to annotate, served from inside PostgreSQL.
 //!
-//! Relational logic lives in `sql/`; Rust orchestrates the phases of a call, assembles the
-//! response body and keeps timing statistics. See README.md and SPEC section 5 for the API.
+//! Relational logic lives in `sql/`; Rust runs the request path (api -> leases -> selection ->
+//! statements), assembles the response body, captures writes and folds them, and keeps timing
+//! statistics. See README.md for the design and SPEC section 5 for the API.
 
 use pgrx::prelude::*;
 
-mod attach;
-mod claims;
+mod access;
+mod api;
+mod errors;
+mod fold;
 mod guc;
+mod leases;
+mod ops;
 mod payload;
-mod plans;
-mod refresh;
 mod response;
 mod selection;
+mod statements;
 mod timing;
+mod triggers;
 
 ::pgrx::pg_module_magic!(name, version);
 
-// Test builds carry the application fixture so that the pg_test database, which pgrx creates
-// empty, has the app tables before the install script checks for them.
-#[cfg(feature = "pg_test")]
-extension_sql_file!("../tests/fixtures/app_schema.sql", name = "test_app_fixture", bootstrap);
-
-extension_sql_file!("../sql/app_check.sql", name = "app_check");
-extension_sql_file!("../sql/tables.sql", name = "tables", requires = ["app_check"]);
-extension_sql_file!("../sql/queue.sql", name = "queue", requires = ["tables"]);
-extension_sql_file!("../sql/claims.sql", name = "claims", requires = ["queue"]);
-extension_sql_file!("../sql/cron.sql", name = "cron", requires = ["app_check"]);
+extension_sql_file!("../sql/internal.sql", name = "internal", bootstrap);
+extension_sql_file!("../sql/requirements.sql", name = "requirements", requires = ["internal"]);
+extension_sql_file!("../sql/helpers.sql", name = "helpers", requires = ["internal"]);
+extension_sql_file!("../sql/verify.sql", name = "verify", requires = ["helpers"]);
+extension_sql_file!("../sql/truncate.sql", name = "truncate", requires = ["verify"]);
+extension_sql_file!("../sql/snapshot.sql", name = "snapshot", requires = ["helpers"]);
+extension_sql_file!("../sql/attach.sql", name = "attach", requires = ["helpers", "requirements"]);
+extension_sql_file!("../sql/watch.sql", name = "watch", requires = ["attach"]);
+extension_sql_file!("../sql/cron.sql", name = "cron", requires = ["internal"]);
 extension_sql_file!("../sql/finalize.sql", name = "finalize", finalize);
 
 #[pg_guard]
@@ -35,10 +39,7 @@ pub extern "C-unwind" fn _PG_init() {
     timing::init();
 }
 
-#[cfg(any(test, feature = "pg_test"))]
-mod pg_tests;
-
-/// Required by `cargo pgrx test`.
+/// Required by pgrx's test support; the extension's tests run through tests/run instead.
 #[cfg(test)]
 pub mod pg_test {
     pub fn setup(_options: Vec<&str>) {}

@@ -2,37 +2,31 @@
 //! `annotation_for_url`. Each phase is one or two small indexed queries for one URL; the
 //! counting and ranking rules live in `payload`.
 
-use pgrx::datum::{Interval, Uuid};
 use pgrx::prelude::*;
 use pgrx::spi::{SpiClient, SpiHeapTupleData, SpiResult};
 use pgrx::JsonB;
 
-use crate::claims;
 use crate::payload::{
     compose_url, rank_entities, rank_names, top_labels, Annotation, BatchInfo, EntityVotes, HtmlInfo,
     NameSuggestions, NameVotes, RecordTypeSuggestion, RecordTypeSuggestions, Response, SuggestionList,
     UrlInfo, UrlTypeSuggestion, Vote,
 };
-use crate::selection::{self, Caller};
+use crate::selection::Candidate;
+use crate::statements::{self as st, with_spi, Statement};
 use crate::timing::{CallTimer, Phase};
 
-mod q {
-    pub const URL: &str = include_str!("../sql/queries/url.sql");
-    pub const HTML: &str = include_str!("../sql/queries/html_content.sql");
-    pub const URL_TYPE_VOTES: &str = include_str!("../sql/queries/url_type_votes.sql");
-    pub const RECORD_TYPE_VOTES: &str = include_str!("../sql/queries/record_type_votes.sql");
-    pub const AGENCY_VOTES: &str = include_str!("../sql/queries/agency_votes.sql");
-    pub const LOCATION_VOTES: &str = include_str!("../sql/queries/location_votes.sql");
-    pub const AGENCY_NOT_FOUND: &str = include_str!("../sql/queries/agency_not_found.sql");
-    pub const LOCATION_NOT_FOUND: &str = include_str!("../sql/queries/location_not_found.sql");
-    pub const NAME_VOTES: &str = include_str!("../sql/queries/name_votes.sql");
-    pub const BATCH_INFO: &str = include_str!("../sql/queries/batch_info.sql");
+/// Runs a statement whose only argument is a url_id (or batch_id) and maps its rows.
+fn rows<T>(
+    client: &mut SpiClient<'_>,
+    statement: &Statement,
+    id: i32,
+    each: impl FnMut(SpiHeapTupleData<'_>) -> SpiResult<T>,
+) -> SpiResult<Vec<T>> {
+    statement.rows(client, &[id.into()], each)
 }
 
-use crate::plans::by_id as rows;
-
-fn spi<T>(f: impl FnOnce(&SpiClient<'_>) -> SpiResult<T>) -> T {
-    Spi::connect(|client| f(client)).unwrap_or_else(|e| error!("annotate: response query failed: {e}"))
+fn spi<T>(f: impl FnOnce(&mut SpiClient<'_>) -> SpiResult<T>) -> T {
+    with_spi("building the response", f)
 }
 
 fn entity_votes(row: SpiHeapTupleData<'_>) -> SpiResult<EntityVotes> {
@@ -53,21 +47,21 @@ fn vote(row: SpiHeapTupleData<'_>) -> SpiResult<Vote> {
 fn annotation(t: &mut CallTimer, url_id: i32, url: String, batch_id: Option<i32>) -> Annotation {
     let (agencies, agency_not_found) = t.phase(Phase::AgencySuggestions, || {
         spi(|c| {
-            let list = rows(c, q::AGENCY_VOTES, url_id, entity_votes)?;
-            let not_found = rows(c, q::AGENCY_NOT_FOUND, url_id, |r| r.get::<i64>(1))?;
+            let list = rows(c, &st::AGENCY_VOTES, url_id, entity_votes)?;
+            let not_found = rows(c, &st::AGENCY_NOT_FOUND, url_id, |r| r.get::<i64>(1))?;
             Ok((rank_entities(list), not_found.first().copied().flatten().unwrap_or(0)))
         })
     });
     let (locations, location_not_found) = t.phase(Phase::LocationSuggestions, || {
         spi(|c| {
-            let list = rows(c, q::LOCATION_VOTES, url_id, entity_votes)?;
-            let not_found = rows(c, q::LOCATION_NOT_FOUND, url_id, |r| r.get::<i64>(1))?;
+            let list = rows(c, &st::LOCATION_VOTES, url_id, entity_votes)?;
+            let not_found = rows(c, &st::LOCATION_NOT_FOUND, url_id, |r| r.get::<i64>(1))?;
             Ok((rank_entities(list), not_found.first().copied().flatten().unwrap_or(0)))
         })
     });
     let names = t.phase(Phase::NameSuggestions, || {
         spi(|c| {
-            rows(c, q::NAME_VOTES, url_id, |r| {
+            rows(c, &st::NAME_VOTES, url_id, |r| {
                 Ok(NameVotes {
                     id: r.get(1)?.unwrap_or_default(),
                     suggestion: r.get(2)?.unwrap_or_default(),
@@ -82,13 +76,13 @@ fn annotation(t: &mut CallTimer, url_id: i32, url: String, batch_id: Option<i32>
     let (html_info, url_types, record_types) = t.phase(Phase::Format, || {
         spi(|c| {
             let mut html = HtmlInfo::default();
-            for (kind, content) in rows(c, q::HTML, url_id, |r| {
+            for (kind, content) in rows(c, &st::HTML, url_id, |r| {
                 Ok((r.get::<String>(1)?.unwrap_or_default(), r.get::<String>(2)?))
             })? {
                 html.set(&kind, content.unwrap_or_default());
             }
-            let url_types = top_labels(rows(c, q::URL_TYPE_VOTES, url_id, vote)?);
-            let record_types = top_labels(rows(c, q::RECORD_TYPE_VOTES, url_id, vote)?);
+            let url_types = top_labels(rows(c, &st::URL_TYPE_VOTES, url_id, vote)?);
+            let record_types = top_labels(rows(c, &st::RECORD_TYPE_VOTES, url_id, vote)?);
             Ok((html, url_types, record_types))
         })
     });
@@ -116,11 +110,16 @@ fn annotation(t: &mut CallTimer, url_id: i32, url: String, batch_id: Option<i32>
     }
 }
 
+/// batch_info (SPEC 4) from the counts the queue keeps per batch: O(1) in the batch's size.
+/// They are internal, so they are read as the owner; the API checked the caller's rights on
+/// the tables they count.
 fn batch_info(batch_id: i32) -> BatchInfo {
-    spi(|c| {
-        let row = rows(c, q::BATCH_INFO, batch_id, |r| Ok((r.get::<i64>(1)?, r.get::<i64>(2)?)))?;
-        let (total, annotated) = row.first().copied().unwrap_or((None, None));
-        Ok(BatchInfo::new(total.unwrap_or(0), annotated.unwrap_or(0)))
+    crate::access::as_owner(|| {
+        spi(|c| {
+            let row = rows(c, &st::BATCH_INFO, batch_id, |r| Ok((r.get::<i64>(1)?, r.get::<i64>(2)?)))?;
+            let (total, annotated) = row.first().copied().unwrap_or((None, None));
+            Ok(BatchInfo::new(total.unwrap_or(0), annotated.unwrap_or(0)))
+        })
     })
 }
 
@@ -130,63 +129,27 @@ fn to_jsonb(t: &mut CallTimer, body: &impl serde::Serialize) -> JsonB {
     })
 }
 
-/// Selection (leasing the URL when `claim_for` is given) plus the response body for its first URL.
-fn respond(
-    function: &str,
-    caller: Caller,
-    skip: i64,
-    claim_for: Option<Interval>,
+/// The response body for the first URL of a selection (or `{"next_annotation": null}`), with
+/// the phases timed: `select` runs the main query.
+pub fn respond(
+    select: impl FnOnce() -> Vec<Candidate>,
+    batch_id: Option<i32>,
     session_id: Option<String>,
 ) -> JsonB {
     let mut t = CallTimer::start();
-    let first =
-        t.phase(Phase::MainQuery, || claims::serve(function, caller, 1, skip, claim_for)).into_iter().next();
-    let batch_id = match caller {
-        Caller::User { batch_id, .. } => batch_id,
-        Caller::Anonymous { .. } => None,
-    };
+    let first = t.phase(Phase::MainQuery, select).into_iter().next();
     let next_annotation = first.map(|c| annotation(&mut t, c.url_id, c.url, batch_id));
     let body = to_jsonb(&mut t, &Response { next_annotation, session_id });
     t.finish();
     body
 }
 
-/// The complete response body of `GET /annotate/all` for a user (SPEC 4).
-#[pg_extern]
-fn next_annotation(
-    user_id: Option<i32>,
-    batch_id: default!(Option<i32>, "NULL"),
-    url_id: default!(Option<i32>, "NULL"),
-    skip: default!(Option<i32>, 0),
-    claim_for: default!(Option<Interval>, "NULL"),
-) -> JsonB {
-    const F: &str = "next_annotation";
-    let user_id = selection::required(F, "user_id", user_id);
-    let (_, skip) = selection::check_paging(F, Some(1), skip);
-    respond(F, Caller::User { user_id, batch_id, url_id }, skip, claim_for, None)
-}
-
-/// The complete response body for an anonymous session, with its `session_id` (SPEC 3.3, 4).
-#[pg_extern]
-fn next_anonymous_annotation(
-    session_id: Option<Uuid>,
-    skip: default!(Option<i32>, 0),
-    claim_for: default!(Option<Interval>, "NULL"),
-) -> JsonB {
-    const F: &str = "next_anonymous_annotation";
-    let session_id = selection::required(F, "session_id", session_id);
-    let (_, skip) = selection::check_paging(F, Some(1), skip);
-    respond(F, Caller::Anonymous { session_id }, skip, claim_for, Some(session_id.to_string()))
-}
-
-/// The inner `next_annotation` object for one URL, ignoring eligibility (for review screens).
-/// NULL when the URL does not exist.
-#[pg_extern]
-fn annotation_for_url(url_id: Option<i32>, batch_id: default!(Option<i32>, "NULL")) -> Option<JsonB> {
-    let url_id = selection::required("annotation_for_url", "url_id", url_id);
+/// The inner `next_annotation` object for one URL, ignoring eligibility (for review screens);
+/// None when the URL does not exist.
+pub fn for_url(url_id: i32, batch_id: Option<i32>) -> Option<JsonB> {
     let mut t = CallTimer::disabled();
     let url = spi(|c| {
-        let found = rows(c, q::URL, url_id, |r| {
+        let found = rows(c, &st::URL, url_id, |r| {
             let scheme: Option<String> = r.get(1)?;
             let url: Option<String> = r.get(2)?;
             Ok(compose_url(scheme.as_deref(), &url.unwrap_or_default(), r.get(3)?.unwrap_or(false)))

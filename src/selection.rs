@@ -1,145 +1,66 @@
 //! "The next URL for this caller": eligibility and order (SPEC 3).
 //!
-//! In `live` mode (the default) selection walks the write-maintained `annotate.queue`
-//! (`sql/queue.sql`) in index order: the caller's followed batches first, then everything else,
-//! skipping the URLs the caller already annotated. Each walk is O(log N) plus the URLs it
-//! skips; skipping costs a few index probes per URL, or for prolific annotators one hash of
-//! their done set per query. In `snapshot` mode the counts come from the materialized
-//! views, as the upstream change did, through `sql/queries/select_snapshot.sql`.
+//! Live mode reads the folded queue (annotate_internal.queue) through ordered index walks and
+//! places on top of it the writes not yet folded (sql/queries/context.sql), so that answers are
+//! as fresh as the tables at the moment of the call. The order of SPEC 3.2 is built in two
+//! parts: the caller's followed batches first (their heads, merged), then everything else (a
+//! walk of the global order that leaves those batches out). A URL the caller annotated costs a
+//! few index probes when a walk passes it. Snapshot mode runs the upstream PR's query instead
+//! (sql/snapshot.sql).
 
-use pgrx::datum::{DatumWithOid, Interval, Uuid};
+use std::collections::{HashMap, HashSet};
+
+use pgrx::datum::{DatumWithOid, TimestampWithTimeZone, Uuid};
 use pgrx::prelude::*;
 use pgrx::spi::{SpiClient, SpiHeapTupleData, SpiResult};
 
-use crate::claims;
 use crate::guc::{self, Selection};
 use crate::payload::compose_url;
-use crate::plans;
-
-const SELECT_SNAPSHOT: &str = include_str!("../sql/queries/select_snapshot.sql");
-
-/// The live-mode statements.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-enum Walk {
-    FollowedBatches,
-    DoneCount,
-    Rest,
-    Followed,
-    Batch,
-    Batches,
-    Url,
-}
-
-/// How a walk leaves out the URLs the caller already annotated: a few index probes per
-/// candidate (cheap while the caller has done little), or one hash of everything the caller
-/// did, built once per query (for prolific annotators, whose done URLs crowd the head).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-enum Exclusion {
-    Probe,
-    Hash,
-}
-
-/// A walk first probes at most this many URLs beyond the ones it needs; if the caller's own
-/// URLs fill that window, it starts over with the hash.
-const PROBE_WINDOW: i64 = 64;
-
-/// For the per-batch merge (which cannot bound its probes): above this many annotations,
-/// hash the caller's done set rather than probe.
-const HASH_ABOVE: i64 = 64;
-
-/// Up to this many followed batches, walk each one; beyond, one filtered walk of the global
-/// order finds the followed URLs faster.
-const PER_BATCH_WALK_MAX: usize = 4;
-
-const DONE: &str = include_str!("../sql/queries/queue_done.sql");
-
-/// A query's `/*not_done*/` placeholder as per-row probes of the caller's annotations, and its
-/// `/*done*/` placeholder as the list of them.
-pub fn expand_done(text: &str) -> String {
-    Walk::expand(text, Exclusion::Probe)
-}
-
-impl Walk {
-    fn text(self, exclusion: Exclusion) -> String {
-        Walk::expand(
-            match self {
-                Walk::FollowedBatches => include_str!("../sql/queries/queue_followed_batches.sql"),
-                Walk::DoneCount => include_str!("../sql/queries/queue_done_count.sql"),
-                Walk::Rest => include_str!("../sql/queries/queue_rest.sql"),
-                Walk::Followed => include_str!("../sql/queries/queue_followed.sql"),
-                Walk::Batch => include_str!("../sql/queries/queue_batch.sql"),
-                Walk::Batches => include_str!("../sql/queries/queue_batches.sql"),
-                Walk::Url => include_str!("../sql/queries/queue_url.sql"),
-            },
-            exclusion,
-        )
-    }
-
-    fn expand(text: &str, exclusion: Exclusion) -> String {
-        let done = strip_comments(DONE);
-        let not_done = match exclusion {
-            // A scalar subquery stays a per-row probe; NOT EXISTS would be planned as a hash
-            // anti join over the whole done set.
-            Exclusion::Probe => {
-                format!("(SELECT 1 FROM ({done}) d(url_id) WHERE d.url_id = q.url_id LIMIT 1) IS NULL")
-            }
-            Exclusion::Hash => format!("q.url_id NOT IN ({done})"),
-        };
-        strip_comments(text).replace("/*not_done*/", &not_done).replace("/*done*/", &done)
-    }
-
-    fn arg_types(self) -> Vec<PgOid> {
-        use pgrx::pg_sys::BuiltinOid::{INT4ARRAYOID, INT4OID, INT8OID, UUIDOID};
-        let oid = PgOid::BuiltIn;
-        match self {
-            Walk::FollowedBatches => vec![oid(INT4OID)],
-            Walk::DoneCount => vec![oid(INT4OID), oid(INT8OID)],
-            Walk::Url => vec![oid(INT4OID), oid(UUIDOID), oid(INT4OID)],
-            _ => vec![oid(INT4OID), oid(UUIDOID), oid(INT4ARRAYOID), oid(INT8OID), oid(INT8OID)],
-        }
-    }
-}
-
-/// Drops `--` comment lines, so that a query can be pasted inside another.
-fn strip_comments(sql: &str) -> String {
-    sql.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n")
-}
-
-fn run<T>(
-    client: &SpiClient<'_>,
-    walk: Walk,
-    exclusion: Exclusion,
-    args: &[DatumWithOid<'_>],
-    each: impl FnMut(SpiHeapTupleData<'_>) -> SpiResult<T>,
-) -> SpiResult<Vec<T>> {
-    let key = match (walk, exclusion) {
-        (Walk::FollowedBatches, _) => "queue_followed_batches",
-        (Walk::DoneCount, _) => "queue_done_count",
-        (Walk::Url, _) => "queue_url",
-        (Walk::Rest, Exclusion::Probe) => "queue_rest/probe",
-        (Walk::Rest, Exclusion::Hash) => "queue_rest/hash",
-        (Walk::Followed, Exclusion::Probe) => "queue_followed/probe",
-        (Walk::Followed, Exclusion::Hash) => "queue_followed/hash",
-        (Walk::Batch, Exclusion::Probe) => "queue_batch/probe",
-        (Walk::Batch, Exclusion::Hash) => "queue_batch/hash",
-        (Walk::Batches, Exclusion::Probe) => "queue_batches/probe",
-        (Walk::Batches, Exclusion::Hash) => "queue_batches/hash",
-    };
-    plans::query(client, key, || walk.text(exclusion), &walk.arg_types(), args, each)
-}
+use crate::statements::{self as st, with_spi};
 
 /// Who is asking, with the filters each kind of caller may use.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub enum Caller {
     User { user_id: i32, batch_id: Option<i32>, url_id: Option<i32> },
     Anonymous { session_id: Uuid },
 }
 
+impl Caller {
+    pub fn user(&self) -> Option<i32> {
+        match self {
+            Caller::User { user_id, .. } => Some(*user_id),
+            Caller::Anonymous { .. } => None,
+        }
+    }
+
+    pub fn session(&self) -> Option<Uuid> {
+        match self {
+            Caller::User { .. } => None,
+            Caller::Anonymous { session_id } => Some(*session_id),
+        }
+    }
+
+    pub fn batch(&self) -> Option<i32> {
+        match self {
+            Caller::User { batch_id, .. } => *batch_id,
+            Caller::Anonymous { .. } => None,
+        }
+    }
+
+    pub fn url(&self) -> Option<i32> {
+        match self {
+            Caller::User { url_id, .. } => *url_id,
+            Caller::Anonymous { .. } => None,
+        }
+    }
+}
+
 /// One eligible URL with the keys it was ordered by.
-#[derive(Clone)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Candidate {
     pub url_id: i32,
     pub url: String,
+    pub batch_id: Option<i32>,
     pub followed_by_user: bool,
     pub followed_by_any_user: bool,
     pub is_manual: bool,
@@ -148,258 +69,413 @@ pub struct Candidate {
     pub auto_url_type_count: i64,
 }
 
-/// Raises `ERROR:  annotate.<function>: <message>` with an SQLSTATE a client can act on.
-pub fn bad_argument(function: &str, message: impl AsRef<str>) -> ! {
-    ereport!(
-        ERROR,
-        PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
-        format!("annotate.{function}: {}", message.as_ref())
-    );
-}
-
-pub fn required<T>(function: &str, argument: &str, value: Option<T>) -> T {
-    match value {
-        Some(v) => v,
-        None => bad_argument(function, format!("{argument} must not be NULL")),
+impl Candidate {
+    /// SPEC 3.2 as a key to sort by, ascending: followed by the caller, followed by anyone,
+    /// manual, user, anonymous and robot votes (each more first), then the lower id.
+    pub fn order_key(&self) -> (bool, bool, bool, i64, i64, i64, i32) {
+        (
+            !self.followed_by_user,
+            !self.followed_by_any_user,
+            !self.is_manual,
+            -self.user_url_type_count,
+            -self.anon_url_type_count,
+            -self.auto_url_type_count,
+            self.url_id,
+        )
     }
 }
 
-pub fn check_paging(function: &str, max_urls: Option<i32>, skip: Option<i32>) -> (i64, i64) {
-    let max_urls = required(function, "max_urls", max_urls);
-    let skip = required(function, "skip", skip);
-    if max_urls < 1 {
-        bad_argument(function, format!("max_urls must be >= 1 (got {max_urls})"));
-    }
-    if skip < 0 {
-        bad_argument(function, format!("skip must be >= 0 (got {skip})"));
-    }
-    (i64::from(max_urls), i64::from(skip))
+/// Sorts candidates into SPEC 3.2 order.
+pub fn sort(list: &mut [Candidate]) {
+    list.sort_by_key(Candidate::order_key);
 }
 
-/// The eligible URLs for `caller`, in order, after `skip`, at most `max_urls`.
-pub fn candidates(caller: Caller, max_urls: i64, skip: i64) -> Vec<Candidate> {
-    let result = match guc::SELECTION.get() {
-        // The walks must be planned as ordered index scans that stop early: a generic plan
-        // costs a LIMIT parameter as 10% of the table and could prefer to read and sort it all.
-        Selection::Live => plans::with_settings(&[(c"enable_sort", c"off")], || {
-            Spi::connect(|client| live_candidates(client, caller, max_urls, skip))
-        }),
-        Selection::Snapshot => snapshot_candidates(caller, max_urls, skip),
-    };
-    result.unwrap_or_else(|e| error!("annotate: selection query failed: {e}"))
+/// Whether a walk includes URLs leased to others (plain selection) or leaves them out, as a
+/// lease must, and on whose behalf.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Leases {
+    Count,
+    LeaveOut,
 }
 
-/// A candidate row, laid out alike by every selection query: url_id, scheme, url,
-/// trailing_slash, followed_any, is_manual, the three counts (then, per query, one more
-/// column). `followed_by_user` is the caller's, known to the walk that produced the row.
-pub fn candidate_row(row: SpiHeapTupleData<'_>, followed_by_user: bool) -> SpiResult<Candidate> {
-    let scheme: Option<String> = row.get(2)?;
-    let url: String = row.get(3)?.unwrap_or_default();
+/// A URL with writes not yet folded, as it is now.
+#[derive(Clone, Debug)]
+pub struct Pending {
+    pub candidate: Candidate,
+    /// Whether the URL has a queue row (else it was created since the last fold).
+    pub existed: bool,
+    pub eligible: bool,
+    pub done: bool,
+    pub leased: bool,
+    pub lease_user: Option<i32>,
+    pub lease_session: Option<Uuid>,
+    pub lease_until: Option<pg_sys::TimestampTz>,
+}
+
+impl Pending {
+    /// Whether the caller may take a lease on it: free, run out, or the caller's own.
+    pub fn leasable(&self, caller: &Caller, now: pg_sys::TimestampTz) -> bool {
+        !self.leased
+            || self.lease_until.is_some_and(|until| until <= now)
+            || (self.lease_user.is_some() && self.lease_user == caller.user())
+            || (self.lease_session.is_some() && self.lease_session == caller.session())
+    }
+}
+
+/// What the walks need to know before they start (sql/queries/context.sql).
+#[derive(Default, Debug)]
+pub struct Context {
+    pub pending: HashMap<i32, Pending>,
+    /// Batches with follow changes not yet folded: whether anyone follows each now.
+    pub refollowed: HashMap<i32, bool>,
+    /// The batches linked to a location the caller follows, sorted.
+    pub followed: Vec<i32>,
+}
+
+impl Context {
+    pub fn follows(&self, batch: Option<i32>) -> bool {
+        batch.is_some_and(|b| self.followed.binary_search(&b).is_ok())
+    }
+
+    fn pending_ids(&self) -> Vec<i32> {
+        let mut ids: Vec<i32> = self.pending.keys().copied().collect();
+        ids.sort_unstable();
+        ids
+    }
+}
+
+fn int<T: FromDatum + IntoDatum>(row: &SpiHeapTupleData<'_>, n: usize) -> SpiResult<Option<T>> {
+    row.get::<T>(n)
+}
+
+/// Reads the context for `caller`. Runs as the owner (access::as_owner).
+pub fn context(client: &mut SpiClient<'_>, caller: &Caller) -> SpiResult<Context> {
+    let mut ctx = Context::default();
+    let args: [DatumWithOid; 2] = [caller.user().into(), caller.session().into()];
+    st::CONTEXT.rows(client, &args, |r| {
+        let kind: String = r.get(1)?.unwrap_or_default();
+        let batch_id: Option<i32> = int(&r, 3)?;
+        match kind.as_str() {
+            "url" => {
+                let url_id: i32 = int(&r, 2)?.unwrap_or_default();
+                let scheme: Option<String> = r.get(15)?;
+                let url: Option<String> = r.get(16)?;
+                let candidate = Candidate {
+                    url_id,
+                    url: compose_url(
+                        scheme.as_deref(),
+                        &url.unwrap_or_default(),
+                        r.get(17)?.unwrap_or(false),
+                    ),
+                    batch_id,
+                    followed_by_user: false,
+                    followed_by_any_user: r.get(4)?.unwrap_or(false),
+                    is_manual: r.get(6)?.unwrap_or(false),
+                    user_url_type_count: int(&r, 7)?.unwrap_or(0),
+                    anon_url_type_count: int(&r, 8)?.unwrap_or(0),
+                    auto_url_type_count: int(&r, 9)?.unwrap_or(0),
+                };
+                ctx.pending.insert(
+                    url_id,
+                    Pending {
+                        candidate,
+                        existed: r.get(18)?.unwrap_or(false),
+                        eligible: r.get(5)?.unwrap_or(false),
+                        leased: r.get(10)?.unwrap_or(false),
+                        lease_user: int(&r, 11)?,
+                        lease_session: r.get(12)?,
+                        lease_until: timestamp(&r, 13)?,
+                        done: r.get(14)?.unwrap_or(false),
+                    },
+                );
+            }
+            "batch" => {
+                if let Some(b) = batch_id {
+                    ctx.refollowed.insert(b, r.get(4)?.unwrap_or(false));
+                }
+            }
+            _ => ctx.followed.extend(batch_id),
+        }
+        Ok(())
+    })?;
+    ctx.followed.sort_unstable();
+    ctx.followed.dedup();
+    if ctx.pending.len() >= crate::fold::WAKE_AT {
+        crate::fold::wake();
+    }
+    // A pending URL in a batch with pending follow changes follows the batch's state now.
+    for p in ctx.pending.values_mut() {
+        if let Some(&f) = p.candidate.batch_id.and_then(|b| ctx.refollowed.get(&b)) {
+            p.candidate.followed_by_any_user = f;
+        }
+    }
+    Ok(ctx)
+}
+
+/// A candidate row as the walks lay it out: url_id, batch_id, followed_any, is_manual, the
+/// three counts, scheme, url, trailing_slash.
+fn walked(row: SpiHeapTupleData<'_>) -> SpiResult<Candidate> {
+    let scheme: Option<String> = row.get(8)?;
+    let url: Option<String> = row.get(9)?;
     Ok(Candidate {
-        url_id: row.get(1)?.unwrap_or_default(),
-        url: compose_url(scheme.as_deref(), &url, row.get(4)?.unwrap_or(false)),
-        followed_by_user,
-        followed_by_any_user: row.get(5)?.unwrap_or(false),
-        is_manual: row.get(6)?.unwrap_or(false),
-        user_url_type_count: row.get(7)?.unwrap_or(0),
-        anon_url_type_count: row.get(8)?.unwrap_or(0),
-        auto_url_type_count: row.get(9)?.unwrap_or(0),
+        url_id: int(&row, 1)?.unwrap_or_default(),
+        url: compose_url(scheme.as_deref(), &url.unwrap_or_default(), row.get(10)?.unwrap_or(false)),
+        batch_id: int(&row, 2)?,
+        followed_by_user: false,
+        followed_by_any_user: row.get(3)?.unwrap_or(false),
+        is_manual: row.get(4)?.unwrap_or(false),
+        user_url_type_count: int(&row, 5)?.unwrap_or(0),
+        anon_url_type_count: int(&row, 6)?.unwrap_or(0),
+        auto_url_type_count: int(&row, 7)?.unwrap_or(0),
     })
 }
 
-/// The batches linked to a location the user follows, sorted (none for anonymous callers).
-pub fn followed_batches(client: &SpiClient<'_>, user_id: Option<i32>) -> SpiResult<Vec<i32>> {
-    let Some(u) = user_id else {
-        return Ok(Vec::new());
+/// One walk's arguments.
+struct Walk<'a> {
+    caller: &'a Caller,
+    leave_out: &'a [i32],
+    leases: Leases,
+}
+
+impl Walk<'_> {
+    fn order(&self, client: &mut SpiClient<'_>, skip_batches: &[i32], n: i64) -> SpiResult<Vec<Candidate>> {
+        let args: [DatumWithOid; 6] = [
+            self.caller.user().into(),
+            self.caller.session().into(),
+            self.leave_out.to_vec().into(),
+            skip_batches.to_vec().into(),
+            n.into(),
+            (self.leases == Leases::Count).into(),
+        ];
+        st::WALK_ORDER.rows(client, &args, walked)
+    }
+
+    fn batches(&self, client: &mut SpiClient<'_>, batches: &[i32], n: i64) -> SpiResult<Vec<Candidate>> {
+        if batches.is_empty() {
+            return Ok(Vec::new());
+        }
+        let args: [DatumWithOid; 6] = [
+            self.caller.user().into(),
+            self.caller.session().into(),
+            self.leave_out.to_vec().into(),
+            batches.to_vec().into(),
+            n.into(),
+            (self.leases == Leases::Count).into(),
+        ];
+        st::WALK_BATCHES.rows(client, &args, walked)
+    }
+}
+
+/// The time leases are judged against: now(), the transaction's start.
+fn now() -> pg_sys::TimestampTz {
+    // SAFETY: reading the transaction start time.
+    unsafe { pg_sys::GetCurrentTransactionStartTimestamp() }
+}
+
+fn timestamp(row: &SpiHeapTupleData<'_>, n: usize) -> SpiResult<Option<pg_sys::TimestampTz>> {
+    Ok(row.get::<TimestampWithTimeZone>(n)?.map(pg_sys::TimestampTz::from))
+}
+
+/// The eligible URLs for `caller` in SPEC 3.2 order, at most `want`, leaving out `taken` (URLs
+/// already chosen by the caller's own leases or an earlier round). With `Leases::LeaveOut`,
+/// URLs leased to others are left out too. Runs as the owner.
+pub fn live(
+    client: &mut SpiClient<'_>,
+    ctx: &Context,
+    caller: &Caller,
+    want: i64,
+    leases: Leases,
+    taken: &[i32],
+) -> SpiResult<Vec<Candidate>> {
+    let now = now();
+    let taken_set: HashSet<i32> = taken.iter().copied().collect();
+    let mut leave_out = ctx.pending_ids();
+    leave_out.extend_from_slice(taken);
+    leave_out.sort_unstable();
+    leave_out.dedup();
+    let walk = Walk { caller, leave_out: &leave_out, leases };
+
+    // The pending URLs this caller may get, with their keys now.
+    let pending = |keep: &dyn Fn(&Candidate) -> bool| -> Vec<Candidate> {
+        ctx.pending
+            .values()
+            .filter(|p| p.eligible && !p.done && !taken_set.contains(&p.candidate.url_id))
+            .filter(|p| leases == Leases::Count || p.leasable(caller, now))
+            .map(|p| Candidate { followed_by_user: ctx.follows(p.candidate.batch_id), ..p.candidate.clone() })
+            .filter(|c| keep(c))
+            .collect()
     };
-    Ok(run(client, Walk::FollowedBatches, Exclusion::Probe, &[u.into()], |r| {
-        Ok(r.get::<Vec<i32>>(1)?.unwrap_or_default())
-    })?
-    .pop()
-    .unwrap_or_default())
+    // A walked row's follow keys, with pending follow changes applied.
+    let keyed = |mut c: Candidate| -> Candidate {
+        c.followed_by_user = ctx.follows(c.batch_id);
+        if let Some(&f) = c.batch_id.and_then(|b| ctx.refollowed.get(&b)) {
+            c.followed_by_any_user = f;
+        }
+        c
+    };
+
+    if let Some(url_id) = caller.url() {
+        // A url_id filter: that URL, if every other rule lets it through.
+        let found = match ctx.pending.get(&url_id) {
+            Some(_) => pending(&|_| true).into_iter().find(|c| c.url_id == url_id),
+            None => {
+                let args: [DatumWithOid; 3] = [caller.user().into(), caller.session().into(), url_id.into()];
+                st::WALK_URL
+                    .rows(client, &args, |r| {
+                        let eligible: bool = r.get(11)?.unwrap_or(false);
+                        let done: bool = r.get(12)?.unwrap_or(false);
+                        let leased: bool = r.get(13)?.unwrap_or(false);
+                        let lease_user: Option<i32> = int(&r, 14)?;
+                        let lease_session: Option<Uuid> = r.get(15)?;
+                        let lease_until = timestamp(&r, 16)?;
+                        Ok(Pending {
+                            candidate: walked(r)?,
+                            existed: true,
+                            eligible,
+                            done,
+                            leased,
+                            lease_user,
+                            lease_session,
+                            lease_until,
+                        })
+                    })?
+                    .into_iter()
+                    .find(|p| p.eligible && !p.done && (leases == Leases::Count || p.leasable(caller, now)))
+                    .map(|p| keyed(p.candidate))
+            }
+        };
+        return Ok(found
+            .filter(|c| !taken_set.contains(&c.url_id))
+            .filter(|c| caller.batch().is_none() || c.batch_id == caller.batch())
+            .into_iter()
+            .collect());
+    }
+
+    if let Some(batch) = caller.batch() {
+        // A batch filter: that batch's head, merged with its pending URLs.
+        let mut out: Vec<Candidate> = walk.batches(client, &[batch], want)?.into_iter().map(keyed).collect();
+        out.extend(pending(&|c| c.batch_id == Some(batch)));
+        sort(&mut out);
+        out.truncate(want as usize);
+        return Ok(out);
+    }
+
+    // The caller's followed batches first: each batch's head, merged.
+    let mut head: Vec<Candidate> =
+        walk.batches(client, &ctx.followed, want)?.into_iter().map(keyed).collect();
+    head.extend(pending(&|c| c.followed_by_user));
+    sort(&mut head);
+    head.truncate(want as usize);
+
+    let rest = want - head.len() as i64;
+    if rest > 0 {
+        // Then everything else: the global order, without the followed batches, and without
+        // batches whose follow state changed since the last fold (walked apart, re-keyed).
+        let refollowed: Vec<i32> = {
+            let mut b: Vec<i32> = ctx.refollowed.keys().copied().filter(|b| !ctx.follows(Some(*b))).collect();
+            b.sort_unstable();
+            b
+        };
+        let mut skip_batches = ctx.followed.clone();
+        skip_batches.extend_from_slice(&refollowed);
+        let mut tail: Vec<Candidate> =
+            walk.order(client, &skip_batches, rest)?.into_iter().map(keyed).collect();
+        tail.extend(walk.batches(client, &refollowed, rest)?.into_iter().map(keyed));
+        tail.extend(pending(&|c| !c.followed_by_user));
+        sort(&mut tail);
+        tail.truncate(rest as usize);
+        head.extend(tail);
+    }
+    Ok(head)
 }
 
-/// The selection order (SPEC 3.2) as a key to sort by descending, url id aside.
-pub fn order_key(c: &Candidate) -> (bool, bool, bool, i64, i64, i64) {
-    (
-        c.followed_by_user,
-        c.followed_by_any_user,
-        c.is_manual,
-        c.user_url_type_count,
-        c.anon_url_type_count,
-        c.auto_url_type_count,
-    )
-}
-
-fn live_candidates(
-    client: &SpiClient<'_>,
-    caller: Caller,
+/// Snapshot mode: the upstream PR's query (SPEC 3.4). Runs as the owner.
+fn snapshot(
+    client: &mut SpiClient<'_>,
+    caller: &Caller,
     max_urls: i64,
     skip: i64,
 ) -> SpiResult<Vec<Candidate>> {
-    let want = skip.saturating_add(max_urls);
-    let (user_id, session_id, batch_id, url_id) = match caller {
-        Caller::User { user_id, batch_id, url_id } => (Some(user_id), None, batch_id, url_id),
-        Caller::Anonymous { session_id } => (None, Some(session_id), None, None),
-    };
-    let followed = followed_batches(client, user_id)?;
-    let follows = |batch: Option<i32>| batch.is_some_and(|b| followed.binary_search(&b).is_ok());
-
-    // One ordered stream: probe a bounded window first, fall back to the hash.
-    let stream = |walk: Walk, batches: &[i32], n: i64, followed_by_user: bool| -> SpiResult<Vec<Candidate>> {
-        let args = |bound: Option<i64>| -> [DatumWithOid<'static>; 5] {
-            [user_id.into(), session_id.into(), batches.to_vec().into(), n.into(), bound.into()]
-        };
-        let found = run(client, walk, Exclusion::Probe, &args(Some(n + PROBE_WINDOW)), |r| {
-            candidate_row(r, followed_by_user)
-        })?;
-        if found.len() as i64 >= n {
-            return Ok(found);
-        }
-        run(client, walk, Exclusion::Hash, &args(None), |r| candidate_row(r, followed_by_user))
-    };
-
-    let mut out = if let Some(url_id) = url_id {
-        run(client, Walk::Url, Exclusion::Probe, &[user_id.into(), session_id.into(), url_id.into()], |r| {
-            let batch: Option<i32> = r.get(10)?;
-            Ok((batch, candidate_row(r, follows(batch))?))
-        })?
-        .into_iter()
-        .filter(|(batch, _)| batch_id.is_none() || *batch == batch_id)
-        .map(|(_, c)| c)
-        .collect()
-    } else if let Some(batch) = batch_id {
-        stream(Walk::Batch, &[batch], want, follows(Some(batch)))?
-    } else {
-        let mut head = if followed.is_empty() {
-            Vec::new()
-        } else if followed.len() <= PER_BATCH_WALK_MAX {
-            let exclusion = match user_id {
-                Some(u) => {
-                    let done = run(
-                        client,
-                        Walk::DoneCount,
-                        Exclusion::Probe,
-                        &[u.into(), (HASH_ABOVE + 1).into()],
-                        |r| Ok(r.get::<i64>(1)?.unwrap_or(0)),
-                    )?;
-                    if done.first().copied().unwrap_or(0) > HASH_ABOVE {
-                        Exclusion::Hash
-                    } else {
-                        Exclusion::Probe
-                    }
-                }
-                None => Exclusion::Probe,
-            };
-            let args: [DatumWithOid; 5] =
-                [user_id.into(), session_id.into(), followed.clone().into(), want.into(), None::<i64>.into()];
-            run(client, Walk::Batches, exclusion, &args, |r| candidate_row(r, true))?
-        } else {
-            stream(Walk::Followed, &followed, want, true)?
-        };
-        let rest = want - head.len() as i64;
-        if rest > 0 {
-            head.extend(stream(Walk::Rest, &followed, rest, false)?);
-        }
-        head
-    };
-    out.drain(..(skip as usize).min(out.len()));
-    Ok(out)
-}
-
-fn snapshot_candidates(caller: Caller, max_urls: i64, skip: i64) -> SpiResult<Vec<Candidate>> {
-    let (user_id, session_id, batch_id, url_id) = match caller {
-        Caller::User { user_id, batch_id, url_id } => (Some(user_id), None, batch_id, url_id),
-        Caller::Anonymous { session_id } => (None, Some(session_id), None, None),
-    };
-    let args: [DatumWithOid; 6] =
-        [user_id.into(), session_id.into(), batch_id.into(), url_id.into(), max_urls.into(), skip.into()];
-    use pgrx::pg_sys::BuiltinOid::{INT4OID, INT8OID, UUIDOID};
-    let types = [INT4OID, UUIDOID, INT4OID, INT4OID, INT8OID, INT8OID].map(PgOid::BuiltIn);
-    Spi::connect(|client| {
-        plans::query(
-            client,
-            "select_snapshot",
-            || SELECT_SNAPSHOT.to_string(),
-            &types,
-            &args,
-            |row| {
-                let followed_by_user = row.get(10)?.unwrap_or(false);
-                candidate_row(row, followed_by_user)
-            },
-        )
+    let args: [DatumWithOid; 6] = [
+        caller.user().into(),
+        caller.session().into(),
+        caller.batch().into(),
+        caller.url().into(),
+        max_urls.into(),
+        skip.into(),
+    ];
+    st::SNAPSHOT.rows(client, &args, |r| {
+        let scheme: Option<String> = r.get(2)?;
+        let url: Option<String> = r.get(3)?;
+        Ok(Candidate {
+            url_id: int(&r, 1)?.unwrap_or_default(),
+            url: compose_url(scheme.as_deref(), &url.unwrap_or_default(), r.get(4)?.unwrap_or(false)),
+            batch_id: int(&r, 11)?,
+            followed_by_user: r.get(10)?.unwrap_or(false),
+            followed_by_any_user: r.get(5)?.unwrap_or(false),
+            is_manual: r.get(6)?.unwrap_or(false),
+            user_url_type_count: int(&r, 7)?.unwrap_or(0),
+            anon_url_type_count: int(&r, 8)?.unwrap_or(0),
+            auto_url_type_count: int(&r, 9)?.unwrap_or(0),
+        })
     })
 }
 
-type CandidateRow = (i32, String, bool, bool, bool, i64, i64, i64);
-
-fn rows(list: Vec<Candidate>) -> TableIterator<'static, CandidateRow> {
-    TableIterator::new(list.into_iter().map(|c| {
-        (
-            c.url_id,
-            c.url,
-            c.followed_by_user,
-            c.followed_by_any_user,
-            c.is_manual,
-            c.user_url_type_count,
-            c.anon_url_type_count,
-            c.auto_url_type_count,
-        )
-    }))
+/// The eligible URLs for `caller`, in order, after `skip`, at most `max_urls` (SPEC 3):
+/// selection without leases. The caller's rights were checked by the API.
+pub fn candidates(caller: &Caller, max_urls: i64, skip: i64) -> Vec<Candidate> {
+    crate::access::as_owner(|| {
+        with_spi("selection", |client| match guc::SELECTION.get() {
+            Selection::Snapshot => snapshot(client, caller, max_urls, skip),
+            Selection::Live => {
+                let ctx = context(client, caller)?;
+                let mut out = live(client, &ctx, caller, skip + max_urls, Leases::Count, &[])?;
+                out.drain(..(skip as usize).min(out.len()));
+                Ok(out)
+            }
+        })
+    })
 }
 
-/// The eligible URLs for a user, in selection order (SPEC 3.1, 3.2).
-#[allow(clippy::type_complexity)] // pgrx reads the column names from the signature itself
-#[pg_extern]
-fn next_url_for_annotation(
-    user_id: Option<i32>,
-    batch_id: default!(Option<i32>, "NULL"),
-    url_id: default!(Option<i32>, "NULL"),
-    max_urls: default!(Option<i32>, 1),
-    skip: default!(Option<i32>, 0),
-    claim_for: default!(Option<Interval>, "NULL"),
-) -> TableIterator<
-    'static,
-    (
-        name!(url_id, i32),
-        name!(url, String),
-        name!(followed_by_user, bool),
-        name!(followed_by_any_user, bool),
-        name!(is_manual, bool),
-        name!(user_url_type_count, i64),
-        name!(anon_url_type_count, i64),
-        name!(auto_url_type_count, i64),
-    ),
-> {
-    const F: &str = "next_url_for_annotation";
-    let user_id = required(F, "user_id", user_id);
-    let (max_urls, skip) = check_paging(F, max_urls, skip);
-    rows(claims::serve(F, Caller::User { user_id, batch_id, url_id }, max_urls, skip, claim_for))
-}
+#[cfg(test)]
+mod unit {
+    use super::*;
 
-/// The eligible URLs for an anonymous session, in selection order (SPEC 3.3).
-#[allow(clippy::type_complexity)] // pgrx reads the column names from the signature itself
-#[pg_extern]
-fn next_url_for_anonymous_annotation(
-    session_id: Option<Uuid>,
-    max_urls: default!(Option<i32>, 1),
-    skip: default!(Option<i32>, 0),
-    claim_for: default!(Option<Interval>, "NULL"),
-) -> TableIterator<
-    'static,
-    (
-        name!(url_id, i32),
-        name!(url, String),
-        name!(followed_by_user, bool),
-        name!(followed_by_any_user, bool),
-        name!(is_manual, bool),
-        name!(user_url_type_count, i64),
-        name!(anon_url_type_count, i64),
-        name!(auto_url_type_count, i64),
-    ),
-> {
-    const F: &str = "next_url_for_anonymous_annotation";
-    let session_id = required(F, "session_id", session_id);
-    let (max_urls, skip) = check_paging(F, max_urls, skip);
-    rows(claims::serve(F, Caller::Anonymous { session_id }, max_urls, skip, claim_for))
+    fn c(url_id: i32, fu: bool, fa: bool, manual: bool, votes: (i64, i64, i64)) -> Candidate {
+        Candidate {
+            url_id,
+            url: String::new(),
+            batch_id: None,
+            followed_by_user: fu,
+            followed_by_any_user: fa,
+            is_manual: manual,
+            user_url_type_count: votes.0,
+            anon_url_type_count: votes.1,
+            auto_url_type_count: votes.2,
+        }
+    }
+
+    #[test]
+    fn the_order_is_spec_3_2_key_by_key() {
+        let mut list = vec![
+            c(1, false, false, false, (0, 0, 0)),
+            c(2, false, false, false, (0, 0, 1)),
+            c(3, false, false, false, (0, 1, 0)),
+            c(4, false, false, false, (1, 0, 0)),
+            c(5, false, false, true, (0, 0, 0)),
+            c(6, false, true, false, (0, 0, 0)),
+            c(7, true, true, false, (0, 0, 0)),
+            c(0, false, false, false, (0, 0, 0)),
+        ];
+        sort(&mut list);
+        let ids: Vec<i32> = list.iter().map(|c| c.url_id).collect();
+        assert_eq!(ids, vec![7, 6, 5, 4, 3, 2, 0, 1]);
+    }
+
+    #[test]
+    fn more_votes_of_a_kind_outrank_any_number_of_a_later_kind() {
+        let mut list = vec![c(1, false, false, false, (0, 9, 9)), c(2, false, false, false, (1, 0, 0))];
+        sort(&mut list);
+        assert_eq!(list[0].url_id, 2);
+    }
 }

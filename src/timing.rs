@@ -211,14 +211,11 @@ const PHASE_ORDER: [Phase; 7] = [
 ];
 
 /// The phases of this session's last `next_annotation` call, in seconds.
-#[pg_extern]
-fn last_timings() -> TableIterator<'static, (name!(phase, String), name!(seconds, f64))> {
-    let rows: Vec<_> =
-        LAST.with(|l| l.borrow().iter().map(|(p, s)| (PHASE_NAMES[*p as usize].to_string(), *s)).collect());
-    TableIterator::new(rows)
+pub fn last() -> Vec<(String, f64)> {
+    LAST.with(|l| l.borrow().iter().map(|(p, s)| (PHASE_NAMES[*p as usize].to_string(), *s)).collect())
 }
 
-type StatsRow = (String, i64, f64, f64, f64, f64, f64, f64, f64);
+pub type StatsRow = (String, i64, f64, f64, f64, f64, f64, f64, f64);
 
 fn stats_rows(stats: &Stats) -> Vec<StatsRow> {
     let ms = |ns: u64| ns as f64 / 1e6;
@@ -244,30 +241,14 @@ fn stats_rows(stats: &Stats) -> Vec<StatsRow> {
 }
 
 /// Cumulative per-phase statistics (cluster-wide when preloaded, else this session's).
-#[allow(clippy::type_complexity)] // pgrx reads the column names from the signature itself
-#[pg_extern]
-fn timing_stats() -> TableIterator<
-    'static,
-    (
-        name!(phase, String),
-        name!(calls, i64),
-        name!(total_ms, f64),
-        name!(mean_ms, f64),
-        name!(min_ms, f64),
-        name!(max_ms, f64),
-        name!(p50_ms, f64),
-        name!(p95_ms, f64),
-        name!(p99_ms, f64),
-    ),
-> {
+pub fn stats() -> Vec<StatsRow> {
     let snapshot =
         if SHARED_READY.load(Ordering::Relaxed) { *SHARED.share() } else { SESSION.with(|s| *s.borrow()) };
-    TableIterator::new(stats_rows(&snapshot))
+    stats_rows(&snapshot)
 }
 
 /// Clears the statistics (and this session's last call).
-#[pg_extern]
-fn reset_timings() {
+pub fn reset() {
     with_stats(|s| *s = Stats::default());
     LAST.with(|l| l.borrow_mut().clear());
 }

@@ -5,46 +5,72 @@ CREATE DATABASE annotate_t_claims TEMPLATE annotate_fixture;
 CREATE EXTENSION annotate_ext;
 INSERT INTO public.anonymous_sessions (id) VALUES ('00000000-0000-0000-0000-0000000000c1');
 INSERT INTO public.urls (id, url, source) SELECT i, 'c.example/' || i, 'collector' FROM generate_series(1, 6) i;
+-- The leases, as the queue holds them.
+CREATE VIEW leases AS
+SELECT url_id, lease_user AS user_id, lease_session AS session_id, lease_until AS expires_at
+FROM annotate_internal.queue WHERE leased;
 
 -- Without claim_for nothing is leased: two users get the same head.
 SELECT (SELECT url_id FROM annotate.next_url_for_annotation(1)) AS user_1,
        (SELECT url_id FROM annotate.next_url_for_annotation(2)) AS user_2;
-SELECT count(*) AS leases FROM annotate.claims;
+SELECT count(*) AS leases FROM leases;
 
 -- With claim_for, the head goes to user 1; user 2 and an anonymous visitor get the next ones.
 SELECT url_id AS user_1 FROM annotate.next_url_for_annotation(1, claim_for => '10 minutes');
 SELECT url_id AS user_2 FROM annotate.next_url_for_annotation(2, claim_for => '10 minutes');
 SELECT url_id AS anonymous FROM annotate.next_url_for_anonymous_annotation('00000000-0000-0000-0000-0000000000c1', claim_for => '10 minutes');
 SELECT url_id, user_id, session_id IS NOT NULL AS anonymous, expires_at > now() + interval '9 minutes' AS live
-FROM annotate.claims ORDER BY url_id;
+FROM leases ORDER BY url_id;
+-- Plain selection still sees leased URLs (SPEC 5: without claim_for, exactly section 3).
+SELECT array_agg(url_id) AS plain FROM annotate.next_url_for_annotation(9, max_urls => 10);
 
 -- Asking again (a page refresh) gives the same URL, and extends the lease.
-UPDATE annotate.claims SET expires_at = now() + interval '1 minute' WHERE user_id = 1;
+UPDATE annotate_internal.queue SET lease_until = now() + interval '1 minute' WHERE lease_user = 1;
 SELECT url_id AS user_1_again FROM annotate.next_url_for_annotation(1, claim_for => '10 minutes');
-SELECT expires_at > now() + interval '9 minutes' AS extended FROM annotate.claims WHERE user_id = 1;
+SELECT expires_at > now() + interval '9 minutes' AS extended FROM leases WHERE user_id = 1;
 
 -- The whole response leases too; max_urls leases several.
 SELECT annotate.next_annotation(3, claim_for => '10 minutes')->'next_annotation'->'url_info'->'url_id' AS user_3;
 SELECT array_agg(url_id) AS user_4 FROM annotate.next_url_for_annotation(4, max_urls => 2, claim_for => '10 minutes');
 SELECT count(*) AS nothing_left FROM annotate.next_url_for_annotation(5, claim_for => '10 minutes');
 
--- Leases end when released, when the claimant annotates the URL, or when they expire.
-SELECT annotate.release_claim(1) AS released, annotate.release_claim(1) AS again;
+-- Leases end when released by their holder (only), when the holder annotates the URL, or when
+-- they expire.
+SELECT annotate.release_claim(1, user_id => 2) AS not_the_holders, annotate.release_claim(1, user_id => 1) AS released,
+       annotate.release_claim(1, user_id => 1) AS again;
 INSERT INTO public.annotation__url_type__user (url_id, user_id, type) VALUES (2, 2, 'data source');
-UPDATE annotate.claims SET expires_at = now() - interval '1 second' WHERE session_id IS NOT NULL;
+UPDATE annotate_internal.queue SET lease_until = now() - interval '1 second' WHERE lease_session IS NOT NULL;
 SELECT array_agg(url_id) AS free_for_user_5 FROM annotate.next_url_for_annotation(5, max_urls => 6, claim_for => '10 minutes');
 
--- refresh() deletes ended leases.
-UPDATE annotate.claims SET expires_at = now() - interval '1 second' WHERE user_id = 5;
-SELECT step, rows FROM annotate.refresh() WHERE step = 'claims';
-SELECT url_id, user_id FROM annotate.claims ORDER BY url_id;
+-- refresh() ends leases that ran out (and the folder does, between folds).
+UPDATE annotate_internal.queue SET lease_until = now() - interval '1 second' WHERE lease_user = 5;
+SELECT count(*) AS refreshed FROM annotate.refresh() WHERE step = 'leases';
+SELECT url_id, user_id FROM leases WHERE user_id = 5;
 
 -- skip passes over available URLs without leasing them.
-DELETE FROM annotate.claims;
+UPDATE annotate_internal.queue SET leased = false, lease_user = NULL, lease_session = NULL, lease_until = NULL;
 SELECT url_id FROM annotate.next_url_for_annotation(6, skip => 2, claim_for => '1 minute');
-SELECT url_id, user_id FROM annotate.claims;
+SELECT url_id, user_id FROM leases;
 
--- claim_for must be a positive interval.
+-- Bounds: claim_for is any positive interval up to annotate.max_lease; max_urls with claim_for
+-- up to annotate.max_claim_urls; skip up to annotate.max_skip. Each error names the argument.
+SELECT count(*) FROM annotate.next_url_for_annotation(7, claim_for => '1 day -1 hour');
 SELECT * FROM annotate.next_url_for_annotation(1, claim_for => '-5 minutes');
 SELECT * FROM annotate.next_url_for_annotation(1, claim_for => '0 seconds');
+SELECT * FROM annotate.next_url_for_annotation(1, claim_for => '1 day 1 second');
+SELECT * FROM annotate.next_url_for_annotation(1, claim_for => '300000 years');
 SELECT annotate.next_anonymous_annotation('00000000-0000-0000-0000-0000000000c1', claim_for => '-1 day');
+SELECT * FROM annotate.next_url_for_annotation(1, max_urls => 101, claim_for => '1 minute');
+SELECT * FROM annotate.next_url_for_annotation(1, max_urls => 2147483647);
+SELECT * FROM annotate.next_url_for_annotation(1, skip => 2147483647);
+SET annotate.max_urls = 5;   -- only a superuser may change the bounds
+SELECT * FROM annotate.next_url_for_annotation(1, max_urls => 6);
+RESET annotate.max_urls;
+SELECT annotate.release_claim(1);
+SELECT annotate.release_claim(1, user_id => 1, session_id => '00000000-0000-0000-0000-0000000000c1');
+
+-- Leasing needs the primary and a transaction that may write.
+BEGIN READ ONLY;
+SELECT count(*) AS plain_reads_work FROM annotate.next_url_for_annotation(8);
+SELECT * FROM annotate.next_url_for_annotation(8, claim_for => '1 minute');
+ROLLBACK;

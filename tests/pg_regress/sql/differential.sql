@@ -180,7 +180,7 @@ END
 $$;
 CALL pg_temp.churn(8);
 SELECT * FROM rounds ORDER BY round;
-SELECT count(*) AS urls_now, (SELECT count(*) FROM annotate.queue) AS queued FROM public.urls;
+SELECT count(*) AS urls_now, (SELECT count(*) FROM annotate_internal.queue_now()) AS queued FROM public.urls;
 
 -- A prolific annotator whose done URLs fill the head of the order: the walks' bounded probe
 -- window overflows and they fall back to hashing the done set; the answer must not change.

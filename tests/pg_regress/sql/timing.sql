@@ -14,7 +14,7 @@ SELECT count(*) AS last_before_any_call FROM annotate.last_timings();
 
 -- A call with a batch runs every phase; last_timings() lists the seven, total covering the rest.
 SELECT annotate.next_annotation(1, batch_id => 1) IS NOT NULL AS answered;
-SELECT phase, seconds >= 0 AS timed FROM annotate.last_timings();
+SELECT phase, seconds > 0 AS timed FROM annotate.last_timings();
 SELECT bool_and(t.seconds >= p.seconds) AS total_covers_each_phase
 FROM annotate.last_timings() p, annotate.last_timings() t WHERE t.phase = 'total' AND p.phase <> 'total';
 
@@ -23,9 +23,9 @@ FROM annotate.last_timings() p, annotate.last_timings() t WHERE t.phase = 'total
 SELECT count(*) AS last_in_new_session FROM annotate.last_timings();
 SELECT annotate.next_annotation(1) IS NOT NULL AS answered;
 SELECT annotate.next_annotation(2) IS NOT NULL AS answered;
-SELECT phase, calls, min_ms <= p50_ms AND p50_ms <= p95_ms AND p95_ms <= p99_ms AND p99_ms <= max_ms AS ordered,
-       abs(total_ms - mean_ms * calls) < 1e-6 AS mean_consistent
-FROM annotate.timing_stats();
+-- Three calls so far: one with a batch (every phase), two without (no batch_info phase; the
+-- call for user 2 found a URL too). Each phase counts the calls that ran it.
+SELECT phase, calls, total_ms > 0 AS timed FROM annotate.timing_stats();
 
 -- With annotate.track_timing off, nothing is recorded.
 SET annotate.track_timing = off;

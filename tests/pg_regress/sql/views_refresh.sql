@@ -14,8 +14,16 @@ INSERT INTO public.annotation__url_type__auto (url_id, relevant) VALUES (2, true
 -- The views were filled at CREATE EXTENSION time, before these rows: they are stale until refreshed.
 SELECT count(*) AS rows_before_refresh FROM annotate.url_annotation_count_view;
 
--- refresh() reports one row per view and a total; seconds vary, so only rows are shown.
-SELECT step, rows, seconds >= 0 AS timed FROM annotate.refresh();
+-- refresh() reports one row per step; a view's rows are the rows it holds afterwards, and the
+-- total adds up the steps. (Seconds vary and are not shown.)
+CREATE TEMP TABLE r AS SELECT * FROM annotate.refresh();
+SELECT step FROM r;
+SELECT (SELECT rows FROM r WHERE step = 'url_annotation_count_view')
+       = (SELECT count(*) FROM annotate.url_annotation_count_view) AS count_view_rows_match,
+       (SELECT rows FROM r WHERE step = 'url_annotation_flags')
+       = (SELECT count(*) FROM annotate.url_annotation_flags) AS flags_rows_match,
+       (SELECT rows FROM r WHERE step = 'total') = (SELECT sum(rows) FROM r WHERE step <> 'total') AS total_adds_up,
+       (SELECT seconds FROM r WHERE step = 'total') >= (SELECT max(seconds) FROM r WHERE step <> 'total') AS total_covers_steps;
 
 -- Counts per URL: the anonymous vote is on URL 2, where it was cast.
 SELECT url_id, user_url_type_count, anon_url_type_count, auto_url_type_count, total_anno_count
@@ -23,9 +31,12 @@ FROM annotate.url_annotation_count_view ORDER BY url_id;
 SELECT url_id, has_user_relevant_suggestion, has_auto_relevant_suggestion, has_confirmed_agency
 FROM annotate.url_annotation_flags ORDER BY url_id;
 
+-- The queue step folds the writes made since the last fold; with nothing pending, none.
+SELECT annotate_internal.fold_now() >= 0 AS folded;
+SELECT step, rows FROM annotate.refresh(concurrently => false) WHERE step IN ('queue', 'leases');
 -- A plain (non-concurrent) refresh works too, and both are logged for status().
-SELECT step, rows FROM annotate.refresh(concurrently => false);
-SELECT concurrent FROM annotate.refresh_log ORDER BY id;
-SELECT s->>'selection' AS selection, (s->'view_rows'->>'url_annotation_count_view')::int AS view_rows,
-       s ? 'last_refresh' AS has_last_refresh, s->>'timing_scope' AS timing_scope
+SELECT concurrent FROM annotate_internal.refresh_log ORDER BY id;
+SELECT s->>'selection' AS selection, (s->>'attached')::boolean AS attached,
+       (s->>'last_refresh')::timestamptz = (SELECT max(finished_at) FROM annotate_internal.refresh_log) AS shows_last_refresh,
+       s->>'timing_scope' AS timing_scope
 FROM annotate.status() s;

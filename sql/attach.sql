@@ -1,0 +1,437 @@
+-- Attaching to the app's tables: the indexes the app lacks, the triggers that capture its
+-- writes, the upstream PR's materialized views, and the queue built from the tables. Each
+-- object made on or over an app table is tied to the extension with ALTER ... DEPENDS ON
+-- EXTENSION, so DROP EXTENSION removes exactly these objects and pg_dump writes the ties back.
+
+-- What attach() puts on the app's tables. kind: index | trigger | view; for a trigger, arg is
+-- what the capture functions are told (src/triggers.rs), for an index its definition.
+CREATE FUNCTION annotate_internal.attached_objects()
+RETURNS TABLE (kind text, name text, table_name text, arg text)
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT o.kind, o.name, o.table_name, o.arg
+    FROM (VALUES
+        -- "Rows of this URL" lookups the app lacks (SPEC 2.3, the "no" rows); (url_id, user_id)
+        -- also serves the eligibility probe of annotate_internal.is_done().
+        ('index', 'annotate_agency_user_url_id', 'annotation__agency__user', '(url_id, user_id)'),
+        ('index', 'annotate_url_type_anon_url_id', 'annotation__url_type__anon', '(url_id)'),
+        ('index', 'annotate_record_type_anon_url_id', 'annotation__record_type__anon', '(url_id)'),
+        ('index', 'annotate_agency_anon_url_id', 'annotation__agency__anon', '(url_id)'),
+        ('index', 'annotate_location_anon_url_id', 'annotation__location__anon', '(url_id)'),
+        ('index', 'annotate_agency_auto_subtasks_url_id', 'annotation__agency__auto__subtasks', '(url_id)'),
+        ('index', 'annotate_agency_auto_suggestions_subtask_id', 'annotation__agency__auto__suggestions', '(subtask_id)'),
+        ('index', 'annotate_name_user_endorsements_suggestion_id', 'annotation__name__user__endorsements', '(suggestion_id)'),
+        ('index', 'annotate_name_anon_endorsements_suggestion_id', 'annotation__name__anon__endorsements', '(suggestion_id)'),
+        ('index', 'annotate_agency_not_found_url_id', 'link_user_suggestion_agency_not_found', '(url_id)'),
+        ('index', 'annotate_location_not_found_url_id', 'link_user_suggestion_location_not_found', '(url_id)'),
+        -- A user's followed locations, and the batches linked to a location.
+        ('index', 'annotate_user_follows_user_id', 'link__locations__user_follows', '(user_id, location_id)'),
+        ('index', 'annotate_batch_locations_location_id', 'link_batches__locations', '(location_id, batch_id)'),
+        -- The writes that move the queue (SPEC 3): captured row by row.
+        ('trigger', 'annotate_capture', 'urls', 'urls'),
+        ('trigger', 'annotate_capture', 'link_batches__urls', 'batch_link'),
+        ('trigger', 'annotate_capture', 'link_batches__locations', 'batch_location'),
+        ('trigger', 'annotate_capture', 'link__locations__user_follows', 'follow'),
+        ('trigger', 'annotate_capture', 'annotation__url_type__user', 'url_type_user'),
+        ('trigger', 'annotate_capture', 'annotation__url_type__anon', 'url_type_anon'),
+        ('trigger', 'annotate_capture', 'annotation__url_type__auto', 'url_type_auto'),
+        ('trigger', 'annotate_capture', 'flag_url_validated', 'validated'),
+        ('trigger', 'annotate_capture', 'flag_url_suspended', 'suspended'),
+        ('trigger', 'annotate_capture', 'annotation__agency__user', 'agency_user'),
+        ('trigger', 'annotate_capture', 'annotation__record_type__user', 'record_type_user'),
+        ('trigger', 'annotate_capture', 'annotation__location__user', 'location_user'),
+        ('trigger', 'annotate_capture', 'annotation__agency__anon', 'agency_anon'),
+        ('trigger', 'annotate_capture', 'annotation__record_type__anon', 'record_type_anon'),
+        ('trigger', 'annotate_capture', 'annotation__location__anon', 'location_anon'),
+        ('view', 'url_annotation_count_view', NULL, NULL),
+        ('view', 'url_annotation_flags', NULL, NULL)
+    ) AS o(kind, name, table_name, arg)
+$$;
+
+-- The columns whose update moves the queue, per kind of captured table: an UPDATE of any
+-- other column fires nothing.
+CREATE FUNCTION annotate_internal.capture_columns(kind text)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE kind
+        WHEN 'urls' THEN 'id, source'
+        WHEN 'batch_link' THEN 'url_id, batch_id'
+        WHEN 'batch_location' THEN 'batch_id, location_id'
+        WHEN 'follow' THEN 'location_id'
+        WHEN 'url_type_user' THEN 'url_id, user_id'
+        WHEN 'record_type_user' THEN 'url_id, user_id'
+        WHEN 'agency_user' THEN 'url_id, user_id'
+        WHEN 'location_user' THEN 'url_id, user_id'
+        WHEN 'url_type_anon' THEN 'url_id, session_id'
+        WHEN 'record_type_anon' THEN 'url_id, session_id'
+        WHEN 'agency_anon' THEN 'url_id, session_id'
+        WHEN 'location_anon' THEN 'url_id, session_id'
+        ELSE 'url_id'
+    END
+$$;
+
+-- Whether an object is tied to the extension (DEPENDS ON EXTENSION, or a member).
+CREATE FUNCTION annotate_internal.is_tied(class pg_catalog.regclass, object_id pg_catalog.oid)
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT EXISTS (
+        SELECT 1 FROM pg_catalog.pg_depend d
+        JOIN pg_catalog.pg_extension e ON e.oid OPERATOR(pg_catalog.=) d.refobjid
+        WHERE e.extname OPERATOR(pg_catalog.=) 'annotate_ext'
+          AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+          AND d.classid OPERATOR(pg_catalog.=) class
+          AND d.objid OPERATOR(pg_catalog.=) object_id
+          AND d.deptype OPERATOR(pg_catalog.=) ANY ('{x,e}'::"char"[]))
+$$;
+
+-- The state of each object attach() makes: ok, or what is wrong with it (missing, not tied,
+-- disabled, altered). verify() and status() report the problems; attach() repairs them.
+CREATE FUNCTION annotate_internal.object_problems()
+RETURNS TABLE (kind text, name text, table_name text, problem text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT o.kind, o.name, o.table_name, p.problem
+    FROM annotate_internal.attached_objects() o
+    LEFT JOIN LATERAL (
+        SELECT CASE
+            WHEN i.oid IS NULL THEN 'missing'
+            WHEN pg_catalog.pg_get_indexdef(i.oid) OPERATOR(pg_catalog.<>)
+                 pg_catalog.format('CREATE INDEX %s ON public.%s USING btree %s', o.name, o.table_name, o.arg)
+                THEN 'altered: ' OPERATOR(pg_catalog.||) pg_catalog.pg_get_indexdef(i.oid)
+            WHEN NOT annotate_internal.is_tied('pg_catalog.pg_class', i.oid) THEN 'not tied to the extension'
+        END AS problem
+        FROM (SELECT NULL) one
+        LEFT JOIN pg_catalog.pg_class i
+               ON i.relname OPERATOR(pg_catalog.=) o.name
+              AND i.relnamespace OPERATOR(pg_catalog.=) 'public'::pg_catalog.regnamespace
+              AND i.relkind OPERATOR(pg_catalog.=) 'i'
+        WHERE o.kind OPERATOR(pg_catalog.=) 'index'
+        UNION ALL
+        SELECT CASE
+            WHEN t.oid IS NULL THEN 'missing'
+            WHEN t.tgfoid OPERATOR(pg_catalog.<>) 'annotate_internal.capture()'::pg_catalog.regprocedure
+              OR t.tgnargs OPERATOR(pg_catalog.<>) 1
+              OR pg_catalog.encode(t.tgargs, 'escape') OPERATOR(pg_catalog.<>) (o.arg OPERATOR(pg_catalog.||) '\000')
+              OR t.tgtype OPERATOR(pg_catalog.<>) 29  -- ROW | AFTER | INSERT | DELETE | UPDATE
+              OR t.tgqual IS NOT NULL
+                THEN 'altered: ' OPERATOR(pg_catalog.||) pg_catalog.pg_get_triggerdef(t.oid)
+            WHEN tr.oid IS NULL OR tr.tgfoid OPERATOR(pg_catalog.<>)
+                 'annotate_internal.capture_truncate()'::pg_catalog.regprocedure
+                THEN 'missing its TRUNCATE trigger annotate_capture_truncate'
+            WHEN t.tgenabled OPERATOR(pg_catalog.=) 'D' OR tr.tgenabled OPERATOR(pg_catalog.=) 'D' THEN 'disabled'
+            WHEN NOT annotate_internal.is_tied('pg_catalog.pg_trigger', t.oid)
+              OR NOT annotate_internal.is_tied('pg_catalog.pg_trigger', tr.oid) THEN 'not tied to the extension'
+        END
+        FROM (SELECT NULL) one
+        LEFT JOIN pg_catalog.pg_trigger t
+               ON t.tgname OPERATOR(pg_catalog.=) o.name
+              AND t.tgrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('public.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(o.table_name))
+        LEFT JOIN pg_catalog.pg_trigger tr
+               ON tr.tgname OPERATOR(pg_catalog.=) 'annotate_capture_truncate'
+              AND tr.tgrelid OPERATOR(pg_catalog.=) t.tgrelid
+        WHERE o.kind OPERATOR(pg_catalog.=) 'trigger'
+        UNION ALL
+        SELECT CASE
+            WHEN m.oid IS NULL THEN 'missing'
+            WHEN NOT m.relispopulated THEN 'not populated'
+            WHEN NOT annotate_internal.is_tied('pg_catalog.pg_class', m.oid) THEN 'not tied to the extension'
+        END
+        FROM (SELECT NULL) one
+        LEFT JOIN pg_catalog.pg_class m
+               ON m.relname OPERATOR(pg_catalog.=) o.name
+              AND m.relnamespace OPERATOR(pg_catalog.=) 'annotate'::pg_catalog.regnamespace
+              AND m.relkind OPERATOR(pg_catalog.=) 'm'
+        WHERE o.kind OPERATOR(pg_catalog.=) 'view'
+    ) p ON true
+    WHERE p.problem IS NOT NULL
+$$;
+
+-- The two views the upstream PR materialized (SPEC 2.5), with the unique indexes REFRESH ...
+-- CONCURRENTLY needs. Anon counts are grouped by their own url_id (the PR's fix).
+CREATE FUNCTION annotate_internal.create_views()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF pg_catalog.to_regclass('annotate.url_annotation_count_view') IS NULL THEN
+        CREATE MATERIALIZED VIEW annotate.url_annotation_count_view AS
+        WITH
+            auto_agency      AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__agency__auto__subtasks   GROUP BY url_id),
+            auto_location    AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__location__auto__subtasks GROUP BY url_id),
+            auto_record_type AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__record_type__auto       GROUP BY url_id),
+            auto_url_type    AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__url_type__auto          GROUP BY url_id),
+            user_agency      AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__agency__user            GROUP BY url_id),
+            user_location    AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__location__user          GROUP BY url_id),
+            user_record_type AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__record_type__user       GROUP BY url_id),
+            user_url_type    AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__url_type__user          GROUP BY url_id),
+            anon_agency      AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__agency__anon            GROUP BY url_id),
+            anon_location    AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__location__anon          GROUP BY url_id),
+            anon_record_type AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__record_type__anon       GROUP BY url_id),
+            anon_url_type    AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__url_type__anon          GROUP BY url_id),
+            counts AS (
+                SELECT u.id AS url_id,
+                       COALESCE(a1.n, 0) AS auto_agency_count,
+                       COALESCE(a2.n, 0) AS auto_location_count,
+                       COALESCE(a3.n, 0) AS auto_record_type_count,
+                       COALESCE(a4.n, 0) AS auto_url_type_count,
+                       COALESCE(u1.n, 0) AS user_agency_count,
+                       COALESCE(u2.n, 0) AS user_location_count,
+                       COALESCE(u3.n, 0) AS user_record_type_count,
+                       COALESCE(u4.n, 0) AS user_url_type_count,
+                       COALESCE(n1.n, 0) AS anon_agency_count,
+                       COALESCE(n2.n, 0) AS anon_location_count,
+                       COALESCE(n3.n, 0) AS anon_record_type_count,
+                       COALESCE(n4.n, 0) AS anon_url_type_count
+                FROM public.urls u
+                LEFT JOIN auto_agency      a1 ON a1.url_id OPERATOR(pg_catalog.=) u.id
+                LEFT JOIN auto_location    a2 ON a2.url_id OPERATOR(pg_catalog.=) u.id
+                LEFT JOIN auto_record_type a3 ON a3.url_id OPERATOR(pg_catalog.=) u.id
+                LEFT JOIN auto_url_type    a4 ON a4.url_id OPERATOR(pg_catalog.=) u.id
+                LEFT JOIN user_agency      u1 ON u1.url_id OPERATOR(pg_catalog.=) u.id
+                LEFT JOIN user_location    u2 ON u2.url_id OPERATOR(pg_catalog.=) u.id
+                LEFT JOIN user_record_type u3 ON u3.url_id OPERATOR(pg_catalog.=) u.id
+                LEFT JOIN user_url_type    u4 ON u4.url_id OPERATOR(pg_catalog.=) u.id
+                LEFT JOIN anon_agency      n1 ON n1.url_id OPERATOR(pg_catalog.=) u.id
+                LEFT JOIN anon_location    n2 ON n2.url_id OPERATOR(pg_catalog.=) u.id
+                LEFT JOIN anon_record_type n3 ON n3.url_id OPERATOR(pg_catalog.=) u.id
+                LEFT JOIN anon_url_type    n4 ON n4.url_id OPERATOR(pg_catalog.=) u.id
+            )
+        SELECT c.*,
+               c.auto_agency_count OPERATOR(pg_catalog.+) c.auto_location_count
+               OPERATOR(pg_catalog.+) c.auto_record_type_count OPERATOR(pg_catalog.+) c.auto_url_type_count
+               OPERATOR(pg_catalog.+) c.user_agency_count OPERATOR(pg_catalog.+) c.user_location_count
+               OPERATOR(pg_catalog.+) c.user_record_type_count OPERATOR(pg_catalog.+) c.user_url_type_count
+               OPERATOR(pg_catalog.+) c.anon_agency_count OPERATOR(pg_catalog.+) c.anon_location_count
+               OPERATOR(pg_catalog.+) c.anon_record_type_count OPERATOR(pg_catalog.+) c.anon_url_type_count
+               AS total_anno_count
+        FROM counts c;
+        CREATE UNIQUE INDEX url_annotation_count_view_url_id ON annotate.url_annotation_count_view (url_id);
+    END IF;
+
+    IF pg_catalog.to_regclass('annotate.url_annotation_flags') IS NULL THEN
+        CREATE MATERIALIZED VIEW annotate.url_annotation_flags AS
+        SELECT u.id AS url_id,
+               EXISTS (SELECT 1 FROM public.annotation__record_type__auto a        WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS has_auto_record_type_suggestion,
+               EXISTS (SELECT 1 FROM public.annotation__url_type__auto a           WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS has_auto_relevant_suggestion,
+               EXISTS (SELECT 1 FROM public.annotation__agency__auto__subtasks a   WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS has_auto_agency_suggestion,
+               EXISTS (SELECT 1 FROM public.annotation__location__auto__subtasks a WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS has_auto_location_suggestion,
+               EXISTS (SELECT 1 FROM public.annotation__record_type__user a        WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS has_user_record_type_suggestion,
+               EXISTS (SELECT 1 FROM public.annotation__url_type__user a           WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS has_user_relevant_suggestion,
+               EXISTS (SELECT 1 FROM public.annotation__agency__user a             WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS has_user_agency_suggestion,
+               EXISTS (SELECT 1 FROM public.annotation__location__user a           WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS has_user_location_suggestion,
+               EXISTS (SELECT 1 FROM public.link_agencies__urls a                  WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS has_confirmed_agency,
+               EXISTS (SELECT 1 FROM public.reviewing_user_url a                   WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS was_reviewed
+        FROM public.urls u;
+        CREATE UNIQUE INDEX url_annotation_flags_url_id ON annotate.url_annotation_flags (url_id);
+    END IF;
+END
+$$;
+
+-- Emits one progress line and the row attach() reports for a step.
+CREATE FUNCTION annotate_internal.step_done(what text, started timestamptz, n bigint)
+RETURNS TABLE (step text, seconds double precision, rows bigint)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    took double precision := EXTRACT(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started);
+BEGIN
+    RAISE NOTICE 'annotate_ext: % done in % s (% rows)', what, pg_catalog.round(took::numeric, 3), n;
+    RETURN QUERY SELECT what, took, n;
+END
+$$;
+
+-- Builds the queue from the app's tables in one set-based pass (at attach, and when a restore
+-- has brought back every attached object); the number of URLs queued.
+CREATE FUNCTION annotate_internal.build_queue()
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint;
+BEGIN
+    TRUNCATE annotate_internal.queue, annotate_internal.batches,
+             annotate_internal.queue_delta, annotate_internal.batch_event;
+    -- Every transaction that could still add deltas is at or above this snapshot's xmin.
+    UPDATE annotate_internal.fold_state
+    SET folded_below = pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()),
+        folded_at = pg_catalog.clock_timestamp();
+    INSERT INTO annotate_internal.queue (url_id, batch_id, followed_any, is_manual, user_votes, anon_votes,
+                                         auto_votes, agency_rows, validated, suspended)
+    SELECT * FROM annotate_internal.fresh_queue();
+    GET DIAGNOSTICS n = ROW_COUNT;
+    INSERT INTO annotate_internal.batches SELECT * FROM annotate_internal.fresh_batches();
+    ANALYZE annotate_internal.queue;
+    ANALYZE annotate_internal.batches;
+    UPDATE annotate_internal.state SET attached = true, attached_at = pg_catalog.now();
+    RETURN n;
+END
+$$;
+
+-- Attaches the extension to the app's tables, or repairs what is missing from an attachment
+-- (an index or trigger dropped by hand, a view that is gone): each object is made, tied to the
+-- extension, and the queue rebuilt from the tables when its capture was interrupted. One row
+-- per step done; no rows when everything is in place.
+CREATE FUNCTION annotate.attach()
+RETURNS TABLE (step text, seconds double precision, rows bigint)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    o record;
+    t0 timestamptz;
+    n bigint;
+    unmet text;
+    was_attached boolean;
+    rebuild boolean := false;
+    in_watch text;
+BEGIN
+    IF pg_catalog.pg_is_in_recovery() THEN
+        RAISE EXCEPTION 'annotate.attach: this server is a standby'
+            USING ERRCODE = 'read_only_sql_transaction', HINT = 'Run it on the primary.';
+    END IF;
+    SELECT pg_catalog.string_agg(u.problem, '; ') INTO unmet FROM annotate_internal.unmet_requirements() u;
+    IF unmet IS NOT NULL THEN
+        RAISE EXCEPTION 'annotate.attach: the application''s tables are not as annotate_ext needs them'
+            USING ERRCODE = 'undefined_table', DETAIL = unmet OPERATOR(pg_catalog.||) '.',
+                  HINT = 'Run the application''s migrations (or load tests/fixtures/app_schema.sql) first.';
+    END IF;
+    SELECT s.attached INTO was_attached FROM annotate_internal.state s;
+    IF was_attached AND NOT EXISTS (SELECT 1 FROM annotate_internal.object_problems()) THEN
+        RETURN;   -- nothing to do
+    END IF;
+    -- One attach at a time, and no fold while the queue may be rebuilt (src/fold.rs).
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('annotate_ext'), 1);
+    SELECT s.attached INTO was_attached FROM annotate_internal.state s;
+    -- The DDL below is ours: the watch (sql/watch.sql) leaves it alone.
+    in_watch := pg_catalog.current_setting('annotate_ext.in_watch', true);
+    PERFORM pg_catalog.set_config('annotate_ext.in_watch', 'on', true);
+
+    -- Indexes first (they make the build faster), then the capture triggers, which lock out the
+    -- app's writes until this transaction ends: the build below then sees every write, and
+    -- every later write is captured.
+    t0 := pg_catalog.clock_timestamp();
+    n := 0;
+    FOR o IN SELECT p.* FROM annotate_internal.object_problems() p WHERE p.kind OPERATOR(pg_catalog.=) 'index' LOOP
+        IF o.problem OPERATOR(pg_catalog.<>) 'missing' AND o.problem OPERATOR(pg_catalog.<>) 'not tied to the extension' THEN
+            EXECUTE pg_catalog.format('DROP INDEX public.%I', o.name);
+            o.problem := 'missing';
+        END IF;
+        IF o.problem OPERATOR(pg_catalog.=) 'missing' THEN
+            IF pg_catalog.to_regclass(pg_catalog.format('public.%I', o.name)) IS NOT NULL THEN
+                RAISE EXCEPTION 'annotate.attach: public.% exists and is not an index of annotate_ext', o.name
+                    USING ERRCODE = 'duplicate_object', HINT = 'Rename it, then attach again.';
+            END IF;
+            EXECUTE pg_catalog.format('CREATE INDEX %I ON public.%I %s',
+                                      o.name, o.table_name,
+                                      (SELECT a.arg FROM annotate_internal.attached_objects() a
+                                       WHERE a.name OPERATOR(pg_catalog.=) o.name));
+        END IF;
+        EXECUTE pg_catalog.format('ALTER INDEX public.%I DEPENDS ON EXTENSION annotate_ext', o.name);
+        n := n OPERATOR(pg_catalog.+) 1;
+    END LOOP;
+    IF n OPERATOR(pg_catalog.>) 0 THEN
+        RETURN QUERY SELECT * FROM annotate_internal.step_done('indexes', t0, n);
+    END IF;
+
+    t0 := pg_catalog.clock_timestamp();
+    n := 0;
+    FOR o IN SELECT p.*, a.arg FROM annotate_internal.object_problems() p
+             JOIN annotate_internal.attached_objects() a
+               ON a.kind OPERATOR(pg_catalog.=) p.kind AND a.table_name OPERATOR(pg_catalog.=) p.table_name
+             WHERE p.kind OPERATOR(pg_catalog.=) 'trigger' LOOP
+        IF o.problem OPERATOR(pg_catalog.<>) 'not tied to the extension' THEN
+            -- Missing, disabled or altered: writes may have gone uncaptured.
+            rebuild := true;
+            EXECUTE pg_catalog.format(
+                'CREATE OR REPLACE TRIGGER annotate_capture AFTER INSERT OR DELETE OR UPDATE OF %s ON public.%I
+                 FOR EACH ROW EXECUTE FUNCTION annotate_internal.capture(%L)',
+                annotate_internal.capture_columns(o.arg), o.table_name, o.arg);
+            EXECUTE pg_catalog.format(
+                'CREATE OR REPLACE TRIGGER annotate_capture_truncate AFTER TRUNCATE ON public.%I
+                 FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.capture_truncate(%L)',
+                o.table_name, o.arg);
+        END IF;
+        EXECUTE pg_catalog.format('ALTER TRIGGER annotate_capture ON public.%I DEPENDS ON EXTENSION annotate_ext',
+                                  o.table_name);
+        EXECUTE pg_catalog.format('ALTER TRIGGER annotate_capture_truncate ON public.%I DEPENDS ON EXTENSION annotate_ext',
+                                  o.table_name);
+        n := n OPERATOR(pg_catalog.+) 1;
+    END LOOP;
+    IF n OPERATOR(pg_catalog.>) 0 THEN
+        RETURN QUERY SELECT * FROM annotate_internal.step_done('triggers', t0, n);
+    END IF;
+
+    IF rebuild OR NOT was_attached THEN
+        t0 := pg_catalog.clock_timestamp();
+        n := annotate_internal.build_queue();
+        RETURN QUERY SELECT * FROM annotate_internal.step_done('queue', t0, n);
+    END IF;
+
+    t0 := pg_catalog.clock_timestamp();
+    n := 0;
+    FOR o IN SELECT p.* FROM annotate_internal.object_problems() p WHERE p.kind OPERATOR(pg_catalog.=) 'view' LOOP
+        IF o.problem OPERATOR(pg_catalog.=) 'not populated' THEN
+            EXECUTE pg_catalog.format('REFRESH MATERIALIZED VIEW annotate.%I', o.name);
+        END IF;
+        PERFORM annotate_internal.create_views();
+        EXECUTE pg_catalog.format('ALTER MATERIALIZED VIEW annotate.%I DEPENDS ON EXTENSION annotate_ext', o.name);
+        n := n OPERATOR(pg_catalog.+) 1;
+    END LOOP;
+    IF n OPERATOR(pg_catalog.>) 0 THEN
+        INSERT INTO annotate_internal.refresh_log (seconds, concurrent)
+        VALUES (EXTRACT(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) t0), false);
+        RETURN QUERY SELECT * FROM annotate_internal.step_done('views', t0, n);
+    END IF;
+    PERFORM pg_catalog.set_config('annotate_ext.in_watch', COALESCE(in_watch, 'off'), true);
+    -- Pending writes are folded into the queue in the background (src/fold.rs).
+    PERFORM annotate_internal.wake_folder();
+END
+$$;
+
+-- Detaches the extension from the app's tables, for a migration that changes what it reads
+-- (see the README): drops its triggers, indexes and views there and empties the queue. The
+-- selection functions raise an error until annotate.attach() is run again.
+CREATE FUNCTION annotate.detach()
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    o record;
+    was_attached boolean;
+BEGIN
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('annotate_ext'), 1);
+    SELECT s.attached INTO was_attached FROM annotate_internal.state s;
+    -- Marked first, so that the DDL watch (sql/watch.sql) lets the drops below through.
+    UPDATE annotate_internal.state SET attached = false, attached_at = NULL;
+    PERFORM pg_catalog.set_config('annotate_ext.in_watch', 'on', true);
+    FOR o IN SELECT * FROM annotate_internal.attached_objects() LOOP
+        IF o.kind OPERATOR(pg_catalog.=) 'index' THEN
+            IF pg_catalog.to_regclass(pg_catalog.format('public.%I', o.name)) IS NOT NULL
+               AND annotate_internal.is_tied('pg_catalog.pg_class', pg_catalog.format('public.%I', o.name)::pg_catalog.regclass) THEN
+                EXECUTE pg_catalog.format('DROP INDEX public.%I', o.name);
+            END IF;
+        ELSIF o.kind OPERATOR(pg_catalog.=) 'trigger' THEN
+            IF pg_catalog.to_regclass(pg_catalog.format('public.%I', o.table_name)) IS NOT NULL THEN
+                EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS annotate_capture ON public.%I', o.table_name);
+                EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS annotate_capture_truncate ON public.%I', o.table_name);
+            END IF;
+        ELSE
+            EXECUTE pg_catalog.format('DROP MATERIALIZED VIEW IF EXISTS annotate.%I', o.name);
+        END IF;
+    END LOOP;
+    TRUNCATE annotate_internal.queue, annotate_internal.batches,
+             annotate_internal.queue_delta, annotate_internal.batch_event;
+    PERFORM pg_catalog.set_config('annotate_ext.in_watch', 'off', true);
+    RETURN was_attached;
+END
+$$;

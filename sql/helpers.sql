@@ -1,0 +1,189 @@
+-- Relational building blocks shared by the statements in sql/queries/, the fold and verify().
+--
+-- is_done(), pending_urls() and pending_batches() are written to be inlined into the statement
+-- that calls them (a set-returning SQL function in FROM is expanded in place when it has no SET
+-- clause), so they are the functions of the extension without a pinned search_path: they only ever run
+-- inside a statement of a function that pins it, every reference in them is schema-qualified,
+-- operators included, and PUBLIC cannot execute them (sql/finalize.sql).
+
+-- One row (true) when the caller, user `caller_user` or anonymous session `caller_session` (the
+-- other is NULL), has annotated `url` in any of its four annotation tables (SPEC 3.1 rule 3,
+-- SPEC 3.3). Each test is an index probe on (url_id, user_id) or (session_id, url_id).
+CREATE FUNCTION annotate_internal.is_done(url integer, caller_user integer, caller_session uuid)
+RETURNS SETOF boolean
+LANGUAGE sql STABLE
+AS $$
+    SELECT true
+    WHERE EXISTS (SELECT 1 FROM public.annotation__url_type__user a
+                  WHERE a.url_id OPERATOR(pg_catalog.=) url AND a.user_id OPERATOR(pg_catalog.=) caller_user)
+       OR EXISTS (SELECT 1 FROM public.annotation__agency__user a
+                  WHERE a.url_id OPERATOR(pg_catalog.=) url AND a.user_id OPERATOR(pg_catalog.=) caller_user)
+       OR EXISTS (SELECT 1 FROM public.annotation__location__user a
+                  WHERE a.url_id OPERATOR(pg_catalog.=) url AND a.user_id OPERATOR(pg_catalog.=) caller_user)
+       OR EXISTS (SELECT 1 FROM public.annotation__record_type__user a
+                  WHERE a.url_id OPERATOR(pg_catalog.=) url AND a.user_id OPERATOR(pg_catalog.=) caller_user)
+       OR EXISTS (SELECT 1 FROM public.annotation__url_type__anon a
+                  WHERE a.session_id OPERATOR(pg_catalog.=) caller_session AND a.url_id OPERATOR(pg_catalog.=) url)
+       OR EXISTS (SELECT 1 FROM public.annotation__agency__anon a
+                  WHERE a.session_id OPERATOR(pg_catalog.=) caller_session AND a.url_id OPERATOR(pg_catalog.=) url)
+       OR EXISTS (SELECT 1 FROM public.annotation__location__anon a
+                  WHERE a.session_id OPERATOR(pg_catalog.=) caller_session AND a.url_id OPERATOR(pg_catalog.=) url)
+       OR EXISTS (SELECT 1 FROM public.annotation__record_type__anon a
+                  WHERE a.session_id OPERATOR(pg_catalog.=) caller_session AND a.url_id OPERATOR(pg_catalog.=) url)
+$$;
+
+-- Every URL with writes not yet folded (queue_delta rows of transactions from
+-- fold_state.folded_below on) and its state now: the folded row plus those writes. existed/old_batch_id describe the folded
+-- row (for batch counts); present is false once the URL is deleted. A lease counts as ended
+-- once its holder appears in done_users or done_sessions, or the URL was deleted meanwhile.
+CREATE FUNCTION annotate_internal.pending_urls()
+RETURNS TABLE (url_id integer, existed boolean, present boolean, old_batch_id integer, batch_id integer,
+               old_annotated boolean, annotated boolean,
+               is_manual boolean, user_votes integer, anon_votes integer, auto_votes integer,
+               agency_rows integer, validated boolean, suspended boolean,
+               leased boolean, lease_user integer, lease_session uuid, lease_until timestamptz,
+               lease_ended boolean, deleted boolean, done_users integer[], done_sessions uuid[])
+LANGUAGE sql STABLE
+AS $$
+    WITH d AS (
+        SELECT x.url_id,
+               pg_catalog.sum(x.d_exists)::integer AS d_exists,
+               pg_catalog.sum(x.d_manual)::integer AS d_manual,
+               pg_catalog.sum(x.d_user)::integer AS d_user,
+               pg_catalog.sum(x.d_anon)::integer AS d_anon,
+               pg_catalog.sum(x.d_auto)::integer AS d_auto,
+               pg_catalog.sum(x.d_agency)::integer AS d_agency,
+               pg_catalog.sum(x.d_validated)::integer AS d_validated,
+               pg_catalog.sum(x.d_suspended)::integer AS d_suspended,
+               pg_catalog.bool_or(x.d_exists OPERATOR(pg_catalog.<) 0) AS deleted,
+               pg_catalog.array_agg(x.done_user) FILTER (WHERE x.done_user IS NOT NULL) AS done_users,
+               pg_catalog.array_agg(x.done_session) FILTER (WHERE x.done_session IS NOT NULL) AS done_sessions
+        FROM annotate_internal.queue_delta x
+        WHERE x.xid OPERATOR(pg_catalog.>=) (SELECT f.folded_below FROM annotate_internal.fold_state f)
+        GROUP BY x.url_id),
+    moves AS (  -- per URL: the batches it joined (net) and left (net)
+        SELECT m.url_id,
+               pg_catalog.array_agg(m.batch_id) FILTER (WHERE m.n OPERATOR(pg_catalog.>) 0) AS joined,
+               pg_catalog.array_agg(m.batch_id) FILTER (WHERE m.n OPERATOR(pg_catalog.<) 0) AS left_batches
+        FROM (SELECT x.url_id, x.batch_id, pg_catalog.sum(x.d_batch) AS n
+              FROM annotate_internal.queue_delta x
+              WHERE x.xid OPERATOR(pg_catalog.>=) (SELECT f.folded_below FROM annotate_internal.fold_state f)
+                AND x.d_batch OPERATOR(pg_catalog.<>) 0
+              GROUP BY x.url_id, x.batch_id) m
+        GROUP BY m.url_id),
+    s AS (
+        SELECT d.url_id,
+               q.url_id IS NOT NULL AS existed,
+               (CASE WHEN q.url_id IS NULL THEN 0 ELSE 1 END OPERATOR(pg_catalog.+) d.d_exists)
+                   OPERATOR(pg_catalog.>) 0 AS present,
+               q.batch_id AS old_batch_id,
+               CASE WHEN m.url_id IS NULL THEN q.batch_id
+                    WHEN m.joined IS NOT NULL THEN m.joined[1]
+                    WHEN q.batch_id OPERATOR(pg_catalog.=) ANY (m.left_batches) THEN NULL
+                    ELSE q.batch_id END AS batch_id,
+               COALESCE(q.agency_rows, 0) OPERATOR(pg_catalog.>) 0 AS old_annotated,
+               (CASE WHEN COALESCE(q.is_manual, false) THEN 1 ELSE 0 END OPERATOR(pg_catalog.+) d.d_manual)
+                   OPERATOR(pg_catalog.>) 0 AS is_manual,
+               COALESCE(q.user_votes, 0) OPERATOR(pg_catalog.+) d.d_user AS user_votes,
+               COALESCE(q.anon_votes, 0) OPERATOR(pg_catalog.+) d.d_anon AS anon_votes,
+               COALESCE(q.auto_votes, 0) OPERATOR(pg_catalog.+) d.d_auto AS auto_votes,
+               COALESCE(q.agency_rows, 0) OPERATOR(pg_catalog.+) d.d_agency AS agency_rows,
+               (CASE WHEN COALESCE(q.validated, false) THEN 1 ELSE 0 END OPERATOR(pg_catalog.+) d.d_validated)
+                   OPERATOR(pg_catalog.>) 0 AS validated,
+               (CASE WHEN COALESCE(q.suspended, false) THEN 1 ELSE 0 END OPERATOR(pg_catalog.+) d.d_suspended)
+                   OPERATOR(pg_catalog.>) 0 AS suspended,
+               COALESCE(q.leased, false) AS leased, q.lease_user, q.lease_session, q.lease_until,
+               d.deleted OR COALESCE(q.lease_user OPERATOR(pg_catalog.=) ANY (d.done_users)
+                                     OR q.lease_session OPERATOR(pg_catalog.=) ANY (d.done_sessions), false) AS lease_ended,
+               d.deleted,
+               d.done_users, d.done_sessions
+        FROM d
+        LEFT JOIN moves m ON m.url_id OPERATOR(pg_catalog.=) d.url_id
+        LEFT JOIN annotate_internal.queue q ON q.url_id OPERATOR(pg_catalog.=) d.url_id)
+    SELECT s.url_id, s.existed, s.present, s.old_batch_id, s.batch_id,
+           s.old_annotated, s.agency_rows OPERATOR(pg_catalog.>) 0,
+           s.is_manual, s.user_votes, s.anon_votes, s.auto_votes, s.agency_rows, s.validated, s.suspended,
+           s.leased, s.lease_user, s.lease_session, s.lease_until, s.lease_ended, s.deleted, s.done_users, s.done_sessions
+    FROM s
+$$;
+
+-- Every batch with follow changes not yet folded (batch_event rows from
+-- fold_state.folded_below on), and whether anyone follows one of its locations now.
+CREATE FUNCTION annotate_internal.pending_batches()
+RETURNS TABLE (batch_id integer, followed boolean)
+LANGUAGE sql STABLE
+AS $$
+    WITH e AS (
+        SELECT e.batch_id, e.location_id FROM annotate_internal.batch_event e
+        WHERE e.xid OPERATOR(pg_catalog.>=) (SELECT f.folded_below FROM annotate_internal.fold_state f)),
+    b AS (
+        SELECT e.batch_id FROM e WHERE e.batch_id IS NOT NULL
+        UNION
+        SELECT bl.batch_id::integer FROM e
+        JOIN public.link_batches__locations bl ON bl.location_id OPERATOR(pg_catalog.=) e.location_id)
+    SELECT b.batch_id,
+           EXISTS (SELECT 1 FROM public.link_batches__locations bl
+                   JOIN public.link__locations__user_follows fo
+                     ON fo.location_id OPERATOR(pg_catalog.=) bl.location_id
+                   WHERE bl.batch_id OPERATOR(pg_catalog.=) b.batch_id)
+    FROM b
+$$;
+
+-- What every queue row must be, computed from the app's tables in one set-based pass: the
+-- initial build of attach(), and the reference of verify() and reconcile().
+CREATE FUNCTION annotate_internal.fresh_queue()
+RETURNS TABLE (url_id integer, batch_id integer, followed_any boolean, is_manual boolean,
+               user_votes integer, anon_votes integer, auto_votes integer, agency_rows integer,
+               validated boolean, suspended boolean)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT u.id::integer,
+           lb.batch_id::integer,
+           COALESCE(fb.followed, false),
+           u.source::pg_catalog.text OPERATOR(pg_catalog.=) 'manual',
+           COALESCE(vu.n, 0)::integer, COALESCE(va.n, 0)::integer, COALESCE(vr.n, 0)::integer,
+           COALESCE(ag.n, 0)::integer,
+           v.url_id IS NOT NULL,
+           s.url_id IS NOT NULL
+    FROM public.urls u
+    LEFT JOIN public.link_batches__urls lb ON lb.url_id OPERATOR(pg_catalog.=) u.id
+    LEFT JOIN (SELECT DISTINCT bl.batch_id, true AS followed
+               FROM public.link_batches__locations bl
+               JOIN public.link__locations__user_follows fo
+                 ON fo.location_id OPERATOR(pg_catalog.=) bl.location_id) fb
+           ON fb.batch_id OPERATOR(pg_catalog.=) lb.batch_id
+    LEFT JOIN (SELECT a.url_id, pg_catalog.count(*) AS n FROM public.annotation__url_type__user a
+               GROUP BY a.url_id) vu ON vu.url_id OPERATOR(pg_catalog.=) u.id
+    LEFT JOIN (SELECT a.url_id, pg_catalog.count(*) AS n FROM public.annotation__url_type__anon a
+               GROUP BY a.url_id) va ON va.url_id OPERATOR(pg_catalog.=) u.id
+    LEFT JOIN (SELECT a.url_id, pg_catalog.count(*) AS n FROM public.annotation__url_type__auto a
+               GROUP BY a.url_id) vr ON vr.url_id OPERATOR(pg_catalog.=) u.id
+    LEFT JOIN (SELECT a.url_id, pg_catalog.count(*) AS n FROM public.annotation__agency__user a
+               GROUP BY a.url_id) ag ON ag.url_id OPERATOR(pg_catalog.=) u.id
+    LEFT JOIN public.flag_url_validated v ON v.url_id OPERATOR(pg_catalog.=) u.id
+    LEFT JOIN public.flag_url_suspended s ON s.url_id OPERATOR(pg_catalog.=) u.id
+$$;
+
+-- What every row of annotate_internal.batches must be: each batch that has URLs or locations,
+-- whether anyone follows one of its locations, and the counts of batch_info (SPEC 4).
+CREATE FUNCTION annotate_internal.fresh_batches()
+RETURNS TABLE (batch_id integer, followed boolean, total_urls bigint, annotated_urls bigint)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT b.batch_id::integer,
+           EXISTS (SELECT 1 FROM public.link_batches__locations bl
+                   JOIN public.link__locations__user_follows fo
+                     ON fo.location_id OPERATOR(pg_catalog.=) bl.location_id
+                   WHERE bl.batch_id OPERATOR(pg_catalog.=) b.batch_id),
+           COALESCE(c.total, 0), COALESCE(c.annotated, 0)
+    FROM (SELECT lb.batch_id FROM public.link_batches__urls lb
+          UNION SELECT bl.batch_id FROM public.link_batches__locations bl) b
+    LEFT JOIN (SELECT lb.batch_id, pg_catalog.count(*) AS total,
+                      pg_catalog.count(*) FILTER (WHERE EXISTS (
+                          SELECT 1 FROM public.annotation__agency__user a
+                          WHERE a.url_id OPERATOR(pg_catalog.=) lb.url_id)) AS annotated
+               FROM public.link_batches__urls lb
+               GROUP BY lb.batch_id) c ON c.batch_id OPERATOR(pg_catalog.=) b.batch_id
+$$;

@@ -1,0 +1,109 @@
+-- The extension's own state, in schema annotate_internal: not part of the API, not usable by
+-- PUBLIC (sql/finalize.sql), reached only through the functions of schema annotate. Nothing
+-- here refers to the app's tables, so it installs before them (during a restore, say).
+
+CREATE SCHEMA IF NOT EXISTS annotate_internal;
+
+-- Whether the extension is attached to the app's tables (annotate.attach()).
+CREATE TABLE annotate_internal.state (
+    singleton    boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    attached     boolean NOT NULL DEFAULT false,
+    attached_at  timestamptz
+);
+INSERT INTO annotate_internal.state DEFAULT VALUES;
+
+-- The live queue, folded: one row per URL with what eligibility and order need (SPEC 3), as of
+-- the last fold. Writes made since are in queue_delta and batch_event; readers add them on top
+-- (sql/queries/pending.sql), so answers are always as fresh as the tables.
+CREATE TABLE annotate_internal.queue (
+    url_id         integer PRIMARY KEY,
+    batch_id       integer,
+    followed_any   boolean NOT NULL DEFAULT false,   -- someone follows a location of the batch
+    is_manual      boolean NOT NULL DEFAULT false,
+    user_votes     integer NOT NULL DEFAULT 0,       -- annotation__url_type__user rows
+    anon_votes     integer NOT NULL DEFAULT 0,       -- annotation__url_type__anon rows
+    auto_votes     integer NOT NULL DEFAULT 0,       -- annotation__url_type__auto rows
+    agency_rows    integer NOT NULL DEFAULT 0,       -- annotation__agency__user rows (batch_info)
+    validated      boolean NOT NULL DEFAULT false,
+    suspended      boolean NOT NULL DEFAULT false,
+    -- A lease (claim_for): leased rows sort into their own range of the order indexes, so a
+    -- claim never walks past other callers' leases.
+    leased         boolean NOT NULL DEFAULT false,
+    lease_user     integer,
+    lease_session  uuid,
+    lease_until    timestamptz,
+    CHECK (leased = (lease_until IS NOT NULL)),
+    CHECK (NOT leased OR (lease_user IS NULL) <> (lease_session IS NULL))
+) WITH (fillfactor = 85);
+
+-- SPEC 3.2 keys 2-5 over eligible URLs, leased ones apart. Key 1 is the caller's own.
+CREATE INDEX queue_order ON annotate_internal.queue
+    (leased, followed_any DESC, is_manual DESC, user_votes DESC, anon_votes DESC, auto_votes DESC, url_id)
+    INCLUDE (batch_id)
+    WHERE NOT validated AND NOT suspended;
+-- The same order inside one batch (followed_any is a property of the batch).
+CREATE INDEX queue_batch_order ON annotate_internal.queue
+    (batch_id, leased, is_manual DESC, user_votes DESC, anon_votes DESC, auto_votes DESC, url_id)
+    WHERE NOT validated AND NOT suspended AND batch_id IS NOT NULL;
+-- Leases by expiry (claims free expired ones first) and by holder (own leases come first).
+CREATE INDEX queue_lease_expiry ON annotate_internal.queue (lease_until) WHERE leased;
+CREATE INDEX queue_lease_user ON annotate_internal.queue (lease_user) WHERE leased AND lease_user IS NOT NULL;
+CREATE INDEX queue_lease_session ON annotate_internal.queue (lease_session) WHERE leased AND lease_session IS NOT NULL;
+
+-- Per batch: whether anyone follows one of its locations, and the counts of batch_info.
+CREATE TABLE annotate_internal.batches (
+    batch_id        integer PRIMARY KEY,
+    followed        boolean NOT NULL DEFAULT false,
+    total_urls      bigint NOT NULL DEFAULT 0,
+    annotated_urls  bigint NOT NULL DEFAULT 0
+);
+
+-- What the app's writes changed, appended by the row triggers (src/triggers.rs) and never
+-- updated in place: writers take no lock that the app's own writes would not take. xid is the
+-- writing transaction; every row with xid below fold_state.folded_below has been folded.
+CREATE TABLE annotate_internal.queue_delta (
+    xid           xid8 NOT NULL,
+    url_id        integer NOT NULL,
+    batch_id      integer,                        -- the batch d_batch refers to
+    d_batch       smallint NOT NULL DEFAULT 0,    -- +1 joined batch_id, -1 left it
+    d_exists      smallint NOT NULL DEFAULT 0,
+    d_manual      smallint NOT NULL DEFAULT 0,
+    d_user        smallint NOT NULL DEFAULT 0,
+    d_anon        smallint NOT NULL DEFAULT 0,
+    d_auto        smallint NOT NULL DEFAULT 0,
+    d_agency      smallint NOT NULL DEFAULT 0,
+    d_validated   smallint NOT NULL DEFAULT 0,
+    d_suspended   smallint NOT NULL DEFAULT 0,
+    done_user     integer,                        -- annotated by this user (ends its lease)
+    done_session  uuid                            -- annotated by this session (ends its lease)
+) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000);
+CREATE INDEX queue_delta_xid ON annotate_internal.queue_delta (xid);
+
+-- Follow changes: a location (link__locations__user_follows) or a batch
+-- (link_batches__locations) whose followed state must be recomputed.
+CREATE TABLE annotate_internal.batch_event (
+    xid          xid8 NOT NULL,
+    batch_id     integer,
+    location_id  integer,
+    CHECK ((batch_id IS NULL) <> (location_id IS NULL))
+) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000);
+CREATE INDEX batch_event_xid ON annotate_internal.batch_event (xid);
+
+-- Folding (src/fold.rs): deltas of transactions below folded_below are in queue and batches.
+CREATE TABLE annotate_internal.fold_state (
+    singleton     boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    folded_below  xid8 NOT NULL DEFAULT '0',
+    folded_at     timestamptz,
+    folds         bigint NOT NULL DEFAULT 0,
+    rows_folded   bigint NOT NULL DEFAULT 0
+);
+INSERT INTO annotate_internal.fold_state DEFAULT VALUES;
+ANALYZE annotate_internal.state, annotate_internal.fold_state;
+
+-- One row per refresh() run.
+CREATE TABLE annotate_internal.refresh_log (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    finished_at  timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    seconds      double precision NOT NULL,
+    concurrent   boolean NOT NULL
+);

@@ -1,0 +1,1 @@
+SELECT pg_catalog.count(*) FROM annotate.url_annotation_flags

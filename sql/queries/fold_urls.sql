@@ -1,0 +1,68 @@
+-- Folds the pending writes of every URL whose queue row this transaction can lock now (a row
+-- a lease is being taken on is left for the next fold, never waited for): the URL's state and
+-- its batch's counts move by the writes, a lease ends when its holder annotated the URL, and
+-- the deltas are deleted. Returns the delta rows folded, the URLs folded and the URLs left.
+WITH p AS MATERIALIZED (SELECT * FROM annotate_internal.pending_urls()),
+mine AS MATERIALIZED (
+    SELECT q.url_id FROM annotate_internal.queue q
+    WHERE q.url_id OPERATOR(pg_catalog.=) ANY (SELECT p.url_id FROM p)
+    FOR UPDATE SKIP LOCKED),
+take AS MATERIALIZED (
+    SELECT p.* FROM p
+    WHERE NOT p.existed OR p.url_id OPERATOR(pg_catalog.=) ANY (SELECT m.url_id FROM mine m)),
+gone AS (
+    DELETE FROM annotate_internal.queue_delta d
+    WHERE d.xid OPERATOR(pg_catalog.>=) (SELECT s.folded_below FROM annotate_internal.fold_state s)
+      AND d.url_id OPERATOR(pg_catalog.=) ANY (SELECT t.url_id FROM take t)
+    RETURNING 1),
+removed AS (
+    DELETE FROM annotate_internal.queue q USING take t
+    WHERE q.url_id OPERATOR(pg_catalog.=) t.url_id AND t.existed AND NOT t.present
+    RETURNING 1),
+added AS (
+    INSERT INTO annotate_internal.queue (url_id, batch_id, followed_any, is_manual, user_votes, anon_votes,
+                                         auto_votes, agency_rows, validated, suspended)
+    SELECT t.url_id, t.batch_id, COALESCE(b.followed, false), t.is_manual, t.user_votes, t.anon_votes,
+           t.auto_votes, t.agency_rows, t.validated, t.suspended
+    FROM take t LEFT JOIN annotate_internal.batches b ON b.batch_id OPERATOR(pg_catalog.=) t.batch_id
+    WHERE t.present AND NOT t.existed
+    RETURNING 1),
+changed AS (
+    -- A lease ends when its holder is among the URL's annotators (checked on the row's latest
+    -- version: the lease may have changed hands since this snapshot), or with its URL.
+    UPDATE annotate_internal.queue q
+    SET batch_id = t.batch_id,
+        followed_any = CASE WHEN t.batch_id IS NOT DISTINCT FROM t.old_batch_id THEN q.followed_any
+                            ELSE COALESCE(b.followed, false) END,
+        is_manual = t.is_manual, user_votes = t.user_votes, anon_votes = t.anon_votes,
+        auto_votes = t.auto_votes, agency_rows = t.agency_rows, validated = t.validated, suspended = t.suspended,
+        leased = q.leased AND NOT (t.deleted OR COALESCE(q.lease_user OPERATOR(pg_catalog.=) ANY (t.done_users)
+                                                         OR q.lease_session OPERATOR(pg_catalog.=) ANY (t.done_sessions), false)),
+        lease_user = CASE WHEN t.deleted OR COALESCE(q.lease_user OPERATOR(pg_catalog.=) ANY (t.done_users)
+                                        OR q.lease_session OPERATOR(pg_catalog.=) ANY (t.done_sessions), false)
+                          THEN NULL ELSE q.lease_user END,
+        lease_session = CASE WHEN t.deleted OR COALESCE(q.lease_user OPERATOR(pg_catalog.=) ANY (t.done_users)
+                                           OR q.lease_session OPERATOR(pg_catalog.=) ANY (t.done_sessions), false)
+                             THEN NULL ELSE q.lease_session END,
+        lease_until = CASE WHEN t.deleted OR COALESCE(q.lease_user OPERATOR(pg_catalog.=) ANY (t.done_users)
+                                         OR q.lease_session OPERATOR(pg_catalog.=) ANY (t.done_sessions), false)
+                           THEN NULL ELSE q.lease_until END
+    FROM take t
+    LEFT JOIN annotate_internal.batches b ON b.batch_id OPERATOR(pg_catalog.=) t.batch_id
+    WHERE q.url_id OPERATOR(pg_catalog.=) t.url_id AND t.existed AND t.present
+    RETURNING 1),
+totals AS (
+    INSERT INTO annotate_internal.batches AS b (batch_id, total_urls, annotated_urls)
+    SELECT x.batch_id, pg_catalog.sum(x.total), pg_catalog.sum(x.annotated)
+    FROM (SELECT t.old_batch_id AS batch_id, -1 AS total, CASE WHEN t.old_annotated THEN -1 ELSE 0 END AS annotated
+          FROM take t WHERE t.existed AND t.old_batch_id IS NOT NULL
+          UNION ALL
+          SELECT t.batch_id, 1, CASE WHEN t.annotated THEN 1 ELSE 0 END
+          FROM take t WHERE t.present AND t.batch_id IS NOT NULL) x
+    GROUP BY x.batch_id
+    ON CONFLICT (batch_id) DO UPDATE
+    SET total_urls = b.total_urls OPERATOR(pg_catalog.+) EXCLUDED.total_urls,
+        annotated_urls = b.annotated_urls OPERATOR(pg_catalog.+) EXCLUDED.annotated_urls
+    RETURNING 1)
+SELECT (SELECT pg_catalog.count(*) FROM gone), (SELECT pg_catalog.count(*) FROM take),
+       (SELECT pg_catalog.count(*) FROM p) OPERATOR(pg_catalog.-) (SELECT pg_catalog.count(*) FROM take)

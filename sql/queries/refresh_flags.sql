@@ -1,0 +1,1 @@
+REFRESH MATERIALIZED VIEW annotate.url_annotation_flags

@@ -1,0 +1,1 @@
+REFRESH MATERIALIZED VIEW CONCURRENTLY annotate.url_annotation_flags

@@ -1,0 +1,53 @@
+-- TRUNCATE of a captured app table (src/triggers.rs, capture_truncate): the queue moves by what
+-- the table's rows contributed, appended as deltas like any other write, so a TRUNCATE costs a
+-- pass over the queue, not a rebuild from every table. TRUNCATE urls ... CASCADE fires this
+-- for every table it empties, the URLs' own rows maybe first: a URL gone since the last fold
+-- still has its counts taken away. The number of deltas appended.
+CREATE FUNCTION annotate_internal.truncated(kind text)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    me xid8 := pg_catalog.pg_current_xact_id();
+    n bigint := 0;
+BEGIN
+    IF kind OPERATOR(pg_catalog.=) 'urls' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_exists, d_manual)
+        SELECT me, q.url_id, -1, CASE WHEN q.is_manual THEN -1 ELSE 0 END FROM annotate_internal.queue_now() q
+        WHERE q.present;
+    ELSIF kind OPERATOR(pg_catalog.=) 'batch_link' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, batch_id, d_batch)
+        SELECT me, q.url_id, q.batch_id, -1 FROM annotate_internal.queue_now() q WHERE q.batch_id IS NOT NULL;
+    ELSIF kind OPERATOR(pg_catalog.=) 'url_type_user' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_user)
+        SELECT me, q.url_id, -q.user_votes FROM annotate_internal.queue_now() q
+        WHERE q.user_votes OPERATOR(pg_catalog.<>) 0;
+    ELSIF kind OPERATOR(pg_catalog.=) 'url_type_anon' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_anon)
+        SELECT me, q.url_id, -q.anon_votes FROM annotate_internal.queue_now() q
+        WHERE q.anon_votes OPERATOR(pg_catalog.<>) 0;
+    ELSIF kind OPERATOR(pg_catalog.=) 'url_type_auto' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_auto)
+        SELECT me, q.url_id, -q.auto_votes FROM annotate_internal.queue_now() q
+        WHERE q.auto_votes OPERATOR(pg_catalog.<>) 0;
+    ELSIF kind OPERATOR(pg_catalog.=) 'agency_user' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_agency)
+        SELECT me, q.url_id, -q.agency_rows FROM annotate_internal.queue_now() q
+        WHERE q.agency_rows OPERATOR(pg_catalog.<>) 0;
+    ELSIF kind OPERATOR(pg_catalog.=) 'validated' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_validated)
+        SELECT me, q.url_id, -1 FROM annotate_internal.queue_now() q WHERE q.validated;
+    ELSIF kind OPERATOR(pg_catalog.=) 'suspended' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_suspended)
+        SELECT me, q.url_id, -1 FROM annotate_internal.queue_now() q WHERE q.suspended;
+    ELSIF kind OPERATOR(pg_catalog.=) ANY ('{follow,batch_location}'::text[]) THEN
+        -- No batch is followed any more: every batch that was is recomputed.
+        INSERT INTO annotate_internal.batch_event (xid, batch_id)
+        SELECT me, b.batch_id FROM annotate_internal.batches_now() b WHERE b.followed;
+    END IF;
+    -- The other captured tables only end leases; emptying them changes nothing.
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;

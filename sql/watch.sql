@@ -1,0 +1,110 @@
+-- The DDL watch: event triggers that keep an attachment whole through the app's migrations.
+--
+-- * A migration that takes away something annotate_ext reads (renames or drops a table or
+--   column, or gives a column a type it cannot read) is refused at DDL time, naming what and
+--   the way through: annotate.detach() before the migration, annotate.attach() after it.
+-- * Dropping one of the objects attach() made on the app's tables is refused the same way.
+-- * A change PostgreSQL follows by itself (an id column retyped from integer to bigint, which
+--   rebuilds the indexes on it) is followed: anything that lost its tie is tied again.
+-- * During a restore, once the dump has brought back every attached object, the queue is
+--   built from the restored tables, so that the restored database answers at once.
+-- The functions run with the extension owner's rights (they may tie or build on behalf of
+-- whoever runs the DDL); event trigger functions cannot be called directly.
+
+CREATE FUNCTION annotate_internal.on_ddl_end()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    attached boolean;
+    unmet text;
+BEGIN
+    IF pg_catalog.current_setting('annotate_ext.in_watch', true) OPERATOR(pg_catalog.=) 'on' THEN
+        RETURN;   -- DDL of our own, below
+    END IF;
+    SELECT s.attached INTO attached FROM annotate_internal.state s;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger_ddl_commands() c
+                   WHERE c.schema_name OPERATOR(pg_catalog.=) ANY ('{public,annotate}'::text[])) THEN
+        RETURN;
+    END IF;
+    PERFORM pg_catalog.set_config('annotate_ext.in_watch', 'on', true);
+    IF attached THEN
+        SELECT pg_catalog.string_agg(u.problem, '; ') INTO unmet FROM annotate_internal.unmet_requirements() u;
+        IF unmet IS NOT NULL THEN
+            RAISE EXCEPTION 'annotate_ext: this change takes away what annotate_ext reads: %', unmet
+                USING ERRCODE = 'dependent_objects_still_exist',
+                      HINT = 'Run SELECT annotate.detach() before this migration and SELECT annotate.attach() after it.';
+        END IF;
+        -- Re-tie what PostgreSQL rebuilt (ALTER COLUMN TYPE recreates the indexes on a column).
+        IF EXISTS (SELECT 1 FROM annotate_internal.object_problems() p
+                   WHERE p.problem OPERATOR(pg_catalog.=) 'not tied to the extension') THEN
+            PERFORM * FROM annotate.attach();
+        END IF;
+    ELSIF NOT EXISTS (SELECT 1 FROM annotate_internal.unmet_requirements())
+          AND NOT EXISTS (SELECT 1 FROM annotate_internal.object_problems()) THEN
+        -- Not attached, yet every attached object is here, tied: a restore has just brought
+        -- back the last of them. Build the queue from the restored tables.
+        PERFORM annotate_internal.build_queue();
+        PERFORM annotate_internal.wake_folder();
+    END IF;
+    PERFORM pg_catalog.set_config('annotate_ext.in_watch', 'off', true);
+END
+$$;
+
+CREATE FUNCTION annotate_internal.on_sql_drop()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    attached boolean;
+    ours text;
+    unmet text;
+BEGIN
+    IF pg_catalog.current_setting('annotate_ext.in_watch', true) OPERATOR(pg_catalog.=) 'on'
+       OR pg_catalog.to_regclass('annotate_internal.state') IS NULL THEN
+        RETURN;
+    END IF;
+    SELECT s.attached INTO attached FROM annotate_internal.state s;
+    IF NOT attached OR EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger_dropped_objects() d
+                               WHERE d.object_type OPERATOR(pg_catalog.=) 'extension') THEN
+        RETURN;
+    END IF;
+    -- The objects attach() made, by the identity PostgreSQL reports for them.
+    SELECT pg_catalog.string_agg(d.object_identity, ', ') INTO ours
+    FROM pg_catalog.pg_event_trigger_dropped_objects() d
+    JOIN annotate_internal.attached_objects() o
+      ON (o.kind OPERATOR(pg_catalog.=) 'index' AND d.object_type OPERATOR(pg_catalog.=) 'index'
+          AND d.object_identity OPERATOR(pg_catalog.=) ('public.' OPERATOR(pg_catalog.||) o.name))
+      OR (o.kind OPERATOR(pg_catalog.=) 'trigger' AND d.object_type OPERATOR(pg_catalog.=) 'trigger'
+          AND d.object_identity OPERATOR(pg_catalog.=) ANY (ARRAY[
+              'annotate_capture on public.' OPERATOR(pg_catalog.||) o.table_name,
+              'annotate_capture_truncate on public.' OPERATOR(pg_catalog.||) o.table_name]))
+      OR (o.kind OPERATOR(pg_catalog.=) 'view' AND d.object_type OPERATOR(pg_catalog.=) 'materialized view'
+          AND d.object_identity OPERATOR(pg_catalog.=) ('annotate.' OPERATOR(pg_catalog.||) o.name));
+    SELECT pg_catalog.string_agg(u.problem, '; ') INTO unmet FROM annotate_internal.unmet_requirements() u;
+    IF unmet IS NOT NULL THEN
+        RAISE EXCEPTION 'annotate_ext: this change takes away what annotate_ext reads: %', unmet
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  HINT = 'Run SELECT annotate.detach() before this migration and SELECT annotate.attach() after it.';
+    END IF;
+    IF ours IS NOT NULL THEN
+        RAISE EXCEPTION 'annotate_ext: % belongs to annotate_ext, which keeps its queue exact through it', ours
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  HINT = 'To remove it, run SELECT annotate.detach() (or DROP EXTENSION annotate_ext). '
+                         'Alembic: filter annotate_ext''s objects out of autogenerate (see the README).';
+    END IF;
+END
+$$;
+
+CREATE EVENT TRIGGER annotate_ddl_end ON ddl_command_end
+    WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'CREATE VIEW', 'ALTER INDEX', 'CREATE INDEX',
+                 'CREATE TRIGGER', 'ALTER TRIGGER', 'CREATE MATERIALIZED VIEW',
+                 'ALTER MATERIALIZED VIEW', 'REFRESH MATERIALIZED VIEW')
+    EXECUTE FUNCTION annotate_internal.on_ddl_end();
+
+CREATE EVENT TRIGGER annotate_sql_drop ON sql_drop
+    EXECUTE FUNCTION annotate_internal.on_sql_drop();

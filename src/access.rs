@@ -1,0 +1,211 @@
+//! Whose rights each statement runs with.
+//!
+//! The public functions are SECURITY INVOKER: what the caller may do is what its own grants on
+//! the app's tables allow. The extension's internal tables (schema annotate_internal) are
+//! readable by no app role, so a statement that reads them runs as their owner, and only after
+//! the caller's rights on every app table that statement reads from were checked
+//! (`check_tables`). That switch (`as_owner`) is the one place the extension acts with rights
+//! the caller lacks; it is a SECURITY DEFINER for one fixed statement, with search_path already
+//! pinned by the calling function and SECURITY_RESTRICTED_OPERATION set.
+
+use std::cell::Cell;
+use std::ffi::CString;
+
+use pgrx::prelude::*;
+
+use crate::errors::raise;
+
+/// What the caller needs on an app table.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Privilege {
+    Select,
+    Insert,
+}
+
+/// The app tables the queue is derived from, and the eligibility rules read: the answer of
+/// any selection is a function of these, so a caller must be able to read them all.
+pub const QUEUE_SOURCES: &[&str] = &[
+    "urls",
+    "link_batches__urls",
+    "link_batches__locations",
+    "link__locations__user_follows",
+    "flag_url_validated",
+    "flag_url_suspended",
+    "annotation__url_type__user",
+    "annotation__url_type__anon",
+    "annotation__url_type__auto",
+    "annotation__agency__user",
+    "annotation__record_type__user",
+    "annotation__location__user",
+    "annotation__agency__anon",
+    "annotation__record_type__anon",
+    "annotation__location__anon",
+];
+
+/// What a lease writes on behalf of a user: leasing needs the rights to annotate.
+pub const USER_ANNOTATIONS: &[&str] = &[
+    "annotation__url_type__user",
+    "annotation__record_type__user",
+    "annotation__agency__user",
+    "annotation__location__user",
+];
+pub const ANON_ANNOTATIONS: &[&str] = &[
+    "annotation__url_type__anon",
+    "annotation__record_type__anon",
+    "annotation__agency__anon",
+    "annotation__location__anon",
+];
+
+/// batch_info's counts come from these.
+pub const BATCH_SOURCES: &[&str] = &["link_batches__urls", "annotation__agency__user"];
+
+fn namespace(name: &str) -> pg_sys::Oid {
+    let name = CString::new(name).expect("no NUL in a schema name");
+    // SAFETY: a syscache lookup by name; missing_ok returns InvalidOid instead of raising.
+    unsafe { pg_sys::get_namespace_oid(name.as_ptr(), true) }
+}
+
+fn relation(schema: pg_sys::Oid, name: &str) -> pg_sys::Oid {
+    let name = CString::new(name).expect("no NUL in a table name");
+    // SAFETY: a syscache lookup by name; InvalidOid when missing.
+    unsafe { pg_sys::get_relname_relid(name.as_ptr(), schema) }
+}
+
+/// Raises `42501` naming the function and the table unless the current user has `privilege` on
+/// every one of `tables` (in schema public).
+pub fn check_tables(function: &str, privilege: Privilege, tables: &[&str]) {
+    // SAFETY: reading the current user id.
+    let user = unsafe { pg_sys::GetUserId() };
+    let public = namespace("public");
+    let mode = match privilege {
+        Privilege::Select => pg_sys::ACL_SELECT,
+        Privilege::Insert => pg_sys::ACL_INSERT,
+    } as pg_sys::AclMode;
+    for table in tables {
+        let oid = relation(public, table);
+        if oid == pg_sys::InvalidOid {
+            not_attached(function);
+        }
+        // SAFETY: an ACL check of an existing relation for an existing role.
+        let ok = unsafe { pg_sys::pg_class_aclcheck(oid, user, mode) } == pg_sys::AclResult::ACLCHECK_OK;
+        if !ok {
+            let what = match privilege {
+                Privilege::Select => "SELECT",
+                Privilege::Insert => "INSERT",
+            };
+            raise(
+                PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+                format!("annotate.{function}: permission denied for table public.{table}"),
+                Some(&format!(
+                    "annotate.{function} works from the application's tables; its caller needs {what} on each of them."
+                )),
+                Some("See the README, Privileges."),
+            );
+        }
+    }
+}
+
+/// The owner of the extension's internal tables.
+fn owner() -> pg_sys::Oid {
+    let internal = namespace("annotate_internal");
+    let queue = relation(internal, "queue");
+    if queue == pg_sys::InvalidOid {
+        error!("annotate_ext: its internal tables are missing; reinstall the extension");
+    }
+    // SAFETY: the relation exists (checked above); it is opened and closed with a lock that
+    // every reader of it takes anyway.
+    unsafe {
+        let rel = pg_sys::relation_open(queue, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
+        let owner = (*(*rel).rd_rel).relowner;
+        pg_sys::relation_close(rel, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
+        owner
+    }
+}
+
+/// Runs `f` with the rights of the internal tables' owner. An error inside ends the
+/// transaction or subtransaction, which restores the caller's identity by itself.
+pub fn as_owner<R>(f: impl FnOnce() -> R) -> R {
+    let owner = owner();
+    let (mut user, mut context) = (pg_sys::InvalidOid, 0);
+    // SAFETY: the same calls fmgr makes for a SECURITY DEFINER function.
+    unsafe {
+        pg_sys::GetUserIdAndSecContext(&mut user, &mut context);
+        pg_sys::SetUserIdAndSecContext(
+            owner,
+            context
+                | pg_sys::SECURITY_LOCAL_USERID_CHANGE as i32
+                | pg_sys::SECURITY_RESTRICTED_OPERATION as i32,
+        );
+    }
+    let result = f();
+    // SAFETY: restoring what was saved above.
+    unsafe { pg_sys::SetUserIdAndSecContext(user, context) };
+    result
+}
+
+thread_local! {
+    /// Whether the extension was attached when last looked at; cleared whenever any relation's
+    /// cache entry is invalidated (attach and detach create or drop triggers on app tables).
+    static ATTACHED: Cell<Option<bool>> = const { Cell::new(None) };
+    static CALLBACK: Cell<bool> = const { Cell::new(false) };
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn forget(_arg: pg_sys::Datum, _relid: pg_sys::Oid) {
+    ATTACHED.with(|a| a.set(None));
+}
+
+fn not_attached(function: &str) -> ! {
+    raise(
+        PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+        format!("annotate.{function}: annotate_ext is not attached to the application's tables"),
+        Some("It was installed before the application's tables existed, or detached for a migration."),
+        Some("Run SELECT annotate.attach() once the application's tables are in place."),
+    )
+}
+
+/// Raises a clear error unless the extension is attached to the app's tables.
+pub fn require_attached(function: &str) {
+    if !CALLBACK.with(|c| c.replace(true)) {
+        // SAFETY: registering a callback that only clears a cached flag.
+        unsafe { pg_sys::CacheRegisterRelcacheCallback(Some(forget), pg_sys::Datum::from(0)) };
+    }
+    let attached = match ATTACHED.with(|a| a.get()) {
+        Some(known) => known,
+        None => {
+            let known = as_owner(|| {
+                crate::statements::with_spi("reading the attachment state", |c| {
+                    crate::statements::STATE.one::<bool>(c, &[])
+                })
+            })
+            .unwrap_or(false);
+            ATTACHED.with(|a| a.set(Some(known)));
+            known
+        }
+    };
+    if !attached {
+        not_attached(function);
+    }
+}
+
+/// Raises a clear error when the server is a standby (leasing writes).
+pub fn require_primary(function: &str) {
+    // SAFETY: reading recovery state.
+    if unsafe { pg_sys::RecoveryInProgress() } {
+        raise(
+            PgSqlErrorCode::ERRCODE_READ_ONLY_SQL_TRANSACTION,
+            format!("annotate.{function}: cannot take or end a lease on a standby"),
+            Some("Leases are written on the primary; reads without claim_for work on a standby."),
+            Some("Send calls with claim_for, and release_claim, to the primary."),
+        );
+    }
+    // SAFETY: reading the transaction's read-only flag.
+    if unsafe { pg_sys::XactReadOnly } {
+        raise(
+            PgSqlErrorCode::ERRCODE_READ_ONLY_SQL_TRANSACTION,
+            format!("annotate.{function}: cannot take or end a lease in a read-only transaction"),
+            Some("Leases are writes; reads without claim_for work in a read-only transaction."),
+            None,
+        );
+    }
+}

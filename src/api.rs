@@ -1,0 +1,297 @@
+//! The SQL interface (SPEC 5): every function of schema annotate written in Rust, its argument
+//! checks, and the rights it checks before it reads or writes anything. Each call goes down
+//! from here: to leases or selection, then to the statements (src/statements.rs).
+
+use pgrx::datum::{Interval, Uuid};
+use pgrx::prelude::*;
+use pgrx::JsonB;
+
+use crate::access::{self, Privilege};
+use crate::errors::bad_argument;
+use crate::guc;
+use crate::selection::{Caller, Candidate};
+use crate::{leases, ops, response, selection, timing};
+
+fn required<T>(function: &str, argument: &str, value: Option<T>) -> T {
+    value.unwrap_or_else(|| bad_argument(function, format!("{argument} must not be NULL")))
+}
+
+/// A lease length: any positive interval up to annotate.max_lease.
+fn lease_length(function: &str, claim_for: Option<Interval>) -> Option<Interval> {
+    let lease = claim_for?;
+    // Months count 30 days, as PostgreSQL compares intervals.
+    let micros = i128::from(lease.months()) * 30 * 86_400_000_000
+        + i128::from(lease.days()) * 86_400_000_000
+        + i128::from(lease.micros());
+    if micros <= 0 {
+        bad_argument(function, "claim_for must be a positive interval, such as '10 minutes'");
+    }
+    let max = i128::from(guc::MAX_LEASE.get()) * 1_000_000;
+    if micros > max {
+        bad_argument(
+            function,
+            format!("claim_for must be at most annotate.max_lease ({} seconds)", guc::MAX_LEASE.get()),
+        );
+    }
+    Some(lease)
+}
+
+/// max_urls and skip, checked against their bounds (lower for a lease).
+fn paging(function: &str, max_urls: Option<i32>, skip: Option<i32>, leasing: bool) -> (i64, i64) {
+    let max_urls = required(function, "max_urls", max_urls);
+    let skip = required(function, "skip", skip);
+    let (bound, name) = if leasing {
+        (guc::MAX_CLAIM_URLS.get(), "annotate.max_claim_urls")
+    } else {
+        (guc::MAX_URLS.get(), "annotate.max_urls")
+    };
+    if max_urls < 1 {
+        bad_argument(function, format!("max_urls must be >= 1 (got {max_urls})"));
+    }
+    if max_urls > bound {
+        bad_argument(function, format!("max_urls must be at most {name} ({bound}; got {max_urls})"));
+    }
+    if skip < 0 {
+        bad_argument(function, format!("skip must be >= 0 (got {skip})"));
+    }
+    if skip > guc::MAX_SKIP.get() {
+        bad_argument(
+            function,
+            format!("skip must be at most annotate.max_skip ({}; got {skip})", guc::MAX_SKIP.get()),
+        );
+    }
+    (i64::from(max_urls), i64::from(skip))
+}
+
+/// Selection for `caller`, leased when `lease` is given, after the caller's rights are checked.
+fn select(
+    function: &str,
+    caller: Caller,
+    max_urls: i64,
+    skip: i64,
+    lease: Option<Interval>,
+) -> Vec<Candidate> {
+    access::require_attached(function);
+    access::check_tables(function, Privilege::Select, access::QUEUE_SOURCES);
+    match lease {
+        None => selection::candidates(&caller, max_urls, skip),
+        Some(lease) => {
+            access::require_primary(function);
+            let annotations = match caller {
+                Caller::User { .. } => access::USER_ANNOTATIONS,
+                Caller::Anonymous { .. } => access::ANON_ANNOTATIONS,
+            };
+            access::check_tables(function, Privilege::Insert, annotations);
+            leases::claim(&caller, max_urls, skip, lease)
+        }
+    }
+}
+
+type CandidateRow = (i32, String, bool, bool, bool, i64, i64, i64);
+
+fn rows(list: Vec<Candidate>) -> TableIterator<'static, CandidateRow> {
+    TableIterator::new(list.into_iter().map(|c| {
+        (
+            c.url_id,
+            c.url,
+            c.followed_by_user,
+            c.followed_by_any_user,
+            c.is_manual,
+            c.user_url_type_count,
+            c.anon_url_type_count,
+            c.auto_url_type_count,
+        )
+    }))
+}
+
+/// The eligible URLs for a user, in selection order (SPEC 3.1, 3.2).
+#[allow(clippy::type_complexity)] // pgrx reads the column names from the signature itself
+#[pg_extern]
+fn next_url_for_annotation(
+    user_id: Option<i32>,
+    batch_id: default!(Option<i32>, "NULL"),
+    url_id: default!(Option<i32>, "NULL"),
+    max_urls: default!(Option<i32>, 1),
+    skip: default!(Option<i32>, 0),
+    claim_for: default!(Option<Interval>, "NULL"),
+) -> TableIterator<
+    'static,
+    (
+        name!(url_id, i32),
+        name!(url, String),
+        name!(followed_by_user, bool),
+        name!(followed_by_any_user, bool),
+        name!(is_manual, bool),
+        name!(user_url_type_count, i64),
+        name!(anon_url_type_count, i64),
+        name!(auto_url_type_count, i64),
+    ),
+> {
+    const F: &str = "next_url_for_annotation";
+    let user_id = required(F, "user_id", user_id);
+    let lease = lease_length(F, claim_for);
+    let (max_urls, skip) = paging(F, max_urls, skip, lease.is_some());
+    rows(select(F, Caller::User { user_id, batch_id, url_id }, max_urls, skip, lease))
+}
+
+/// The eligible URLs for an anonymous session, in selection order (SPEC 3.3).
+#[allow(clippy::type_complexity)] // pgrx reads the column names from the signature itself
+#[pg_extern]
+fn next_url_for_anonymous_annotation(
+    session_id: Option<Uuid>,
+    max_urls: default!(Option<i32>, 1),
+    skip: default!(Option<i32>, 0),
+    claim_for: default!(Option<Interval>, "NULL"),
+) -> TableIterator<
+    'static,
+    (
+        name!(url_id, i32),
+        name!(url, String),
+        name!(followed_by_user, bool),
+        name!(followed_by_any_user, bool),
+        name!(is_manual, bool),
+        name!(user_url_type_count, i64),
+        name!(anon_url_type_count, i64),
+        name!(auto_url_type_count, i64),
+    ),
+> {
+    const F: &str = "next_url_for_anonymous_annotation";
+    let session_id = required(F, "session_id", session_id);
+    let lease = lease_length(F, claim_for);
+    let (max_urls, skip) = paging(F, max_urls, skip, lease.is_some());
+    rows(select(F, Caller::Anonymous { session_id }, max_urls, skip, lease))
+}
+
+/// The complete response body of `GET /annotate/all` for a user (SPEC 4).
+#[pg_extern]
+fn next_annotation(
+    user_id: Option<i32>,
+    batch_id: default!(Option<i32>, "NULL"),
+    url_id: default!(Option<i32>, "NULL"),
+    skip: default!(Option<i32>, 0),
+    claim_for: default!(Option<Interval>, "NULL"),
+) -> JsonB {
+    const F: &str = "next_annotation";
+    let user_id = required(F, "user_id", user_id);
+    let lease = lease_length(F, claim_for);
+    let (_, skip) = paging(F, Some(1), skip, lease.is_some());
+    if batch_id.is_some() {
+        access::check_tables(F, Privilege::Select, access::BATCH_SOURCES);
+    }
+    let caller = Caller::User { user_id, batch_id, url_id };
+    response::respond(|| select(F, caller, 1, skip, lease), batch_id, None)
+}
+
+/// The complete response body for an anonymous session, with its `session_id` (SPEC 3.3, 4).
+#[pg_extern]
+fn next_anonymous_annotation(
+    session_id: Option<Uuid>,
+    skip: default!(Option<i32>, 0),
+    claim_for: default!(Option<Interval>, "NULL"),
+) -> JsonB {
+    const F: &str = "next_anonymous_annotation";
+    let session_id = required(F, "session_id", session_id);
+    let lease = lease_length(F, claim_for);
+    let (_, skip) = paging(F, Some(1), skip, lease.is_some());
+    let caller = Caller::Anonymous { session_id };
+    response::respond(|| select(F, caller, 1, skip, lease), None, Some(session_id.to_string()))
+}
+
+/// The inner `next_annotation` object for one URL, ignoring eligibility (for review screens).
+/// NULL when the URL does not exist.
+#[pg_extern]
+fn annotation_for_url(url_id: Option<i32>, batch_id: default!(Option<i32>, "NULL")) -> Option<JsonB> {
+    const F: &str = "annotation_for_url";
+    let url_id = required(F, "url_id", url_id);
+    if batch_id.is_some() {
+        access::require_attached(F);
+        access::check_tables(F, Privilege::Select, access::BATCH_SOURCES);
+    }
+    response::for_url(url_id, batch_id)
+}
+
+/// Ends the caller's own lease on a URL early: the caller is the user or the anonymous session
+/// given (exactly one). True when a running lease held by the caller was ended.
+#[pg_extern]
+fn release_claim(
+    url_id: Option<i32>,
+    user_id: default!(Option<i32>, "NULL"),
+    session_id: default!(Option<Uuid>, "NULL"),
+) -> bool {
+    const F: &str = "release_claim";
+    let url_id = required(F, "url_id", url_id);
+    let annotations = match (user_id, session_id) {
+        (Some(_), None) => access::USER_ANNOTATIONS,
+        (None, Some(_)) => access::ANON_ANNOTATIONS,
+        _ => bad_argument(F, "give exactly one of user_id and session_id: the holder of the lease"),
+    };
+    access::require_attached(F);
+    access::require_primary(F);
+    access::check_tables(F, Privilege::Insert, annotations);
+    leases::release(url_id, user_id, session_id)
+}
+
+/// Refreshes the upstream PR's materialized views (CONCURRENTLY by default, so readers are never
+/// blocked), folds pending writes into the queue, repairs a damaged attachment and ends leases
+/// that ran out. One row per step: seconds, and rows (in the view; folded; repaired; ended).
+#[pg_extern]
+fn refresh(
+    concurrently: default!(bool, true),
+) -> TableIterator<'static, (name!(step, String), name!(seconds, f64), name!(rows, i64))> {
+    TableIterator::new(ops::refresh(concurrently))
+}
+
+/// Selection mode, attachment, queue health, last refresh and timing scope, as one object.
+#[pg_extern]
+fn status() -> JsonB {
+    JsonB(ops::status())
+}
+
+/// The phases of this session's last `next_annotation` call, in seconds.
+#[pg_extern]
+fn last_timings() -> TableIterator<'static, (name!(phase, String), name!(seconds, f64))> {
+    TableIterator::new(timing::last())
+}
+
+/// Cumulative per-phase statistics (cluster-wide when preloaded, else this session's).
+#[allow(clippy::type_complexity)] // pgrx reads the column names from the signature itself
+#[pg_extern]
+fn timing_stats() -> TableIterator<
+    'static,
+    (
+        name!(phase, String),
+        name!(calls, i64),
+        name!(total_ms, f64),
+        name!(mean_ms, f64),
+        name!(min_ms, f64),
+        name!(max_ms, f64),
+        name!(p50_ms, f64),
+        name!(p95_ms, f64),
+        name!(p99_ms, f64),
+    ),
+> {
+    TableIterator::new(timing::stats())
+}
+
+/// Clears the statistics (and this session's last call).
+#[pg_extern]
+fn reset_timings() {
+    timing::reset();
+}
+
+#[pg_schema]
+mod annotate_internal {
+    use pgrx::prelude::*;
+
+    /// Starts this database's folder if it is not running (sql/attach.sql calls it).
+    #[pg_extern]
+    fn wake_folder() {
+        crate::fold::wake();
+    }
+
+    /// Folds the pending writes now, in this transaction; the delta rows folded (for tests).
+    #[pg_extern]
+    fn fold_now() -> i64 {
+        crate::statements::with_spi("folding", |c| Ok(crate::fold::fold(c)?.delta_rows))
+    }
+}

@@ -1,0 +1,176 @@
+//! Folding: moving the writes appended by the triggers (src/triggers.rs) into the ordered queue,
+//! so that readers have little to add on top of it.
+//!
+//! A fold runs in a transaction of its own, one at a time per database (an advisory lock), and
+//! never waits for a lease being taken (sql/queries/fold_urls.sql passes over rows held right
+//! now). It is done by a background worker per database, the folder, started when the extension
+//! attaches and whenever a reader finds writes piling up without one; by refresh(); and by
+//! nobody else: the app's writers only append. Answers never depend on when a fold happens.
+//!
+//! The folder exits after IDLE without work, so that it never keeps the database busy for long:
+//! DROP DATABASE, and CREATE DATABASE with the database as template, wait for a few seconds
+//! for other sessions to leave, then fail.
+
+use std::time::Duration;
+
+use pgrx::bgworkers::{BackgroundWorker, BackgroundWorkerBuilder, BgWorkerStartTime, SignalWakeFlags};
+use pgrx::datum::DatumWithOid;
+use pgrx::prelude::*;
+use pgrx::spi::{SpiClient, SpiResult};
+
+use crate::guc;
+use crate::statements as st;
+
+/// What one fold did.
+#[derive(Default, Debug, Clone, Copy)]
+pub struct Folded {
+    pub ran: bool,
+    pub delta_rows: i64,
+    pub urls: i64,
+    pub urls_left: i64,
+    pub moved_by_follows: i64,
+}
+
+/// Folds what is pending, if no other fold or attach is under way. Call inside a transaction.
+pub fn fold(client: &mut SpiClient<'_>) -> SpiResult<Folded> {
+    let (may, below) = st::FOLD_BEGIN
+        .rows(client, &[], |r| Ok((r.get::<bool>(1)?.unwrap_or(false), r.get::<String>(2)?)))?
+        .into_iter()
+        .next()
+        .unwrap_or((false, None));
+    if !may {
+        return Ok(Folded::default());
+    }
+    let mut out = Folded { ran: true, ..Folded::default() };
+    for (_, moved) in st::FOLD_BATCHES.rows(client, &[], |r| Ok((r.get::<i64>(1)?, r.get::<i64>(2)?)))? {
+        out.moved_by_follows = moved.unwrap_or(0);
+    }
+    for (rows, urls, left) in st::FOLD_URLS.rows(client, &[], |r| {
+        Ok((r.get::<i64>(1)?.unwrap_or(0), r.get::<i64>(2)?.unwrap_or(0), r.get::<i64>(3)?.unwrap_or(0)))
+    })? {
+        out.delta_rows = rows;
+        out.urls = urls;
+        out.urls_left = left;
+    }
+    let args: [DatumWithOid; 3] = [below.into(), (out.urls_left == 0).into(), out.delta_rows.into()];
+    st::FOLD_END.run(client, &args)?;
+    Ok(out)
+}
+
+/// The name the folder of a database runs under (pg_stat_activity.backend_type).
+const FOLDER: &str = "annotate_ext folder";
+
+/// The folder exits after this long without anything to fold.
+const IDLE: Duration = Duration::from_secs(2);
+
+/// Readers wake the folder when they find at least this many URLs with unfolded writes.
+pub const WAKE_AT: usize = 32;
+
+/// Starts this database's folder unless one runs, or wakes it (sets its latch) when it sleeps.
+/// Quietly does nothing on a standby or when no worker slot is free (readers then add more
+/// pending writes; refresh() still folds).
+pub fn wake() {
+    // SAFETY: reading recovery state.
+    if unsafe { pg_sys::RecoveryInProgress() } || !guc::FOLD_WORKER.get() {
+        return;
+    }
+    let pid =
+        crate::statements::with_spi("looking for the folder", |c| st::FOLDER_RUNNING.one::<i32>(c, &[]));
+    match pid {
+        Some(pid) => {
+            // SAFETY: the PGPROC of a live process is valid while ProcArray holds it; setting
+            // its latch is what PostgreSQL itself does to wake a process.
+            unsafe {
+                let proc_ = pg_sys::BackendPidGetProc(pid);
+                if !proc_.is_null() {
+                    pg_sys::SetLatch(&mut (*proc_).procLatch);
+                }
+            }
+        }
+        None => {
+            // SAFETY: reading this backend's database id.
+            let database = unsafe { pg_sys::MyDatabaseId };
+            let started = BackgroundWorkerBuilder::new(FOLDER)
+                .set_type(FOLDER)
+                .set_library("annotate_ext")
+                .set_function("annotate_folder_main")
+                .set_argument(Some(pg_sys::Datum::from(u32::from(database))))
+                .enable_spi_access()
+                .set_start_time(BgWorkerStartTime::RecoveryFinished)
+                .set_restart_time(None)
+                .load_dynamic();
+            if started.is_err() {
+                log!(
+                    "annotate_ext: cannot start the folder (max_worker_processes reached?); refresh() folds"
+                );
+            }
+        }
+    }
+}
+
+/// Wakes the folder and waits, at most `max`, until the URLs `ids` have queue rows: for a
+/// caller that leases URLs created since the last fold. True when they all have.
+pub fn wait_for_rows(client: &mut SpiClient<'_>, ids: &[i32], max: Duration) -> SpiResult<bool> {
+    wake();
+    let started = std::time::Instant::now();
+    loop {
+        let args: [DatumWithOid; 1] = [ids.to_vec().into()];
+        if st::FOLDS_DONE.one::<i64>(client, &args)?.unwrap_or(0) >= ids.len() as i64 {
+            return Ok(true);
+        }
+        if started.elapsed() >= max {
+            return Ok(false);
+        }
+        std::thread::sleep(Duration::from_micros(500));
+        pgrx::check_for_interrupts!();
+    }
+}
+
+/// The folder's main loop: fold, end leases that ran out, sleep annotate.fold_naptime; exit
+/// when the extension is gone from the database or another folder holds the lock.
+#[pg_guard]
+#[no_mangle]
+pub extern "C-unwind" fn annotate_folder_main(arg: pg_sys::Datum) {
+    BackgroundWorker::attach_signal_handlers(SignalWakeFlags::SIGHUP | SignalWakeFlags::SIGTERM);
+    let database = pg_sys::Oid::from(arg.value() as u32);
+    BackgroundWorker::connect_worker_to_spi_by_oid(Some(database), None);
+
+    let alone = BackgroundWorker::transaction(|| {
+        crate::statements::with_spi("starting the folder", |c| st::FOLDER_START.one::<bool>(c, &[]))
+            .unwrap_or(false)
+    });
+    if !alone {
+        return;
+    }
+    let mut last_work = std::time::Instant::now();
+    while last_work.elapsed() < IDLE {
+        let naptime = Duration::from_millis(guc::FOLD_NAPTIME.get().max(1) as u64);
+        if !BackgroundWorker::wait_latch(Some(naptime)) {
+            break;
+        }
+        if BackgroundWorker::sighup_received() {
+            // SAFETY: the configuration reload a backend does on SIGHUP.
+            unsafe { pg_sys::ProcessConfigFile(pg_sys::GucContext::PGC_SIGHUP) };
+        }
+        let go_on = BackgroundWorker::transaction(|| {
+            crate::statements::with_spi("folding", |client| {
+                if st::FOLDER_ROUND.one::<bool>(client, &[])? != Some(true) {
+                    return Ok(None); // DROP EXTENSION
+                }
+                let expired = st::LEASE_EXPIRE.one::<i64>(client, &[])?.unwrap_or(0);
+                let folded = fold(client)?;
+                Ok(Some(
+                    expired > 0
+                        || folded.delta_rows > 0
+                        || folded.urls_left > 0
+                        || folded.moved_by_follows > 0,
+                ))
+            })
+        });
+        match go_on {
+            Some(true) => last_work = std::time::Instant::now(),
+            Some(false) => {}
+            None => break,
+        }
+    }
+}

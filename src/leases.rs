@@ -1,0 +1,152 @@
+//! Leases (`claim_for`): each URL handed out is leased to its caller until now() + claim_for,
+//! and other callers pass over it while the lease runs (SPEC 5, Claims).
+//!
+//! A lease lives in the URL's queue row, and leased rows sort into their own range of the order
+//! indexes, so a leasing walk never passes over other callers' leases: its cost does not grow
+//! with how many are held. One call: end the leases that ran out (they return to the unleased
+//! range), take the caller's own running leases first (asking again, a page refresh, gives the
+//! same URL), walk the unleased range as selection does, and lease what it returned in one
+//! statement that passes over rows another transaction holds (sql/queries/lease.sql). Only a
+//! URL taken by someone else between the walk and the lease makes the call walk again.
+
+use std::collections::HashSet;
+
+use pgrx::datum::{DatumWithOid, Interval};
+use pgrx::spi::SpiClient;
+
+use crate::selection::{self, Caller, Candidate, Context, Leases};
+use crate::statements::{self as st, with_spi};
+
+/// At most this many rounds of walk-and-lease when racing callers keep taking the URLs chosen.
+const ROUNDS: usize = 8;
+
+/// How long a lease waits for the folder to give URLs created since the last fold their queue
+/// rows (a lease is taken on that row). The folder wakes at once; this bounds a slow fold.
+const ROW_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The caller's running leases, still eligible, as candidates in SPEC 3.2 order.
+fn own(client: &mut SpiClient<'_>, ctx: &Context, caller: &Caller) -> pgrx::spi::SpiResult<Vec<Candidate>> {
+    let args: [DatumWithOid; 2] = [caller.user().into(), caller.session().into()];
+    let mut own: Vec<Candidate> = st::OWN_LEASES
+        .rows(client, &args, |r| {
+            let eligible: bool = r.get(11)?.unwrap_or(false);
+            let done: bool = r.get(12)?.unwrap_or(false);
+            let scheme: Option<String> = r.get(8)?;
+            let url: Option<String> = r.get(9)?;
+            let candidate = Candidate {
+                url_id: r.get(1)?.unwrap_or_default(),
+                url: crate::payload::compose_url(
+                    scheme.as_deref(),
+                    &url.unwrap_or_default(),
+                    r.get(10)?.unwrap_or(false),
+                ),
+                batch_id: r.get(2)?,
+                followed_by_user: false,
+                followed_by_any_user: r.get(3)?.unwrap_or(false),
+                is_manual: r.get(4)?.unwrap_or(false),
+                user_url_type_count: r.get(5)?.unwrap_or(0),
+                anon_url_type_count: r.get(6)?.unwrap_or(0),
+                auto_url_type_count: r.get(7)?.unwrap_or(0),
+            };
+            Ok((candidate, eligible && !done))
+        })?
+        .into_iter()
+        .filter_map(|(c, ok)| match ctx.pending.get(&c.url_id) {
+            // Pending writes decide: still eligible, not annotated by the caller, still leased.
+            Some(p) => (p.eligible && !p.done && p.leased).then(|| p.candidate.clone()),
+            None => ok.then_some(c),
+        })
+        .map(|mut c| {
+            c.followed_by_user = ctx.follows(c.batch_id);
+            if let Some(&f) = c.batch_id.and_then(|b| ctx.refollowed.get(&b)) {
+                c.followed_by_any_user = f;
+            }
+            c
+        })
+        .filter(|c| caller.batch().is_none() || c.batch_id == caller.batch())
+        .filter(|c| caller.url().is_none() || Some(c.url_id) == caller.url())
+        .collect();
+    selection::sort(&mut own);
+    Ok(own)
+}
+
+/// The URLs for `caller`, as selection gives them but leaving out URLs leased to others, each
+/// leased to the caller for `lease`: after `skip` of them, at most `max_urls`. Never waits for
+/// another caller. The caller's rights were checked by the API.
+pub fn claim(caller: &Caller, max_urls: i64, skip: i64, lease: Interval) -> Vec<Candidate> {
+    crate::access::as_owner(|| {
+        with_spi("leasing", |client| {
+            st::LEASE_EXPIRE.run(client, &[])?;
+            let ctx = selection::context(client, caller)?;
+            let mine = own(client, &ctx, caller)?;
+            let mut passed: Vec<i32> = Vec::new(); // skipped, or taken by someone else meanwhile
+            let mut result: Vec<Candidate> = Vec::new();
+            let mut skipped = 0i64;
+            let mut first = true;
+            for _ in 0..ROUNDS {
+                let mut taken: Vec<i32> = mine.iter().map(|c| c.url_id).collect();
+                taken.extend(result.iter().map(|c| c.url_id));
+                taken.extend_from_slice(&passed);
+                let need = (skip - skipped) + (max_urls - result.len() as i64);
+                let mut list: Vec<Candidate> = if first { mine.clone() } else { Vec::new() };
+                let walked = selection::live(client, &ctx, caller, need, Leases::LeaveOut, &taken)?;
+                let exhausted = (walked.len() as i64) < need;
+                list.extend(walked);
+                first = false;
+
+                let mut offer = Vec::new();
+                for c in list {
+                    if skipped < skip {
+                        skipped += 1;
+                        passed.push(c.url_id);
+                    } else if ((result.len() + offer.len()) as i64) < max_urls {
+                        offer.push(c);
+                    }
+                }
+                if offer.is_empty() {
+                    break;
+                }
+                let ids: Vec<i32> = offer.iter().map(|c| c.url_id).collect();
+                let take = |client: &mut SpiClient<'_>,
+                            ids: Vec<i32>|
+                 -> pgrx::spi::SpiResult<HashSet<i32>> {
+                    let args: [DatumWithOid; 4] =
+                        [caller.user().into(), caller.session().into(), ids.into(), lease.into()];
+                    Ok(st::LEASE.rows(client, &args, |r| r.get::<i32>(1))?.into_iter().flatten().collect())
+                };
+                let mut got = take(client, ids.clone())?;
+                // URLs created since the last fold have no queue row to lease yet: have the
+                // folder fold them now, and lease them then.
+                let new: Vec<i32> = ids
+                    .iter()
+                    .copied()
+                    .filter(|id| !got.contains(id) && ctx.pending.get(id).is_some_and(|p| !p.existed))
+                    .collect();
+                if !new.is_empty() && crate::fold::wait_for_rows(client, &new, ROW_WAIT)? {
+                    got.extend(take(client, new)?);
+                }
+                for c in offer {
+                    if got.contains(&c.url_id) {
+                        result.push(c);
+                    } else {
+                        passed.push(c.url_id);
+                    }
+                }
+                if result.len() as i64 >= max_urls || exhausted {
+                    break;
+                }
+            }
+            Ok(result)
+        })
+    })
+}
+
+/// Ends the caller's own lease on `url_id`; true when a running lease was ended.
+pub fn release(url_id: i32, user_id: Option<i32>, session_id: Option<pgrx::datum::Uuid>) -> bool {
+    crate::access::as_owner(|| {
+        with_spi("releasing a lease", |client| {
+            let args: [DatumWithOid; 3] = [url_id.into(), user_id.into(), session_id.into()];
+            Ok(st::RELEASE.one::<bool>(client, &args)?.unwrap_or(false))
+        })
+    })
+}

@@ -1,0 +1,193 @@
+//! Every statement the extension runs from Rust, by name: the whole text of one file under
+//! `sql/queries/`, prepared once per backend and kept, so that a call plans nothing.
+//! PostgreSQL's plan cache re-plans a kept statement by itself after a schema change, under the
+//! settings pinned on the calling function (sql/finalize.sql).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use pgrx::datum::DatumWithOid;
+use pgrx::pg_sys::BuiltinOid::{BOOLOID, INT4ARRAYOID, INT4OID, INT8OID, INTERVALOID, TEXTOID, UUIDOID};
+use pgrx::prelude::*;
+use pgrx::spi::{OwnedPreparedStatement, SpiClient, SpiHeapTupleData, SpiResult};
+
+/// A statement: its name (the file under sql/queries/), text, argument types, and whether it
+/// writes (a writing statement takes a new snapshot; a reading one sees the caller's).
+pub struct Statement {
+    pub name: &'static str,
+    pub text: &'static str,
+    pub args: &'static [pg_sys::BuiltinOid],
+    pub writes: bool,
+}
+
+macro_rules! statement {
+    ($ident:ident, $file:literal, [$($arg:expr),*], $writes:expr) => {
+        pub const $ident: Statement = Statement {
+            name: $file,
+            text: include_str!(concat!("../sql/queries/", $file, ".sql")),
+            args: &[$($arg),*],
+            writes: $writes,
+        };
+    };
+}
+
+// The request path (src/selection.rs, src/leases.rs).
+statement!(STATE, "state", [], false);
+statement!(CONTEXT, "context", [INT4OID, UUIDOID], false);
+statement!(WALK_ORDER, "walk_order", [INT4OID, UUIDOID, INT4ARRAYOID, INT4ARRAYOID, INT8OID, BOOLOID], false);
+statement!(
+    WALK_BATCHES,
+    "walk_batches",
+    [INT4OID, UUIDOID, INT4ARRAYOID, INT4ARRAYOID, INT8OID, BOOLOID],
+    false
+);
+statement!(WALK_URL, "walk_url", [INT4OID, UUIDOID, INT4OID], false);
+statement!(OWN_LEASES, "own_leases", [INT4OID, UUIDOID], false);
+statement!(LEASE_EXPIRE, "lease_expire", [], true);
+statement!(LEASE, "lease", [INT4OID, UUIDOID, INT4ARRAYOID, INTERVALOID], true);
+statement!(RELEASE, "release", [INT4OID, INT4OID, UUIDOID], true);
+// The response body (src/response.rs).
+statement!(URL, "url", [INT4OID], false);
+statement!(HTML, "html_content", [INT4OID], false);
+statement!(URL_TYPE_VOTES, "url_type_votes", [INT4OID], false);
+statement!(RECORD_TYPE_VOTES, "record_type_votes", [INT4OID], false);
+statement!(AGENCY_VOTES, "agency_votes", [INT4OID], false);
+statement!(LOCATION_VOTES, "location_votes", [INT4OID], false);
+statement!(AGENCY_NOT_FOUND, "agency_not_found", [INT4OID], false);
+statement!(LOCATION_NOT_FOUND, "location_not_found", [INT4OID], false);
+statement!(NAME_VOTES, "name_votes", [INT4OID], false);
+statement!(BATCH_INFO, "batch_info", [INT4OID], false);
+statement!(SNAPSHOT, "snapshot", [INT4OID, UUIDOID, INT4OID, INT4OID, INT8OID, INT8OID], false);
+// The write path (src/triggers.rs) and folding (src/fold.rs).
+statement!(
+    CAPTURE,
+    "capture",
+    [
+        INT4OID, INT4OID, INT4OID, INT4OID, INT4OID, INT4OID, INT4OID, INT4OID, INT4OID, INT4OID, INT4OID,
+        INT4OID, UUIDOID
+    ],
+    true
+);
+statement!(CAPTURE_BATCH, "capture_batch", [INT4OID, INT4OID], true);
+statement!(TRUNCATED, "truncated", [TEXTOID], true);
+statement!(FOLD_BEGIN, "fold_begin", [], true);
+statement!(FOLD_BATCHES, "fold_batches", [], true);
+statement!(FOLD_URLS, "fold_urls", [], true);
+statement!(FOLD_END, "fold_end", [TEXTOID, BOOLOID, INT8OID], true);
+// Operations (src/ops.rs).
+statement!(ATTACH, "attach", [], true);
+statement!(REFRESH_COUNT_CONCURRENTLY, "refresh_count_concurrently", [], true);
+statement!(REFRESH_COUNT, "refresh_count", [], true);
+statement!(REFRESH_FLAGS_CONCURRENTLY, "refresh_flags_concurrently", [], true);
+statement!(REFRESH_FLAGS, "refresh_flags", [], true);
+statement!(COUNT_COUNTS, "count_counts", [], false);
+statement!(COUNT_FLAGS, "count_flags", [], false);
+statement!(REFRESH_LOGGED, "refresh_logged", [pg_sys::BuiltinOid::FLOAT8OID, BOOLOID], true);
+statement!(STATUS, "status", [], false);
+statement!(FOLDER_RUNNING, "folder_running", [], false);
+// Marked as writing only to read with a new snapshot each time.
+statement!(FOLDS_DONE, "folds_done", [INT4ARRAYOID], true);
+statement!(FOLDER_START, "folder_start", [], true);
+statement!(FOLDER_ROUND, "folder_round", [], true);
+
+thread_local! {
+    static KEPT: RefCell<HashMap<&'static str, Rc<OwnedPreparedStatement>>> = RefCell::new(HashMap::new());
+}
+
+impl Statement {
+    fn prepared(&self, client: &SpiClient<'_>) -> SpiResult<Rc<OwnedPreparedStatement>> {
+        if let Some(kept) = KEPT.with(|k| k.borrow().get(self.name).cloned()) {
+            return Ok(kept);
+        }
+        let types: Vec<PgOid> = self.args.iter().map(|&t| PgOid::BuiltIn(t)).collect();
+        let prepared = if self.writes {
+            client.prepare_mut(self.text, &types)?
+        } else {
+            client.prepare(self.text, &types)?
+        };
+        let kept = Rc::new(prepared.keep());
+        KEPT.with(|k| k.borrow_mut().insert(self.name, kept.clone()));
+        Ok(kept)
+    }
+
+    /// Runs the statement and maps every row with `each`.
+    pub fn rows<T>(
+        &self,
+        client: &mut SpiClient<'_>,
+        args: &[DatumWithOid<'_>],
+        each: impl FnMut(SpiHeapTupleData<'_>) -> SpiResult<T>,
+    ) -> SpiResult<Vec<T>> {
+        let prepared = self.prepared(client)?;
+        let table = if self.writes {
+            client.update(&*prepared, None, args)?
+        } else {
+            client.select(&*prepared, None, args)?
+        };
+        table.map(each).collect()
+    }
+
+    /// Runs the statement for its first row's first column.
+    pub fn one<T: FromDatum + IntoDatum>(
+        &self,
+        client: &mut SpiClient<'_>,
+        args: &[DatumWithOid<'_>],
+    ) -> SpiResult<Option<T>> {
+        Ok(self.rows(client, args, |r| r.get::<T>(1))?.into_iter().next().flatten())
+    }
+
+    /// Runs the statement for its effect.
+    pub fn run(&self, client: &mut SpiClient<'_>, args: &[DatumWithOid<'_>]) -> SpiResult<()> {
+        self.rows(client, args, |_| Ok(())).map(|_| ())
+    }
+}
+
+/// Runs `f` inside an SPI connection, turning an SPI failure into an error that names `what`.
+pub fn with_spi<R>(what: &str, f: impl FnOnce(&mut SpiClient<'_>) -> SpiResult<R>) -> R {
+    Spi::connect_mut(|client| f(client)).unwrap_or_else(|e| error!("annotate: {what} failed: {e}"))
+}
+
+/// Every statement, for tests that inspect them (plan shapes, qualification).
+#[cfg(test)]
+pub const ALL: &[&Statement] = &[
+    &STATE,
+    &CONTEXT,
+    &WALK_ORDER,
+    &WALK_BATCHES,
+    &WALK_URL,
+    &OWN_LEASES,
+    &LEASE_EXPIRE,
+    &LEASE,
+    &RELEASE,
+    &URL,
+    &HTML,
+    &URL_TYPE_VOTES,
+    &RECORD_TYPE_VOTES,
+    &AGENCY_VOTES,
+    &LOCATION_VOTES,
+    &AGENCY_NOT_FOUND,
+    &LOCATION_NOT_FOUND,
+    &NAME_VOTES,
+    &BATCH_INFO,
+    &SNAPSHOT,
+    &CAPTURE,
+    &CAPTURE_BATCH,
+    &TRUNCATED,
+    &FOLD_BEGIN,
+    &FOLD_BATCHES,
+    &FOLD_URLS,
+    &FOLD_END,
+    &FOLDER_RUNNING,
+    &FOLDS_DONE,
+    &FOLDER_START,
+    &FOLDER_ROUND,
+    &ATTACH,
+    &REFRESH_COUNT_CONCURRENTLY,
+    &REFRESH_COUNT,
+    &REFRESH_FLAGS_CONCURRENTLY,
+    &REFRESH_FLAGS,
+    &COUNT_COUNTS,
+    &COUNT_FLAGS,
+    &REFRESH_LOGGED,
+    &STATUS,
+];

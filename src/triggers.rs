@@ -1,0 +1,447 @@
+//! The write path: what each write to a captured app table changes in the queue, appended in
+//! the writer's transaction (sql/queries/capture.sql, capture_batch.sql).
+//!
+//! A writer only ever inserts new rows into annotate_internal.queue_delta and batch_event: it
+//! updates no shared row, so it takes no lock the app's own write would not take, cannot
+//! deadlock with another writer through the extension, and never meets a serialization failure
+//! the app alone would not have met. Folding those rows into the ordered queue is done apart
+//! (src/fold.rs); readers add what is not folded yet (src/selection.rs).
+//!
+//! The trigger functions are not executable by PUBLIC (so no role can attach them to a table of
+//! its own), and each checks, before anything else, that it fires AFTER a row operation on the
+//! app table its argument names: fed from anywhere else it raises an error and writes nothing.
+
+use std::ffi::{CStr, CString};
+
+use pgrx::datum::{DatumWithOid, Uuid};
+use pgrx::prelude::*;
+
+use crate::statements::{self as st, with_spi};
+
+/// A captured table, named by the trigger's argument (sql/attach.sql lists them).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Urls,
+    BatchLink,
+    BatchLocation,
+    Follow,
+    UrlTypeUser,
+    UrlTypeAnon,
+    UrlTypeAuto,
+    Validated,
+    Suspended,
+    AgencyUser,
+    RecordTypeUser,
+    LocationUser,
+    AgencyAnon,
+    RecordTypeAnon,
+    LocationAnon,
+}
+
+const KINDS: &[(&str, Kind, &str)] = &[
+    ("urls", Kind::Urls, "urls"),
+    ("batch_link", Kind::BatchLink, "link_batches__urls"),
+    ("batch_location", Kind::BatchLocation, "link_batches__locations"),
+    ("follow", Kind::Follow, "link__locations__user_follows"),
+    ("url_type_user", Kind::UrlTypeUser, "annotation__url_type__user"),
+    ("url_type_anon", Kind::UrlTypeAnon, "annotation__url_type__anon"),
+    ("url_type_auto", Kind::UrlTypeAuto, "annotation__url_type__auto"),
+    ("validated", Kind::Validated, "flag_url_validated"),
+    ("suspended", Kind::Suspended, "flag_url_suspended"),
+    ("agency_user", Kind::AgencyUser, "annotation__agency__user"),
+    ("record_type_user", Kind::RecordTypeUser, "annotation__record_type__user"),
+    ("location_user", Kind::LocationUser, "annotation__location__user"),
+    ("agency_anon", Kind::AgencyAnon, "annotation__agency__anon"),
+    ("record_type_anon", Kind::RecordTypeAnon, "annotation__record_type__anon"),
+    ("location_anon", Kind::LocationAnon, "annotation__location__anon"),
+];
+
+/// One change of a URL's queue state (a row of queue_delta, without its xid).
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Delta {
+    url_id: i32,
+    batch_id: Option<i32>,
+    d_batch: i32,
+    d_exists: i32,
+    d_manual: i32,
+    d_user: i32,
+    d_anon: i32,
+    d_auto: i32,
+    d_agency: i32,
+    d_validated: i32,
+    d_suspended: i32,
+    done_user: Option<i32>,
+    done_session: Option<Uuid>,
+}
+
+/// A follow change: a batch's locations, or a location's followers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Refollow {
+    Batch(i32),
+    Location(i32),
+}
+
+/// What a captured row holds, as far as the queue cares.
+#[derive(Clone, Debug, PartialEq)]
+struct Fact {
+    /// url_id (id for urls, batch_id for batch_location, location_id for follow).
+    key: i32,
+    /// batch_id (batch_link), location_id (batch_location), user_id (user tables).
+    other: Option<i32>,
+    session: Option<Uuid>,
+    manual: bool,
+}
+
+/// The changes one row event makes, as a pure function of the row before and after.
+fn changes(kind: Kind, old: Option<&Fact>, new: Option<&Fact>) -> (Vec<Delta>, Vec<Refollow>) {
+    let mut deltas = Vec::new();
+    let mut refollows = Vec::new();
+    let moved = match (old, new) {
+        (Some(o), Some(n)) => o != n,
+        _ => true,
+    };
+    if !moved {
+        return (deltas, refollows);
+    }
+    let sign_of = |f: &Fact, sign: i32| -> Option<Delta> {
+        let mut d = Delta { url_id: f.key, ..Delta::default() };
+        match kind {
+            Kind::Urls => {
+                d.d_exists = sign;
+                d.d_manual = if f.manual { sign } else { 0 };
+            }
+            Kind::BatchLink => {
+                d.batch_id = f.other;
+                d.d_batch = sign;
+            }
+            Kind::UrlTypeUser => d.d_user = sign,
+            Kind::UrlTypeAnon => d.d_anon = sign,
+            Kind::UrlTypeAuto => d.d_auto = sign,
+            Kind::Validated => d.d_validated = sign,
+            Kind::Suspended => d.d_suspended = sign,
+            Kind::AgencyUser => d.d_agency = sign,
+            // These tables end leases only: a row leaving them changes nothing.
+            Kind::RecordTypeUser
+            | Kind::LocationUser
+            | Kind::AgencyAnon
+            | Kind::RecordTypeAnon
+            | Kind::LocationAnon
+                if sign < 0 =>
+            {
+                return None
+            }
+            _ => {}
+        }
+        if sign > 0 {
+            match kind {
+                Kind::UrlTypeUser | Kind::AgencyUser | Kind::RecordTypeUser | Kind::LocationUser => {
+                    d.done_user = f.other
+                }
+                Kind::UrlTypeAnon | Kind::AgencyAnon | Kind::RecordTypeAnon | Kind::LocationAnon => {
+                    d.done_session = f.session
+                }
+                _ => {}
+            }
+        }
+        Some(d)
+    };
+    match kind {
+        Kind::BatchLocation => {
+            for f in old.into_iter().chain(new) {
+                let r = Refollow::Batch(f.key);
+                if !refollows.contains(&r) {
+                    refollows.push(r);
+                }
+            }
+        }
+        Kind::Follow => {
+            for f in old.into_iter().chain(new) {
+                let r = Refollow::Location(f.key);
+                if !refollows.contains(&r) {
+                    refollows.push(r);
+                }
+            }
+        }
+        Kind::Urls if old.is_some_and(|o| new.is_some_and(|n| o.key == n.key)) => {
+            // Same URL, another source: only manual can have changed.
+            let (o, n) = (old.unwrap(), new.unwrap());
+            deltas.push(Delta {
+                url_id: n.key,
+                d_manual: n.manual as i32 - o.manual as i32,
+                ..Delta::default()
+            });
+        }
+        _ => {
+            deltas.extend(old.and_then(|o| sign_of(o, -1)));
+            deltas.extend(new.and_then(|n| sign_of(n, 1)));
+        }
+    }
+    (deltas, refollows)
+}
+
+/// A raw row of the triggering table, read by column name.
+struct Row {
+    tuple: pg_sys::HeapTuple,
+    desc: pg_sys::TupleDesc,
+}
+
+impl Row {
+    fn attribute(&self, name: &str) -> Option<(i32, pg_sys::Oid)> {
+        // SAFETY: desc is the relation's tuple descriptor, valid for the trigger call.
+        unsafe {
+            let desc = &*self.desc;
+            let attrs = desc.attrs.as_slice(desc.natts as usize);
+            attrs
+                .iter()
+                .find(|a| {
+                    !a.attisdropped && CStr::from_ptr(a.attname.data.as_ptr()).to_bytes() == name.as_bytes()
+                })
+                .map(|a| (a.attnum as i32, a.atttypid))
+        }
+    }
+
+    fn datum(&self, name: &str) -> Option<(pg_sys::Datum, pg_sys::Oid)> {
+        let (attnum, typid) = self.attribute(name).unwrap_or_else(|| {
+            error!("annotate_ext: the captured table has no column {name}; run SELECT annotate.attach()")
+        });
+        let mut null = false;
+        // SAFETY: tuple and desc belong together; attnum is one of desc's attributes.
+        let datum = unsafe { pg_sys::heap_getattr(self.tuple, attnum, self.desc, &mut null) };
+        (!null).then_some((datum, typid))
+    }
+
+    /// An integer id column of any width, as the queue holds it.
+    fn id(&self, name: &str) -> Option<i32> {
+        let (datum, typid) = self.datum(name)?;
+        let value: i64 = match typid {
+            pg_sys::INT2OID => datum.value() as i16 as i64,
+            pg_sys::INT4OID => datum.value() as i32 as i64,
+            pg_sys::INT8OID => datum.value() as i64,
+            _ => error!("annotate_ext: column {name} is not an integer"),
+        };
+        Some(
+            i32::try_from(value).unwrap_or_else(|_| {
+                error!("annotate_ext: {name} {value} is beyond the queue's integer range")
+            }),
+        )
+    }
+
+    fn uuid(&self, name: &str) -> Option<Uuid> {
+        let (datum, _) = self.datum(name)?;
+        // SAFETY: a uuid column (checked by annotate.attach()), not null.
+        unsafe { Uuid::from_datum(datum, false) }
+    }
+
+    /// A column in its text form (for the url_source enum, or whatever type it became).
+    fn text(&self, name: &str) -> Option<String> {
+        let (datum, typid) = self.datum(name)?;
+        let (mut output, mut varlena) = (pg_sys::InvalidOid, false);
+        // SAFETY: the type's own output function, on a non-null value of that type.
+        unsafe {
+            pg_sys::getTypeOutputInfo(typid, &mut output, &mut varlena);
+            let text = pg_sys::OidOutputFunctionCall(output, datum);
+            Some(CStr::from_ptr(text).to_string_lossy().into_owned())
+        }
+    }
+
+    fn fact(&self, kind: Kind) -> Fact {
+        let (key, other, session, manual) = match kind {
+            Kind::Urls => (self.id("id"), None, None, self.text("source").as_deref() == Some("manual")),
+            Kind::BatchLink => (self.id("url_id"), self.id("batch_id"), None, false),
+            Kind::BatchLocation => (self.id("batch_id"), self.id("location_id"), None, false),
+            Kind::Follow => (self.id("location_id"), None, None, false),
+            Kind::UrlTypeUser | Kind::AgencyUser | Kind::RecordTypeUser | Kind::LocationUser => {
+                (self.id("url_id"), self.id("user_id"), None, false)
+            }
+            Kind::UrlTypeAnon | Kind::AgencyAnon | Kind::RecordTypeAnon | Kind::LocationAnon => {
+                (self.id("url_id"), None, self.uuid("session_id"), false)
+            }
+            Kind::UrlTypeAuto | Kind::Validated | Kind::Suspended => (self.id("url_id"), None, None, false),
+        };
+        Fact { key: key.unwrap_or_default(), other, session, manual }
+    }
+}
+
+/// The captured table a trigger argument names, after checking that the trigger fires where it
+/// was made to: AFTER, FOR EACH ROW (or STATEMENT, for TRUNCATE), on that table in schema public.
+fn kind_of(data: &pg_sys::TriggerData, function: &str, truncate: bool) -> Kind {
+    // SAFETY: a trigger call's TriggerData, its Trigger and its relation, valid for the call.
+    let (args, relid) = unsafe {
+        let trigger = &*data.tg_trigger;
+        let args: Vec<String> = (0..trigger.tgnargs as usize)
+            .map(|i| CStr::from_ptr(*trigger.tgargs.add(i)).to_string_lossy().into_owned())
+            .collect();
+        (args, (*data.tg_relation).rd_id)
+    };
+    let event = data.tg_event;
+    let after = pgrx::trigger_support::trigger_fired_after(event);
+    let level_ok = if truncate {
+        pgrx::trigger_support::trigger_fired_by_truncate(event)
+            && pgrx::trigger_support::trigger_fired_for_statement(event)
+    } else {
+        pgrx::trigger_support::trigger_fired_for_row(event)
+            && !pgrx::trigger_support::trigger_fired_by_truncate(event)
+    };
+    let found = args.first().and_then(|a| KINDS.iter().find(|(name, _, _)| name == a));
+    let expected = found.map(|(_, _, table)| {
+        let public = CString::new("public").unwrap();
+        let table = CString::new(*table).unwrap();
+        // SAFETY: name lookups; InvalidOid when missing.
+        unsafe { pg_sys::get_relname_relid(table.as_ptr(), pg_sys::get_namespace_oid(public.as_ptr(), true)) }
+    });
+    match (found, expected) {
+        (Some((_, kind, _)), Some(oid)) if after && level_ok && args.len() == 1 && oid == relid => *kind,
+        _ => crate::errors::raise(
+            PgSqlErrorCode::ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
+            format!("annotate_internal.{function}: fired on a table or in a way it was not made for"),
+            Some("It captures writes to the application's tables for annotate_ext's queue, as annotate.attach() sets it up."),
+            None,
+        ),
+    }
+}
+
+fn append(deltas: &[Delta], refollows: &[Refollow]) {
+    if deltas.is_empty() && refollows.is_empty() {
+        return;
+    }
+    crate::access::as_owner(|| {
+        with_spi("capturing a write", |client| {
+            for d in deltas {
+                let args: [DatumWithOid; 13] = [
+                    d.url_id.into(),
+                    d.batch_id.into(),
+                    d.d_batch.into(),
+                    d.d_exists.into(),
+                    d.d_manual.into(),
+                    d.d_user.into(),
+                    d.d_anon.into(),
+                    d.d_auto.into(),
+                    d.d_agency.into(),
+                    d.d_validated.into(),
+                    d.d_suspended.into(),
+                    d.done_user.into(),
+                    d.done_session.into(),
+                ];
+                st::CAPTURE.run(client, &args)?;
+            }
+            for r in refollows {
+                let (batch, location) = match r {
+                    Refollow::Batch(b) => (Some(*b), None),
+                    Refollow::Location(l) => (None, Some(*l)),
+                };
+                let args: [DatumWithOid; 2] = [batch.into(), location.into()];
+                st::CAPTURE_BATCH.run(client, &args)?;
+            }
+            Ok(())
+        })
+    })
+}
+
+#[pg_schema]
+mod annotate_internal {
+    use pgrx::heap_tuple::PgHeapTuple;
+    use pgrx::prelude::*;
+    use pgrx::AllocatedByPostgres;
+
+    use super::*;
+
+    /// AFTER INSERT, UPDATE or DELETE FOR EACH ROW on a captured app table (argument: its kind).
+    #[pg_trigger]
+    fn capture<'a>(
+        trigger: &'a pgrx::PgTrigger<'a>,
+    ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, pgrx::PgTriggerError> {
+        let data = trigger.trigger_data();
+        let kind = kind_of(data, "capture", false);
+        let event = data.tg_event;
+        let desc = unsafe { (*data.tg_relation).rd_att };
+        let row = |tuple: pg_sys::HeapTuple| Row { tuple, desc }.fact(kind);
+        let (old, new) = if pgrx::trigger_support::trigger_fired_by_insert(event) {
+            (None, Some(row(data.tg_trigtuple)))
+        } else if pgrx::trigger_support::trigger_fired_by_delete(event) {
+            (Some(row(data.tg_trigtuple)), None)
+        } else {
+            (Some(row(data.tg_trigtuple)), Some(row(data.tg_newtuple)))
+        };
+        let (deltas, refollows) = changes(kind, old.as_ref(), new.as_ref());
+        append(&deltas, &refollows);
+        Ok(None)
+    }
+
+    /// AFTER TRUNCATE on a captured app table (argument: its kind).
+    #[pg_trigger]
+    fn capture_truncate<'a>(
+        trigger: &'a pgrx::PgTrigger<'a>,
+    ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, pgrx::PgTriggerError> {
+        let data = trigger.trigger_data();
+        let kind = kind_of(data, "capture_truncate", true);
+        let name = KINDS.iter().find(|(_, k, _)| *k == kind).map(|(n, _, _)| *n).unwrap_or_default();
+        crate::access::as_owner(|| {
+            with_spi("capturing a TRUNCATE", |client| {
+                let args: [DatumWithOid; 1] = [name.into()];
+                st::TRUNCATED.run(client, &args)
+            })
+        });
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    fn fact(key: i32, other: Option<i32>) -> Fact {
+        Fact { key, other, session: None, manual: false }
+    }
+
+    #[test]
+    fn a_vote_counts_and_ends_the_voters_lease() {
+        let (d, r) = changes(Kind::UrlTypeUser, None, Some(&fact(7, Some(3))));
+        assert_eq!(d, vec![Delta { url_id: 7, d_user: 1, done_user: Some(3), ..Delta::default() }]);
+        assert!(r.is_empty());
+        let (d, _) = changes(Kind::UrlTypeUser, Some(&fact(7, Some(3))), None);
+        assert_eq!(d, vec![Delta { url_id: 7, d_user: -1, ..Delta::default() }]);
+    }
+
+    #[test]
+    fn a_vote_moved_to_another_url_moves_its_count() {
+        let (d, _) = changes(Kind::UrlTypeAuto, Some(&fact(1, None)), Some(&fact(2, None)));
+        assert_eq!(
+            d,
+            vec![
+                Delta { url_id: 1, d_auto: -1, ..Delta::default() },
+                Delta { url_id: 2, d_auto: 1, ..Delta::default() }
+            ]
+        );
+    }
+
+    #[test]
+    fn an_update_of_nothing_the_queue_reads_changes_nothing() {
+        let (d, r) = changes(Kind::BatchLink, Some(&fact(1, Some(5))), Some(&fact(1, Some(5))));
+        assert!(d.is_empty() && r.is_empty());
+    }
+
+    #[test]
+    fn a_url_turning_manual_moves_only_that_key() {
+        let before = Fact { key: 4, other: None, session: None, manual: false };
+        let after = Fact { manual: true, ..before.clone() };
+        let (d, _) = changes(Kind::Urls, Some(&before), Some(&after));
+        assert_eq!(d, vec![Delta { url_id: 4, d_manual: 1, ..Delta::default() }]);
+    }
+
+    #[test]
+    fn follow_changes_name_what_to_recompute_not_the_result() {
+        let (d, r) = changes(Kind::Follow, Some(&fact(3, None)), Some(&fact(8, None)));
+        assert!(d.is_empty());
+        assert_eq!(r, vec![Refollow::Location(3), Refollow::Location(8)]);
+        let (_, r) = changes(Kind::BatchLocation, None, Some(&fact(2, Some(3))));
+        assert_eq!(r, vec![Refollow::Batch(2)]);
+    }
+
+    #[test]
+    fn rows_leaving_lease_only_tables_change_nothing() {
+        let (d, _) = changes(Kind::LocationUser, Some(&fact(5, Some(1))), None);
+        assert!(d.is_empty());
+        let (d, _) = changes(Kind::LocationUser, None, Some(&fact(5, Some(1))));
+        assert_eq!(d, vec![Delta { url_id: 5, done_user: Some(1), ..Delta::default() }]);
+    }
+}

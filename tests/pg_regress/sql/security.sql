@@ -1,0 +1,238 @@
+-- Security (SPEC 7, README "Security"): the attacks tried against the extension, performed.
+DROP DATABASE IF EXISTS annotate_t_security;
+CREATE DATABASE annotate_t_security TEMPLATE annotate_fixture;
+\c annotate_t_security
+CREATE EXTENSION annotate_ext;
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS annotate_t_minimal;
+DROP ROLE IF EXISTS annotate_t_planter;
+RESET client_min_messages;
+CREATE ROLE annotate_t_minimal;            -- only USAGE on schema annotate
+GRANT USAGE ON SCHEMA annotate TO annotate_t_minimal;
+CREATE ROLE annotate_t_planter;            -- may create objects in public, as many app databases allow
+GRANT CREATE, USAGE ON SCHEMA public TO annotate_t_planter;
+GRANT CREATE ON DATABASE annotate_t_security TO annotate_t_planter;
+INSERT INTO public.urls (id, url, source) SELECT i, 's.example/' || i, 'collector' FROM generate_series(1, 5) i;
+
+-- 1. Superuser through a trigger function: attach the extension's capture function to a TEMP
+--    table of one's own, with a type whose implicit cast runs code. Refused: the trigger
+--    functions are not executable by PUBLIC, and schema annotate_internal is not usable.
+SET ROLE annotate_t_minimal;
+CREATE TYPE pg_temp.evil AS (x int);
+CREATE FUNCTION pg_temp.evil_to_int(pg_temp.evil) RETURNS int LANGUAGE plpgsql AS
+$$ BEGIN EXECUTE 'ALTER ROLE annotate_t_minimal SUPERUSER'; RETURN ($1).x; END $$;
+CREATE CAST (pg_temp.evil AS integer) WITH FUNCTION pg_temp.evil_to_int(pg_temp.evil) AS IMPLICIT;
+CREATE TEMP TABLE fake (url_id pg_temp.evil);
+CREATE TRIGGER t AFTER INSERT ON fake FOR EACH ROW EXECUTE FUNCTION annotate_internal.capture('validated');
+CREATE TRIGGER t AFTER TRUNCATE ON fake FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.capture_truncate('urls');
+INSERT INTO fake VALUES (ROW(1));
+-- 2. The same without the cast: a plain TEMP table fed crafted rows, to suspend every URL.
+CREATE TEMP TABLE fake_flags (url_id int);
+CREATE TRIGGER t AFTER INSERT ON fake_flags FOR EACH ROW EXECUTE FUNCTION annotate_internal.capture('suspended');
+-- 3. Reading or writing the extension's internal state directly.
+SELECT count(*) FROM annotate_internal.queue;
+UPDATE annotate_internal.queue SET suspended = true;
+SELECT annotate_internal.reconcile();
+SELECT annotate_internal.fold_now();
+RESET ROLE;
+SELECT rolsuper AS minimal_is_superuser FROM pg_roles WHERE rolname = 'annotate_t_minimal';
+
+-- Even when attached to a foreign table by someone who may (the owner), a capture function
+-- checks where it fires before anything else, and writes nothing.
+CREATE TEMP TABLE misplaced (url_id int);
+CREATE TRIGGER t AFTER INSERT ON misplaced FOR EACH ROW EXECUTE FUNCTION annotate_internal.capture('suspended');
+INSERT INTO misplaced VALUES (1);
+CREATE TRIGGER t2 AFTER INSERT ON public.urls FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.capture('urls');
+INSERT INTO public.urls (id, url, source) VALUES (99, 's.example/99', 'collector');
+DROP TRIGGER t2 ON public.urls;
+CREATE TRIGGER t3 AFTER INSERT ON public.flag_url_suspended FOR EACH ROW EXECUTE FUNCTION annotate_internal.capture('validated');
+INSERT INTO public.flag_url_suspended (url_id) VALUES (1);
+DROP TRIGGER t3 ON public.flag_url_suspended;
+SELECT count(*) AS suspended_by_crafted_rows FROM annotate_internal.queue_now() WHERE suspended;
+SELECT count(*) AS problems FROM annotate.verify();
+
+-- 4. Hijack through public and the caller's search_path: functions, aggregates and operators
+--    the extension uses, planted where an unpinned lookup would find them (a more specific
+--    signature wins over pg_catalog's even when pg_catalog comes first). Each records that it
+--    ran; none may run during any public function, whoever calls it.
+CREATE TABLE public.hijacks (what text);
+GRANT INSERT ON public.hijacks TO PUBLIC;
+SET ROLE annotate_t_planter;
+CREATE SCHEMA evil;
+CREATE FUNCTION public.note(what text) RETURNS void LANGUAGE sql AS $$ INSERT INTO public.hijacks VALUES (what) $$;
+DO $plant$
+DECLARE
+    s text;
+BEGIN
+    FOREACH s IN ARRAY ARRAY['public', 'evil'] LOOP
+        EXECUTE pg_catalog.format($f$
+            CREATE FUNCTION %1$I.eq_int(int, int) RETURNS bool LANGUAGE plpgsql AS
+                $b$ BEGIN PERFORM public.note('%1$s.= int'); RETURN $1 OPERATOR(pg_catalog.=) $2; END $b$;
+            CREATE OPERATOR %1$I.= (LEFTARG = int, RIGHTARG = int, FUNCTION = %1$I.eq_int);
+            CREATE FUNCTION %1$I.eq_uuid(uuid, uuid) RETURNS bool LANGUAGE plpgsql AS
+                $b$ BEGIN PERFORM public.note('%1$s.= uuid'); RETURN $1 OPERATOR(pg_catalog.=) $2; END $b$;
+            CREATE OPERATOR %1$I.= (LEFTARG = uuid, RIGHTARG = uuid, FUNCTION = %1$I.eq_uuid);
+            CREATE FUNCTION %1$I.ge_xid8(xid8, xid8) RETURNS bool LANGUAGE plpgsql AS
+                $b$ BEGIN PERFORM public.note('%1$s.>= xid8'); RETURN $1 OPERATOR(pg_catalog.>=) $2; END $b$;
+            CREATE OPERATOR %1$I.>= (LEFTARG = xid8, RIGHTARG = xid8, FUNCTION = %1$I.ge_xid8);
+            CREATE FUNCTION %1$I.plus_int(int, int) RETURNS int LANGUAGE plpgsql AS
+                $b$ BEGIN PERFORM public.note('%1$s.+ int'); RETURN $1 OPERATOR(pg_catalog.+) $2; END $b$;
+            CREATE OPERATOR %1$I.+ (LEFTARG = int, RIGHTARG = int, FUNCTION = %1$I.plus_int);
+            CREATE FUNCTION %1$I.now() RETURNS timestamptz LANGUAGE plpgsql AS
+                $b$ BEGIN PERFORM public.note('%1$s.now()'); RETURN pg_catalog.now(); END $b$;
+            CREATE FUNCTION %1$I.unnest(int[]) RETURNS SETOF int LANGUAGE plpgsql AS
+                $b$ BEGIN PERFORM public.note('%1$s.unnest()'); RETURN QUERY SELECT pg_catalog.unnest($1); END $b$;
+            CREATE FUNCTION %1$I.count_step(bigint, int) RETURNS bigint LANGUAGE plpgsql AS
+                $b$ BEGIN PERFORM public.note('%1$s.count()'); RETURN $1 OPERATOR(pg_catalog.+) 1; END $b$;
+            CREATE AGGREGATE %1$I.count(int) (SFUNC = %1$I.count_step, STYPE = bigint, INITCOND = '0');
+            CREATE FUNCTION %1$I.agg_step(int[], int) RETURNS int[] LANGUAGE plpgsql AS
+                $b$ BEGIN PERFORM public.note('%1$s.array_agg()'); RETURN $1 OPERATOR(pg_catalog.||) $2; END $b$;
+            CREATE AGGREGATE %1$I.array_agg(int) (SFUNC = %1$I.agg_step, STYPE = int[]);
+            CREATE FUNCTION %1$I.sum_step(bigint, smallint) RETURNS bigint LANGUAGE plpgsql AS
+                $b$ BEGIN PERFORM public.note('%1$s.sum()'); RETURN COALESCE($1, 0) OPERATOR(pg_catalog.+) $2; END $b$;
+            CREATE AGGREGATE %1$I.sum(smallint) (SFUNC = %1$I.sum_step, STYPE = bigint);
+            CREATE FUNCTION %1$I.hashtext(text) RETURNS int LANGUAGE plpgsql AS
+                $b$ BEGIN PERFORM public.note('%1$s.hashtext()'); RETURN 0; END $b$;
+            CREATE FUNCTION %1$I.format(text, VARIADIC text[]) RETURNS text LANGUAGE plpgsql AS
+                $b$ BEGIN PERFORM public.note('%1$s.format()'); RETURN ''; END $b$;
+            CREATE FUNCTION %1$I.to_regclass(text) RETURNS regclass LANGUAGE plpgsql AS
+                $b$ BEGIN PERFORM public.note('%1$s.to_regclass()'); RETURN NULL; END $b$;
+            $f$, s);
+    END LOOP;
+END
+$plant$;
+GRANT USAGE ON SCHEMA evil TO PUBLIC;
+RESET ROLE;
+-- The plants work: unpinned, with evil first on the path, they run.
+SET search_path = evil, pg_catalog, public;
+SELECT count(x) AS n, array_agg(x) AS xs, 1 = 1 AS eq, now() IS NOT NULL AS now FROM (VALUES (1)) v(x);
+RESET search_path;
+SELECT what FROM public.hijacks ORDER BY what;
+TRUNCATE public.hijacks;
+
+-- An app role with the README's grants, calling everything with the planted schema first on
+-- its search_path; then the owner does the same, and writes that fire the capture triggers.
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS annotate_t_app;
+DROP ROLE IF EXISTS annotate_t_ops;
+RESET client_min_messages;
+CREATE ROLE annotate_t_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO annotate_t_app;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO annotate_t_app;
+GRANT USAGE ON SCHEMA annotate TO annotate_t_app;
+CREATE ROLE annotate_t_ops;
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO annotate_t_ops;
+GRANT USAGE ON SCHEMA annotate TO annotate_t_ops;
+GRANT EXECUTE ON FUNCTION annotate.refresh(boolean), annotate.verify(), annotate.reconcile() TO annotate_t_ops;
+INSERT INTO public.batches (id, strategy, status) VALUES (1, 'manual', 'ready to label');
+INSERT INTO public.link_batches__urls (batch_id, url_id) VALUES (1, 2), (1, 3);
+CREATE FUNCTION pg_temp.call_everything() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM * FROM annotate.next_url_for_annotation(1, max_urls => 3);
+    PERFORM * FROM annotate.next_url_for_annotation(1, batch_id => 1);
+    PERFORM * FROM annotate.next_url_for_annotation(1, url_id => 2);
+    PERFORM * FROM annotate.next_url_for_annotation(1, claim_for => '1 minute');
+    PERFORM * FROM annotate.next_url_for_anonymous_annotation('00000000-0000-0000-0000-000000000001');
+    PERFORM * FROM annotate.next_url_for_anonymous_annotation('00000000-0000-0000-0000-000000000001', claim_for => '1 minute');
+    PERFORM annotate.next_annotation(2, batch_id => 1);
+    PERFORM annotate.next_annotation(3, claim_for => '1 minute');
+    PERFORM annotate.next_anonymous_annotation('00000000-0000-0000-0000-000000000002');
+    PERFORM annotate.annotation_for_url(1, batch_id => 1);
+    PERFORM annotate.release_claim(1, user_id => 1);
+    PERFORM annotate.status();
+    PERFORM * FROM annotate.last_timings();
+    PERFORM * FROM annotate.timing_stats();
+    SET LOCAL annotate.selection = snapshot;
+    PERFORM * FROM annotate.next_url_for_annotation(4);
+    RETURN 'called';
+END $$;
+SET ROLE annotate_t_app;
+SET search_path = evil, pg_catalog, public;
+SELECT pg_temp.call_everything();
+INSERT INTO public.annotation__url_type__user (url_id, user_id, type) VALUES (2, 5, 'data source');
+INSERT INTO public.flag_url_validated (url_id, type) VALUES (4, 'data source');
+DELETE FROM public.flag_url_validated;
+SET ROLE annotate_t_ops;
+SET search_path = evil, pg_catalog, public;
+SELECT count(*) AS steps FROM annotate.refresh();
+SELECT count(*) AS problems FROM annotate.verify();
+SELECT annotate.reconcile() AS corrected;
+RESET ROLE;
+SET search_path = evil, pg_catalog, public;
+SELECT pg_temp.call_everything();
+SELECT count(*) AS steps FROM annotate.attach();
+SELECT annotate_internal.fold_now() >= 0 AS folded;
+TRUNCATE public.flag_url_suspended;
+RESET search_path;
+SELECT what, count(*) FROM public.hijacks GROUP BY what ORDER BY what;
+SELECT count(*) AS problems FROM annotate.verify();
+
+-- 5. What each role may do. The minimal role reads nothing through the extension: the read
+--    functions check the caller's own rights on the app's tables.
+SET ROLE annotate_t_minimal;
+SELECT * FROM annotate.next_url_for_annotation(1);
+SELECT annotate.next_annotation(1);
+SELECT annotate.annotation_for_url(1);
+SELECT * FROM annotate.refresh();
+SELECT * FROM annotate.verify();
+RESET ROLE;
+-- A read-only role (SELECT on the app's tables) reads, but cannot lease or release: leasing
+-- needs the rights to annotate.
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS annotate_t_reader;
+RESET client_min_messages;
+CREATE ROLE annotate_t_reader;
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO annotate_t_reader;
+GRANT USAGE ON SCHEMA annotate TO annotate_t_reader;
+SET ROLE annotate_t_reader;
+SELECT count(*) > 0 AS reads FROM annotate.next_url_for_annotation(1);
+SELECT * FROM annotate.next_url_for_annotation(1, claim_for => '1 minute');
+SELECT annotate.release_claim(1, user_id => 1);
+SELECT * FROM annotate.refresh();
+RESET ROLE;
+-- The app role leases, but not as maintenance, and not the internals.
+SET ROLE annotate_t_app;
+SELECT count(*) AS leased FROM annotate.next_url_for_annotation(7, claim_for => '1 minute');
+SELECT * FROM annotate.refresh();
+SELECT * FROM annotate.verify();
+SELECT annotate.reconcile();
+SELECT annotate.reset_timings();
+SELECT * FROM annotate.attach();
+SELECT annotate.detach();
+SELECT count(*) FROM annotate_internal.queue;
+RESET ROLE;
+
+-- 6. The sweep: every function of the extension pins search_path, but for the three written to
+--    be inlined (sql/helpers.sql); no SECURITY DEFINER function is executable by PUBLIC; nothing
+--    in annotate_internal is usable by PUBLIC.
+SELECT p.oid::regprocedure AS not_pinned
+FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass AND d.deptype = 'e'
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'annotate_ext'
+WHERE NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)
+ORDER BY 1::text;
+SELECT p.oid::regprocedure AS inlinable, l.lanname AS language,
+       p.prosecdef AS definer, has_function_privilege('public', p.oid, 'EXECUTE') AS public_may_execute
+FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+WHERE p.oid IN ('annotate_internal.is_done(integer, integer, uuid)'::regprocedure,
+                'annotate_internal.pending_urls()'::regprocedure, 'annotate_internal.pending_batches()'::regprocedure)
+ORDER BY 1::text;
+SELECT p.oid::regprocedure AS definer_executable_by_public
+FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass AND d.deptype = 'e'
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'annotate_ext'
+WHERE p.prosecdef AND has_function_privilege('public', p.oid, 'EXECUTE');
+SELECT has_schema_privilege('public', 'annotate_internal', 'USAGE') AS public_uses_internal,
+       has_schema_privilege('public', 'annotate', 'USAGE') AS public_uses_annotate;
+SELECT c.relname AS internal_table_public_may_read
+FROM pg_class c WHERE c.relnamespace = 'annotate_internal'::regnamespace AND c.relkind IN ('r', 'v', 'm')
+  AND has_table_privilege('public', c.oid, 'SELECT');
+SELECT c.relname AS view_public_may_read
+FROM pg_class c WHERE c.relnamespace = 'annotate'::regnamespace AND c.relkind IN ('r', 'v', 'm')
+  AND has_table_privilege('public', c.oid, 'SELECT');
+
+DISCARD TEMP;
+DROP SCHEMA evil CASCADE;
+DROP FUNCTION public.note(text);
+DROP TABLE public.hijacks;
+REVOKE CREATE ON DATABASE annotate_t_security FROM annotate_t_planter;
+DROP OWNED BY annotate_t_minimal, annotate_t_planter, annotate_t_app, annotate_t_ops, annotate_t_reader;
+DROP ROLE annotate_t_minimal, annotate_t_planter, annotate_t_app, annotate_t_ops, annotate_t_reader;
