@@ -383,6 +383,15 @@ BEGIN
             EXECUTE pg_catalog.format('REFRESH MATERIALIZED VIEW annotate.%I', o.name);
         END IF;
         PERFORM annotate_internal.create_views();
+        -- Made during CREATE EXTENSION, a view would be a member, which pg_dump leaves to the
+        -- install script; but it reads the app's tables, which a restore creates later. So it
+        -- is an ordinary object, dumped and restored after them, tied like the indexes.
+        IF EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                   WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                     AND d.objid OPERATOR(pg_catalog.=) pg_catalog.format('annotate.%I', o.name)::pg_catalog.regclass
+                     AND d.deptype OPERATOR(pg_catalog.=) 'e') THEN
+            EXECUTE pg_catalog.format('ALTER EXTENSION annotate_ext DROP MATERIALIZED VIEW annotate.%I', o.name);
+        END IF;
         EXECUTE pg_catalog.format('ALTER MATERIALIZED VIEW annotate.%I DEPENDS ON EXTENSION annotate_ext', o.name);
         n := n OPERATOR(pg_catalog.+) 1;
     END LOOP;

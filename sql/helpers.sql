@@ -35,14 +35,15 @@ $$;
 -- Every URL with writes not yet folded (queue_delta rows of transactions from
 -- fold_state.folded_below on) and its state now: the folded row plus those writes. existed/old_batch_id describe the folded
 -- row (for batch counts); present is false once the URL is deleted. A lease counts as ended
--- once its holder appears in done_users or done_sessions, or the URL was deleted meanwhile.
+-- once its holder appears in done_users or done_sessions, or when the URL was deleted after
+-- the lease was taken (deleted_by: the last transaction that deleted it).
 CREATE FUNCTION annotate_internal.pending_urls()
 RETURNS TABLE (url_id integer, existed boolean, present boolean, old_batch_id integer, batch_id integer,
                old_annotated boolean, annotated boolean,
                is_manual boolean, user_votes integer, anon_votes integer, auto_votes integer,
                agency_rows integer, validated boolean, suspended boolean,
                leased boolean, lease_user integer, lease_session uuid, lease_until timestamptz,
-               lease_ended boolean, deleted boolean, done_users integer[], done_sessions uuid[])
+               lease_ended boolean, deleted_by xid8, done_users integer[], done_sessions uuid[])
 LANGUAGE sql STABLE
 AS $$
     WITH d AS (
@@ -55,7 +56,7 @@ AS $$
                pg_catalog.sum(x.d_agency)::integer AS d_agency,
                pg_catalog.sum(x.d_validated)::integer AS d_validated,
                pg_catalog.sum(x.d_suspended)::integer AS d_suspended,
-               pg_catalog.bool_or(x.d_exists OPERATOR(pg_catalog.<) 0) AS deleted,
+               pg_catalog.max(x.xid) FILTER (WHERE x.d_exists OPERATOR(pg_catalog.<) 0) AS deleted_by,
                pg_catalog.array_agg(x.done_user) FILTER (WHERE x.done_user IS NOT NULL) AS done_users,
                pg_catalog.array_agg(x.done_session) FILTER (WHERE x.done_session IS NOT NULL) AS done_sessions
         FROM annotate_internal.queue_delta x
@@ -93,9 +94,10 @@ AS $$
                (CASE WHEN COALESCE(q.suspended, false) THEN 1 ELSE 0 END OPERATOR(pg_catalog.+) d.d_suspended)
                    OPERATOR(pg_catalog.>) 0 AS suspended,
                COALESCE(q.leased, false) AS leased, q.lease_user, q.lease_session, q.lease_until,
-               d.deleted OR COALESCE(q.lease_user OPERATOR(pg_catalog.=) ANY (d.done_users)
-                                     OR q.lease_session OPERATOR(pg_catalog.=) ANY (d.done_sessions), false) AS lease_ended,
-               d.deleted,
+               COALESCE(d.deleted_by OPERATOR(pg_catalog.>) q.lease_xid, false)
+                   OR COALESCE(q.lease_user OPERATOR(pg_catalog.=) ANY (d.done_users)
+                               OR q.lease_session OPERATOR(pg_catalog.=) ANY (d.done_sessions), false) AS lease_ended,
+               d.deleted_by,
                d.done_users, d.done_sessions
         FROM d
         LEFT JOIN moves m ON m.url_id OPERATOR(pg_catalog.=) d.url_id
@@ -103,7 +105,7 @@ AS $$
     SELECT s.url_id, s.existed, s.present, s.old_batch_id, s.batch_id,
            s.old_annotated, s.agency_rows OPERATOR(pg_catalog.>) 0,
            s.is_manual, s.user_votes, s.anon_votes, s.auto_votes, s.agency_rows, s.validated, s.suspended,
-           s.leased, s.lease_user, s.lease_session, s.lease_until, s.lease_ended, s.deleted, s.done_users, s.done_sessions
+           s.leased, s.lease_user, s.lease_session, s.lease_until, s.lease_ended, s.deleted_by, s.done_users, s.done_sessions
     FROM s
 $$;
 

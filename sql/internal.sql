@@ -32,6 +32,7 @@ CREATE TABLE annotate_internal.queue (
     lease_user     integer,
     lease_session  uuid,
     lease_until    timestamptz,
+    lease_xid      xid8,                             -- the transaction that took it
     CHECK (leased = (lease_until IS NOT NULL)),
     CHECK (NOT leased OR (lease_user IS NULL) <> (lease_session IS NULL))
 ) WITH (fillfactor = 85);

@@ -109,7 +109,9 @@ pub fn wake() {
 }
 
 /// Wakes the folder and waits, at most `max`, until the URLs `ids` have queue rows: for a
-/// caller that leases URLs created since the last fold. True when they all have.
+/// caller that leases URLs created since the last fold. When no folder can run (no worker slot
+/// free, or annotate.fold_worker off), folds in this transaction instead. True when they all
+/// have rows.
 pub fn wait_for_rows(client: &mut SpiClient<'_>, ids: &[i32], max: Duration) -> SpiResult<bool> {
     wake();
     let started = std::time::Instant::now();
@@ -120,6 +122,15 @@ pub fn wait_for_rows(client: &mut SpiClient<'_>, ids: &[i32], max: Duration) -> 
         }
         if started.elapsed() >= max {
             return Ok(false);
+        }
+        // SAFETY: reading the transaction's isolation level. A fold under REPEATABLE READ could
+        // meet rows a newer fold changed: left to the folder.
+        let read_committed = unsafe { pg_sys::XactIsoLevel } < pg_sys::XACT_REPEATABLE_READ as i32;
+        if read_committed
+            && started.elapsed() >= Duration::from_millis(20)
+            && st::FOLDER_RUNNING.one::<i32>(client, &[])?.is_none()
+        {
+            fold(client)?;
         }
         std::thread::sleep(Duration::from_micros(500));
         pgrx::check_for_interrupts!();

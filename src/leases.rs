@@ -12,7 +12,7 @@
 use std::collections::HashSet;
 
 use pgrx::datum::{DatumWithOid, Interval};
-use pgrx::spi::SpiClient;
+use pgrx::spi::{SpiClient, SpiResult};
 
 use crate::selection::{self, Caller, Candidate, Context, Leases};
 use crate::statements::{self as st, with_spi};
@@ -20,12 +20,17 @@ use crate::statements::{self as st, with_spi};
 /// At most this many rounds of walk-and-lease when racing callers keep taking the URLs chosen.
 const ROUNDS: usize = 8;
 
+/// Each round walks this many URLs more than it needs, so that callers racing for the same
+/// head of the queue each find one in the first round.
+const SLACK: i64 = 16;
+
 /// How long a lease waits for the folder to give URLs created since the last fold their queue
-/// rows (a lease is taken on that row). The folder wakes at once; this bounds a slow fold.
-const ROW_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
+/// rows (a lease is taken on that row). The folder wakes at once and a fold takes milliseconds;
+/// this bounds the wait after a bulk import of many URLs.
+const ROW_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The caller's running leases, still eligible, as candidates in SPEC 3.2 order.
-fn own(client: &mut SpiClient<'_>, ctx: &Context, caller: &Caller) -> pgrx::spi::SpiResult<Vec<Candidate>> {
+fn own(client: &mut SpiClient<'_>, ctx: &Context, caller: &Caller) -> SpiResult<Vec<Candidate>> {
     let args: [DatumWithOid; 2] = [caller.user().into(), caller.session().into()];
     let mut own: Vec<Candidate> = st::OWN_LEASES
         .rows(client, &args, |r| {
@@ -82,24 +87,24 @@ pub fn claim(caller: &Caller, max_urls: i64, skip: i64, lease: Interval) -> Vec<
             let mut passed: Vec<i32> = Vec::new(); // skipped, or taken by someone else meanwhile
             let mut result: Vec<Candidate> = Vec::new();
             let mut skipped = 0i64;
-            let mut first = true;
-            for _ in 0..ROUNDS {
+            for round in 0..ROUNDS {
                 let mut taken: Vec<i32> = mine.iter().map(|c| c.url_id).collect();
                 taken.extend(result.iter().map(|c| c.url_id));
                 taken.extend_from_slice(&passed);
-                let need = (skip - skipped) + (max_urls - result.len() as i64);
-                let mut list: Vec<Candidate> = if first { mine.clone() } else { Vec::new() };
-                let walked = selection::live(client, &ctx, caller, need, Leases::LeaveOut, &taken)?;
-                let exhausted = (walked.len() as i64) < need;
+                let need = max_urls - result.len() as i64;
+                // A few more than needed, for callers racing for the same head.
+                let want = (skip - skipped) + need + SLACK;
+                let mut list: Vec<Candidate> = if round == 0 { mine.clone() } else { Vec::new() };
+                let walked = selection::live(client, &ctx, caller, want, Leases::LeaveOut, &taken)?;
+                let exhausted = (walked.len() as i64) < want;
                 list.extend(walked);
-                first = false;
 
                 let mut offer = Vec::new();
                 for c in list {
                     if skipped < skip {
                         skipped += 1;
                         passed.push(c.url_id);
-                    } else if ((result.len() + offer.len()) as i64) < max_urls {
+                    } else {
                         offer.push(c);
                     }
                 }
@@ -107,14 +112,12 @@ pub fn claim(caller: &Caller, max_urls: i64, skip: i64, lease: Interval) -> Vec<
                     break;
                 }
                 let ids: Vec<i32> = offer.iter().map(|c| c.url_id).collect();
-                let take = |client: &mut SpiClient<'_>,
-                            ids: Vec<i32>|
-                 -> pgrx::spi::SpiResult<HashSet<i32>> {
-                    let args: [DatumWithOid; 4] =
-                        [caller.user().into(), caller.session().into(), ids.into(), lease.into()];
+                let take = |client: &mut SpiClient<'_>, ids: Vec<i32>, n: i64| -> SpiResult<HashSet<i32>> {
+                    let args: [DatumWithOid; 5] =
+                        [caller.user().into(), caller.session().into(), ids.into(), lease.into(), n.into()];
                     Ok(st::LEASE.rows(client, &args, |r| r.get::<i32>(1))?.into_iter().flatten().collect())
                 };
-                let mut got = take(client, ids.clone())?;
+                let mut got = take(client, ids.clone(), need)?;
                 // URLs created since the last fold have no queue row to lease yet: have the
                 // folder fold them now, and lease them then.
                 let new: Vec<i32> = ids
@@ -122,17 +125,23 @@ pub fn claim(caller: &Caller, max_urls: i64, skip: i64, lease: Interval) -> Vec<
                     .copied()
                     .filter(|id| !got.contains(id) && ctx.pending.get(id).is_some_and(|p| !p.existed))
                     .collect();
-                if !new.is_empty() && crate::fold::wait_for_rows(client, &new, ROW_WAIT)? {
-                    got.extend(take(client, new)?);
+                if (got.len() as i64) < need
+                    && !new.is_empty()
+                    && crate::fold::wait_for_rows(client, &new, ROW_WAIT)?
+                {
+                    let more = need - got.len() as i64;
+                    let rest: Vec<i32> = ids.iter().copied().filter(|id| !got.contains(id)).collect();
+                    got.extend(take(client, rest, more)?);
                 }
+                let complete = got.len() as i64 >= need;
                 for c in offer {
                     if got.contains(&c.url_id) {
                         result.push(c);
-                    } else {
-                        passed.push(c.url_id);
+                    } else if !complete {
+                        passed.push(c.url_id); // taken by someone else meanwhile
                     }
                 }
-                if result.len() as i64 >= max_urls || exhausted {
+                if complete || exhausted {
                     break;
                 }
             }

@@ -28,25 +28,25 @@ added AS (
     WHERE t.present AND NOT t.existed
     RETURNING 1),
 changed AS (
-    -- A lease ends when its holder is among the URL's annotators (checked on the row's latest
-    -- version: the lease may have changed hands since this snapshot), or with its URL.
+    -- A lease ends when its holder is among the URL's annotators, or when the URL was deleted
+    -- after it was taken (checked on the row's latest version: the lease may have changed
+    -- hands since this snapshot).
     UPDATE annotate_internal.queue q
     SET batch_id = t.batch_id,
         followed_any = CASE WHEN t.batch_id IS NOT DISTINCT FROM t.old_batch_id THEN q.followed_any
                             ELSE COALESCE(b.followed, false) END,
         is_manual = t.is_manual, user_votes = t.user_votes, anon_votes = t.anon_votes,
         auto_votes = t.auto_votes, agency_rows = t.agency_rows, validated = t.validated, suspended = t.suspended,
-        leased = q.leased AND NOT (t.deleted OR COALESCE(q.lease_user OPERATOR(pg_catalog.=) ANY (t.done_users)
-                                                         OR q.lease_session OPERATOR(pg_catalog.=) ANY (t.done_sessions), false)),
-        lease_user = CASE WHEN t.deleted OR COALESCE(q.lease_user OPERATOR(pg_catalog.=) ANY (t.done_users)
-                                        OR q.lease_session OPERATOR(pg_catalog.=) ANY (t.done_sessions), false)
-                          THEN NULL ELSE q.lease_user END,
-        lease_session = CASE WHEN t.deleted OR COALESCE(q.lease_user OPERATOR(pg_catalog.=) ANY (t.done_users)
-                                           OR q.lease_session OPERATOR(pg_catalog.=) ANY (t.done_sessions), false)
-                             THEN NULL ELSE q.lease_session END,
-        lease_until = CASE WHEN t.deleted OR COALESCE(q.lease_user OPERATOR(pg_catalog.=) ANY (t.done_users)
-                                         OR q.lease_session OPERATOR(pg_catalog.=) ANY (t.done_sessions), false)
-                           THEN NULL ELSE q.lease_until END
+        (leased, lease_user, lease_session, lease_until, lease_xid) = (
+            SELECT q.leased AND NOT e.ended,
+                   CASE WHEN e.ended THEN NULL ELSE q.lease_user END,
+                   CASE WHEN e.ended THEN NULL ELSE q.lease_session END,
+                   CASE WHEN e.ended THEN NULL ELSE q.lease_until END,
+                   CASE WHEN e.ended THEN NULL ELSE q.lease_xid END
+            FROM (SELECT COALESCE(t.deleted_by OPERATOR(pg_catalog.>) q.lease_xid, false)
+                         OR COALESCE(q.lease_user OPERATOR(pg_catalog.=) ANY (t.done_users)
+                                     OR q.lease_session OPERATOR(pg_catalog.=) ANY (t.done_sessions), false)
+                         AS ended) e)
     FROM take t
     LEFT JOIN annotate_internal.batches b ON b.batch_id OPERATOR(pg_catalog.=) t.batch_id
     WHERE q.url_id OPERATOR(pg_catalog.=) t.url_id AND t.existed AND t.present

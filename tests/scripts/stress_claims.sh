@@ -7,7 +7,7 @@
 # flag_url_validated's primary key and pgbench would report an error. Afterwards every URL
 # must be annotated exactly once. Needs the throwaway cluster (scripts/cluster) running.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 eval "$(scripts/cluster env)"
 db=annotate_stress
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }

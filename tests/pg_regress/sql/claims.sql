@@ -48,7 +48,7 @@ SELECT count(*) AS refreshed FROM annotate.refresh() WHERE step = 'leases';
 SELECT url_id, user_id FROM leases WHERE user_id = 5;
 
 -- skip passes over available URLs without leasing them.
-UPDATE annotate_internal.queue SET leased = false, lease_user = NULL, lease_session = NULL, lease_until = NULL;
+UPDATE annotate_internal.queue SET leased = false, lease_user = NULL, lease_session = NULL, lease_until = NULL, lease_xid = NULL;
 SELECT url_id FROM annotate.next_url_for_annotation(6, skip => 2, claim_for => '1 minute');
 SELECT url_id, user_id FROM leases;
 
