@@ -401,6 +401,280 @@ $$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/lib.rs:28
+-- requires:
+--   helpers
+
+-- Checking the queue against the app's tables, and repairing it.
+
+-- Every URL's queue state as a reader sees it now: the folded row, or for a URL with pending
+-- writes, the folded row plus those writes; followed_any recomputed for batches with pending
+-- follow changes. present is false for a URL deleted since the last fold (its counts are what
+-- is left to take away). A whole-table pass, for verify(), reconcile() and TRUNCATE.
+CREATE FUNCTION annotate_internal.queue_now()
+RETURNS TABLE (url_id integer, present boolean, batch_id integer, followed_any boolean, is_manual boolean,
+               user_votes integer, anon_votes integer, auto_votes integer, agency_rows integer,
+               validated boolean, suspended boolean)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH p AS (SELECT pu.* FROM annotate_internal.pending_urls() pu),
+    moved AS (SELECT pb.batch_id, pb.followed FROM annotate_internal.pending_batches() pb),
+    r AS (
+        SELECT q.url_id, true AS present, q.batch_id, q.followed_any, q.is_manual, q.user_votes, q.anon_votes,
+               q.auto_votes, q.agency_rows, q.validated, q.suspended
+        FROM annotate_internal.queue q
+        WHERE NOT EXISTS (SELECT 1 FROM p WHERE p.url_id OPERATOR(pg_catalog.=) q.url_id)
+        UNION ALL
+        SELECT p.url_id, p.present, p.batch_id, COALESCE(b.followed, false), p.is_manual, p.user_votes,
+               p.anon_votes, p.auto_votes, p.agency_rows, p.validated, p.suspended
+        FROM p LEFT JOIN annotate_internal.batches b ON b.batch_id OPERATOR(pg_catalog.=) p.batch_id)
+    SELECT r.url_id, r.present, r.batch_id, COALESCE(m.followed, r.followed_any),
+           r.is_manual, r.user_votes, r.anon_votes, r.auto_votes, r.agency_rows, r.validated, r.suspended
+    FROM r LEFT JOIN moved m ON m.batch_id OPERATOR(pg_catalog.=) r.batch_id
+$$;
+
+-- Every batch's state as a reader sees it now: the folded counts plus the pending URL writes,
+-- followed recomputed where follow changes are pending.
+CREATE FUNCTION annotate_internal.batches_now()
+RETURNS TABLE (batch_id integer, followed boolean, total_urls bigint, annotated_urls bigint)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH p AS (SELECT pu.* FROM annotate_internal.pending_urls() pu),
+    adj AS (
+        SELECT t.batch_id, pg_catalog.sum(t.total)::bigint AS total, pg_catalog.sum(t.annotated)::bigint AS annotated
+        FROM (SELECT p.old_batch_id AS batch_id, -1 AS total,
+                     CASE WHEN p.old_annotated THEN -1 ELSE 0 END AS annotated
+              FROM p WHERE p.existed AND p.old_batch_id IS NOT NULL
+              UNION ALL
+              SELECT p.batch_id, 1, CASE WHEN p.annotated THEN 1 ELSE 0 END
+              FROM p WHERE p.present AND p.batch_id IS NOT NULL) t
+        GROUP BY t.batch_id),
+    moved AS (SELECT pb.batch_id, pb.followed FROM annotate_internal.pending_batches() pb),
+    ids AS (SELECT b.batch_id FROM annotate_internal.batches b
+            UNION SELECT a.batch_id FROM adj a UNION SELECT m.batch_id FROM moved m)
+    SELECT i.batch_id, COALESCE(m.followed, b.followed, false),
+           COALESCE(b.total_urls, 0) OPERATOR(pg_catalog.+) COALESCE(a.total, 0),
+           COALESCE(b.annotated_urls, 0) OPERATOR(pg_catalog.+) COALESCE(a.annotated, 0)
+    FROM ids i
+    LEFT JOIN annotate_internal.batches b ON b.batch_id OPERATOR(pg_catalog.=) i.batch_id
+    LEFT JOIN adj a ON a.batch_id OPERATOR(pg_catalog.=) i.batch_id
+    LEFT JOIN moved m ON m.batch_id OPERATOR(pg_catalog.=) i.batch_id
+$$;
+
+-- Differences between what a reader sees and a fresh computation from the app's tables, one
+-- line each: a URL's row (url_id set), a batch's counts, or an object of the attachment
+-- (url_id NULL). Empty when healthy. Reads every URL: run it occasionally, not per request.
+CREATE FUNCTION annotate.verify()
+RETURNS TABLE (url_id integer, problem text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT (SELECT s.attached FROM annotate_internal.state s) THEN
+        RETURN QUERY SELECT NULL::integer,
+            'annotate_ext is not attached to the application''s tables: run SELECT annotate.attach()'::text;
+        RETURN;
+    END IF;
+    RETURN QUERY
+    SELECT NULL::integer, pg_catalog.format('%s %s%s: %s', o.kind, o.name,
+               CASE WHEN o.table_name IS NULL THEN '' ELSE ' on public.' OPERATOR(pg_catalog.||) o.table_name END,
+               o.problem)
+    FROM annotate_internal.object_problems() o;
+    RETURN QUERY
+    SELECT COALESCE(f.url_id, n.url_id),
+           CASE
+               WHEN n.url_id IS NULL THEN 'missing from the queue'
+               WHEN f.url_id IS NULL THEN 'in the queue but not in public.urls'
+               ELSE pg_catalog.concat_ws('; ',
+                   CASE WHEN n.batch_id IS DISTINCT FROM f.batch_id
+                        THEN pg_catalog.format('batch_id is %s, should be %s', n.batch_id, f.batch_id) END,
+                   CASE WHEN n.followed_any OPERATOR(pg_catalog.<>) f.followed_any
+                        THEN pg_catalog.format('followed_any is %s, should be %s', n.followed_any, f.followed_any) END,
+                   CASE WHEN n.is_manual OPERATOR(pg_catalog.<>) f.is_manual
+                        THEN pg_catalog.format('is_manual is %s, should be %s', n.is_manual, f.is_manual) END,
+                   CASE WHEN n.user_votes OPERATOR(pg_catalog.<>) f.user_votes
+                        THEN pg_catalog.format('user_votes is %s, should be %s', n.user_votes, f.user_votes) END,
+                   CASE WHEN n.anon_votes OPERATOR(pg_catalog.<>) f.anon_votes
+                        THEN pg_catalog.format('anon_votes is %s, should be %s', n.anon_votes, f.anon_votes) END,
+                   CASE WHEN n.auto_votes OPERATOR(pg_catalog.<>) f.auto_votes
+                        THEN pg_catalog.format('auto_votes is %s, should be %s', n.auto_votes, f.auto_votes) END,
+                   CASE WHEN n.agency_rows OPERATOR(pg_catalog.<>) f.agency_rows
+                        THEN pg_catalog.format('agency_rows is %s, should be %s', n.agency_rows, f.agency_rows) END,
+                   CASE WHEN n.validated OPERATOR(pg_catalog.<>) f.validated
+                        THEN pg_catalog.format('validated is %s, should be %s', n.validated, f.validated) END,
+                   CASE WHEN n.suspended OPERATOR(pg_catalog.<>) f.suspended
+                        THEN pg_catalog.format('suspended is %s, should be %s', n.suspended, f.suspended) END)
+           END
+    FROM (SELECT * FROM annotate_internal.queue_now() x WHERE x.present) n
+    FULL JOIN annotate_internal.fresh_queue() f ON f.url_id OPERATOR(pg_catalog.=) n.url_id
+    WHERE n.url_id IS NULL OR f.url_id IS NULL
+       OR (n.batch_id, n.followed_any, n.is_manual, n.user_votes, n.anon_votes, n.auto_votes, n.agency_rows,
+           n.validated, n.suspended)
+          IS DISTINCT FROM
+          (f.batch_id, f.followed_any, f.is_manual, f.user_votes, f.anon_votes, f.auto_votes, f.agency_rows,
+           f.validated, f.suspended)
+    ORDER BY 1;
+    RETURN QUERY
+    SELECT NULL::integer,
+           pg_catalog.format('batch %s: followed %s, total_urls %s, annotated_urls %s; should be %s, %s, %s',
+                             COALESCE(n.batch_id, f.batch_id), n.followed, n.total_urls, n.annotated_urls,
+                             COALESCE(f.followed, false), COALESCE(f.total_urls, 0), COALESCE(f.annotated_urls, 0))
+    FROM annotate_internal.batches_now() n
+    FULL JOIN annotate_internal.fresh_batches() f ON f.batch_id OPERATOR(pg_catalog.=) n.batch_id
+    WHERE (COALESCE(n.followed, false), COALESCE(n.total_urls, 0), COALESCE(n.annotated_urls, 0))
+          IS DISTINCT FROM (COALESCE(f.followed, false), COALESCE(f.total_urls, 0), COALESCE(f.annotated_urls, 0));
+END
+$$;
+
+-- Makes the queue equal to a fresh computation from the app's tables; the number of URLs and
+-- batches corrected. URL rows are corrected the way the app's writes move them, by appending
+-- deltas (so it waits for no reader or writer); batch counts left wrong after that are set.
+CREATE FUNCTION annotate_internal.reconcile()
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    urls_fixed bigint;
+    batches_fixed bigint;
+    me xid8 := pg_catalog.pg_current_xact_id();
+BEGIN
+    -- No fold while the corrections are computed (src/fold.rs takes the same lock).
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('annotate_ext'), 2);
+    WITH diff AS (
+        SELECT COALESCE(f.url_id, n.url_id) AS url_id, n.url_id IS NOT NULL AS queued, f.url_id IS NOT NULL AS fresh,
+               n.batch_id AS n_batch, f.batch_id AS f_batch,
+               COALESCE(f.is_manual::integer, 0) OPERATOR(pg_catalog.-) COALESCE(n.is_manual::integer, 0) AS d_manual,
+               COALESCE(f.user_votes, 0) OPERATOR(pg_catalog.-) COALESCE(n.user_votes, 0) AS d_user,
+               COALESCE(f.anon_votes, 0) OPERATOR(pg_catalog.-) COALESCE(n.anon_votes, 0) AS d_anon,
+               COALESCE(f.auto_votes, 0) OPERATOR(pg_catalog.-) COALESCE(n.auto_votes, 0) AS d_auto,
+               COALESCE(f.agency_rows, 0) OPERATOR(pg_catalog.-) COALESCE(n.agency_rows, 0) AS d_agency,
+               COALESCE(f.validated::integer, 0) OPERATOR(pg_catalog.-) COALESCE(n.validated::integer, 0) AS d_validated,
+               COALESCE(f.suspended::integer, 0) OPERATOR(pg_catalog.-) COALESCE(n.suspended::integer, 0) AS d_suspended,
+               n.followed_any IS DISTINCT FROM f.followed_any AS follow_wrong
+        FROM (SELECT * FROM annotate_internal.queue_now() x WHERE x.present) n
+        FULL JOIN annotate_internal.fresh_queue() f ON f.url_id OPERATOR(pg_catalog.=) n.url_id
+        WHERE n.url_id IS NULL OR f.url_id IS NULL
+           OR (n.batch_id, n.followed_any, n.is_manual, n.user_votes, n.anon_votes, n.auto_votes, n.agency_rows,
+               n.validated, n.suspended)
+              IS DISTINCT FROM
+              (f.batch_id, f.followed_any, f.is_manual, f.user_votes, f.anon_votes, f.auto_votes, f.agency_rows,
+               f.validated, f.suspended)),
+    deltas AS (
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, batch_id, d_batch, d_exists, d_manual, d_user,
+                                                   d_anon, d_auto, d_agency, d_validated, d_suspended)
+        SELECT me, d.url_id, NULL, 0,
+               CASE WHEN d.fresh AND NOT d.queued THEN 1 WHEN d.queued AND NOT d.fresh THEN -1 ELSE 0 END,
+               d.d_manual, d.d_user, d.d_anon, d.d_auto, d.d_agency, d.d_validated, d.d_suspended
+        FROM diff d
+        UNION ALL
+        SELECT me, d.url_id, d.n_batch, -1, 0, 0, 0, 0, 0, 0, 0, 0
+        FROM diff d WHERE d.n_batch IS DISTINCT FROM d.f_batch AND d.n_batch IS NOT NULL
+        UNION ALL
+        SELECT me, d.url_id, d.f_batch, 1, 0, 0, 0, 0, 0, 0, 0, 0
+        FROM diff d WHERE d.n_batch IS DISTINCT FROM d.f_batch AND d.f_batch IS NOT NULL
+        RETURNING url_id),
+    events AS (
+        INSERT INTO annotate_internal.batch_event (xid, batch_id)
+        SELECT DISTINCT me, d.f_batch FROM diff d WHERE d.follow_wrong AND d.f_batch IS NOT NULL
+        RETURNING batch_id)
+    SELECT pg_catalog.count(DISTINCT d.url_id) INTO urls_fixed FROM deltas d;
+
+    -- Batch counts follow from the URL rows; what is still wrong is set directly.
+    WITH wrong AS (
+        SELECT f.batch_id, f.total_urls OPERATOR(pg_catalog.-) COALESCE(n.total_urls, 0) AS d_total,
+               f.annotated_urls OPERATOR(pg_catalog.-) COALESCE(n.annotated_urls, 0) AS d_annotated
+        FROM annotate_internal.fresh_batches() f
+        LEFT JOIN annotate_internal.batches_now() n ON n.batch_id OPERATOR(pg_catalog.=) f.batch_id
+        WHERE (f.total_urls, f.annotated_urls) IS DISTINCT FROM (n.total_urls, n.annotated_urls)),
+    fixed AS (
+        INSERT INTO annotate_internal.batches AS b (batch_id, total_urls, annotated_urls)
+        SELECT w.batch_id, w.d_total, w.d_annotated FROM wrong w
+        ON CONFLICT (batch_id) DO UPDATE
+        SET total_urls = b.total_urls OPERATOR(pg_catalog.+) EXCLUDED.total_urls,
+            annotated_urls = b.annotated_urls OPERATOR(pg_catalog.+) EXCLUDED.annotated_urls
+        RETURNING 1)
+    SELECT pg_catalog.count(*) INTO batches_fixed FROM fixed;
+    RETURN urls_fixed OPERATOR(pg_catalog.+) batches_fixed;
+END
+$$;
+
+-- Makes the queue equal to a fresh computation from the app's tables (see reconcile() above);
+-- the number of URLs and batches corrected. For operators: after writes that skipped the
+-- triggers (session_replication_role = replica), or whenever verify() reports differences.
+CREATE FUNCTION annotate.reconcile()
+RETURNS bigint
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT annotate_internal.reconcile()
+$$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:29
+-- requires:
+--   verify
+
+-- TRUNCATE of a captured app table (src/triggers.rs, capture_truncate): the queue moves by what
+-- the table's rows contributed, appended as deltas like any other write, so a TRUNCATE costs a
+-- pass over the queue, not a rebuild from every table. TRUNCATE urls ... CASCADE fires this
+-- for every table it empties, the URLs' own rows maybe first: a URL gone since the last fold
+-- still has its counts taken away. The number of deltas appended.
+CREATE FUNCTION annotate_internal.truncated(kind text)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    me xid8 := pg_catalog.pg_current_xact_id();
+    n bigint := 0;
+BEGIN
+    IF kind OPERATOR(pg_catalog.=) 'urls' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_exists, d_manual)
+        SELECT me, q.url_id, -1, CASE WHEN q.is_manual THEN -1 ELSE 0 END FROM annotate_internal.queue_now() q
+        WHERE q.present;
+    ELSIF kind OPERATOR(pg_catalog.=) 'batch_link' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, batch_id, d_batch)
+        SELECT me, q.url_id, q.batch_id, -1 FROM annotate_internal.queue_now() q WHERE q.batch_id IS NOT NULL;
+    ELSIF kind OPERATOR(pg_catalog.=) 'url_type_user' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_user)
+        SELECT me, q.url_id, -q.user_votes FROM annotate_internal.queue_now() q
+        WHERE q.user_votes OPERATOR(pg_catalog.<>) 0;
+    ELSIF kind OPERATOR(pg_catalog.=) 'url_type_anon' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_anon)
+        SELECT me, q.url_id, -q.anon_votes FROM annotate_internal.queue_now() q
+        WHERE q.anon_votes OPERATOR(pg_catalog.<>) 0;
+    ELSIF kind OPERATOR(pg_catalog.=) 'url_type_auto' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_auto)
+        SELECT me, q.url_id, -q.auto_votes FROM annotate_internal.queue_now() q
+        WHERE q.auto_votes OPERATOR(pg_catalog.<>) 0;
+    ELSIF kind OPERATOR(pg_catalog.=) 'agency_user' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_agency)
+        SELECT me, q.url_id, -q.agency_rows FROM annotate_internal.queue_now() q
+        WHERE q.agency_rows OPERATOR(pg_catalog.<>) 0;
+    ELSIF kind OPERATOR(pg_catalog.=) 'validated' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_validated)
+        SELECT me, q.url_id, -1 FROM annotate_internal.queue_now() q WHERE q.validated;
+    ELSIF kind OPERATOR(pg_catalog.=) 'suspended' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_suspended)
+        SELECT me, q.url_id, -1 FROM annotate_internal.queue_now() q WHERE q.suspended;
+    ELSIF kind OPERATOR(pg_catalog.=) ANY ('{follow,batch_location}'::text[]) THEN
+        -- No batch is followed any more: every batch that was is recomputed.
+        INSERT INTO annotate_internal.batch_event (xid, batch_id)
+        SELECT me, b.batch_id FROM annotate_internal.batches_now() b WHERE b.followed;
+    END IF;
+    -- The other captured tables only end leases; emptying them changes nothing.
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/lib.rs:33
 -- requires:
 --   internal
@@ -648,30 +922,6 @@ AS $$
         ('view', 'url_annotation_count_view', NULL, NULL),
         ('view', 'url_annotation_flags', NULL, NULL)
     ) AS o(kind, name, table_name, arg)
-$$;
-
--- The columns whose update moves the queue, per kind of captured table: an UPDATE of any
--- other column fires nothing.
-CREATE FUNCTION annotate_internal.capture_columns(kind text)
-RETURNS text
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT CASE kind
-        WHEN 'urls' THEN 'id, source'
-        WHEN 'batch_link' THEN 'url_id, batch_id'
-        WHEN 'batch_location' THEN 'batch_id, location_id'
-        WHEN 'follow' THEN 'location_id'
-        WHEN 'url_type_user' THEN 'url_id, user_id'
-        WHEN 'record_type_user' THEN 'url_id, user_id'
-        WHEN 'agency_user' THEN 'url_id, user_id'
-        WHEN 'location_user' THEN 'url_id, user_id'
-        WHEN 'url_type_anon' THEN 'url_id, session_id'
-        WHEN 'record_type_anon' THEN 'url_id, session_id'
-        WHEN 'agency_anon' THEN 'url_id, session_id'
-        WHEN 'location_anon' THEN 'url_id, session_id'
-        ELSE 'url_id'
-    END
 $$;
 
 -- Whether an object is tied to the extension (DEPENDS ON EXTENSION, or a member).
@@ -952,10 +1202,12 @@ BEGIN
         IF o.problem OPERATOR(pg_catalog.<>) 'not tied to the extension' THEN
             -- Missing, disabled or altered: writes may have gone uncaptured.
             rebuild := true;
+            -- Every UPDATE fires it (one naming the columns it reads would forbid retyping them);
+            -- an update of a column the queue does not read appends nothing.
             EXECUTE pg_catalog.format(
-                'CREATE OR REPLACE TRIGGER annotate_capture AFTER INSERT OR DELETE OR UPDATE OF %s ON public.%I
+                'CREATE OR REPLACE TRIGGER annotate_capture AFTER INSERT OR DELETE OR UPDATE ON public.%I
                  FOR EACH ROW EXECUTE FUNCTION annotate_internal.capture(%L)',
-                annotate_internal.capture_columns(o.arg), o.table_name, o.arg);
+                o.table_name, o.arg);
             EXECUTE pg_catalog.format(
                 'CREATE OR REPLACE TRIGGER annotate_capture_truncate AFTER TRUNCATE ON public.%I
                  FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.capture_truncate(%L)',
@@ -1048,220 +1300,6 @@ $$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:28
--- requires:
---   helpers
-
--- Checking the queue against the app's tables, and repairing it.
-
--- Every URL's queue state as a reader sees it now: the folded row, or for a URL with pending
--- writes, the folded row plus those writes; followed_any recomputed for batches with pending
--- follow changes. present is false for a URL deleted since the last fold (its counts are what
--- is left to take away). A whole-table pass, for verify(), reconcile() and TRUNCATE.
-CREATE FUNCTION annotate_internal.queue_now()
-RETURNS TABLE (url_id integer, present boolean, batch_id integer, followed_any boolean, is_manual boolean,
-               user_votes integer, anon_votes integer, auto_votes integer, agency_rows integer,
-               validated boolean, suspended boolean)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    WITH p AS (SELECT pu.* FROM annotate_internal.pending_urls() pu),
-    moved AS (SELECT pb.batch_id, pb.followed FROM annotate_internal.pending_batches() pb),
-    r AS (
-        SELECT q.url_id, true AS present, q.batch_id, q.followed_any, q.is_manual, q.user_votes, q.anon_votes,
-               q.auto_votes, q.agency_rows, q.validated, q.suspended
-        FROM annotate_internal.queue q
-        WHERE NOT EXISTS (SELECT 1 FROM p WHERE p.url_id OPERATOR(pg_catalog.=) q.url_id)
-        UNION ALL
-        SELECT p.url_id, p.present, p.batch_id, COALESCE(b.followed, false), p.is_manual, p.user_votes,
-               p.anon_votes, p.auto_votes, p.agency_rows, p.validated, p.suspended
-        FROM p LEFT JOIN annotate_internal.batches b ON b.batch_id OPERATOR(pg_catalog.=) p.batch_id)
-    SELECT r.url_id, r.present, r.batch_id, COALESCE(m.followed, r.followed_any),
-           r.is_manual, r.user_votes, r.anon_votes, r.auto_votes, r.agency_rows, r.validated, r.suspended
-    FROM r LEFT JOIN moved m ON m.batch_id OPERATOR(pg_catalog.=) r.batch_id
-$$;
-
--- Every batch's state as a reader sees it now: the folded counts plus the pending URL writes,
--- followed recomputed where follow changes are pending.
-CREATE FUNCTION annotate_internal.batches_now()
-RETURNS TABLE (batch_id integer, followed boolean, total_urls bigint, annotated_urls bigint)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    WITH p AS (SELECT pu.* FROM annotate_internal.pending_urls() pu),
-    adj AS (
-        SELECT t.batch_id, pg_catalog.sum(t.total)::bigint AS total, pg_catalog.sum(t.annotated)::bigint AS annotated
-        FROM (SELECT p.old_batch_id AS batch_id, -1 AS total,
-                     CASE WHEN p.old_annotated THEN -1 ELSE 0 END AS annotated
-              FROM p WHERE p.existed AND p.old_batch_id IS NOT NULL
-              UNION ALL
-              SELECT p.batch_id, 1, CASE WHEN p.annotated THEN 1 ELSE 0 END
-              FROM p WHERE p.present AND p.batch_id IS NOT NULL) t
-        GROUP BY t.batch_id),
-    moved AS (SELECT pb.batch_id, pb.followed FROM annotate_internal.pending_batches() pb),
-    ids AS (SELECT b.batch_id FROM annotate_internal.batches b
-            UNION SELECT a.batch_id FROM adj a UNION SELECT m.batch_id FROM moved m)
-    SELECT i.batch_id, COALESCE(m.followed, b.followed, false),
-           COALESCE(b.total_urls, 0) OPERATOR(pg_catalog.+) COALESCE(a.total, 0),
-           COALESCE(b.annotated_urls, 0) OPERATOR(pg_catalog.+) COALESCE(a.annotated, 0)
-    FROM ids i
-    LEFT JOIN annotate_internal.batches b ON b.batch_id OPERATOR(pg_catalog.=) i.batch_id
-    LEFT JOIN adj a ON a.batch_id OPERATOR(pg_catalog.=) i.batch_id
-    LEFT JOIN moved m ON m.batch_id OPERATOR(pg_catalog.=) i.batch_id
-$$;
-
--- Differences between what a reader sees and a fresh computation from the app's tables, one
--- line each: a URL's row (url_id set), a batch's counts, or an object of the attachment
--- (url_id NULL). Empty when healthy. Reads every URL: run it occasionally, not per request.
-CREATE FUNCTION annotate.verify()
-RETURNS TABLE (url_id integer, problem text)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF NOT (SELECT s.attached FROM annotate_internal.state s) THEN
-        RETURN QUERY SELECT NULL::integer,
-            'annotate_ext is not attached to the application''s tables: run SELECT annotate.attach()'::text;
-        RETURN;
-    END IF;
-    RETURN QUERY
-    SELECT NULL::integer, pg_catalog.format('%s %s%s: %s', o.kind, o.name,
-               CASE WHEN o.table_name IS NULL THEN '' ELSE ' on public.' OPERATOR(pg_catalog.||) o.table_name END,
-               o.problem)
-    FROM annotate_internal.object_problems() o;
-    RETURN QUERY
-    SELECT COALESCE(f.url_id, n.url_id),
-           CASE
-               WHEN n.url_id IS NULL THEN 'missing from the queue'
-               WHEN f.url_id IS NULL THEN 'in the queue but not in public.urls'
-               ELSE pg_catalog.concat_ws('; ',
-                   CASE WHEN n.batch_id IS DISTINCT FROM f.batch_id
-                        THEN pg_catalog.format('batch_id is %s, should be %s', n.batch_id, f.batch_id) END,
-                   CASE WHEN n.followed_any OPERATOR(pg_catalog.<>) f.followed_any
-                        THEN pg_catalog.format('followed_any is %s, should be %s', n.followed_any, f.followed_any) END,
-                   CASE WHEN n.is_manual OPERATOR(pg_catalog.<>) f.is_manual
-                        THEN pg_catalog.format('is_manual is %s, should be %s', n.is_manual, f.is_manual) END,
-                   CASE WHEN n.user_votes OPERATOR(pg_catalog.<>) f.user_votes
-                        THEN pg_catalog.format('user_votes is %s, should be %s', n.user_votes, f.user_votes) END,
-                   CASE WHEN n.anon_votes OPERATOR(pg_catalog.<>) f.anon_votes
-                        THEN pg_catalog.format('anon_votes is %s, should be %s', n.anon_votes, f.anon_votes) END,
-                   CASE WHEN n.auto_votes OPERATOR(pg_catalog.<>) f.auto_votes
-                        THEN pg_catalog.format('auto_votes is %s, should be %s', n.auto_votes, f.auto_votes) END,
-                   CASE WHEN n.agency_rows OPERATOR(pg_catalog.<>) f.agency_rows
-                        THEN pg_catalog.format('agency_rows is %s, should be %s', n.agency_rows, f.agency_rows) END,
-                   CASE WHEN n.validated OPERATOR(pg_catalog.<>) f.validated
-                        THEN pg_catalog.format('validated is %s, should be %s', n.validated, f.validated) END,
-                   CASE WHEN n.suspended OPERATOR(pg_catalog.<>) f.suspended
-                        THEN pg_catalog.format('suspended is %s, should be %s', n.suspended, f.suspended) END)
-           END
-    FROM (SELECT * FROM annotate_internal.queue_now() x WHERE x.present) n
-    FULL JOIN annotate_internal.fresh_queue() f ON f.url_id OPERATOR(pg_catalog.=) n.url_id
-    WHERE n.url_id IS NULL OR f.url_id IS NULL
-       OR (n.batch_id, n.followed_any, n.is_manual, n.user_votes, n.anon_votes, n.auto_votes, n.agency_rows,
-           n.validated, n.suspended)
-          IS DISTINCT FROM
-          (f.batch_id, f.followed_any, f.is_manual, f.user_votes, f.anon_votes, f.auto_votes, f.agency_rows,
-           f.validated, f.suspended)
-    ORDER BY 1;
-    RETURN QUERY
-    SELECT NULL::integer,
-           pg_catalog.format('batch %s: followed %s, total_urls %s, annotated_urls %s; should be %s, %s, %s',
-                             COALESCE(n.batch_id, f.batch_id), n.followed, n.total_urls, n.annotated_urls,
-                             COALESCE(f.followed, false), COALESCE(f.total_urls, 0), COALESCE(f.annotated_urls, 0))
-    FROM annotate_internal.batches_now() n
-    FULL JOIN annotate_internal.fresh_batches() f ON f.batch_id OPERATOR(pg_catalog.=) n.batch_id
-    WHERE (COALESCE(n.followed, false), COALESCE(n.total_urls, 0), COALESCE(n.annotated_urls, 0))
-          IS DISTINCT FROM (COALESCE(f.followed, false), COALESCE(f.total_urls, 0), COALESCE(f.annotated_urls, 0));
-END
-$$;
-
--- Makes the queue equal to a fresh computation from the app's tables; the number of URLs and
--- batches corrected. URL rows are corrected the way the app's writes move them, by appending
--- deltas (so it waits for no reader or writer); batch counts left wrong after that are set.
-CREATE FUNCTION annotate_internal.reconcile()
-RETURNS bigint
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    urls_fixed bigint;
-    batches_fixed bigint;
-    me xid8 := pg_catalog.pg_current_xact_id();
-BEGIN
-    -- No fold while the corrections are computed (src/fold.rs takes the same lock).
-    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('annotate_ext'), 2);
-    WITH diff AS (
-        SELECT COALESCE(f.url_id, n.url_id) AS url_id, n.url_id IS NOT NULL AS queued, f.url_id IS NOT NULL AS fresh,
-               n.batch_id AS n_batch, f.batch_id AS f_batch,
-               COALESCE(f.is_manual::integer, 0) OPERATOR(pg_catalog.-) COALESCE(n.is_manual::integer, 0) AS d_manual,
-               COALESCE(f.user_votes, 0) OPERATOR(pg_catalog.-) COALESCE(n.user_votes, 0) AS d_user,
-               COALESCE(f.anon_votes, 0) OPERATOR(pg_catalog.-) COALESCE(n.anon_votes, 0) AS d_anon,
-               COALESCE(f.auto_votes, 0) OPERATOR(pg_catalog.-) COALESCE(n.auto_votes, 0) AS d_auto,
-               COALESCE(f.agency_rows, 0) OPERATOR(pg_catalog.-) COALESCE(n.agency_rows, 0) AS d_agency,
-               COALESCE(f.validated::integer, 0) OPERATOR(pg_catalog.-) COALESCE(n.validated::integer, 0) AS d_validated,
-               COALESCE(f.suspended::integer, 0) OPERATOR(pg_catalog.-) COALESCE(n.suspended::integer, 0) AS d_suspended,
-               n.followed_any IS DISTINCT FROM f.followed_any AS follow_wrong
-        FROM (SELECT * FROM annotate_internal.queue_now() x WHERE x.present) n
-        FULL JOIN annotate_internal.fresh_queue() f ON f.url_id OPERATOR(pg_catalog.=) n.url_id
-        WHERE n.url_id IS NULL OR f.url_id IS NULL
-           OR (n.batch_id, n.followed_any, n.is_manual, n.user_votes, n.anon_votes, n.auto_votes, n.agency_rows,
-               n.validated, n.suspended)
-              IS DISTINCT FROM
-              (f.batch_id, f.followed_any, f.is_manual, f.user_votes, f.anon_votes, f.auto_votes, f.agency_rows,
-               f.validated, f.suspended)),
-    deltas AS (
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, batch_id, d_batch, d_exists, d_manual, d_user,
-                                                   d_anon, d_auto, d_agency, d_validated, d_suspended)
-        SELECT me, d.url_id, NULL, 0,
-               CASE WHEN d.fresh AND NOT d.queued THEN 1 WHEN d.queued AND NOT d.fresh THEN -1 ELSE 0 END,
-               d.d_manual, d.d_user, d.d_anon, d.d_auto, d.d_agency, d.d_validated, d.d_suspended
-        FROM diff d
-        UNION ALL
-        SELECT me, d.url_id, d.n_batch, -1, 0, 0, 0, 0, 0, 0, 0, 0
-        FROM diff d WHERE d.n_batch IS DISTINCT FROM d.f_batch AND d.n_batch IS NOT NULL
-        UNION ALL
-        SELECT me, d.url_id, d.f_batch, 1, 0, 0, 0, 0, 0, 0, 0, 0
-        FROM diff d WHERE d.n_batch IS DISTINCT FROM d.f_batch AND d.f_batch IS NOT NULL
-        RETURNING url_id),
-    events AS (
-        INSERT INTO annotate_internal.batch_event (xid, batch_id)
-        SELECT DISTINCT me, d.f_batch FROM diff d WHERE d.follow_wrong AND d.f_batch IS NOT NULL
-        RETURNING batch_id)
-    SELECT pg_catalog.count(DISTINCT d.url_id) INTO urls_fixed FROM deltas d;
-
-    -- Batch counts follow from the URL rows; what is still wrong is set directly.
-    WITH wrong AS (
-        SELECT f.batch_id, f.total_urls OPERATOR(pg_catalog.-) COALESCE(n.total_urls, 0) AS d_total,
-               f.annotated_urls OPERATOR(pg_catalog.-) COALESCE(n.annotated_urls, 0) AS d_annotated
-        FROM annotate_internal.fresh_batches() f
-        LEFT JOIN annotate_internal.batches_now() n ON n.batch_id OPERATOR(pg_catalog.=) f.batch_id
-        WHERE (f.total_urls, f.annotated_urls) IS DISTINCT FROM (n.total_urls, n.annotated_urls)),
-    fixed AS (
-        INSERT INTO annotate_internal.batches AS b (batch_id, total_urls, annotated_urls)
-        SELECT w.batch_id, w.d_total, w.d_annotated FROM wrong w
-        ON CONFLICT (batch_id) DO UPDATE
-        SET total_urls = b.total_urls OPERATOR(pg_catalog.+) EXCLUDED.total_urls,
-            annotated_urls = b.annotated_urls OPERATOR(pg_catalog.+) EXCLUDED.annotated_urls
-        RETURNING 1)
-    SELECT pg_catalog.count(*) INTO batches_fixed FROM fixed;
-    RETURN urls_fixed OPERATOR(pg_catalog.+) batches_fixed;
-END
-$$;
-
--- Makes the queue equal to a fresh computation from the app's tables (see reconcile() above);
--- the number of URLs and batches corrected. For operators: after writes that skipped the
--- triggers (session_replication_role = replica), or whenever verify() reports differences.
-CREATE FUNCTION annotate.reconcile()
-RETURNS bigint
-LANGUAGE sql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT annotate_internal.reconcile()
-$$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/lib.rs:32
 -- requires:
 --   attach
@@ -1288,6 +1326,7 @@ AS $$
 DECLARE
     attached boolean;
     unmet text;
+    messages text;
 BEGIN
     IF pg_catalog.current_setting('annotate_ext.in_watch', true) OPERATOR(pg_catalog.=) 'on' THEN
         RETURN;   -- DDL of our own, below
@@ -1305,10 +1344,14 @@ BEGIN
                 USING ERRCODE = 'dependent_objects_still_exist',
                       HINT = 'Run SELECT annotate.detach() before this migration and SELECT annotate.attach() after it.';
         END IF;
-        -- Re-tie what PostgreSQL rebuilt (ALTER COLUMN TYPE recreates the indexes on a column).
+        -- Re-tie what PostgreSQL rebuilt (ALTER COLUMN TYPE recreates the indexes on a column),
+        -- quietly: attach() reports its steps as NOTICEs.
         IF EXISTS (SELECT 1 FROM annotate_internal.object_problems() p
                    WHERE p.problem OPERATOR(pg_catalog.=) 'not tied to the extension') THEN
+            messages := pg_catalog.current_setting('client_min_messages');
+            PERFORM pg_catalog.set_config('client_min_messages', 'warning', true);
             PERFORM * FROM annotate.attach();
+            PERFORM pg_catalog.set_config('client_min_messages', messages, true);
         END IF;
     ELSIF NOT EXISTS (SELECT 1 FROM annotate_internal.unmet_requirements())
           AND NOT EXISTS (SELECT 1 FROM annotate_internal.object_problems()) THEN
@@ -1450,66 +1493,6 @@ BEGIN
              c.auto_url_type_count DESC,
              u.id
     LIMIT p_limit OFFSET p_skip;
-END
-$$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:29
--- requires:
---   verify
-
--- TRUNCATE of a captured app table (src/triggers.rs, capture_truncate): the queue moves by what
--- the table's rows contributed, appended as deltas like any other write, so a TRUNCATE costs a
--- pass over the queue, not a rebuild from every table. TRUNCATE urls ... CASCADE fires this
--- for every table it empties, the URLs' own rows maybe first: a URL gone since the last fold
--- still has its counts taken away. The number of deltas appended.
-CREATE FUNCTION annotate_internal.truncated(kind text)
-RETURNS bigint
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    me xid8 := pg_catalog.pg_current_xact_id();
-    n bigint := 0;
-BEGIN
-    IF kind OPERATOR(pg_catalog.=) 'urls' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_exists, d_manual)
-        SELECT me, q.url_id, -1, CASE WHEN q.is_manual THEN -1 ELSE 0 END FROM annotate_internal.queue_now() q
-        WHERE q.present;
-    ELSIF kind OPERATOR(pg_catalog.=) 'batch_link' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, batch_id, d_batch)
-        SELECT me, q.url_id, q.batch_id, -1 FROM annotate_internal.queue_now() q WHERE q.batch_id IS NOT NULL;
-    ELSIF kind OPERATOR(pg_catalog.=) 'url_type_user' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_user)
-        SELECT me, q.url_id, -q.user_votes FROM annotate_internal.queue_now() q
-        WHERE q.user_votes OPERATOR(pg_catalog.<>) 0;
-    ELSIF kind OPERATOR(pg_catalog.=) 'url_type_anon' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_anon)
-        SELECT me, q.url_id, -q.anon_votes FROM annotate_internal.queue_now() q
-        WHERE q.anon_votes OPERATOR(pg_catalog.<>) 0;
-    ELSIF kind OPERATOR(pg_catalog.=) 'url_type_auto' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_auto)
-        SELECT me, q.url_id, -q.auto_votes FROM annotate_internal.queue_now() q
-        WHERE q.auto_votes OPERATOR(pg_catalog.<>) 0;
-    ELSIF kind OPERATOR(pg_catalog.=) 'agency_user' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_agency)
-        SELECT me, q.url_id, -q.agency_rows FROM annotate_internal.queue_now() q
-        WHERE q.agency_rows OPERATOR(pg_catalog.<>) 0;
-    ELSIF kind OPERATOR(pg_catalog.=) 'validated' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_validated)
-        SELECT me, q.url_id, -1 FROM annotate_internal.queue_now() q WHERE q.validated;
-    ELSIF kind OPERATOR(pg_catalog.=) 'suspended' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_suspended)
-        SELECT me, q.url_id, -1 FROM annotate_internal.queue_now() q WHERE q.suspended;
-    ELSIF kind OPERATOR(pg_catalog.=) ANY ('{follow,batch_location}'::text[]) THEN
-        -- No batch is followed any more: every batch that was is recomputed.
-        INSERT INTO annotate_internal.batch_event (xid, batch_id)
-        SELECT me, b.batch_id FROM annotate_internal.batches_now() b WHERE b.followed;
-    END IF;
-    -- The other captured tables only end leases; emptying them changes nothing.
-    GET DIAGNOSTICS n = ROW_COUNT;
-    RETURN n;
 END
 $$;
 /* </end connected objects> */
@@ -1702,21 +1685,21 @@ CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::triggers::annota
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/triggers.rs:371
--- annotate_ext::triggers::annotate_internal::capture_truncate
-CREATE FUNCTION annotate_internal."capture_truncate"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'capture_truncate_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/triggers.rs:349
 -- annotate_ext::triggers::annotate_internal::capture
 CREATE FUNCTION annotate_internal."capture"()
 	RETURNS TRIGGER
 	LANGUAGE c
 	AS 'MODULE_PATHNAME', 'capture_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:371
+-- annotate_ext::triggers::annotate_internal::capture_truncate
+CREATE FUNCTION annotate_internal."capture_truncate"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_truncate_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */

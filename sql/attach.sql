@@ -49,30 +49,6 @@ AS $$
     ) AS o(kind, name, table_name, arg)
 $$;
 
--- The columns whose update moves the queue, per kind of captured table: an UPDATE of any
--- other column fires nothing.
-CREATE FUNCTION annotate_internal.capture_columns(kind text)
-RETURNS text
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT CASE kind
-        WHEN 'urls' THEN 'id, source'
-        WHEN 'batch_link' THEN 'url_id, batch_id'
-        WHEN 'batch_location' THEN 'batch_id, location_id'
-        WHEN 'follow' THEN 'location_id'
-        WHEN 'url_type_user' THEN 'url_id, user_id'
-        WHEN 'record_type_user' THEN 'url_id, user_id'
-        WHEN 'agency_user' THEN 'url_id, user_id'
-        WHEN 'location_user' THEN 'url_id, user_id'
-        WHEN 'url_type_anon' THEN 'url_id, session_id'
-        WHEN 'record_type_anon' THEN 'url_id, session_id'
-        WHEN 'agency_anon' THEN 'url_id, session_id'
-        WHEN 'location_anon' THEN 'url_id, session_id'
-        ELSE 'url_id'
-    END
-$$;
-
 -- Whether an object is tied to the extension (DEPENDS ON EXTENSION, or a member).
 CREATE FUNCTION annotate_internal.is_tied(class pg_catalog.regclass, object_id pg_catalog.oid)
 RETURNS boolean
@@ -351,10 +327,12 @@ BEGIN
         IF o.problem OPERATOR(pg_catalog.<>) 'not tied to the extension' THEN
             -- Missing, disabled or altered: writes may have gone uncaptured.
             rebuild := true;
+            -- Every UPDATE fires it (one naming the columns it reads would forbid retyping them);
+            -- an update of a column the queue does not read appends nothing.
             EXECUTE pg_catalog.format(
-                'CREATE OR REPLACE TRIGGER annotate_capture AFTER INSERT OR DELETE OR UPDATE OF %s ON public.%I
+                'CREATE OR REPLACE TRIGGER annotate_capture AFTER INSERT OR DELETE OR UPDATE ON public.%I
                  FOR EACH ROW EXECUTE FUNCTION annotate_internal.capture(%L)',
-                annotate_internal.capture_columns(o.arg), o.table_name, o.arg);
+                o.table_name, o.arg);
             EXECUTE pg_catalog.format(
                 'CREATE OR REPLACE TRIGGER annotate_capture_truncate AFTER TRUNCATE ON public.%I
                  FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.capture_truncate(%L)',

@@ -20,6 +20,7 @@ AS $$
 DECLARE
     attached boolean;
     unmet text;
+    messages text;
 BEGIN
     IF pg_catalog.current_setting('annotate_ext.in_watch', true) OPERATOR(pg_catalog.=) 'on' THEN
         RETURN;   -- DDL of our own, below
@@ -37,10 +38,14 @@ BEGIN
                 USING ERRCODE = 'dependent_objects_still_exist',
                       HINT = 'Run SELECT annotate.detach() before this migration and SELECT annotate.attach() after it.';
         END IF;
-        -- Re-tie what PostgreSQL rebuilt (ALTER COLUMN TYPE recreates the indexes on a column).
+        -- Re-tie what PostgreSQL rebuilt (ALTER COLUMN TYPE recreates the indexes on a column),
+        -- quietly: attach() reports its steps as NOTICEs.
         IF EXISTS (SELECT 1 FROM annotate_internal.object_problems() p
                    WHERE p.problem OPERATOR(pg_catalog.=) 'not tied to the extension') THEN
+            messages := pg_catalog.current_setting('client_min_messages');
+            PERFORM pg_catalog.set_config('client_min_messages', 'warning', true);
             PERFORM * FROM annotate.attach();
+            PERFORM pg_catalog.set_config('client_min_messages', messages, true);
         END IF;
     ELSIF NOT EXISTS (SELECT 1 FROM annotate_internal.unmet_requirements())
           AND NOT EXISTS (SELECT 1 FROM annotate_internal.object_problems()) THEN

@@ -16,7 +16,10 @@ extdir="$(pg_config --sharedir)/extension"
 current=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 work=$(mktemp -d)
 cp "$libdir/annotate_ext.so" "$work/current.so"
-restore_library() { cp "$work/current.so" "$libdir/annotate_ext.so"; }
+# The library is swapped by rename, never rewritten in place: the test runner's cluster has the
+# installed file mapped, and overwriting it under a running server crashes that server.
+put_library() { cp "$1" "$libdir/.annotate_ext.so.new" && mv -f "$libdir/.annotate_ext.so.new" "$libdir/annotate_ext.so"; }
+restore_library() { put_library "$work/current.so"; }
 trap 'restore_library; scripts/cluster stop; rm -rf "$work"' EXIT
 q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
@@ -83,7 +86,7 @@ shape annotate_upgrade_fresh >"$work/fresh"
 while read -r from commit; do
     case "$from" in ''|'#'*) continue ;; esac
     so=$(scripts/released-build "$from")
-    cp "$so" "$libdir/annotate_ext.so"
+    put_library "$so"
     cp "sql/released/annotate_ext--$from.sql" "$extdir/"
     cluster
     db=annotate_upgrade_from_${from//./_}

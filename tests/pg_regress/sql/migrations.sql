@@ -1,0 +1,75 @@
+-- The app's migrations (SPEC 7): no app write ever fails because of the extension; a change
+-- to what it reads is followed, or refused at DDL time with the way through; what it made on
+-- the app's tables is watched: a loss shows in verify() and attach() repairs it.
+DROP DATABASE IF EXISTS annotate_t_migrations;
+CREATE DATABASE annotate_t_migrations TEMPLATE annotate_fixture;
+\c annotate_t_migrations
+CREATE EXTENSION annotate_ext;
+INSERT INTO public.batches (id, strategy, status) VALUES (1, 'manual', 'ready to label');
+INSERT INTO public.urls (id, url, source) SELECT i, 'm.example/' || i, 'collector' FROM generate_series(1, 5) i;
+INSERT INTO public.link_batches__urls (batch_id, url_id) VALUES (1, 1), (1, 2);
+INSERT INTO public.annotation__url_type__user (url_id, user_id, type) VALUES (2, 7, 'data source');
+
+-- Renaming a column the extension reads is refused, naming it and the way through; the app's
+-- writes go on working.
+ALTER TABLE public.urls RENAME COLUMN source TO origin;
+ALTER TABLE public.annotation__url_type__user RENAME COLUMN url_id TO page_id;
+INSERT INTO public.urls (id, url, source) VALUES (6, 'm.example/6', 'manual');
+UPDATE public.urls SET name = 'x' WHERE id = 1;
+INSERT INTO public.annotation__url_type__user (url_id, user_id, type) VALUES (3, 7, 'meta url');
+-- Renaming or dropping what it does not read is no business of the extension's.
+ALTER TABLE public.urls RENAME COLUMN name TO title;
+ALTER TABLE public.urls ADD COLUMN language text;
+ALTER TABLE public.urls DROP COLUMN language;
+-- A table it reads cannot be dropped or renamed, even with CASCADE (which in 0.2.0 dropped the
+-- whole extension through a view).
+DROP TABLE public.reviewing_user_url CASCADE;
+ALTER TABLE public.reviewing_user_url RENAME TO reviews;
+-- Nor can what it made on the app's tables be dropped by hand (Alembic's autogenerate would
+-- propose it); the hint names the filter.
+DROP INDEX public.annotate_agency_user_url_id;
+DROP TRIGGER annotate_capture ON public.urls;
+SELECT count(*) AS problems FROM annotate.verify();
+
+-- A change PostgreSQL follows by itself is followed: an id retyped to bigint rebuilds the
+-- indexes on it, which are tied to the extension again.
+ALTER TABLE public.link__locations__user_follows ALTER COLUMN user_id TYPE bigint;
+ALTER TABLE public.annotation__agency__user ALTER COLUMN user_id TYPE bigint;
+ALTER TABLE public.link_batches__urls ALTER COLUMN batch_id TYPE bigint;
+SELECT * FROM annotate.verify();
+INSERT INTO public.annotation__agency__user (agency_id, url_id, user_id) SELECT NULL, 4, 8;
+SELECT url_id FROM annotate.next_url_for_annotation(8, max_urls => 10);
+-- A type the extension cannot read is refused.
+ALTER TABLE public.annotation__url_type__user ALTER COLUMN type TYPE integer USING 0;
+
+-- The documented way through a migration that changes what it reads: detach, migrate, attach.
+SELECT annotate.detach() AS detached;
+SELECT * FROM annotate.next_url_for_annotation(1);
+ALTER TABLE public.urls RENAME COLUMN source TO origin;
+INSERT INTO public.urls (id, url, origin) VALUES (7, 'm.example/7', 'collector');
+-- attach() says what is still missing ...
+SELECT * FROM annotate.attach();
+-- ... and attaches once the app is as the extension needs it again.
+ALTER TABLE public.urls RENAME COLUMN origin TO source;
+SET client_min_messages = warning;
+SELECT step, rows FROM annotate.attach();
+RESET client_min_messages;
+SELECT count(*) AS problems FROM annotate.verify();
+SELECT url_id FROM annotate.next_url_for_annotation(1, max_urls => 3);
+
+-- Objects that watch themselves: a trigger disabled, or a trigger and an index dropped where
+-- the DDL watch does not look (session_replication_role = replica also skips event triggers),
+-- show in verify() and status(), writes made meanwhile included, and attach() repairs them.
+ALTER TABLE public.flag_url_suspended DISABLE TRIGGER annotate_capture;
+INSERT INTO public.flag_url_suspended (url_id) VALUES (1);
+SET session_replication_role = replica;
+DROP TRIGGER annotate_capture ON public.annotation__url_type__anon;
+DROP INDEX public.annotate_user_follows_user_id;
+RESET session_replication_role;
+SELECT * FROM annotate.verify();
+SELECT jsonb_array_length(annotate.status()->'objects') AS status_reports;
+SET client_min_messages = warning;
+SELECT step, rows FROM annotate.attach();
+RESET client_min_messages;
+SELECT count(*) AS problems FROM annotate.verify();
+SELECT annotate.status()->'objects' AS status_reports;
