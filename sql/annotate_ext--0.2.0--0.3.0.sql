@@ -93,6 +93,12 @@ The ordering of items is not stable, it is driven by a dependency graph.
 -- The extension's own state, in schema annotate_internal: not part of the API, not usable by
 -- PUBLIC (sql/finalize.sql), reached only through the functions of schema annotate. Nothing
 -- here refers to the app's tables, so it installs before them (during a restore, say).
+--
+-- Advisory locks, all keyed (hashtext('annotate_ext'), n) in the database:
+--   1  shared by a fold, exclusive by attach and detach (no fold while the queue is rebuilt)
+--   2  one fold at a time (src/fold.rs), and none while reconcile() computes corrections
+--   3  one folder per database, held by the folder for its life (session lock)
+--   4  one refresh() at a time
 
 CREATE SCHEMA IF NOT EXISTS annotate_internal;
 
@@ -193,13 +199,149 @@ CREATE TABLE annotate_internal.fold_state (
 INSERT INTO annotate_internal.fold_state DEFAULT VALUES;
 ANALYZE annotate_internal.state, annotate_internal.fold_state;
 
--- One row per refresh() run.
+-- Every refresh() run: succeeded, failed or skipped (another was running). A failed run's own
+-- transaction is rolled back, so its row is written by a background worker in a transaction of
+-- its own (src/ops.rs). Pruned by refresh() past annotate.refresh_history_retention.
 CREATE TABLE annotate_internal.refresh_log (
-    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    finished_at  timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
-    seconds      double precision NOT NULL,
-    concurrent   boolean NOT NULL
+    id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    started_at        timestamptz NOT NULL,
+    finished_at       timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    status            text NOT NULL CHECK (status IN ('succeeded', 'failed', 'skipped')),
+    concurrent        boolean NOT NULL,
+    seconds           double precision NOT NULL,
+    rows              bigint NOT NULL DEFAULT 0,
+    steps             jsonb NOT NULL DEFAULT '[]',
+    failed_step       text,
+    sqlstate          text,
+    message           text,
+    run_by            name NOT NULL,
+    application_name  text NOT NULL DEFAULT ''
 );
+CREATE INDEX refresh_log_finished_at ON annotate_internal.refresh_log (finished_at);
+
+-- The last verify() and reconcile() outcomes, for status().
+CREATE TABLE annotate_internal.health (
+    singleton        boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    verified_at      timestamptz,
+    verify_problems  bigint,
+    reconciled_at    timestamptz,
+    reconcile_fixed  bigint
+);
+INSERT INTO annotate_internal.health DEFAULT VALUES;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:33
+-- requires:
+--   internal
+
+-- Scheduling refresh() with pg_cron. pg_cron is optional and lives in one database per server
+-- (cron.database_name, postgres by default): when that is this database, schedule_refresh()
+-- schedules here; otherwise its error shows the cron.schedule_in_database call to run there.
+-- The job is named after the database ('annotate_ext refresh <database>'): pg_cron's job names
+-- are one namespace per user across every database it serves.
+
+CREATE FUNCTION annotate.schedule_refresh(schedule text DEFAULT '17 3 * * *')
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    job bigint;
+    cron_db text := pg_catalog.current_setting('cron.database_name', true);
+BEGIN
+    IF schedule IS NULL THEN
+        RAISE EXCEPTION 'annotate.schedule_refresh: schedule must not be NULL'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        IF cron_db IS NULL THEN
+            RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is not loaded on this server'
+                USING ERRCODE = 'feature_not_supported',
+                      HINT = 'Install pg_cron (Debian: postgresql-15-cron), add it to shared_preload_libraries, '
+                             'restart, CREATE EXTENSION pg_cron in the database cron.database_name names (postgres '
+                             'by default), and schedule from there with cron.schedule_in_database (see the README).';
+        END IF;
+        RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is in database %, not in this one', cron_db
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = pg_catalog.format(
+                      'In database %s run: SELECT cron.schedule_in_database(%L, %L, %L, %L);',
+                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
+                      schedule, 'SELECT annotate.refresh()', pg_catalog.current_database());
+    END IF;
+    -- A named job: scheduling again replaces the schedule.
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(), schedule,
+              'SELECT annotate.refresh()';
+    RETURN job;
+END
+$$;
+
+CREATE FUNCTION annotate.unschedule_refresh()
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    found_job boolean;
+    cron_db text := pg_catalog.current_setting('cron.database_name', true);
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        RAISE EXCEPTION 'annotate.unschedule_refresh: pg_cron is not installed in this database'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = CASE WHEN cron_db IS NOT NULL THEN pg_catalog.format(
+                      'In database %s run: SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = %L AND database = %L;',
+                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
+                      pg_catalog.current_database()) END;
+    END IF;
+    EXECUTE 'SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname OPERATOR(pg_catalog.=) $1)' INTO found_job
+        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
+    IF found_job THEN
+        EXECUTE 'SELECT cron.unschedule($1)'
+            USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
+    END IF;
+    RETURN found_job;
+END
+$$;
+
+-- The pg_cron job that runs refresh() for this database, for status(): its schedule and last
+-- outcome when pg_cron is in this database; otherwise where pg_cron is (its job list is there,
+-- out of reach from here; the runs themselves show in annotate.refresh_history either way).
+CREATE FUNCTION annotate_internal.cron_status()
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cron_db text := pg_catalog.current_setting('cron.database_name', true);
+    job jsonb;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        RETURN pg_catalog.jsonb_build_object(
+            'in_this_database', false,
+            'cron_database', cron_db,
+            'note', CASE WHEN cron_db IS NULL THEN 'pg_cron is not loaded on this server'
+                         ELSE 'pg_cron is in database ' OPERATOR(pg_catalog.||) cron_db
+                              OPERATOR(pg_catalog.||) ': its jobs are listed there (cron.job)' END);
+    END IF;
+    EXECUTE $q$
+        SELECT pg_catalog.jsonb_build_object(
+                   'jobid', j.jobid, 'schedule', j.schedule, 'active', j.active,
+                   'last_run', (SELECT pg_catalog.jsonb_build_object('status', d.status, 'start_time', d.start_time,
+                                                                    'end_time', d.end_time,
+                                                                    'return_message', d.return_message)
+                                FROM cron.job_run_details d
+                                WHERE d.jobid OPERATOR(pg_catalog.=) j.jobid
+                                ORDER BY d.runid DESC LIMIT 1))
+        FROM cron.job j
+        WHERE j.command OPERATOR(pg_catalog.~) 'annotate\.refresh\('
+          AND j.database OPERATOR(pg_catalog.=) pg_catalog.current_database()
+        ORDER BY j.jobid DESC LIMIT 1 $q$
+    INTO job;
+    RETURN pg_catalog.jsonb_build_object('in_this_database', true, 'cron_database', cron_db, 'job', job);
+END
+$$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -466,7 +608,7 @@ $$;
 -- Differences between what a reader sees and a fresh computation from the app's tables, one
 -- line each: a URL's row (url_id set), a batch's counts, or an object of the attachment
 -- (url_id NULL). Empty when healthy. Reads every URL: run it occasionally, not per request.
-CREATE FUNCTION annotate.verify()
+CREATE FUNCTION annotate_internal.verify_rows()
 RETURNS TABLE (url_id integer, problem text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -525,6 +667,28 @@ BEGIN
     FULL JOIN annotate_internal.fresh_batches() f ON f.batch_id OPERATOR(pg_catalog.=) n.batch_id
     WHERE (COALESCE(n.followed, false), COALESCE(n.total_urls, 0), COALESCE(n.annotated_urls, 0))
           IS DISTINCT FROM (COALESCE(f.followed, false), COALESCE(f.total_urls, 0), COALESCE(f.annotated_urls, 0));
+END
+$$;
+
+-- verify(): the rows above, and the outcome kept for status() where the transaction can write
+-- (not on a standby; never waiting for another verify() to finish).
+CREATE FUNCTION annotate.verify()
+RETURNS TABLE (url_id integer, problem text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint;
+BEGIN
+    RETURN QUERY SELECT * FROM annotate_internal.verify_rows();
+    GET DIAGNOSTICS n = ROW_COUNT;
+    IF NOT pg_catalog.pg_is_in_recovery()
+       AND pg_catalog.current_setting('transaction_read_only') OPERATOR(pg_catalog.=) 'off' THEN
+        PERFORM 1 FROM annotate_internal.health h FOR UPDATE SKIP LOCKED;
+        IF FOUND THEN
+            UPDATE annotate_internal.health SET verified_at = pg_catalog.clock_timestamp(), verify_problems = n;
+        END IF;
+    END IF;
 END
 $$;
 
@@ -597,6 +761,8 @@ BEGIN
             annotated_urls = b.annotated_urls OPERATOR(pg_catalog.+) EXCLUDED.annotated_urls
         RETURNING 1)
     SELECT pg_catalog.count(*) INTO batches_fixed FROM fixed;
+    UPDATE annotate_internal.health
+    SET reconciled_at = pg_catalog.clock_timestamp(), reconcile_fixed = urls_fixed OPERATOR(pg_catalog.+) batches_fixed;
     RETURN urls_fixed OPERATOR(pg_catalog.+) batches_fixed;
 END
 $$;
@@ -670,62 +836,6 @@ BEGIN
     -- The other captured tables only end leases; emptying them changes nothing.
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
-END
-$$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:33
--- requires:
---   internal
-
--- Scheduling refresh() with pg_cron, when the database has it. pg_cron is optional: these
--- functions look for it at call time and say what to do when it is missing.
-
-CREATE FUNCTION annotate.schedule_refresh(schedule text DEFAULT '17 3 * * *')
-RETURNS bigint
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    job bigint;
-BEGIN
-    IF schedule IS NULL THEN
-        RAISE EXCEPTION 'annotate.schedule_refresh: schedule must not be NULL'
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
-        RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is not installed in this database'
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = 'Install pg_cron (Debian: postgresql-15-cron), set shared_preload_libraries = ''pg_cron'' '
-                         'and cron.database_name = ' OPERATOR(pg_catalog.||) pg_catalog.quote_literal(pg_catalog.current_database())
-                         OPERATOR(pg_catalog.||) ' in postgresql.conf, restart, then CREATE EXTENSION pg_cron here.';
-    END IF;
-    -- A named job: scheduling again replaces the schedule.
-    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
-        USING 'annotate_ext refresh', schedule, 'SELECT annotate.refresh()';
-    RETURN job;
-END
-$$;
-
-CREATE FUNCTION annotate.unschedule_refresh()
-RETURNS boolean
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    found_job boolean;
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
-        RAISE EXCEPTION 'annotate.unschedule_refresh: pg_cron is not installed in this database'
-            USING ERRCODE = 'feature_not_supported';
-    END IF;
-    EXECUTE 'SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname OPERATOR(pg_catalog.=) $1)' INTO found_job
-        USING 'annotate_ext refresh';
-    IF found_job THEN
-        EXECUTE 'SELECT cron.unschedule($1)' USING 'annotate_ext refresh';
-    END IF;
-    RETURN found_job;
 END
 $$;
 /* </end connected objects> */
@@ -1085,7 +1195,9 @@ BEGIN
 END
 $$;
 
--- Emits one progress line and the row attach() reports for a step.
+-- Emits one progress line and the row attach() reports for a step: a NOTICE, or an INFO when
+-- the step took a second or more (INFO reaches the client even inside CREATE EXTENSION, which
+-- hides NOTICEs, so that a long install is seen to move).
 CREATE FUNCTION annotate_internal.step_done(what text, started timestamptz, n bigint)
 RETURNS TABLE (step text, seconds double precision, rows bigint)
 LANGUAGE plpgsql
@@ -1094,7 +1206,11 @@ AS $$
 DECLARE
     took double precision := EXTRACT(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started);
 BEGIN
-    RAISE NOTICE 'annotate_ext: % done in % s (% rows)', what, pg_catalog.round(took::numeric, 3), n;
+    IF took OPERATOR(pg_catalog.>=) 1 THEN
+        RAISE INFO 'annotate_ext: % done in % s (% rows)', what, pg_catalog.round(took::numeric, 3), n;
+    ELSE
+        RAISE NOTICE 'annotate_ext: % done in % s (% rows)', what, pg_catalog.round(took::numeric, 3), n;
+    END IF;
     RETURN QUERY SELECT what, took, n;
 END
 $$;
@@ -1249,8 +1365,12 @@ BEGIN
         n := n OPERATOR(pg_catalog.+) 1;
     END LOOP;
     IF n OPERATOR(pg_catalog.>) 0 THEN
-        INSERT INTO annotate_internal.refresh_log (seconds, concurrent)
-        VALUES (EXTRACT(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) t0), false);
+        -- The views were populated just now: that counts as a refresh of them.
+        INSERT INTO annotate_internal.refresh_log (started_at, status, concurrent, seconds, rows, steps, run_by,
+                                                   application_name)
+        VALUES (t0, 'succeeded', false, EXTRACT(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) t0),
+                n, pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('step', 'views', 'rows', n)),
+                pg_catalog."session_user"(), COALESCE(pg_catalog.current_setting('application_name', true), ''));
         RETURN QUERY SELECT * FROM annotate_internal.step_done('views', t0, n);
     END IF;
     PERFORM pg_catalog.set_config('annotate_ext.in_watch', COALESCE(in_watch, 'off'), true);
@@ -1498,7 +1618,7 @@ $$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:202
+-- src/api.rs:208
 -- annotate_ext::api::annotation_for_url
 CREATE  FUNCTION "annotation_for_url"(
 	"url_id" INT, /* Option < i32 > */
@@ -1509,7 +1629,24 @@ AS 'MODULE_PATHNAME', 'annotation_for_url_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:251
+-- src/api.rs:292
+-- annotate_ext::api::call_stats
+CREATE  FUNCTION "call_stats"() RETURNS TABLE (
+	"calls" bigint,  /* i64 */
+	"empty_answers" bigint,  /* i64 */
+	"lease_calls" bigint,  /* i64 */
+	"urls_leased" bigint,  /* i64 */
+	"lease_conflicts" bigint,  /* i64 */
+	"stats_reset" timestamp with time zone,  /* pgrx :: datum :: TimestampWithTimeZone */
+	"scope" TEXT  /* String */
+)
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'call_stats_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:257
 -- annotate_ext::api::last_timings
 CREATE  FUNCTION "last_timings"() RETURNS TABLE (
 	"phase" TEXT,  /* String */
@@ -1521,7 +1658,7 @@ AS 'MODULE_PATHNAME', 'last_timings_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:166
+-- src/api.rs:172
 -- annotate_ext::api::next_annotation
 CREATE  FUNCTION "next_annotation"(
 	"user_id" INT, /* Option < i32 > */
@@ -1535,7 +1672,7 @@ AS 'MODULE_PATHNAME', 'next_annotation_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:186
+-- src/api.rs:192
 -- annotate_ext::api::next_anonymous_annotation
 CREATE  FUNCTION "next_anonymous_annotation"(
 	"session_id" uuid, /* Option < Uuid > */
@@ -1547,7 +1684,7 @@ AS 'MODULE_PATHNAME', 'next_anonymous_annotation_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:109
+-- src/api.rs:115
 -- annotate_ext::api::next_url_for_annotation
 CREATE  FUNCTION "next_url_for_annotation"(
 	"user_id" INT, /* Option < i32 > */
@@ -1571,7 +1708,7 @@ AS 'MODULE_PATHNAME', 'next_url_for_annotation_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:139
+-- src/api.rs:145
 -- annotate_ext::api::next_url_for_anonymous_annotation
 CREATE  FUNCTION "next_url_for_anonymous_annotation"(
 	"session_id" uuid, /* Option < Uuid > */
@@ -1593,7 +1730,7 @@ AS 'MODULE_PATHNAME', 'next_url_for_anonymous_annotation_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:237
+-- src/api.rs:243
 -- annotate_ext::api::refresh
 CREATE  FUNCTION "refresh"(
 	"concurrently" bool DEFAULT true /* bool */
@@ -1608,7 +1745,7 @@ AS 'MODULE_PATHNAME', 'refresh_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:215
+-- src/api.rs:221
 -- annotate_ext::api::release_claim
 CREATE  FUNCTION "release_claim"(
 	"url_id" INT, /* Option < i32 > */
@@ -1620,7 +1757,7 @@ AS 'MODULE_PATHNAME', 'release_claim_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:277
+-- src/api.rs:319
 -- annotate_ext::api::reset_timings
 CREATE  FUNCTION "reset_timings"() RETURNS void
 STRICT
@@ -1629,7 +1766,7 @@ AS 'MODULE_PATHNAME', 'reset_timings_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:245
+-- src/api.rs:251
 -- annotate_ext::api::status
 CREATE  FUNCTION "status"() RETURNS jsonb /* JsonB */
 STRICT
@@ -1638,7 +1775,20 @@ AS 'MODULE_PATHNAME', 'status_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:258
+-- src/api.rs:284
+-- annotate_ext::api::timing_histogram
+CREATE  FUNCTION "timing_histogram"() RETURNS TABLE (
+	"phase" TEXT,  /* String */
+	"le_seconds" double precision,  /* f64 */
+	"calls" bigint  /* i64 */
+)
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'timing_histogram_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:264
 -- annotate_ext::api::timing_stats
 CREATE  FUNCTION "timing_stats"() RETURNS TABLE (
 	"phase" TEXT,  /* String */
@@ -1657,12 +1807,12 @@ AS 'MODULE_PATHNAME', 'timing_stats_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:282
+-- src/api.rs:324
 CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::api::annotate_internal */
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:293
+-- src/api.rs:335
 -- annotate_ext::api::annotate_internal::fold_now
 CREATE  FUNCTION annotate_internal."fold_now"() RETURNS bigint /* i64 */
 STRICT
@@ -1671,7 +1821,7 @@ AS 'MODULE_PATHNAME', 'fold_now_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:287
+-- src/api.rs:329
 -- annotate_ext::api::annotate_internal::wake_folder
 CREATE  FUNCTION annotate_internal."wake_folder"() RETURNS void
 STRICT
@@ -1742,6 +1892,8 @@ ALTER FUNCTION annotate.refresh(boolean) SECURITY DEFINER SET search_path = pg_c
 ALTER FUNCTION annotate.status() SET search_path = pg_catalog, pg_temp SET jit = off;
 ALTER FUNCTION annotate.last_timings() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate.timing_stats() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate.timing_histogram() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate.call_stats() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate.reset_timings() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.capture() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.capture_truncate() SET search_path = pg_catalog, pg_temp;
@@ -1767,6 +1919,22 @@ BEGIN
 END
 $jit$;
 
+-- Statistics as views, pg_stat_statements style (README "Operations"): what monitoring scrapes.
+CREATE VIEW annotate.timing_stats AS
+    SELECT t.phase, t.calls, t.total_ms, t.mean_ms, t.min_ms, t.max_ms, t.p50_ms, t.p95_ms, t.p99_ms,
+           c.stats_reset
+    FROM annotate.timing_stats() t CROSS JOIN annotate.call_stats() c;
+CREATE VIEW annotate.timing_histogram AS
+    SELECT h.phase, h.le_seconds, h.calls FROM annotate.timing_histogram() h;
+CREATE VIEW annotate.call_stats AS
+    SELECT c.calls, c.empty_answers, c.lease_calls, c.urls_leased, c.lease_conflicts, c.stats_reset, c.scope
+    FROM annotate.call_stats() c;
+-- Every refresh() run, newest last (annotate.refresh_history_retention says for how long).
+CREATE VIEW annotate.refresh_history AS
+    SELECT r.id, r.started_at, r.finished_at, r.status, r.seconds, r.rows, r.steps, r.failed_step, r.sqlstate,
+           r.message, r.run_by, r.application_name, r.concurrent
+    FROM annotate_internal.refresh_log r;
+
 -- verify() reads the extension's internal tables: it runs with the owner's rights and is for
 -- operators (GRANT EXECUTE, as for refresh()).
 ALTER FUNCTION annotate.verify() SECURITY DEFINER;
@@ -1781,8 +1949,15 @@ REVOKE ALL ON ALL SEQUENCES IN SCHEMA annotate_internal FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA annotate_internal FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION annotate.refresh(boolean), annotate.verify(), annotate.reconcile(), annotate.reset_timings(),
                            annotate.schedule_refresh(text), annotate.unschedule_refresh(),
-                           annotate.attach(), annotate.detach()
+                           annotate.attach(), annotate.detach(), annotate.status()
     FROM PUBLIC;
+-- Monitoring: status() and the history (error messages, who ran what) are for operators and
+-- pg_monitor; the statistics, which hold no data, are readable by anyone with USAGE.
+REVOKE ALL ON annotate.refresh_history FROM PUBLIC;
+GRANT SELECT ON annotate.timing_stats, annotate.timing_histogram, annotate.call_stats TO PUBLIC;
+GRANT USAGE ON SCHEMA annotate TO pg_monitor;
+GRANT EXECUTE ON FUNCTION annotate.status() TO pg_monitor;
+GRANT SELECT ON annotate.refresh_history TO pg_monitor;
 
 -- What each object is, for \df+ and \dx+.
 COMMENT ON SCHEMA annotate_internal IS 'annotate_ext''s internal state; not part of its API';
@@ -1805,10 +1980,18 @@ COMMENT ON FUNCTION annotate.verify() IS
 COMMENT ON FUNCTION annotate.reconcile() IS
     'Makes the queue equal to a fresh computation from the app''s tables; the rows corrected';
 COMMENT ON FUNCTION annotate.status() IS
-    'Selection mode, attachment, queue health, last refresh, timing scope, as jsonb';
+    'For operators: attachment, queue and its health, refresh runs and schedule, timing scope, as jsonb';
 COMMENT ON FUNCTION annotate.last_timings() IS 'Phases of this session''s last next_annotation call, in seconds';
 COMMENT ON FUNCTION annotate.timing_stats() IS 'Per-phase statistics of next_annotation calls';
-COMMENT ON FUNCTION annotate.reset_timings() IS 'Clears the timing statistics';
+COMMENT ON FUNCTION annotate.reset_timings() IS 'Clears the statistics (timings and counters)';
+COMMENT ON FUNCTION annotate.timing_histogram() IS
+    'Cumulative next_annotation calls at or under each bound (le_seconds), per phase: Prometheus histogram buckets';
+COMMENT ON FUNCTION annotate.call_stats() IS
+    'Counters of selection calls: calls, empty answers, leasing calls, URLs leased, lease conflicts';
+COMMENT ON VIEW annotate.timing_stats IS 'Per-phase statistics of next_annotation calls, with stats_reset';
+COMMENT ON VIEW annotate.timing_histogram IS 'Histogram buckets of next_annotation phases, for Prometheus';
+COMMENT ON VIEW annotate.call_stats IS 'Counters of selection calls, with stats_reset';
+COMMENT ON VIEW annotate.refresh_history IS 'Every refresh() run: succeeded, failed (step, SQLSTATE, message) or skipped';
 COMMENT ON FUNCTION annotate.attach() IS
     'Attaches annotate_ext to the app''s tables, or repairs a damaged attachment; one row per step';
 COMMENT ON FUNCTION annotate.detach() IS
@@ -1844,8 +2027,14 @@ FROM annotate.claims c
 WHERE q.url_id OPERATOR(pg_catalog.=) c.url_id
   AND c.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()
   AND NOT annotate.claimant_done(c.url_id, c.user_id, c.session_id);
-INSERT INTO annotate_internal.refresh_log (finished_at, seconds, concurrent)
-SELECT r.finished_at, r.seconds, r.concurrent FROM annotate.refresh_log r ORDER BY r.id;
+-- 0.2.0 recorded successful runs only, and not who ran them. Their ids go below those of the
+-- runs recorded by this update, so that the newest run stays the last.
+INSERT INTO annotate_internal.refresh_log (id, started_at, finished_at, status, concurrent, seconds, run_by)
+OVERRIDING SYSTEM VALUE
+SELECT r.id OPERATOR(pg_catalog.-) (SELECT pg_catalog.max(o.id) FROM annotate.refresh_log o) OPERATOR(pg_catalog.-) 1,
+       r.finished_at OPERATOR(pg_catalog.-) pg_catalog.make_interval(secs => r.seconds),
+       r.finished_at, 'succeeded', r.concurrent, r.seconds, pg_catalog."session_user"()
+FROM annotate.refresh_log r;
 DROP FUNCTION annotate.claimant_done(integer, integer, uuid);
 DROP TABLE annotate.claims;
 DROP TABLE annotate.refresh_log;

@@ -210,7 +210,9 @@ BEGIN
 END
 $$;
 
--- Emits one progress line and the row attach() reports for a step.
+-- Emits one progress line and the row attach() reports for a step: a NOTICE, or an INFO when
+-- the step took a second or more (INFO reaches the client even inside CREATE EXTENSION, which
+-- hides NOTICEs, so that a long install is seen to move).
 CREATE FUNCTION annotate_internal.step_done(what text, started timestamptz, n bigint)
 RETURNS TABLE (step text, seconds double precision, rows bigint)
 LANGUAGE plpgsql
@@ -219,7 +221,11 @@ AS $$
 DECLARE
     took double precision := EXTRACT(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started);
 BEGIN
-    RAISE NOTICE 'annotate_ext: % done in % s (% rows)', what, pg_catalog.round(took::numeric, 3), n;
+    IF took OPERATOR(pg_catalog.>=) 1 THEN
+        RAISE INFO 'annotate_ext: % done in % s (% rows)', what, pg_catalog.round(took::numeric, 3), n;
+    ELSE
+        RAISE NOTICE 'annotate_ext: % done in % s (% rows)', what, pg_catalog.round(took::numeric, 3), n;
+    END IF;
     RETURN QUERY SELECT what, took, n;
 END
 $$;
@@ -374,8 +380,12 @@ BEGIN
         n := n OPERATOR(pg_catalog.+) 1;
     END LOOP;
     IF n OPERATOR(pg_catalog.>) 0 THEN
-        INSERT INTO annotate_internal.refresh_log (seconds, concurrent)
-        VALUES (EXTRACT(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) t0), false);
+        -- The views were populated just now: that counts as a refresh of them.
+        INSERT INTO annotate_internal.refresh_log (started_at, status, concurrent, seconds, rows, steps, run_by,
+                                                   application_name)
+        VALUES (t0, 'succeeded', false, EXTRACT(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) t0),
+                n, pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('step', 'views', 'rows', n)),
+                pg_catalog."session_user"(), COALESCE(pg_catalog.current_setting('application_name', true), ''));
         RETURN QUERY SELECT * FROM annotate_internal.step_done('views', t0, n);
     END IF;
     PERFORM pg_catalog.set_config('annotate_ext.in_watch', COALESCE(in_watch, 'off'), true);

@@ -35,6 +35,8 @@ ALTER FUNCTION annotate.refresh(boolean) SECURITY DEFINER SET search_path = pg_c
 ALTER FUNCTION annotate.status() SET search_path = pg_catalog, pg_temp SET jit = off;
 ALTER FUNCTION annotate.last_timings() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate.timing_stats() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate.timing_histogram() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate.call_stats() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate.reset_timings() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.capture() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.capture_truncate() SET search_path = pg_catalog, pg_temp;
@@ -60,6 +62,22 @@ BEGIN
 END
 $jit$;
 
+-- Statistics as views, pg_stat_statements style (README "Operations"): what monitoring scrapes.
+CREATE VIEW annotate.timing_stats AS
+    SELECT t.phase, t.calls, t.total_ms, t.mean_ms, t.min_ms, t.max_ms, t.p50_ms, t.p95_ms, t.p99_ms,
+           c.stats_reset
+    FROM annotate.timing_stats() t CROSS JOIN annotate.call_stats() c;
+CREATE VIEW annotate.timing_histogram AS
+    SELECT h.phase, h.le_seconds, h.calls FROM annotate.timing_histogram() h;
+CREATE VIEW annotate.call_stats AS
+    SELECT c.calls, c.empty_answers, c.lease_calls, c.urls_leased, c.lease_conflicts, c.stats_reset, c.scope
+    FROM annotate.call_stats() c;
+-- Every refresh() run, newest last (annotate.refresh_history_retention says for how long).
+CREATE VIEW annotate.refresh_history AS
+    SELECT r.id, r.started_at, r.finished_at, r.status, r.seconds, r.rows, r.steps, r.failed_step, r.sqlstate,
+           r.message, r.run_by, r.application_name, r.concurrent
+    FROM annotate_internal.refresh_log r;
+
 -- verify() reads the extension's internal tables: it runs with the owner's rights and is for
 -- operators (GRANT EXECUTE, as for refresh()).
 ALTER FUNCTION annotate.verify() SECURITY DEFINER;
@@ -74,8 +92,15 @@ REVOKE ALL ON ALL SEQUENCES IN SCHEMA annotate_internal FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA annotate_internal FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION annotate.refresh(boolean), annotate.verify(), annotate.reconcile(), annotate.reset_timings(),
                            annotate.schedule_refresh(text), annotate.unschedule_refresh(),
-                           annotate.attach(), annotate.detach()
+                           annotate.attach(), annotate.detach(), annotate.status()
     FROM PUBLIC;
+-- Monitoring: status() and the history (error messages, who ran what) are for operators and
+-- pg_monitor; the statistics, which hold no data, are readable by anyone with USAGE.
+REVOKE ALL ON annotate.refresh_history FROM PUBLIC;
+GRANT SELECT ON annotate.timing_stats, annotate.timing_histogram, annotate.call_stats TO PUBLIC;
+GRANT USAGE ON SCHEMA annotate TO pg_monitor;
+GRANT EXECUTE ON FUNCTION annotate.status() TO pg_monitor;
+GRANT SELECT ON annotate.refresh_history TO pg_monitor;
 
 -- What each object is, for \df+ and \dx+.
 COMMENT ON SCHEMA annotate_internal IS 'annotate_ext''s internal state; not part of its API';
@@ -98,10 +123,18 @@ COMMENT ON FUNCTION annotate.verify() IS
 COMMENT ON FUNCTION annotate.reconcile() IS
     'Makes the queue equal to a fresh computation from the app''s tables; the rows corrected';
 COMMENT ON FUNCTION annotate.status() IS
-    'Selection mode, attachment, queue health, last refresh, timing scope, as jsonb';
+    'For operators: attachment, queue and its health, refresh runs and schedule, timing scope, as jsonb';
 COMMENT ON FUNCTION annotate.last_timings() IS 'Phases of this session''s last next_annotation call, in seconds';
 COMMENT ON FUNCTION annotate.timing_stats() IS 'Per-phase statistics of next_annotation calls';
-COMMENT ON FUNCTION annotate.reset_timings() IS 'Clears the timing statistics';
+COMMENT ON FUNCTION annotate.reset_timings() IS 'Clears the statistics (timings and counters)';
+COMMENT ON FUNCTION annotate.timing_histogram() IS
+    'Cumulative next_annotation calls at or under each bound (le_seconds), per phase: Prometheus histogram buckets';
+COMMENT ON FUNCTION annotate.call_stats() IS
+    'Counters of selection calls: calls, empty answers, leasing calls, URLs leased, lease conflicts';
+COMMENT ON VIEW annotate.timing_stats IS 'Per-phase statistics of next_annotation calls, with stats_reset';
+COMMENT ON VIEW annotate.timing_histogram IS 'Histogram buckets of next_annotation phases, for Prometheus';
+COMMENT ON VIEW annotate.call_stats IS 'Counters of selection calls, with stats_reset';
+COMMENT ON VIEW annotate.refresh_history IS 'Every refresh() run: succeeded, failed (step, SQLSTATE, message) or skipped';
 COMMENT ON FUNCTION annotate.attach() IS
     'Attaches annotate_ext to the app''s tables, or repairs a damaged attachment; one row per step';
 COMMENT ON FUNCTION annotate.detach() IS

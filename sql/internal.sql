@@ -1,6 +1,12 @@
 -- The extension's own state, in schema annotate_internal: not part of the API, not usable by
 -- PUBLIC (sql/finalize.sql), reached only through the functions of schema annotate. Nothing
 -- here refers to the app's tables, so it installs before them (during a restore, say).
+--
+-- Advisory locks, all keyed (hashtext('annotate_ext'), n) in the database:
+--   1  shared by a fold, exclusive by attach and detach (no fold while the queue is rebuilt)
+--   2  one fold at a time (src/fold.rs), and none while reconcile() computes corrections
+--   3  one folder per database, held by the folder for its life (session lock)
+--   4  one refresh() at a time
 
 CREATE SCHEMA IF NOT EXISTS annotate_internal;
 
@@ -101,10 +107,32 @@ CREATE TABLE annotate_internal.fold_state (
 INSERT INTO annotate_internal.fold_state DEFAULT VALUES;
 ANALYZE annotate_internal.state, annotate_internal.fold_state;
 
--- One row per refresh() run.
+-- Every refresh() run: succeeded, failed or skipped (another was running). A failed run's own
+-- transaction is rolled back, so its row is written by a background worker in a transaction of
+-- its own (src/ops.rs). Pruned by refresh() past annotate.refresh_history_retention.
 CREATE TABLE annotate_internal.refresh_log (
-    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    finished_at  timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
-    seconds      double precision NOT NULL,
-    concurrent   boolean NOT NULL
+    id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    started_at        timestamptz NOT NULL,
+    finished_at       timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    status            text NOT NULL CHECK (status IN ('succeeded', 'failed', 'skipped')),
+    concurrent        boolean NOT NULL,
+    seconds           double precision NOT NULL,
+    rows              bigint NOT NULL DEFAULT 0,
+    steps             jsonb NOT NULL DEFAULT '[]',
+    failed_step       text,
+    sqlstate          text,
+    message           text,
+    run_by            name NOT NULL,
+    application_name  text NOT NULL DEFAULT ''
 );
+CREATE INDEX refresh_log_finished_at ON annotate_internal.refresh_log (finished_at);
+
+-- The last verify() and reconcile() outcomes, for status().
+CREATE TABLE annotate_internal.health (
+    singleton        boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    verified_at      timestamptz,
+    verify_problems  bigint,
+    reconciled_at    timestamptz,
+    reconcile_fixed  bigint
+);
+INSERT INTO annotate_internal.health DEFAULT VALUES;

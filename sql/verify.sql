@@ -59,7 +59,7 @@ $$;
 -- Differences between what a reader sees and a fresh computation from the app's tables, one
 -- line each: a URL's row (url_id set), a batch's counts, or an object of the attachment
 -- (url_id NULL). Empty when healthy. Reads every URL: run it occasionally, not per request.
-CREATE FUNCTION annotate.verify()
+CREATE FUNCTION annotate_internal.verify_rows()
 RETURNS TABLE (url_id integer, problem text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -118,6 +118,28 @@ BEGIN
     FULL JOIN annotate_internal.fresh_batches() f ON f.batch_id OPERATOR(pg_catalog.=) n.batch_id
     WHERE (COALESCE(n.followed, false), COALESCE(n.total_urls, 0), COALESCE(n.annotated_urls, 0))
           IS DISTINCT FROM (COALESCE(f.followed, false), COALESCE(f.total_urls, 0), COALESCE(f.annotated_urls, 0));
+END
+$$;
+
+-- verify(): the rows above, and the outcome kept for status() where the transaction can write
+-- (not on a standby; never waiting for another verify() to finish).
+CREATE FUNCTION annotate.verify()
+RETURNS TABLE (url_id integer, problem text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint;
+BEGIN
+    RETURN QUERY SELECT * FROM annotate_internal.verify_rows();
+    GET DIAGNOSTICS n = ROW_COUNT;
+    IF NOT pg_catalog.pg_is_in_recovery()
+       AND pg_catalog.current_setting('transaction_read_only') OPERATOR(pg_catalog.=) 'off' THEN
+        PERFORM 1 FROM annotate_internal.health h FOR UPDATE SKIP LOCKED;
+        IF FOUND THEN
+            UPDATE annotate_internal.health SET verified_at = pg_catalog.clock_timestamp(), verify_problems = n;
+        END IF;
+    END IF;
 END
 $$;
 
@@ -190,6 +212,8 @@ BEGIN
             annotated_urls = b.annotated_urls OPERATOR(pg_catalog.+) EXCLUDED.annotated_urls
         RETURNING 1)
     SELECT pg_catalog.count(*) INTO batches_fixed FROM fixed;
+    UPDATE annotate_internal.health
+    SET reconciled_at = pg_catalog.clock_timestamp(), reconcile_fixed = urls_fixed OPERATOR(pg_catalog.+) batches_fixed;
     RETURN urls_fixed OPERATOR(pg_catalog.+) batches_fixed;
 END
 $$;

@@ -188,23 +188,42 @@ pub fn require_attached(function: &str) {
     }
 }
 
-/// Raises a clear error when the server is a standby (leasing writes).
-pub fn require_primary(function: &str) {
+/// Work that writes, and so must run on the primary, outside a read-only transaction.
+#[derive(Clone, Copy)]
+pub enum Work {
+    Lease,
+    Refresh,
+}
+
+/// Raises a clear error when the server is a standby, or the transaction read-only.
+pub fn require_primary(function: &str, work: Work) {
+    let (what, detail, hint) = match work {
+        Work::Lease => (
+            "take or end a lease",
+            "Leases are written on the primary; reads without claim_for work on a standby.",
+            "Send calls with claim_for, and release_claim, to the primary.",
+        ),
+        Work::Refresh => (
+            "refresh",
+            "refresh() writes the views and the queue; a standby follows the primary's.",
+            "Run refresh() (and its schedule) on the primary.",
+        ),
+    };
     // SAFETY: reading recovery state.
     if unsafe { pg_sys::RecoveryInProgress() } {
         raise(
             PgSqlErrorCode::ERRCODE_READ_ONLY_SQL_TRANSACTION,
-            format!("annotate.{function}: cannot take or end a lease on a standby"),
-            Some("Leases are written on the primary; reads without claim_for work on a standby."),
-            Some("Send calls with claim_for, and release_claim, to the primary."),
+            format!("annotate.{function}: cannot {what} on a standby"),
+            Some(detail),
+            Some(hint),
         );
     }
     // SAFETY: reading the transaction's read-only flag.
     if unsafe { pg_sys::XactReadOnly } {
         raise(
             PgSqlErrorCode::ERRCODE_READ_ONLY_SQL_TRANSACTION,
-            format!("annotate.{function}: cannot take or end a lease in a read-only transaction"),
-            Some("Leases are writes; reads without claim_for work in a read-only transaction."),
+            format!("annotate.{function}: cannot {what} in a read-only transaction"),
+            Some(detail),
             None,
         );
     }

@@ -74,15 +74,21 @@ fn select(
     access::require_attached(function);
     access::check_tables(function, Privilege::Select, access::QUEUE_SOURCES);
     match lease {
-        None => selection::candidates(&caller, max_urls, skip),
+        None => {
+            let found = selection::candidates(&caller, max_urls, skip);
+            timing::count_call(found.len(), false, 0);
+            found
+        }
         Some(lease) => {
-            access::require_primary(function);
+            access::require_primary(function, access::Work::Lease);
             let annotations = match caller {
                 Caller::User { .. } => access::USER_ANNOTATIONS,
                 Caller::Anonymous { .. } => access::ANON_ANNOTATIONS,
             };
             access::check_tables(function, Privilege::Insert, annotations);
-            leases::claim(&caller, max_urls, skip, lease)
+            let (leased, conflicts) = leases::claim(&caller, max_urls, skip, lease);
+            timing::count_call(leased.len(), true, conflicts);
+            leased
         }
     }
 }
@@ -226,7 +232,7 @@ fn release_claim(
         _ => bad_argument(F, "give exactly one of user_id and session_id: the holder of the lease"),
     };
     access::require_attached(F);
-    access::require_primary(F);
+    access::require_primary(F, access::Work::Lease);
     access::check_tables(F, Privilege::Insert, annotations);
     leases::release(url_id, user_id, session_id)
 }
@@ -271,6 +277,42 @@ fn timing_stats() -> TableIterator<
     ),
 > {
     TableIterator::new(timing::stats())
+}
+
+/// Cumulative counts of calls at or under each bound, per phase, for histograms (Prometheus'
+/// `le`, in seconds; the last bound is infinity).
+#[pg_extern]
+fn timing_histogram(
+) -> TableIterator<'static, (name!(phase, String), name!(le_seconds, f64), name!(calls, i64))> {
+    TableIterator::new(timing::histogram())
+}
+
+/// Counters of selection calls since the statistics were last reset.
+#[allow(clippy::type_complexity)] // pgrx reads the column names from the signature itself
+#[pg_extern]
+fn call_stats() -> TableIterator<
+    'static,
+    (
+        name!(calls, i64),
+        name!(empty_answers, i64),
+        name!(lease_calls, i64),
+        name!(urls_leased, i64),
+        name!(lease_conflicts, i64),
+        name!(stats_reset, pgrx::datum::TimestampWithTimeZone),
+        name!(scope, String),
+    ),
+> {
+    let (c, reset) = timing::counters();
+    let n = |v: u64| v as i64;
+    TableIterator::once((
+        n(c.calls),
+        n(c.empty_answers),
+        n(c.lease_calls),
+        n(c.urls_leased),
+        n(c.lease_conflicts),
+        reset,
+        timing::scope().to_string(),
+    ))
 }
 
 /// Clears the statistics (and this session's last call).

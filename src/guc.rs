@@ -30,6 +30,7 @@ pub static MAX_SKIP: GucSetting<i32> = GucSetting::<i32>::new(10_000);
 pub static MAX_LEASE: GucSetting<i32> = GucSetting::<i32>::new(86_400);
 pub static FOLD_WORKER: GucSetting<bool> = GucSetting::<bool>::new(true);
 pub static FOLD_NAPTIME: GucSetting<i32> = GucSetting::<i32>::new(50);
+pub static REFRESH_HISTORY_RETENTION: GucSetting<i32> = GucSetting::<i32>::new(30 * 86_400);
 
 pub fn init() {
     GucRegistry::define_enum_guc(
@@ -105,5 +106,15 @@ pub fn init() {
         60_000,
         GucContext::Sighup,
         GucFlags::UNIT_MS,
+    );
+    GucRegistry::define_int_guc(
+        c"annotate.refresh_history_retention",
+        c"How long refresh() runs stay in annotate.refresh_history.",
+        c"refresh() removes older runs; -1 keeps every run.",
+        &REFRESH_HISTORY_RETENTION,
+        -1,
+        i32::MAX,
+        GucContext::Suset,
+        GucFlags::UNIT_S,
     );
 }

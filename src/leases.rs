@@ -77,8 +77,9 @@ fn own(client: &mut SpiClient<'_>, ctx: &Context, caller: &Caller) -> SpiResult<
 
 /// The URLs for `caller`, as selection gives them but leaving out URLs leased to others, each
 /// leased to the caller for `lease`: after `skip` of them, at most `max_urls`. Never waits for
-/// another caller. The caller's rights were checked by the API.
-pub fn claim(caller: &Caller, max_urls: i64, skip: i64, lease: Interval) -> Vec<Candidate> {
+/// another caller. Also returns how many URLs other callers leased between this call's walk and
+/// its lease (contention). The caller's rights were checked by the API.
+pub fn claim(caller: &Caller, max_urls: i64, skip: i64, lease: Interval) -> (Vec<Candidate>, usize) {
     crate::access::as_owner(|| {
         with_spi("leasing", |client| {
             st::LEASE_EXPIRE.run(client, &[])?;
@@ -87,6 +88,7 @@ pub fn claim(caller: &Caller, max_urls: i64, skip: i64, lease: Interval) -> Vec<
             let mut passed: Vec<i32> = Vec::new(); // skipped, or taken by someone else meanwhile
             let mut result: Vec<Candidate> = Vec::new();
             let mut skipped = 0i64;
+            let mut conflicts = 0usize;
             for round in 0..ROUNDS {
                 let mut taken: Vec<i32> = mine.iter().map(|c| c.url_id).collect();
                 taken.extend(result.iter().map(|c| c.url_id));
@@ -139,13 +141,14 @@ pub fn claim(caller: &Caller, max_urls: i64, skip: i64, lease: Interval) -> Vec<
                         result.push(c);
                     } else if !complete {
                         passed.push(c.url_id); // taken by someone else meanwhile
+                        conflicts += 1;
                     }
                 }
                 if complete || exhausted {
                     break;
                 }
             }
-            Ok(result)
+            Ok((result, conflicts))
         })
     })
 }

@@ -35,6 +35,11 @@ extension_sql_file!("../sql/finalize.sql", name = "finalize", finalize);
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
+    // Errors reach clients without a Rust backtrace in their DETAIL, whatever the server's
+    // environment says: RUST_LIB_BACKTRACE=0 turns off the captures pgrx makes for errors
+    // (std::backtrace), and leaves RUST_BACKTRACE to panics that reach the server log.
+    // SAFETY: _PG_init runs before this process starts any thread.
+    std::env::set_var("RUST_LIB_BACKTRACE", "0");
     guc::init();
     timing::init();
 }

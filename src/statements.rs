@@ -83,7 +83,10 @@ statement!(REFRESH_FLAGS_CONCURRENTLY, "refresh_flags_concurrently", [], true);
 statement!(REFRESH_FLAGS, "refresh_flags", [], true);
 statement!(COUNT_COUNTS, "count_counts", [], false);
 statement!(COUNT_FLAGS, "count_flags", [], false);
-statement!(REFRESH_LOGGED, "refresh_logged", [pg_sys::BuiltinOid::FLOAT8OID, BOOLOID], true);
+statement!(REFRESH_BEGIN, "refresh_begin", [], true);
+statement!(REFRESH_RUNNING, "refresh_running", [], false);
+statement!(REFRESH_RECORD, "refresh_record", [pg_sys::BuiltinOid::JSONBOID], true);
+statement!(REFRESH_PRUNE, "refresh_prune", [pg_sys::BuiltinOid::FLOAT8OID], true);
 statement!(STATUS, "status", [], false);
 statement!(FOLDER_RUNNING, "folder_running", [], false);
 // Marked as writing only to read with a new snapshot each time.
@@ -188,6 +191,9 @@ pub const ALL: &[&Statement] = &[
     &REFRESH_FLAGS,
     &COUNT_COUNTS,
     &COUNT_FLAGS,
-    &REFRESH_LOGGED,
+    &REFRESH_BEGIN,
+    &REFRESH_RUNNING,
+    &REFRESH_RECORD,
+    &REFRESH_PRUNE,
     &STATUS,
 ];

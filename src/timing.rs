@@ -1,8 +1,11 @@
-//! Per-phase timing of `next_annotation` calls.
+//! Statistics: per-phase timing of `next_annotation` calls, and counters of every selection call.
 //!
-//! Each call records the seconds of its phases (SPEC 5). Statistics are kept in a fixed-bucket
-//! log-scale histogram per phase: in shared memory when the library is in
-//! `shared_preload_libraries` (cluster-wide), otherwise in this backend (per session).
+//! Each `next_annotation` call records the seconds of its phases (SPEC 5) in a fixed-bucket
+//! log-scale histogram per phase; every selection call (the four entry points) counts in the
+//! counters: calls, empty answers, leasing calls, URLs leased, and lease conflicts (URLs another
+//! caller leased between this caller's walk and its lease). Kept in shared memory when the
+//! library is in `shared_preload_libraries` (cluster-wide), otherwise in this backend (per
+//! session), with the time they were last reset.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -97,14 +100,36 @@ fn bucket_middle_ns(i: usize) -> u64 {
     (us * 1000.0) as u64
 }
 
+/// Counters of selection calls.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Counters {
+    pub calls: u64,
+    pub empty_answers: u64,
+    pub lease_calls: u64,
+    pub urls_leased: u64,
+    pub lease_conflicts: u64,
+}
+
 #[derive(Clone, Copy, Debug)]
 pub struct Stats {
     phases: [PhaseStats; 7],
+    counters: Counters,
+    /// When the statistics started (TimestampTz).
+    reset_at: i64,
+}
+
+impl Stats {
+    #[cfg(test)]
+    fn zero() -> Self {
+        Stats { phases: [PhaseStats::EMPTY; 7], counters: Counters::default(), reset_at: 0 }
+    }
 }
 
 impl Default for Stats {
     fn default() -> Self {
-        Stats { phases: [PhaseStats::EMPTY; 7] }
+        // SAFETY: reads the clock; callable in any process.
+        let now = unsafe { pg_sys::GetCurrentTimestamp() };
+        Stats { phases: [PhaseStats::EMPTY; 7], counters: Counters::default(), reset_at: now }
     }
 }
 
@@ -242,9 +267,62 @@ fn stats_rows(stats: &Stats) -> Vec<StatsRow> {
 
 /// Cumulative per-phase statistics (cluster-wide when preloaded, else this session's).
 pub fn stats() -> Vec<StatsRow> {
-    let snapshot =
-        if SHARED_READY.load(Ordering::Relaxed) { *SHARED.share() } else { SESSION.with(|s| *s.borrow()) };
-    stats_rows(&snapshot)
+    stats_rows(&snapshot())
+}
+
+/// Counts one selection call that returned `urls` URLs, `leased` when it took leases, and
+/// `conflicts` URLs lost to other callers between the walk and the lease.
+pub fn count_call(urls: usize, leased: bool, conflicts: usize) {
+    with_stats(|s| {
+        let c = &mut s.counters;
+        c.calls += 1;
+        c.empty_answers += u64::from(urls == 0);
+        if leased {
+            c.lease_calls += 1;
+            c.urls_leased += urls as u64;
+            c.lease_conflicts += conflicts as u64;
+        }
+    });
+}
+
+fn snapshot() -> Stats {
+    if SHARED_READY.load(Ordering::Relaxed) {
+        *SHARED.share()
+    } else {
+        SESSION.with(|s| *s.borrow())
+    }
+}
+
+/// The counters and the time the statistics were last reset.
+pub fn counters() -> (Counters, pgrx::datum::TimestampWithTimeZone) {
+    let s = snapshot();
+    // SAFETY: a TimestampTz made by GetCurrentTimestamp.
+    let at = unsafe { pgrx::datum::TimestampWithTimeZone::from_datum(pg_sys::Datum::from(s.reset_at), false) };
+    (s.counters, at.expect("a timestamp"))
+}
+
+/// Histogram bucket bounds for export, in microseconds: every doubling from 8 µs to about 17 s
+/// (each the upper edge of one of the fine buckets), then infinity.
+const EXPORT_EDGES: std::ops::RangeInclusive<u32> = 3..=24;
+
+/// Per phase, the cumulative count of calls at or under each bound (Prometheus' `le`), in
+/// seconds, the last bound being infinity.
+pub fn histogram() -> Vec<(String, f64, i64)> {
+    histogram_rows(&snapshot())
+}
+
+fn histogram_rows(stats: &Stats) -> Vec<(String, f64, i64)> {
+    let mut out = Vec::new();
+    for (i, p) in stats.phases.iter().enumerate() {
+        for k in EXPORT_EDGES {
+            // Fine bucket 4k ends at 2^k µs.
+            let upto = (4 * k as usize).min(BUCKETS - 1);
+            let n: u64 = p.buckets[..=upto].iter().map(|&b| u64::from(b)).sum();
+            out.push((PHASE_NAMES[i].to_string(), f64::from(1u32 << k) / 1e6, n as i64));
+        }
+        out.push((PHASE_NAMES[i].to_string(), f64::INFINITY, p.calls as i64));
+    }
+    out
 }
 
 /// Clears the statistics (and this session's last call).
@@ -290,8 +368,28 @@ mod unit {
     }
 
     #[test]
+    fn histogram_is_cumulative_at_doublings() {
+        let mut stats = Stats::zero();
+        // 3 calls of 10 µs, 2 of 1 ms, 1 of 100 s (past the last finite bound).
+        for ns in [10_000, 10_000, 10_000, 1_000_000, 1_000_000, 100_000_000_000] {
+            stats.phases[0].record(ns);
+        }
+        let rows: Vec<_> = histogram_rows(&stats).into_iter().filter(|r| r.0 == "main_query").collect();
+        let at = |le: f64| rows.iter().find(|r| (r.1 - le).abs() < 1e-12).map(|r| r.2).unwrap();
+        assert_eq!(at(8e-6), 0);
+        assert_eq!(at(16e-6), 3);
+        assert_eq!(at(512e-6), 3);
+        assert_eq!(at(1024e-6), 5); // 1 ms is just under 2^10 µs
+        assert_eq!(at(2048e-6), 5);
+        assert_eq!(rows.last().unwrap().1, f64::INFINITY);
+        assert_eq!(rows.last().unwrap().2, 6);
+        assert_eq!(at(f64::from(1u32 << 24) / 1e6), 5);
+        assert!(rows.windows(2).all(|w| w[0].2 <= w[1].2));
+    }
+
+    #[test]
     fn empty_stats_report_zeros() {
-        let rows = stats_rows(&Stats::default());
+        let rows = stats_rows(&Stats::zero());
         assert_eq!(rows.len(), 7);
         assert!(rows.iter().all(|r| r.1 == 0 && r.3 == 0.0 && r.4 == 0.0 && r.6 == 0.0));
         assert_eq!(rows[6].0, "total");

@@ -8,8 +8,14 @@ FROM annotate.claims c
 WHERE q.url_id OPERATOR(pg_catalog.=) c.url_id
   AND c.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()
   AND NOT annotate.claimant_done(c.url_id, c.user_id, c.session_id);
-INSERT INTO annotate_internal.refresh_log (finished_at, seconds, concurrent)
-SELECT r.finished_at, r.seconds, r.concurrent FROM annotate.refresh_log r ORDER BY r.id;
+-- 0.2.0 recorded successful runs only, and not who ran them. Their ids go below those of the
+-- runs recorded by this update, so that the newest run stays the last.
+INSERT INTO annotate_internal.refresh_log (id, started_at, finished_at, status, concurrent, seconds, run_by)
+OVERRIDING SYSTEM VALUE
+SELECT r.id OPERATOR(pg_catalog.-) (SELECT pg_catalog.max(o.id) FROM annotate.refresh_log o) OPERATOR(pg_catalog.-) 1,
+       r.finished_at OPERATOR(pg_catalog.-) pg_catalog.make_interval(secs => r.seconds),
+       r.finished_at, 'succeeded', r.concurrent, r.seconds, pg_catalog."session_user"()
+FROM annotate.refresh_log r;
 DROP FUNCTION annotate.claimant_done(integer, integer, uuid);
 DROP TABLE annotate.claims;
 DROP TABLE annotate.refresh_log;

@@ -3,6 +3,8 @@ DROP DATABASE IF EXISTS annotate_t_claims;
 CREATE DATABASE annotate_t_claims TEMPLATE annotate_fixture;
 \c annotate_t_claims
 CREATE EXTENSION annotate_ext;
+-- refresh() reports each step as a NOTICE with its seconds, which vary from run to run.
+SET client_min_messages = warning;
 INSERT INTO public.anonymous_sessions (id) VALUES ('00000000-0000-0000-0000-0000000000c1');
 INSERT INTO public.urls (id, url, source) SELECT i, 'c.example/' || i, 'collector' FROM generate_series(1, 6) i;
 -- The leases, as the queue holds them.

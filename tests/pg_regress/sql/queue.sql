@@ -68,7 +68,7 @@ INSERT INTO public.annotation__url_type__auto (url_id, relevant) SELECT i, i % 2
 INSERT INTO public.link_batches__urls (batch_id, url_id) SELECT 1 + i % 2, i FROM generate_series(100, 2099) i;
 SELECT count(*) AS queued, sum(r) AS auto_votes, count(b) AS in_batches FROM q WHERE url_id >= 100;
 -- Folding changes nothing a reader sees.
-SELECT annotate_internal.fold_now() >= 0 AS folded;
+SELECT FROM annotate_internal.fold_now();
 SELECT count(*) AS queued, sum(r) AS auto_votes, count(b) AS in_batches FROM q WHERE url_id >= 100;
 SELECT count(*) AS problems FROM annotate.verify();
 
@@ -82,7 +82,7 @@ SELECT count(*) AS problems FROM annotate.verify();
 
 -- A damaged queue shows in verify(), and reconcile() repairs it and says how many rows it
 -- fixed. (Writes with session_replication_role = replica skip triggers: that is one way.)
-SELECT annotate_internal.fold_now() >= 0 AS folded;
+SELECT FROM annotate_internal.fold_now();
 UPDATE annotate_internal.queue SET user_votes = 9 WHERE url_id = 3;
 DELETE FROM annotate_internal.queue WHERE url_id = 4;
 INSERT INTO annotate_internal.queue (url_id) VALUES (99999);

@@ -97,6 +97,11 @@ BEGIN
                 $b$ BEGIN PERFORM public.note('%1$s.format()'); RETURN ''; END $b$;
             CREATE FUNCTION %1$I.to_regclass(text) RETURNS regclass LANGUAGE plpgsql AS
                 $b$ BEGIN PERFORM public.note('%1$s.to_regclass()'); RETURN NULL; END $b$;
+            CREATE FUNCTION %1$I.clock_timestamp() RETURNS timestamptz LANGUAGE plpgsql AS
+                $b$ BEGIN PERFORM public.note('%1$s.clock_timestamp()'); RETURN pg_catalog.clock_timestamp(); END $b$;
+            CREATE FUNCTION %1$I.field_text(jsonb, text) RETURNS text LANGUAGE plpgsql AS
+                $b$ BEGIN PERFORM public.note('%1$s.->> jsonb'); RETURN $1 OPERATOR(pg_catalog.->>) $2; END $b$;
+            CREATE OPERATOR %1$I.->> (LEFTARG = jsonb, RIGHTARG = text, FUNCTION = %1$I.field_text);
             $f$, s);
     END LOOP;
 END
@@ -105,7 +110,9 @@ GRANT USAGE ON SCHEMA evil TO PUBLIC;
 RESET ROLE;
 -- The plants work: unpinned, with evil first on the path, they run.
 SET search_path = evil, pg_catalog, public;
-SELECT count(x) AS n, array_agg(x) AS xs, 1 = 1 AS eq, now() IS NOT NULL AS now FROM (VALUES (1)) v(x);
+SELECT count(x) AS n, array_agg(x) AS xs, 1 = 1 AS eq, now() IS NOT NULL AS now,
+       clock_timestamp() IS NOT NULL AS clock, '{"a": "b"}'::jsonb ->> 'a' AS field
+FROM (VALUES (1)) v(x);
 RESET search_path;
 SELECT what FROM public.hijacks ORDER BY what;
 TRUNCATE public.hijacks;
@@ -123,7 +130,9 @@ GRANT USAGE ON SCHEMA annotate TO annotate_t_app;
 CREATE ROLE annotate_t_ops;
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO annotate_t_ops;
 GRANT USAGE ON SCHEMA annotate TO annotate_t_ops;
-GRANT EXECUTE ON FUNCTION annotate.refresh(boolean), annotate.verify(), annotate.reconcile() TO annotate_t_ops;
+GRANT EXECUTE ON FUNCTION annotate.refresh(boolean), annotate.verify(), annotate.reconcile(), annotate.status()
+    TO annotate_t_ops;
+GRANT SELECT ON annotate.refresh_history TO annotate_t_ops;
 INSERT INTO public.batches (id, strategy, status) VALUES (1, 'manual', 'ready to label');
 INSERT INTO public.link_batches__urls (batch_id, url_id) VALUES (1, 2), (1, 3);
 CREATE FUNCTION pg_temp.call_everything() RETURNS text LANGUAGE plpgsql AS $$
@@ -139,9 +148,11 @@ BEGIN
     PERFORM annotate.next_anonymous_annotation('00000000-0000-0000-0000-000000000002');
     PERFORM annotate.annotation_for_url(1, batch_id => 1);
     PERFORM annotate.release_claim(1, user_id => 1);
-    PERFORM annotate.status();
     PERFORM * FROM annotate.last_timings();
     PERFORM * FROM annotate.timing_stats();
+    PERFORM * FROM annotate.timing_stats;
+    PERFORM * FROM annotate.timing_histogram;
+    PERFORM * FROM annotate.call_stats;
     SET LOCAL annotate.selection = snapshot;
     PERFORM * FROM annotate.next_url_for_annotation(4);
     RETURN 'called';
@@ -154,14 +165,19 @@ INSERT INTO public.flag_url_validated (url_id, type) VALUES (4, 'data source');
 DELETE FROM public.flag_url_validated;
 SET ROLE annotate_t_ops;
 SET search_path = evil, pg_catalog, public;
+SET client_min_messages = warning;
 SELECT count(*) AS steps FROM annotate.refresh();
+RESET client_min_messages;
 SELECT count(*) AS problems FROM annotate.verify();
 SELECT annotate.reconcile() AS corrected;
+-- (This statement runs on the planted path itself: its operator is qualified.)
+SELECT (annotate.status() OPERATOR(pg_catalog.->>) 'attached')::boolean AS status_attached;
+SELECT status, run_by FROM annotate.refresh_history ORDER BY id DESC LIMIT 1;
 RESET ROLE;
 SET search_path = evil, pg_catalog, public;
 SELECT pg_temp.call_everything();
 SELECT count(*) AS steps FROM annotate.attach();
-SELECT annotate_internal.fold_now() >= 0 AS folded;
+SELECT FROM annotate_internal.fold_now();
 TRUNCATE public.flag_url_suspended;
 RESET search_path;
 SELECT what, count(*) FROM public.hijacks GROUP BY what ORDER BY what;
@@ -225,6 +241,7 @@ SELECT has_schema_privilege('public', 'annotate_internal', 'USAGE') AS public_us
 SELECT c.relname AS internal_table_public_may_read
 FROM pg_class c WHERE c.relnamespace = 'annotate_internal'::regnamespace AND c.relkind IN ('r', 'v', 'm')
   AND has_table_privilege('public', c.oid, 'SELECT');
+-- Only the statistics views (they hold no data) are readable by PUBLIC.
 SELECT c.relname AS view_public_may_read
 FROM pg_class c WHERE c.relnamespace = 'annotate'::regnamespace AND c.relkind IN ('r', 'v', 'm')
   AND has_table_privilege('public', c.oid, 'SELECT');

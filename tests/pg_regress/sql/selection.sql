@@ -3,6 +3,8 @@ DROP DATABASE IF EXISTS annotate_t_selection;
 CREATE DATABASE annotate_t_selection TEMPLATE annotate_fixture;
 \c annotate_t_selection
 CREATE EXTENSION annotate_ext;
+-- refresh() reports each step as a NOTICE with its seconds, which vary from run to run.
+SET client_min_messages = warning;
 
 -- Two batches; batch 1 is linked to a locality that user 5 follows.
 INSERT INTO public.us_states (state_iso, state_name) VALUES ('PA', 'Pennsylvania');
