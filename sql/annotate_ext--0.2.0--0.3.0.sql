@@ -88,7 +88,7 @@ The ordering of items is not stable, it is driven by a dependency graph.
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:25
+-- src/lib.rs:27
 -- bootstrap
 -- The extension's own state, in schema annotate_internal: not part of the API, not usable by
 -- PUBLIC (sql/finalize.sql), reached only through the functions of schema annotate. Nothing
@@ -231,7 +231,7 @@ INSERT INTO annotate_internal.health DEFAULT VALUES;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:33
+-- src/lib.rs:35
 -- requires:
 --   internal
 
@@ -345,7 +345,7 @@ $$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:27
+-- src/lib.rs:29
 -- requires:
 --   internal
 
@@ -543,7 +543,7 @@ $$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:28
+-- src/lib.rs:30
 -- requires:
 --   helpers
 
@@ -781,7 +781,7 @@ $$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:29
+-- src/lib.rs:31
 -- requires:
 --   verify
 
@@ -808,19 +808,19 @@ BEGIN
         SELECT me, q.url_id, q.batch_id, -1 FROM annotate_internal.queue_now() q WHERE q.batch_id IS NOT NULL;
     ELSIF kind OPERATOR(pg_catalog.=) 'url_type_user' THEN
         INSERT INTO annotate_internal.queue_delta (xid, url_id, d_user)
-        SELECT me, q.url_id, -q.user_votes FROM annotate_internal.queue_now() q
+        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.user_votes FROM annotate_internal.queue_now() q
         WHERE q.user_votes OPERATOR(pg_catalog.<>) 0;
     ELSIF kind OPERATOR(pg_catalog.=) 'url_type_anon' THEN
         INSERT INTO annotate_internal.queue_delta (xid, url_id, d_anon)
-        SELECT me, q.url_id, -q.anon_votes FROM annotate_internal.queue_now() q
+        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.anon_votes FROM annotate_internal.queue_now() q
         WHERE q.anon_votes OPERATOR(pg_catalog.<>) 0;
     ELSIF kind OPERATOR(pg_catalog.=) 'url_type_auto' THEN
         INSERT INTO annotate_internal.queue_delta (xid, url_id, d_auto)
-        SELECT me, q.url_id, -q.auto_votes FROM annotate_internal.queue_now() q
+        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.auto_votes FROM annotate_internal.queue_now() q
         WHERE q.auto_votes OPERATOR(pg_catalog.<>) 0;
     ELSIF kind OPERATOR(pg_catalog.=) 'agency_user' THEN
         INSERT INTO annotate_internal.queue_delta (xid, url_id, d_agency)
-        SELECT me, q.url_id, -q.agency_rows FROM annotate_internal.queue_now() q
+        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.agency_rows FROM annotate_internal.queue_now() q
         WHERE q.agency_rows OPERATOR(pg_catalog.<>) 0;
     ELSIF kind OPERATOR(pg_catalog.=) 'validated' THEN
         INSERT INTO annotate_internal.queue_delta (xid, url_id, d_validated)
@@ -841,7 +841,83 @@ $$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:26
+-- src/lib.rs:32
+-- requires:
+--   helpers
+
+-- Snapshot mode (SPEC 3.4, annotate.selection = snapshot): the upstream PR's selection, with
+-- vote counts from annotate.url_annotation_count_view as of the last refresh (a URL missing
+-- from it counts 0) and every filter and follow read live. It sorts every eligible URL by
+-- design, so unlike the live walks it is planned for the values of each call, under the
+-- planner's stock settings whatever the server's are (the SET clauses below).
+CREATE FUNCTION annotate_internal.snapshot_candidates(p_user integer, p_session uuid, p_batch integer,
+                                                      p_url integer, p_limit bigint, p_skip bigint)
+RETURNS TABLE (url_id integer, scheme text, url text, trailing_slash boolean, followed_by_any_user boolean,
+               is_manual boolean, user_url_type_count bigint, anon_url_type_count bigint,
+               auto_url_type_count bigint, followed_by_user boolean, batch_id integer)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET plan_cache_mode = force_custom_plan
+SET enable_seqscan = on SET enable_indexscan = on SET enable_indexonlyscan = on SET enable_bitmapscan = on
+SET enable_sort = on SET enable_incremental_sort = on SET enable_hashagg = on SET enable_hashjoin = on
+SET enable_mergejoin = on SET enable_nestloop = on SET enable_material = on SET enable_memoize = on
+SET random_page_cost = 4 SET seq_page_cost = 1 SET cpu_tuple_cost = 0.01 SET cpu_index_tuple_cost = 0.005
+SET cpu_operator_cost = 0.0025 SET work_mem = '64MB' SET from_collapse_limit = 8 SET join_collapse_limit = 8
+AS $$
+BEGIN
+    RETURN QUERY
+    SELECT u.id::integer,
+           u.scheme::pg_catalog.text,
+           u.url::pg_catalog.text,
+           u.trailing_slash,
+           f.followed_by_any_user,
+           u.source::pg_catalog.text OPERATOR(pg_catalog.=) 'manual',
+           c.user_url_type_count,
+           c.anon_url_type_count,
+           c.auto_url_type_count,
+           f.followed_by_user,
+           lb.batch_id::integer
+    FROM public.urls u
+    LEFT JOIN public.link_batches__urls lb ON lb.url_id OPERATOR(pg_catalog.=) u.id
+    CROSS JOIN LATERAL (
+        SELECT EXISTS (SELECT 1
+                       FROM public.link_batches__locations bl
+                       JOIN public.link__locations__user_follows fo
+                         ON fo.location_id OPERATOR(pg_catalog.=) bl.location_id
+                       WHERE bl.batch_id OPERATOR(pg_catalog.=) lb.batch_id
+                         AND fo.user_id OPERATOR(pg_catalog.=) p_user) AS followed_by_user,
+               EXISTS (SELECT 1
+                       FROM public.link_batches__locations bl
+                       JOIN public.link__locations__user_follows fo
+                         ON fo.location_id OPERATOR(pg_catalog.=) bl.location_id
+                       WHERE bl.batch_id OPERATOR(pg_catalog.=) lb.batch_id) AS followed_by_any_user
+    ) f
+    LEFT JOIN annotate.url_annotation_count_view v ON v.url_id OPERATOR(pg_catalog.=) u.id
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(v.user_url_type_count, 0) AS user_url_type_count,
+               COALESCE(v.anon_url_type_count, 0) AS anon_url_type_count,
+               COALESCE(v.auto_url_type_count, 0) AS auto_url_type_count
+    ) c
+    WHERE (p_batch IS NULL OR lb.batch_id OPERATOR(pg_catalog.=) p_batch)
+      AND (p_url IS NULL OR u.id OPERATOR(pg_catalog.=) p_url)
+      AND NOT EXISTS (SELECT 1 FROM public.flag_url_suspended s WHERE s.url_id OPERATOR(pg_catalog.=) u.id)
+      AND NOT EXISTS (SELECT 1 FROM public.flag_url_validated s WHERE s.url_id OPERATOR(pg_catalog.=) u.id)
+      AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done(u.id, p_user, p_session))
+    ORDER BY f.followed_by_user DESC,
+             f.followed_by_any_user DESC,
+             6 DESC,
+             c.user_url_type_count DESC,
+             c.anon_url_type_count DESC,
+             c.auto_url_type_count DESC,
+             u.id
+    LIMIT p_limit OFFSET p_skip;
+END
+$$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:28
 -- requires:
 --   internal
 
@@ -978,7 +1054,7 @@ $$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:31
+-- src/lib.rs:33
 -- requires:
 --   helpers
 --   requirements
@@ -1420,7 +1496,7 @@ $$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:32
+-- src/lib.rs:34
 -- requires:
 --   attach
 
@@ -1539,82 +1615,6 @@ CREATE EVENT TRIGGER annotate_ddl_end ON ddl_command_end
 
 CREATE EVENT TRIGGER annotate_sql_drop ON sql_drop
     EXECUTE FUNCTION annotate_internal.on_sql_drop();
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:30
--- requires:
---   helpers
-
--- Snapshot mode (SPEC 3.4, annotate.selection = snapshot): the upstream PR's selection, with
--- vote counts from annotate.url_annotation_count_view as of the last refresh (a URL missing
--- from it counts 0) and every filter and follow read live. It sorts every eligible URL by
--- design, so unlike the live walks it is planned for the values of each call, under the
--- planner's stock settings whatever the server's are (the SET clauses below).
-CREATE FUNCTION annotate_internal.snapshot_candidates(p_user integer, p_session uuid, p_batch integer,
-                                                      p_url integer, p_limit bigint, p_skip bigint)
-RETURNS TABLE (url_id integer, scheme text, url text, trailing_slash boolean, followed_by_any_user boolean,
-               is_manual boolean, user_url_type_count bigint, anon_url_type_count bigint,
-               auto_url_type_count bigint, followed_by_user boolean, batch_id integer)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-SET jit = off
-SET plan_cache_mode = force_custom_plan
-SET enable_seqscan = on SET enable_indexscan = on SET enable_indexonlyscan = on SET enable_bitmapscan = on
-SET enable_sort = on SET enable_incremental_sort = on SET enable_hashagg = on SET enable_hashjoin = on
-SET enable_mergejoin = on SET enable_nestloop = on SET enable_material = on SET enable_memoize = on
-SET random_page_cost = 4 SET seq_page_cost = 1 SET cpu_tuple_cost = 0.01 SET cpu_index_tuple_cost = 0.005
-SET cpu_operator_cost = 0.0025 SET work_mem = '64MB' SET from_collapse_limit = 8 SET join_collapse_limit = 8
-AS $$
-BEGIN
-    RETURN QUERY
-    SELECT u.id::integer,
-           u.scheme::pg_catalog.text,
-           u.url::pg_catalog.text,
-           u.trailing_slash,
-           f.followed_by_any_user,
-           u.source::pg_catalog.text OPERATOR(pg_catalog.=) 'manual',
-           c.user_url_type_count,
-           c.anon_url_type_count,
-           c.auto_url_type_count,
-           f.followed_by_user,
-           lb.batch_id::integer
-    FROM public.urls u
-    LEFT JOIN public.link_batches__urls lb ON lb.url_id OPERATOR(pg_catalog.=) u.id
-    CROSS JOIN LATERAL (
-        SELECT EXISTS (SELECT 1
-                       FROM public.link_batches__locations bl
-                       JOIN public.link__locations__user_follows fo
-                         ON fo.location_id OPERATOR(pg_catalog.=) bl.location_id
-                       WHERE bl.batch_id OPERATOR(pg_catalog.=) lb.batch_id
-                         AND fo.user_id OPERATOR(pg_catalog.=) p_user) AS followed_by_user,
-               EXISTS (SELECT 1
-                       FROM public.link_batches__locations bl
-                       JOIN public.link__locations__user_follows fo
-                         ON fo.location_id OPERATOR(pg_catalog.=) bl.location_id
-                       WHERE bl.batch_id OPERATOR(pg_catalog.=) lb.batch_id) AS followed_by_any_user
-    ) f
-    LEFT JOIN annotate.url_annotation_count_view v ON v.url_id OPERATOR(pg_catalog.=) u.id
-    CROSS JOIN LATERAL (
-        SELECT COALESCE(v.user_url_type_count, 0) AS user_url_type_count,
-               COALESCE(v.anon_url_type_count, 0) AS anon_url_type_count,
-               COALESCE(v.auto_url_type_count, 0) AS auto_url_type_count
-    ) c
-    WHERE (p_batch IS NULL OR lb.batch_id OPERATOR(pg_catalog.=) p_batch)
-      AND (p_url IS NULL OR u.id OPERATOR(pg_catalog.=) p_url)
-      AND NOT EXISTS (SELECT 1 FROM public.flag_url_suspended s WHERE s.url_id OPERATOR(pg_catalog.=) u.id)
-      AND NOT EXISTS (SELECT 1 FROM public.flag_url_validated s WHERE s.url_id OPERATOR(pg_catalog.=) u.id)
-      AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done(u.id, p_user, p_session))
-    ORDER BY f.followed_by_user DESC,
-             f.followed_by_any_user DESC,
-             6 DESC,
-             c.user_url_type_count DESC,
-             c.anon_url_type_count DESC,
-             c.auto_url_type_count DESC,
-             u.id
-    LIMIT p_limit OFFSET p_skip;
-END
-$$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1807,29 +1807,6 @@ AS 'MODULE_PATHNAME', 'timing_stats_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:324
-CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::api::annotate_internal */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:335
--- annotate_ext::api::annotate_internal::fold_now
-CREATE  FUNCTION annotate_internal."fold_now"() RETURNS bigint /* i64 */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'fold_now_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:329
--- annotate_ext::api::annotate_internal::wake_folder
-CREATE  FUNCTION annotate_internal."wake_folder"() RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'wake_folder_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/triggers.rs:340
 CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::triggers::annotate_internal */
 /* </end connected objects> */
@@ -1853,7 +1830,30 @@ CREATE FUNCTION annotate_internal."capture_truncate"()
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:34
+-- src/api.rs:324
+CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::api::annotate_internal */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:329
+-- annotate_ext::api::annotate_internal::wake_folder
+CREATE  FUNCTION annotate_internal."wake_folder"() RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'wake_folder_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:335
+-- annotate_ext::api::annotate_internal::fold_now
+CREATE  FUNCTION annotate_internal."fold_now"() RETURNS bigint /* i64 */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'fold_now_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:36
 -- finalize
 -- Runs last: the settings every function runs with, who may call what, what each object is,
 -- and the attachment to the app's tables.

@@ -21,19 +21,19 @@ BEGIN
         SELECT me, q.url_id, q.batch_id, -1 FROM annotate_internal.queue_now() q WHERE q.batch_id IS NOT NULL;
     ELSIF kind OPERATOR(pg_catalog.=) 'url_type_user' THEN
         INSERT INTO annotate_internal.queue_delta (xid, url_id, d_user)
-        SELECT me, q.url_id, -q.user_votes FROM annotate_internal.queue_now() q
+        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.user_votes FROM annotate_internal.queue_now() q
         WHERE q.user_votes OPERATOR(pg_catalog.<>) 0;
     ELSIF kind OPERATOR(pg_catalog.=) 'url_type_anon' THEN
         INSERT INTO annotate_internal.queue_delta (xid, url_id, d_anon)
-        SELECT me, q.url_id, -q.anon_votes FROM annotate_internal.queue_now() q
+        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.anon_votes FROM annotate_internal.queue_now() q
         WHERE q.anon_votes OPERATOR(pg_catalog.<>) 0;
     ELSIF kind OPERATOR(pg_catalog.=) 'url_type_auto' THEN
         INSERT INTO annotate_internal.queue_delta (xid, url_id, d_auto)
-        SELECT me, q.url_id, -q.auto_votes FROM annotate_internal.queue_now() q
+        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.auto_votes FROM annotate_internal.queue_now() q
         WHERE q.auto_votes OPERATOR(pg_catalog.<>) 0;
     ELSIF kind OPERATOR(pg_catalog.=) 'agency_user' THEN
         INSERT INTO annotate_internal.queue_delta (xid, url_id, d_agency)
-        SELECT me, q.url_id, -q.agency_rows FROM annotate_internal.queue_now() q
+        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.agency_rows FROM annotate_internal.queue_now() q
         WHERE q.agency_rows OPERATOR(pg_catalog.<>) 0;
     ELSIF kind OPERATOR(pg_catalog.=) 'validated' THEN
         INSERT INTO annotate_internal.queue_delta (xid, url_id, d_validated)

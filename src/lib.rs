@@ -12,6 +12,8 @@ mod errors;
 mod fold;
 mod guc;
 mod leases;
+#[cfg(test)]
+mod lint;
 mod ops;
 mod payload;
 mod response;

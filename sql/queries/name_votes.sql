@@ -2,9 +2,9 @@
 -- (id, suggestion, user_endorsements, anon_endorsements, from_html_title)
 SELECT s.id::int8,
        s.suggestion::text,
-       (SELECT count(*) FROM public.annotation__name__user__endorsements e WHERE e.suggestion_id = s.id),
-       (SELECT count(*) FROM public.annotation__name__anon__endorsements e WHERE e.suggestion_id = s.id),
+       (SELECT pg_catalog.count(*) FROM public.annotation__name__user__endorsements e WHERE e.suggestion_id OPERATOR(pg_catalog.=) s.id),
+       (SELECT pg_catalog.count(*) FROM public.annotation__name__anon__endorsements e WHERE e.suggestion_id OPERATOR(pg_catalog.=) s.id),
        s.source IS NOT DISTINCT FROM 'HTML Metadata Title'::public.suggestion_source_enum
 FROM public.annotation__name__suggestions s
-WHERE s.url_id = $1
+WHERE s.url_id OPERATOR(pg_catalog.=) $1
 ORDER BY s.id

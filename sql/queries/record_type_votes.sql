@@ -4,10 +4,10 @@ SELECT v.label, v.anonymous
 FROM (
     SELECT a.record_type::text AS label, false AS anonymous, 0 AS part, a.created_at, a.user_id::text AS voter
     FROM public.annotation__record_type__user a
-    WHERE a.url_id = $1
+    WHERE a.url_id OPERATOR(pg_catalog.=) $1
     UNION ALL
     SELECT a.record_type::text, true, 1, a.created_at, a.session_id::text
     FROM public.annotation__record_type__anon a
-    WHERE a.url_id = $1
+    WHERE a.url_id OPERATOR(pg_catalog.=) $1
 ) v
 ORDER BY v.part, v.created_at NULLS LAST, v.voter, v.label

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Plan shapes under hostile settings (SPEC 6, README "Performance"). Every statement the
+# request path runs (sql/queries/) is prepared and explained as the extension runs it: a
+# generic plan, under the settings pinned on the public functions (sql/finalize.sql), with
+# every host setting that could derail it set against it first (JIT at cost 0, custom plans,
+# random_page_cost 100, index scans and nested loops off, tiny work_mem, collapse limits 1,
+# ...), on workload S (10,000 URLs). A statement fails if its plan would JIT-compile, sorts more
+# than 1,000 estimated rows, or scans any table but the extension's one-row ones sequentially
+# or by bitmap. The same check without the pins must find violations, or it proves nothing.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+eval "$(scripts/cluster env)"
+db=annotate_t_plans
+q() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+fail() { echo "plans: $*" >&2; exit 1; }
+
+statements=(state context walk_order walk_batches walk_url own_leases lease_expire lease release url
+            html_content url_type_votes record_type_votes agency_votes location_votes agency_not_found
+            location_not_found name_votes batch_info folds_done folder_running capture capture_batch)
+hostile="jit=on jit_above_cost=0 jit_inline_above_cost=0 jit_optimize_above_cost=0
+         plan_cache_mode=force_custom_plan random_page_cost=100 seq_page_cost=0.001 cpu_index_tuple_cost=1
+         enable_indexscan=off enable_indexonlyscan=off enable_nestloop=off enable_sort=on enable_seqscan=on
+         enable_bitmapscan=on enable_hashjoin=on enable_mergejoin=on work_mem=64kB from_collapse_limit=1
+         join_collapse_limit=1 geqo_threshold=2 effective_cache_size=8kB"
+
+q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db TEMPLATE annotate_fixture"
+scripts/seed S "$db" >/dev/null
+q -d "$db" -c 'CREATE EXTENSION annotate_ext' -c 'ANALYZE'
+
+# The request path's functions all pin the same settings; those are the ones applied below.
+distinct=$(q -d "$db" -c "SELECT count(DISTINCT proconfig) FROM pg_proc
+                          WHERE oid IN ('annotate.next_url_for_annotation(integer, integer, integer, integer, integer, interval)'::regprocedure,
+                                        'annotate.next_url_for_anonymous_annotation(uuid, integer, integer, interval)'::regprocedure,
+                                        'annotate.next_annotation(integer, integer, integer, integer, interval)'::regprocedure,
+                                        'annotate.next_anonymous_annotation(uuid, integer, interval)'::regprocedure,
+                                        'annotate.annotation_for_url(integer, integer)'::regprocedure,
+                                        'annotate.release_claim(integer, integer, uuid)'::regprocedure)")
+[ "$distinct" = 1 ] || fail "the request path's functions pin different settings"
+# check(statement text, settings): one line per violation in its generic plan.
+q -d "$db" <<'SQL'
+CREATE FUNCTION public.plan_violations(body text, settings text[]) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+    s text;
+    args text;
+    plan jsonb;
+BEGIN
+    FOREACH s IN ARRAY settings LOOP
+        PERFORM set_config(split_part(s, '=', 1), substr(s, strpos(s, '=') + 1), true);
+    END LOOP;
+    EXECUTE 'PREPARE plan_check AS ' || body;
+    SELECT string_agg('NULL::' || t::text, ', ') INTO args
+    FROM pg_prepared_statements p, unnest(p.parameter_types) t WHERE p.name = 'plan_check';
+    EXECUTE 'EXPLAIN (FORMAT JSON, VERBOSE) EXECUTE plan_check' || COALESCE('(' || args || ')', '') INTO plan;
+    DEALLOCATE plan_check;
+    IF plan->0 ? 'JIT' THEN
+        RETURN NEXT 'JIT-compiles';
+    END IF;
+    -- Sequential or bitmap scans of anything but the extension's one-row tables.
+    RETURN QUERY
+    SELECT DISTINCT n->>'Node Type' || ' on ' || (n->>'Schema') || '.' || (n->>'Relation Name')
+    FROM jsonb_path_query(plan, 'strict $.**') n
+    WHERE jsonb_typeof(n) = 'object'
+      AND n->>'Node Type' IN ('Seq Scan', 'Bitmap Heap Scan', 'Tid Range Scan')
+      AND n->>'Relation Name' NOT IN ('state', 'fold_state', 'health');
+    -- Sorts of more than a page of rows: a walk sorts nothing but the few rows it was handed.
+    RETURN QUERY
+    SELECT DISTINCT n->>'Node Type' || ' of ' || (n->>'Plan Rows') || ' estimated rows'
+    FROM jsonb_path_query(plan, 'strict $.**') n
+    WHERE jsonb_typeof(n) = 'object' AND n->>'Node Type' IN ('Sort', 'Incremental Sort')
+      AND (n->>'Plan Rows')::float8 > 1000;
+END
+$$;
+SQL
+
+check() {  # pinned (true|false): prints "statement: violation" lines
+    for name in "${statements[@]}"; do
+        q -d "$db" -v body="$(cat "sql/queries/$name.sql")" -v hostile="$(echo $hostile)" -v name="$name" \
+          -v pinned="$1" <<'SQL' || echo "$name: could not be checked"
+BEGIN;
+SELECT :'name' || ': ' || v
+FROM public.plan_violations(:'body', string_to_array(:'hostile', ' ') ||
+         CASE WHEN :pinned THEN (SELECT p.proconfig FROM pg_proc p
+                                 WHERE p.oid = 'annotate.next_annotation(integer, integer, integer, integer, interval)'::regprocedure)
+              ELSE '{plan_cache_mode=force_generic_plan}'::text[] END) v;
+ROLLBACK;
+SQL
+    done
+}
+
+protected=$(check true)
+control=$(check false)
+echo "without the pinned settings, under the hostile ones: $(echo "$control" | grep -c . || true) violations, e.g.:"
+echo "$control" | head -5 | sed 's/^/  /'
+[ -n "$control" ] || fail "the check found nothing even without the pins: it cannot fail"
+if [ -n "$protected" ]; then
+    echo "$protected" >&2
+    fail "request-path statements that JIT-compile, sort or scan (above), with the pins applied"
+fi
+echo "plans: ${#statements[@]} statements: no JIT, no large sort, no sequential or bitmap scan"
+q -d postgres -c "DROP DATABASE $db"
