@@ -262,6 +262,46 @@ $$;
 -- (an index or trigger dropped by hand, a view that is gone): each object is made, tied to the
 -- extension, and the queue rebuilt from the tables when its capture was interrupted. One row
 -- per step done; no rows when everything is in place.
+-- Locks what attach() or detach() changes, all or nothing: the app's tables that carry the
+-- extension's objects in `app_mode`, the queue's tables in ACCESS EXCLUSIVE mode (LOCK does not
+-- take materialized views; only snapshot mode reads them). Each try takes them all with NOWAIT, so that it never holds some of them
+-- while waiting for another: the app's transactions take them in their own order, and waiting
+-- while holding could deadlock with them. Tries again every 50 ms for up to 60 s.
+CREATE FUNCTION annotate_internal.lock_attachment(caller text, app_mode text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    app_tables text;
+    ours text;
+    deadline timestamptz := pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+) interval '60 seconds';
+BEGIN
+    SELECT pg_catalog.string_agg(DISTINCT pg_catalog.format('public.%I', o.table_name), ', ') INTO app_tables
+    FROM annotate_internal.attached_objects() o
+    WHERE o.table_name IS NOT NULL
+      AND pg_catalog.to_regclass(pg_catalog.format('public.%I', o.table_name)) IS NOT NULL;
+    ours := 'annotate_internal.queue, annotate_internal.batches, annotate_internal.queue_delta, '
+            'annotate_internal.batch_event';
+    LOOP
+        BEGIN
+            IF app_tables IS NOT NULL THEN
+                EXECUTE pg_catalog.format('LOCK TABLE %s IN %s MODE NOWAIT', app_tables, app_mode);
+            END IF;
+            EXECUTE pg_catalog.format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE NOWAIT', ours);
+            RETURN;
+        EXCEPTION WHEN lock_not_available THEN
+            IF pg_catalog.clock_timestamp() OPERATOR(pg_catalog.>) deadline THEN
+                RAISE EXCEPTION '%: the application''s tables stayed busy for 60 seconds', caller
+                    USING ERRCODE = 'lock_not_available',
+                          HINT = 'Long transactions on them show in pg_stat_activity; try again when they end.';
+            END IF;
+            PERFORM pg_catalog.pg_sleep(0.05);
+        END;
+    END LOOP;
+END
+$$;
+
 CREATE FUNCTION annotate.attach()
 RETURNS TABLE (step text, seconds double precision, rows bigint)
 LANGUAGE plpgsql
@@ -289,6 +329,12 @@ BEGIN
     SELECT s.attached INTO was_attached FROM annotate_internal.state s;
     IF was_attached AND NOT EXISTS (SELECT 1 FROM annotate_internal.object_problems()) THEN
         RETURN;   -- nothing to do
+    END IF;
+    -- Writers of the app's tables wait from here (readers go on until the queue is rebuilt).
+    -- Not inside the DDL watch: the app's migration that woke it holds its own locks, and what
+    -- is left to do then is to tie objects PostgreSQL rebuilt.
+    IF COALESCE(pg_catalog.current_setting('annotate_ext.in_watch', true), 'off') OPERATOR(pg_catalog.<>) 'on' THEN
+        PERFORM annotate_internal.lock_attachment('annotate.attach', 'SHARE ROW EXCLUSIVE');
     END IF;
     -- One attach at a time, and no fold while the queue may be rebuilt (src/fold.rs).
     PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('annotate_ext'), 1);
@@ -406,6 +452,11 @@ DECLARE
     o record;
     was_attached boolean;
 BEGIN
+    IF pg_catalog.pg_is_in_recovery() THEN
+        RAISE EXCEPTION 'annotate.detach: this server is a standby'
+            USING ERRCODE = 'read_only_sql_transaction', HINT = 'Run it on the primary.';
+    END IF;
+    PERFORM annotate_internal.lock_attachment('annotate.detach', 'ACCESS EXCLUSIVE');
     PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('annotate_ext'), 1);
     SELECT s.attached INTO was_attached FROM annotate_internal.state s;
     -- Marked first, so that the DDL watch (sql/watch.sql) lets the drops below through.

@@ -154,8 +154,13 @@ AS $$
 DECLARE
     urls_fixed bigint;
     batches_fixed bigint;
-    me xid8 := pg_catalog.pg_current_xact_id();
+    me xid8;
 BEGIN
+    IF pg_catalog.pg_is_in_recovery() THEN
+        RAISE EXCEPTION 'annotate.reconcile: this server is a standby'
+            USING ERRCODE = 'read_only_sql_transaction', HINT = 'Run it on the primary.';
+    END IF;
+    me := pg_catalog.pg_current_xact_id();
     -- No fold while the corrections are computed (src/fold.rs takes the same lock).
     PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('annotate_ext'), 2);
     WITH diff AS (
