@@ -191,8 +191,7 @@ pub struct EntityVotes {
 }
 
 /// `user_count` = user rows + anon rows / 2 (integer division); `robo_confidence` = max auto
-/// confidence or 0; sorted by `user_count + robo_confidence / 100` descending, stable over the
-/// input order.
+/// confidence or 0; sorted by `user_count + robo_confidence / 100` descending, then id.
 pub fn rank_entities(rows: Vec<EntityVotes>) -> Vec<Suggestion> {
     let mut out: Vec<Suggestion> = rows
         .into_iter()
@@ -204,7 +203,7 @@ pub fn rank_entities(rows: Vec<EntityVotes>) -> Vec<Suggestion> {
         })
         .collect();
     // user_count + robo/100 compared exactly as user_count * 100 + robo.
-    out.sort_by_key(|s| std::cmp::Reverse(s.user_count * 100 + s.robo_confidence.unwrap_or(0)));
+    out.sort_by_key(|s| (std::cmp::Reverse(s.user_count * 100 + s.robo_confidence.unwrap_or(0)), s.id));
     out
 }
 
@@ -282,9 +281,9 @@ mod unit {
         };
         let got = rank_entities(vec![
             e(1, 0, 0, Some(90)), // 0.9
-            e(2, 1, 1, None),     // 1 + 1/2 = 1
+            e(4, 1, 0, None),     // 1, after 2 (ties by id, whatever the input order)
             e(3, 0, 3, Some(50)), // 1 + 0.5
-            e(4, 1, 0, None),     // 1, after 2 (stable)
+            e(2, 1, 1, None),     // 1 + 1/2 = 1
         ]);
         let order: Vec<_> = got.iter().map(|s| (s.id, s.user_count, s.robo_confidence)).collect();
         assert_eq!(order, vec![(3, 1, Some(50)), (2, 1, Some(0)), (4, 1, Some(0)), (1, 0, Some(90))]);

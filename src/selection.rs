@@ -151,6 +151,15 @@ fn int<T: FromDatum + IntoDatum>(row: &SpiHeapTupleData<'_>, n: usize) -> SpiRes
 /// Reads the context for `caller`. Runs as the owner (access::as_owner).
 pub fn context(client: &mut SpiClient<'_>, caller: &Caller) -> SpiResult<Context> {
     let mut ctx = Context::default();
+    if let Some(user) = caller.user() {
+        let args: [DatumWithOid; 1] = [user.into()];
+        ctx.followed = st::FOLLOWED.rows(client, &args, |r| r.get::<i32>(1))?.into_iter().flatten().collect();
+        ctx.followed.sort_unstable();
+    }
+    // Most calls find nothing waiting to be folded: then the rest is not read at all.
+    if st::PENDING_ANY.one::<bool>(client, &[])? != Some(true) {
+        return Ok(ctx);
+    }
     let args: [DatumWithOid; 2] = [caller.user().into(), caller.session().into()];
     st::CONTEXT.rows(client, &args, |r| {
         let kind: String = r.get(1)?.unwrap_or_default();
@@ -189,17 +198,14 @@ pub fn context(client: &mut SpiClient<'_>, caller: &Caller) -> SpiResult<Context
                     },
                 );
             }
-            "batch" => {
+            _ => {
                 if let Some(b) = batch_id {
                     ctx.refollowed.insert(b, r.get(4)?.unwrap_or(false));
                 }
             }
-            _ => ctx.followed.extend(batch_id),
         }
         Ok(())
     })?;
-    ctx.followed.sort_unstable();
-    ctx.followed.dedup();
     if ctx.pending.len() >= crate::fold::WAKE_AT {
         crate::fold::wake();
     }

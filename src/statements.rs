@@ -34,6 +34,8 @@ macro_rules! statement {
 
 // The request path (src/selection.rs, src/leases.rs).
 statement!(STATE, "state", [], false);
+statement!(FOLLOWED, "followed", [INT4OID], false);
+statement!(PENDING_ANY, "pending_any", [], false);
 statement!(CONTEXT, "context", [INT4OID, UUIDOID], false);
 statement!(WALK_ORDER, "walk_order", [INT4OID, UUIDOID, INT4ARRAYOID, INT4ARRAYOID, INT8OID, BOOLOID], false);
 statement!(
@@ -154,6 +156,8 @@ pub fn with_spi<R>(what: &str, f: impl FnOnce(&mut SpiClient<'_>) -> SpiResult<R
 #[cfg(test)]
 pub const ALL: &[&Statement] = &[
     &STATE,
+    &FOLLOWED,
+    &PENDING_ANY,
     &CONTEXT,
     &WALK_ORDER,
     &WALK_BATCHES,

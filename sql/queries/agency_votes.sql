@@ -1,5 +1,5 @@
 -- $1 url_id: every agency suggested for the URL by a user, an anonymous visitor or a robot
--- (through the URL's auto subtasks), by agency id.
+-- (through the URL's auto subtasks), counted per agency, then named by a lookup of each
 -- (id, display_name, user_rows, anon_rows, max_confidence 0..100 or NULL)
 WITH votes AS (
     SELECT a.agency_id, 1 AS user_rows, 0 AS anon_rows, NULL::int AS confidence
@@ -15,9 +15,12 @@ WITH votes AS (
     JOIN public.annotation__agency__auto__suggestions s ON s.subtask_id OPERATOR(pg_catalog.=) t.id
     WHERE t.url_id OPERATOR(pg_catalog.=) $1 AND s.agency_id IS NOT NULL
 )
-SELECT v.agency_id::int8, ag.name::text, pg_catalog.sum(v.user_rows)::int8, pg_catalog.sum(v.anon_rows)::int8,
-       pg_catalog.max(v.confidence)::int8
-FROM votes v
-JOIN public.agencies ag ON ag.id OPERATOR(pg_catalog.=) v.agency_id
-GROUP BY v.agency_id, ag.name
-ORDER BY v.agency_id
+SELECT c.id, n.display_name, c.user_rows, c.anon_rows, c.max_confidence
+FROM (SELECT v.agency_id::int8 AS id, pg_catalog.sum(v.user_rows)::int8 AS user_rows,
+             pg_catalog.sum(v.anon_rows)::int8 AS anon_rows,
+             pg_catalog.max(v.confidence)::int8 AS max_confidence
+      FROM votes v
+      GROUP BY v.agency_id) c
+-- One lookup per entity (never a walk of the whole table for its order).
+JOIN LATERAL (SELECT ag.name::text AS display_name FROM public.agencies ag
+              WHERE ag.id OPERATOR(pg_catalog.=) c.id) n ON true

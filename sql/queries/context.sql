@@ -1,9 +1,8 @@
--- Read once per call, before the walks: what changed since the last fold, as this snapshot sees
--- it, and the caller's followed batches. $1 user_id (NULL for an anonymous caller), $2
+-- Read before the walks when pending_any.sql says there is anything to read: what changed
+-- since the last fold, as this snapshot sees it. $1 user_id (NULL for an anonymous caller), $2
 -- session_id (NULL for a user). One row per
 --   'url'      URL with writes not yet folded: its state now, and whether the caller annotated it
 --   'batch'    batch with follow changes not yet folded: whether anyone follows it now
---   'followed' batch linked to a location the caller follows (SPEC 3.2 key 1)
 -- Columns: kind, url_id, batch_id, followed, eligible, is_manual, user_votes, anon_votes,
 -- auto_votes, leased, lease_user, lease_session, lease_until, done, scheme, url, trailing_slash,
 -- existed (whether the URL has a queue row yet).
@@ -21,10 +20,3 @@ SELECT 'batch', NULL::integer, pb.batch_id, pb.followed, NULL::boolean, NULL::bo
        NULL::bigint, NULL::boolean, NULL::integer, NULL::uuid,
        NULL::timestamptz, NULL::boolean, NULL::pg_catalog.text, NULL::pg_catalog.text, NULL::boolean, NULL::boolean
 FROM annotate_internal.pending_batches() pb
-UNION ALL
-SELECT DISTINCT 'followed', NULL::integer, bl.batch_id::integer, true, NULL::boolean, NULL::boolean, NULL::bigint,
-       NULL::bigint, NULL::bigint, NULL::boolean, NULL::integer, NULL::uuid,
-       NULL::timestamptz, NULL::boolean, NULL::pg_catalog.text, NULL::pg_catalog.text, NULL::boolean, NULL::boolean
-FROM public.link__locations__user_follows fo
-JOIN public.link_batches__locations bl ON bl.location_id OPERATOR(pg_catalog.=) fo.location_id
-WHERE fo.user_id OPERATOR(pg_catalog.=) $1

@@ -1,5 +1,5 @@
 -- $1 url_id: every location suggested for the URL by a user, an anonymous visitor or a robot
--- (through the URL's auto subtasks), by location id.
+-- (through the URL's auto subtasks), counted per location, then named by a lookup of each
 -- (id, display_name, user_rows, anon_rows, max_confidence rounded into 0..100 or NULL)
 WITH votes AS (
     SELECT a.location_id, 1 AS user_rows, 0 AS anon_rows, NULL::float8 AS confidence
@@ -15,10 +15,12 @@ WITH votes AS (
     JOIN public.annotation__location__auto__suggestions s ON s.subtask_id OPERATOR(pg_catalog.=) t.id
     WHERE t.url_id OPERATOR(pg_catalog.=) $1
 )
-SELECT v.location_id::int8, le.full_display_name::text, pg_catalog.sum(v.user_rows)::int8,
-       pg_catalog.sum(v.anon_rows)::int8,
-       LEAST(100, GREATEST(0, pg_catalog.round(pg_catalog.max(v.confidence))))::int8
-FROM votes v
-JOIN public.locations_expanded le ON le.id OPERATOR(pg_catalog.=) v.location_id
-GROUP BY v.location_id, le.full_display_name
-ORDER BY v.location_id
+SELECT c.id, n.display_name, c.user_rows, c.anon_rows, c.max_confidence
+FROM (SELECT v.location_id::int8 AS id, pg_catalog.sum(v.user_rows)::int8 AS user_rows,
+             pg_catalog.sum(v.anon_rows)::int8 AS anon_rows,
+             LEAST(100, GREATEST(0, pg_catalog.round(pg_catalog.max(v.confidence))))::int8 AS max_confidence
+      FROM votes v
+      GROUP BY v.location_id) c
+-- One lookup per entity (never a walk of the whole table for its order).
+JOIN LATERAL (SELECT ag.full_display_name::text AS display_name FROM public.locations_expanded ag
+              WHERE ag.id OPERATOR(pg_catalog.=) c.id) n ON true

@@ -7,4 +7,3 @@ SELECT s.id::int8,
        s.source IS NOT DISTINCT FROM 'HTML Metadata Title'::public.suggestion_source_enum
 FROM public.annotation__name__suggestions s
 WHERE s.url_id OPERATOR(pg_catalog.=) $1
-ORDER BY s.id
