@@ -6,6 +6,8 @@
 # batch links, new URLs) mixed with selection and leases. The mix is free of deadlocks and
 # serialization failures without the extension; with it, the counts must be the same (zero),
 # and verify() must be empty afterwards. Prints the throughput of both runs.
+# ANNOTATE_MIX_READS=0 leaves selection and leases out of the run with the extension, so that
+# both runs make the same writes and their throughput compares (benches/run does that).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 eval "$(scripts/cluster env)"
@@ -92,7 +94,9 @@ PGB
 run() {  # database, with|without
     local files=(-f "$work/post.sql@20" -f "$work/anon.sql@10" -f "$work/robots.sql@5" -f "$work/suspend.sql@5"
                  -f "$work/validate.sql@10" -f "$work/follow.sql@5" -f "$work/links.sql@5" -f "$work/new_url.sql@10")
-    if [ "$2" = with ]; then files+=(-f "$work/select.sql@20" -f "$work/claim.sql@10"); fi
+    if [ "$2" = with ] && [ "${ANNOTATE_MIX_READS:-1}" = 1 ]; then
+        files+=(-f "$work/select.sql@20" -f "$work/claim.sql@10")
+    fi
     pgbench -n -c 8 -j 2 -T "$seconds" --max-tries=1 --failures-detailed "${files[@]}" "$1" >"$work/$2.out" 2>&1 || true
     local tps serial dead failed
     tps=$(awk '/^tps/ {print $3; exit}' "$work/$2.out")
