@@ -20,6 +20,12 @@ SET cpu_operator_cost = 0.0025 SET work_mem = '64MB' SET from_collapse_limit = 8
 AS $$
 BEGIN
     RETURN QUERY
+    -- Follows are per batch: computed once for every followed batch, not once per URL.
+    WITH followed AS (
+        SELECT bl.batch_id, pg_catalog.bool_or(fo.user_id OPERATOR(pg_catalog.=) p_user) AS by_user
+        FROM public.link_batches__locations bl
+        JOIN public.link__locations__user_follows fo ON fo.location_id OPERATOR(pg_catalog.=) bl.location_id
+        GROUP BY bl.batch_id)
     SELECT u.id::integer,
            u.scheme::pg_catalog.text,
            u.url::pg_catalog.text,
@@ -33,18 +39,10 @@ BEGIN
            lb.batch_id::integer
     FROM public.urls u
     LEFT JOIN public.link_batches__urls lb ON lb.url_id OPERATOR(pg_catalog.=) u.id
+    LEFT JOIN followed fb ON fb.batch_id OPERATOR(pg_catalog.=) lb.batch_id
     CROSS JOIN LATERAL (
-        SELECT EXISTS (SELECT 1
-                       FROM public.link_batches__locations bl
-                       JOIN public.link__locations__user_follows fo
-                         ON fo.location_id OPERATOR(pg_catalog.=) bl.location_id
-                       WHERE bl.batch_id OPERATOR(pg_catalog.=) lb.batch_id
-                         AND fo.user_id OPERATOR(pg_catalog.=) p_user) AS followed_by_user,
-               EXISTS (SELECT 1
-                       FROM public.link_batches__locations bl
-                       JOIN public.link__locations__user_follows fo
-                         ON fo.location_id OPERATOR(pg_catalog.=) bl.location_id
-                       WHERE bl.batch_id OPERATOR(pg_catalog.=) lb.batch_id) AS followed_by_any_user
+        SELECT COALESCE(fb.by_user, false) AS followed_by_user,
+               fb.batch_id IS NOT NULL AS followed_by_any_user
     ) f
     LEFT JOIN annotate.url_annotation_count_view v ON v.url_id OPERATOR(pg_catalog.=) u.id
     CROSS JOIN LATERAL (

@@ -59,13 +59,13 @@ pub const ANON_ANNOTATIONS: &[&str] = &[
 /// batch_info's counts come from these.
 pub const BATCH_SOURCES: &[&str] = &["link_batches__urls", "annotation__agency__user"];
 
-fn namespace(name: &str) -> pg_sys::Oid {
+pub fn namespace(name: &str) -> pg_sys::Oid {
     let name = CString::new(name).expect("no NUL in a schema name");
     // SAFETY: a syscache lookup by name; missing_ok returns InvalidOid instead of raising.
     unsafe { pg_sys::get_namespace_oid(name.as_ptr(), true) }
 }
 
-fn relation(schema: pg_sys::Oid, name: &str) -> pg_sys::Oid {
+pub fn relation(schema: pg_sys::Oid, name: &str) -> pg_sys::Oid {
     let name = CString::new(name).expect("no NUL in a table name");
     // SAFETY: a syscache lookup by name; InvalidOid when missing.
     unsafe { pg_sys::get_relname_relid(name.as_ptr(), schema) }

@@ -109,9 +109,3 @@ DROP OWNED BY annotate_t_ops_app;
 DROP ROLE annotate_t_ops_app;
 DROP ROLE annotate_t_ops_monitor;
 
--- Errors reach clients without a Rust backtrace, though tests/run starts the server with
--- RUST_BACKTRACE=1: here PostgreSQL's own error, raised in a statement the extension runs,
--- passes through its Rust code (with a backtrace, it would show as a DETAIL).
-BEGIN READ ONLY;
-SELECT annotate_internal.fold_now();
-ROLLBACK;
