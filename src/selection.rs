@@ -270,6 +270,58 @@ impl Walk<'_> {
         ];
         st::WALK_BATCHES.rows(client, &args, walked)
     }
+
+    /// The first `n` URLs of several batches together, in SPEC 3.2 order, asking each batch for
+    /// no more than it can contribute: first about `n / batches` each, then more only from a
+    /// batch whose every row so far made the first `n` (it may hold more that do), its limit
+    /// doubled each time. A follower of 30 batches asking for 50 URLs reads about 60 rows, not
+    /// 1,500. `key` gives a walked row its follow keys (pending follow changes applied).
+    fn batch_heads(
+        &self,
+        client: &mut SpiClient<'_>,
+        batches: &[i32],
+        n: i64,
+        key: &dyn Fn(Candidate) -> Candidate,
+    ) -> SpiResult<Vec<Candidate>> {
+        let k = batches.len() as i64;
+        if k <= 1 || n <= 1 {
+            return Ok(self.batches(client, batches, n)?.into_iter().map(key).collect());
+        }
+        let mut limit: HashMap<i32, i64> = HashMap::new();
+        let mut rows: HashMap<i32, Vec<Candidate>> = HashMap::new();
+        let mut ask: Vec<i32> = batches.to_vec();
+        let mut ask_limit = ((n + k - 1) / k + 1).min(n);
+        loop {
+            for c in self.batches(client, &ask, ask_limit)? {
+                rows.entry(c.batch_id.unwrap_or_default()).or_default().push(key(c));
+            }
+            for b in &ask {
+                limit.insert(*b, ask_limit);
+            }
+            let mut keyed: Vec<&Candidate> = rows.values().flatten().collect();
+            keyed.sort_by_key(|c| c.order_key());
+            let cut = keyed.get(n as usize - 1).map(|c| c.order_key());
+            // A batch that filled its limit and whose last row is within the first n may hold more.
+            let more: Vec<i32> = batches
+                .iter()
+                .copied()
+                .filter(|b| {
+                    let got = rows.get(b).map_or(0, Vec::len) as i64;
+                    got >= limit[b]
+                        && limit[b] < n
+                        && rows[b].iter().map(Candidate::order_key).max().is_some_and(|last| cut.is_none_or(|c| last <= c))
+                })
+                .collect();
+            if more.is_empty() {
+                return Ok(rows.into_values().flatten().collect());
+            }
+            ask_limit = (more.iter().map(|b| limit[b]).max().unwrap_or(1) * 2).min(n);
+            for b in &more {
+                rows.remove(b);
+            }
+            ask = more;
+        }
+    }
 }
 
 /// The time leases are judged against: now(), the transaction's start.
@@ -367,8 +419,7 @@ pub fn live(
     }
 
     // The caller's followed batches first: each batch's head, merged.
-    let mut head: Vec<Candidate> =
-        walk.batches(client, &ctx.followed, want)?.into_iter().map(keyed).collect();
+    let mut head: Vec<Candidate> = walk.batch_heads(client, &ctx.followed, want, &keyed)?;
     head.extend(pending(&|c| c.followed_by_user));
     sort(&mut head);
     head.truncate(want as usize);
@@ -386,7 +437,7 @@ pub fn live(
         skip_batches.extend_from_slice(&refollowed);
         let mut tail: Vec<Candidate> =
             walk.order(client, &skip_batches, rest)?.into_iter().map(keyed).collect();
-        tail.extend(walk.batches(client, &refollowed, rest)?.into_iter().map(keyed));
+        tail.extend(walk.batch_heads(client, &refollowed, rest, &keyed)?);
         tail.extend(pending(&|c| !c.followed_by_user));
         sort(&mut tail);
         tail.truncate(rest as usize);
