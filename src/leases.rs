@@ -114,6 +114,18 @@ pub fn claim(caller: &Caller, max_urls: i64, skip: i64, lease: Interval) -> (Vec
                     break;
                 }
                 let ids: Vec<i32> = offer.iter().map(|c| c.url_id).collect();
+                // URLs created since the last fold have no queue row to lease yet. Those the
+                // lease would reach (the first `need` offered) get theirs first, so that the
+                // lease keeps the order and never passes over a new URL for a later one.
+                let first_new: Vec<i32> = offer
+                    .iter()
+                    .take(need as usize)
+                    .filter(|c| ctx.pending.get(&c.url_id).is_some_and(|p| !p.existed))
+                    .map(|c| c.url_id)
+                    .collect();
+                if !first_new.is_empty() {
+                    crate::fold::wait_for_rows(client, &first_new, ROW_WAIT)?;
+                }
                 let take = |client: &mut SpiClient<'_>, ids: Vec<i32>, n: i64| -> SpiResult<HashSet<i32>> {
                     let args: [DatumWithOid; 5] =
                         [caller.user().into(), caller.session().into(), ids.into(), lease.into(), n.into()];
