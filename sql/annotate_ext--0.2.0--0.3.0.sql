@@ -345,143 +345,6 @@ $$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:28
--- requires:
---   internal
-
--- What annotate_ext reads from the application (SPEC section 2): every table and column, by
--- name, and the kind of type it needs. attach() refuses to attach while one is missing, and
--- the DDL watch (sql/watch.sql) refuses a migration that would take one away.
-
--- kind: 'id' (any integer type), 'text' (any type with a text form), 'uuid', 'bool', 'number',
--- 'timestamp', 'relation' (the table or view itself).
-CREATE FUNCTION annotate_internal.requirements()
-RETURNS TABLE (table_name text, column_name text, kind text)
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT r.t, r.c, r.k
-    FROM (VALUES
-        ('urls', NULL, 'relation'), ('urls', 'id', 'id'), ('urls', 'url', 'text'),
-        ('urls', 'scheme', 'text'), ('urls', 'trailing_slash', 'bool'), ('urls', 'source', 'text'),
-        ('link_batches__urls', NULL, 'relation'), ('link_batches__urls', 'url_id', 'id'),
-        ('link_batches__urls', 'batch_id', 'id'),
-        ('link_batches__locations', NULL, 'relation'), ('link_batches__locations', 'batch_id', 'id'),
-        ('link_batches__locations', 'location_id', 'id'),
-        ('link__locations__user_follows', NULL, 'relation'),
-        ('link__locations__user_follows', 'location_id', 'id'),
-        ('link__locations__user_follows', 'user_id', 'id'),
-        ('locations_expanded', NULL, 'relation'), ('locations_expanded', 'id', 'id'),
-        ('locations_expanded', 'full_display_name', 'text'),
-        ('agencies', NULL, 'relation'), ('agencies', 'id', 'id'), ('agencies', 'name', 'text'),
-        ('flag_url_validated', NULL, 'relation'), ('flag_url_validated', 'url_id', 'id'),
-        ('flag_url_suspended', NULL, 'relation'), ('flag_url_suspended', 'url_id', 'id'),
-        ('reviewing_user_url', NULL, 'relation'), ('reviewing_user_url', 'url_id', 'id'),
-        ('link_agencies__urls', NULL, 'relation'), ('link_agencies__urls', 'url_id', 'id'),
-        ('url_html_content', NULL, 'relation'), ('url_html_content', 'url_id', 'id'),
-        ('url_html_content', 'content_type', 'text'), ('url_html_content', 'content', 'text'),
-        ('link_user_suggestion_agency_not_found', NULL, 'relation'),
-        ('link_user_suggestion_agency_not_found', 'url_id', 'id'),
-        ('link_user_suggestion_location_not_found', NULL, 'relation'),
-        ('link_user_suggestion_location_not_found', 'url_id', 'id'),
-        ('annotation__url_type__user', NULL, 'relation'), ('annotation__url_type__user', 'url_id', 'id'),
-        ('annotation__url_type__user', 'user_id', 'id'), ('annotation__url_type__user', 'type', 'text'),
-        ('annotation__url_type__user', 'created_at', 'timestamp'),
-        ('annotation__record_type__user', NULL, 'relation'),
-        ('annotation__record_type__user', 'url_id', 'id'), ('annotation__record_type__user', 'user_id', 'id'),
-        ('annotation__record_type__user', 'record_type', 'text'),
-        ('annotation__record_type__user', 'created_at', 'timestamp'),
-        ('annotation__agency__user', NULL, 'relation'), ('annotation__agency__user', 'url_id', 'id'),
-        ('annotation__agency__user', 'user_id', 'id'), ('annotation__agency__user', 'agency_id', 'id'),
-        ('annotation__location__user', NULL, 'relation'), ('annotation__location__user', 'url_id', 'id'),
-        ('annotation__location__user', 'user_id', 'id'), ('annotation__location__user', 'location_id', 'id'),
-        ('annotation__url_type__anon', NULL, 'relation'), ('annotation__url_type__anon', 'url_id', 'id'),
-        ('annotation__url_type__anon', 'session_id', 'uuid'), ('annotation__url_type__anon', 'url_type', 'text'),
-        ('annotation__url_type__anon', 'created_at', 'timestamp'),
-        ('annotation__record_type__anon', NULL, 'relation'),
-        ('annotation__record_type__anon', 'url_id', 'id'), ('annotation__record_type__anon', 'session_id', 'uuid'),
-        ('annotation__record_type__anon', 'record_type', 'text'),
-        ('annotation__record_type__anon', 'created_at', 'timestamp'),
-        ('annotation__agency__anon', NULL, 'relation'), ('annotation__agency__anon', 'url_id', 'id'),
-        ('annotation__agency__anon', 'session_id', 'uuid'), ('annotation__agency__anon', 'agency_id', 'id'),
-        ('annotation__location__anon', NULL, 'relation'), ('annotation__location__anon', 'url_id', 'id'),
-        ('annotation__location__anon', 'session_id', 'uuid'),
-        ('annotation__location__anon', 'location_id', 'id'),
-        ('annotation__url_type__auto', NULL, 'relation'), ('annotation__url_type__auto', 'url_id', 'id'),
-        ('annotation__record_type__auto', NULL, 'relation'), ('annotation__record_type__auto', 'url_id', 'id'),
-        ('annotation__agency__auto__subtasks', NULL, 'relation'),
-        ('annotation__agency__auto__subtasks', 'id', 'id'), ('annotation__agency__auto__subtasks', 'url_id', 'id'),
-        ('annotation__agency__auto__suggestions', NULL, 'relation'),
-        ('annotation__agency__auto__suggestions', 'subtask_id', 'id'),
-        ('annotation__agency__auto__suggestions', 'agency_id', 'id'),
-        ('annotation__agency__auto__suggestions', 'confidence', 'number'),
-        ('annotation__location__auto__subtasks', NULL, 'relation'),
-        ('annotation__location__auto__subtasks', 'id', 'id'),
-        ('annotation__location__auto__subtasks', 'url_id', 'id'),
-        ('annotation__location__auto__suggestions', NULL, 'relation'),
-        ('annotation__location__auto__suggestions', 'subtask_id', 'id'),
-        ('annotation__location__auto__suggestions', 'location_id', 'id'),
-        ('annotation__location__auto__suggestions', 'confidence', 'number'),
-        ('annotation__name__suggestions', NULL, 'relation'), ('annotation__name__suggestions', 'id', 'id'),
-        ('annotation__name__suggestions', 'url_id', 'id'), ('annotation__name__suggestions', 'suggestion', 'text'),
-        ('annotation__name__suggestions', 'source', 'text'),
-        ('annotation__name__user__endorsements', NULL, 'relation'),
-        ('annotation__name__user__endorsements', 'suggestion_id', 'id'),
-        ('annotation__name__anon__endorsements', NULL, 'relation'),
-        ('annotation__name__anon__endorsements', 'suggestion_id', 'id')
-    ) AS r(t, c, k)
-$$;
-
--- Every requirement this database does not meet, one line each, in the order above (empty
--- when all are met). Types are judged by category, so an integer id may become bigint and a
--- varchar text, but a renamed or dropped column, or an id turned into text, is a problem.
-CREATE FUNCTION annotate_internal.unmet_requirements()
-RETURNS TABLE (table_name text, column_name text, problem text)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT r.table_name, r.column_name,
-           CASE
-               WHEN c.oid IS NULL THEN pg_catalog.format('public.%I is missing', r.table_name)
-               WHEN a.attnum IS NULL THEN pg_catalog.format('public.%I has no column %I', r.table_name, r.column_name)
-               ELSE pg_catalog.format('public.%I.%I is of type %s, which annotate_ext cannot read as %s',
-                                      r.table_name, r.column_name, a.atttypid::pg_catalog.regtype, r.kind)
-           END
-    FROM annotate_internal.requirements() WITH ORDINALITY AS r(table_name, column_name, kind, n)
-    LEFT JOIN pg_catalog.pg_class c
-           ON c.relnamespace OPERATOR(pg_catalog.=) 'public'::pg_catalog.regnamespace
-          AND c.relname OPERATOR(pg_catalog.=) r.table_name
-          AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,v,m,p}'::"char"[])
-    LEFT JOIN pg_catalog.pg_attribute a
-           ON a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attname OPERATOR(pg_catalog.=) r.column_name
-          AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
-    LEFT JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
-    WHERE (r.column_name IS NULL AND c.oid IS NULL)
-       OR (r.column_name IS NOT NULL AND c.oid IS NOT NULL AND a.attnum IS NULL)
-       OR (r.column_name IS NOT NULL AND a.attnum IS NOT NULL AND NOT CASE r.kind
-               WHEN 'id' THEN a.atttypid OPERATOR(pg_catalog.=) ANY ('{int2,int4,int8}'::pg_catalog.regtype[])
-               WHEN 'uuid' THEN a.atttypid OPERATOR(pg_catalog.=) 'uuid'::pg_catalog.regtype
-               WHEN 'bool' THEN a.atttypid OPERATOR(pg_catalog.=) 'bool'::pg_catalog.regtype
-               WHEN 'number' THEN t.typcategory OPERATOR(pg_catalog.=) 'N'
-               WHEN 'timestamp' THEN t.typcategory OPERATOR(pg_catalog.=) 'D'
-               ELSE t.typcategory OPERATOR(pg_catalog.=) ANY ('{S,E}'::"char"[])
-           END)
-    ORDER BY r.n
-$$;
-
--- The tables of the app this database lacks (NULL when none), for the install's message.
-CREATE FUNCTION annotate_internal.missing_app_tables()
-RETURNS text[]
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT pg_catalog.array_agg(u.table_name)
-    FROM annotate_internal.unmet_requirements() u
-    WHERE u.column_name IS NULL
-$$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/lib.rs:29
 -- requires:
 --   internal
@@ -846,6 +709,10 @@ BEGIN
         RAISE EXCEPTION 'annotate.reconcile: this server is a standby'
             USING ERRCODE = 'read_only_sql_transaction', HINT = 'Run it on the primary.';
     END IF;
+    IF pg_catalog.current_setting('transaction_read_only') OPERATOR(pg_catalog.=) 'on' THEN
+        RAISE EXCEPTION 'annotate.reconcile: cannot run in a read-only transaction'
+            USING ERRCODE = 'read_only_sql_transaction';
+    END IF;
     me := pg_catalog.pg_current_xact_id();
     -- No fold while the corrections are computed (src/fold.rs takes the same lock).
     PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('annotate_ext'), 2);
@@ -979,6 +846,227 @@ BEGIN
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END
+$$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:32
+-- requires:
+--   helpers
+
+-- Snapshot mode (SPEC 3.4, annotate.selection = snapshot): the upstream PR's selection, with
+-- vote counts from annotate.url_annotation_count_view as of the last refresh (a URL missing
+-- from it counts 0) and every filter and follow read live. It sorts every eligible URL by
+-- design, so unlike the live walks it is planned for the values of each call, under the
+-- planner's stock settings whatever the server's are (the SET clauses below).
+CREATE FUNCTION annotate_internal.snapshot_candidates(p_user integer, p_session uuid, p_batch integer,
+                                                      p_url integer, p_limit bigint, p_skip bigint)
+RETURNS TABLE (url_id integer, scheme text, url text, trailing_slash boolean, followed_by_any_user boolean,
+               is_manual boolean, user_url_type_count bigint, anon_url_type_count bigint,
+               auto_url_type_count bigint, followed_by_user boolean, batch_id integer)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET plan_cache_mode = force_custom_plan
+SET enable_seqscan = on SET enable_indexscan = on SET enable_indexonlyscan = on SET enable_bitmapscan = on
+SET enable_sort = on SET enable_incremental_sort = on SET enable_hashagg = on SET enable_hashjoin = on
+SET enable_mergejoin = on SET enable_nestloop = on SET enable_material = on SET enable_memoize = on
+SET random_page_cost = 4 SET seq_page_cost = 1 SET cpu_tuple_cost = 0.01 SET cpu_index_tuple_cost = 0.005
+SET cpu_operator_cost = 0.0025 SET work_mem = '64MB' SET from_collapse_limit = 8 SET join_collapse_limit = 8
+AS $$
+BEGIN
+    RETURN QUERY
+    -- Follows are per batch: computed once for every followed batch, not once per URL.
+    WITH followed AS (
+        SELECT bl.batch_id, pg_catalog.bool_or(fo.user_id OPERATOR(pg_catalog.=) p_user) AS by_user
+        FROM public.link_batches__locations bl
+        JOIN public.link__locations__user_follows fo ON fo.location_id OPERATOR(pg_catalog.=) bl.location_id
+        GROUP BY bl.batch_id)
+    SELECT u.id::integer,
+           u.scheme::pg_catalog.text,
+           u.url::pg_catalog.text,
+           u.trailing_slash,
+           f.followed_by_any_user,
+           u.source::pg_catalog.text OPERATOR(pg_catalog.=) 'manual',
+           c.user_url_type_count,
+           c.anon_url_type_count,
+           c.auto_url_type_count,
+           f.followed_by_user,
+           lb.batch_id::integer
+    FROM public.urls u
+    LEFT JOIN public.link_batches__urls lb ON lb.url_id OPERATOR(pg_catalog.=) u.id
+    LEFT JOIN followed fb ON fb.batch_id OPERATOR(pg_catalog.=) lb.batch_id
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(fb.by_user, false) AS followed_by_user,
+               fb.batch_id IS NOT NULL AS followed_by_any_user
+    ) f
+    LEFT JOIN annotate.url_annotation_count_view v ON v.url_id OPERATOR(pg_catalog.=) u.id
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(v.user_url_type_count, 0) AS user_url_type_count,
+               COALESCE(v.anon_url_type_count, 0) AS anon_url_type_count,
+               COALESCE(v.auto_url_type_count, 0) AS auto_url_type_count
+    ) c
+    WHERE (p_batch IS NULL OR lb.batch_id OPERATOR(pg_catalog.=) p_batch)
+      AND (p_url IS NULL OR u.id OPERATOR(pg_catalog.=) p_url)
+      AND NOT EXISTS (SELECT 1 FROM public.flag_url_suspended s WHERE s.url_id OPERATOR(pg_catalog.=) u.id)
+      AND NOT EXISTS (SELECT 1 FROM public.flag_url_validated s WHERE s.url_id OPERATOR(pg_catalog.=) u.id)
+      -- The caller's annotations, hashed once (a per-URL probe of each table would be run a
+      -- million times at 1M URLs); url_id is NOT NULL in each, so NOT IN means "not among them".
+      AND u.id OPERATOR(pg_catalog.<>) ALL (
+          SELECT a.url_id FROM public.annotation__url_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__agency__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__location__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__record_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__url_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
+          UNION ALL SELECT a.url_id FROM public.annotation__agency__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
+          UNION ALL SELECT a.url_id FROM public.annotation__location__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
+          UNION ALL SELECT a.url_id FROM public.annotation__record_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session)
+    ORDER BY f.followed_by_user DESC,
+             f.followed_by_any_user DESC,
+             6 DESC,
+             c.user_url_type_count DESC,
+             c.anon_url_type_count DESC,
+             c.auto_url_type_count DESC,
+             u.id
+    LIMIT p_limit OFFSET p_skip;
+END
+$$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:28
+-- requires:
+--   internal
+
+-- What annotate_ext reads from the application (SPEC section 2): every table and column, by
+-- name, and the kind of type it needs. attach() refuses to attach while one is missing, and
+-- the DDL watch (sql/watch.sql) refuses a migration that would take one away.
+
+-- kind: 'id' (any integer type), 'text' (any type with a text form), 'uuid', 'bool', 'number',
+-- 'timestamp', 'relation' (the table or view itself).
+CREATE FUNCTION annotate_internal.requirements()
+RETURNS TABLE (table_name text, column_name text, kind text)
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT r.t, r.c, r.k
+    FROM (VALUES
+        ('urls', NULL, 'relation'), ('urls', 'id', 'id'), ('urls', 'url', 'text'),
+        ('urls', 'scheme', 'text'), ('urls', 'trailing_slash', 'bool'), ('urls', 'source', 'text'),
+        ('link_batches__urls', NULL, 'relation'), ('link_batches__urls', 'url_id', 'id'),
+        ('link_batches__urls', 'batch_id', 'id'),
+        ('link_batches__locations', NULL, 'relation'), ('link_batches__locations', 'batch_id', 'id'),
+        ('link_batches__locations', 'location_id', 'id'),
+        ('link__locations__user_follows', NULL, 'relation'),
+        ('link__locations__user_follows', 'location_id', 'id'),
+        ('link__locations__user_follows', 'user_id', 'id'),
+        ('locations_expanded', NULL, 'relation'), ('locations_expanded', 'id', 'id'),
+        ('locations_expanded', 'full_display_name', 'text'),
+        ('agencies', NULL, 'relation'), ('agencies', 'id', 'id'), ('agencies', 'name', 'text'),
+        ('flag_url_validated', NULL, 'relation'), ('flag_url_validated', 'url_id', 'id'),
+        ('flag_url_suspended', NULL, 'relation'), ('flag_url_suspended', 'url_id', 'id'),
+        ('reviewing_user_url', NULL, 'relation'), ('reviewing_user_url', 'url_id', 'id'),
+        ('link_agencies__urls', NULL, 'relation'), ('link_agencies__urls', 'url_id', 'id'),
+        ('url_html_content', NULL, 'relation'), ('url_html_content', 'url_id', 'id'),
+        ('url_html_content', 'content_type', 'text'), ('url_html_content', 'content', 'text'),
+        ('link_user_suggestion_agency_not_found', NULL, 'relation'),
+        ('link_user_suggestion_agency_not_found', 'url_id', 'id'),
+        ('link_user_suggestion_location_not_found', NULL, 'relation'),
+        ('link_user_suggestion_location_not_found', 'url_id', 'id'),
+        ('annotation__url_type__user', NULL, 'relation'), ('annotation__url_type__user', 'url_id', 'id'),
+        ('annotation__url_type__user', 'user_id', 'id'), ('annotation__url_type__user', 'type', 'text'),
+        ('annotation__url_type__user', 'created_at', 'timestamp'),
+        ('annotation__record_type__user', NULL, 'relation'),
+        ('annotation__record_type__user', 'url_id', 'id'), ('annotation__record_type__user', 'user_id', 'id'),
+        ('annotation__record_type__user', 'record_type', 'text'),
+        ('annotation__record_type__user', 'created_at', 'timestamp'),
+        ('annotation__agency__user', NULL, 'relation'), ('annotation__agency__user', 'url_id', 'id'),
+        ('annotation__agency__user', 'user_id', 'id'), ('annotation__agency__user', 'agency_id', 'id'),
+        ('annotation__location__user', NULL, 'relation'), ('annotation__location__user', 'url_id', 'id'),
+        ('annotation__location__user', 'user_id', 'id'), ('annotation__location__user', 'location_id', 'id'),
+        ('annotation__url_type__anon', NULL, 'relation'), ('annotation__url_type__anon', 'url_id', 'id'),
+        ('annotation__url_type__anon', 'session_id', 'uuid'), ('annotation__url_type__anon', 'url_type', 'text'),
+        ('annotation__url_type__anon', 'created_at', 'timestamp'),
+        ('annotation__record_type__anon', NULL, 'relation'),
+        ('annotation__record_type__anon', 'url_id', 'id'), ('annotation__record_type__anon', 'session_id', 'uuid'),
+        ('annotation__record_type__anon', 'record_type', 'text'),
+        ('annotation__record_type__anon', 'created_at', 'timestamp'),
+        ('annotation__agency__anon', NULL, 'relation'), ('annotation__agency__anon', 'url_id', 'id'),
+        ('annotation__agency__anon', 'session_id', 'uuid'), ('annotation__agency__anon', 'agency_id', 'id'),
+        ('annotation__location__anon', NULL, 'relation'), ('annotation__location__anon', 'url_id', 'id'),
+        ('annotation__location__anon', 'session_id', 'uuid'),
+        ('annotation__location__anon', 'location_id', 'id'),
+        ('annotation__url_type__auto', NULL, 'relation'), ('annotation__url_type__auto', 'url_id', 'id'),
+        ('annotation__record_type__auto', NULL, 'relation'), ('annotation__record_type__auto', 'url_id', 'id'),
+        ('annotation__agency__auto__subtasks', NULL, 'relation'),
+        ('annotation__agency__auto__subtasks', 'id', 'id'), ('annotation__agency__auto__subtasks', 'url_id', 'id'),
+        ('annotation__agency__auto__suggestions', NULL, 'relation'),
+        ('annotation__agency__auto__suggestions', 'subtask_id', 'id'),
+        ('annotation__agency__auto__suggestions', 'agency_id', 'id'),
+        ('annotation__agency__auto__suggestions', 'confidence', 'number'),
+        ('annotation__location__auto__subtasks', NULL, 'relation'),
+        ('annotation__location__auto__subtasks', 'id', 'id'),
+        ('annotation__location__auto__subtasks', 'url_id', 'id'),
+        ('annotation__location__auto__suggestions', NULL, 'relation'),
+        ('annotation__location__auto__suggestions', 'subtask_id', 'id'),
+        ('annotation__location__auto__suggestions', 'location_id', 'id'),
+        ('annotation__location__auto__suggestions', 'confidence', 'number'),
+        ('annotation__name__suggestions', NULL, 'relation'), ('annotation__name__suggestions', 'id', 'id'),
+        ('annotation__name__suggestions', 'url_id', 'id'), ('annotation__name__suggestions', 'suggestion', 'text'),
+        ('annotation__name__suggestions', 'source', 'text'),
+        ('annotation__name__user__endorsements', NULL, 'relation'),
+        ('annotation__name__user__endorsements', 'suggestion_id', 'id'),
+        ('annotation__name__anon__endorsements', NULL, 'relation'),
+        ('annotation__name__anon__endorsements', 'suggestion_id', 'id')
+    ) AS r(t, c, k)
+$$;
+
+-- Every requirement this database does not meet, one line each, in the order above (empty
+-- when all are met). Types are judged by category, so an integer id may become bigint and a
+-- varchar text, but a renamed or dropped column, or an id turned into text, is a problem.
+CREATE FUNCTION annotate_internal.unmet_requirements()
+RETURNS TABLE (table_name text, column_name text, problem text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT r.table_name, r.column_name,
+           CASE
+               WHEN c.oid IS NULL THEN pg_catalog.format('public.%I is missing', r.table_name)
+               WHEN a.attnum IS NULL THEN pg_catalog.format('public.%I has no column %I', r.table_name, r.column_name)
+               ELSE pg_catalog.format('public.%I.%I is of type %s, which annotate_ext cannot read as %s',
+                                      r.table_name, r.column_name, a.atttypid::pg_catalog.regtype, r.kind)
+           END
+    FROM annotate_internal.requirements() WITH ORDINALITY AS r(table_name, column_name, kind, n)
+    LEFT JOIN pg_catalog.pg_class c
+           ON c.relnamespace OPERATOR(pg_catalog.=) 'public'::pg_catalog.regnamespace
+          AND c.relname OPERATOR(pg_catalog.=) r.table_name
+          AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,v,m,p}'::"char"[])
+    LEFT JOIN pg_catalog.pg_attribute a
+           ON a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attname OPERATOR(pg_catalog.=) r.column_name
+          AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+    LEFT JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
+    WHERE (r.column_name IS NULL AND c.oid IS NULL)
+       OR (r.column_name IS NOT NULL AND c.oid IS NOT NULL AND a.attnum IS NULL)
+       OR (r.column_name IS NOT NULL AND a.attnum IS NOT NULL AND NOT CASE r.kind
+               WHEN 'id' THEN a.atttypid OPERATOR(pg_catalog.=) ANY ('{int2,int4,int8}'::pg_catalog.regtype[])
+               WHEN 'uuid' THEN a.atttypid OPERATOR(pg_catalog.=) 'uuid'::pg_catalog.regtype
+               WHEN 'bool' THEN a.atttypid OPERATOR(pg_catalog.=) 'bool'::pg_catalog.regtype
+               WHEN 'number' THEN t.typcategory OPERATOR(pg_catalog.=) 'N'
+               WHEN 'timestamp' THEN t.typcategory OPERATOR(pg_catalog.=) 'D'
+               ELSE t.typcategory OPERATOR(pg_catalog.=) ANY ('{S,E}'::"char"[])
+           END)
+    ORDER BY r.n
+$$;
+
+-- The tables of the app this database lacks (NULL when none), for the install's message.
+CREATE FUNCTION annotate_internal.missing_app_tables()
+RETURNS text[]
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.array_agg(u.table_name)
+    FROM annotate_internal.unmet_requirements() u
+    WHERE u.column_name IS NULL
 $$;
 /* </end connected objects> */
 
@@ -1310,6 +1398,10 @@ BEGIN
         RAISE EXCEPTION 'annotate.attach: this server is a standby'
             USING ERRCODE = 'read_only_sql_transaction', HINT = 'Run it on the primary.';
     END IF;
+    IF pg_catalog.current_setting('transaction_read_only') OPERATOR(pg_catalog.=) 'on' THEN
+        RAISE EXCEPTION 'annotate.attach: cannot run in a read-only transaction'
+            USING ERRCODE = 'read_only_sql_transaction';
+    END IF;
     SELECT pg_catalog.string_agg(u.problem, '; ') INTO unmet FROM annotate_internal.unmet_requirements() u;
     IF unmet IS NOT NULL THEN
         RAISE EXCEPTION 'annotate.attach: the application''s tables are not as annotate_ext needs them'
@@ -1446,6 +1538,10 @@ BEGIN
         RAISE EXCEPTION 'annotate.detach: this server is a standby'
             USING ERRCODE = 'read_only_sql_transaction', HINT = 'Run it on the primary.';
     END IF;
+    IF pg_catalog.current_setting('transaction_read_only') OPERATOR(pg_catalog.=) 'on' THEN
+        RAISE EXCEPTION 'annotate.detach: cannot run in a read-only transaction'
+            USING ERRCODE = 'read_only_sql_transaction';
+    END IF;
     PERFORM annotate_internal.lock_attachment('annotate.detach', 'ACCESS EXCLUSIVE');
     PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('annotate_ext'), 1);
     SELECT s.attached INTO was_attached FROM annotate_internal.state s;
@@ -1471,80 +1567,6 @@ BEGIN
              annotate_internal.queue_delta, annotate_internal.batch_event;
     PERFORM pg_catalog.set_config('annotate_ext.in_watch', 'off', true);
     RETURN was_attached;
-END
-$$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:32
--- requires:
---   helpers
-
--- Snapshot mode (SPEC 3.4, annotate.selection = snapshot): the upstream PR's selection, with
--- vote counts from annotate.url_annotation_count_view as of the last refresh (a URL missing
--- from it counts 0) and every filter and follow read live. It sorts every eligible URL by
--- design, so unlike the live walks it is planned for the values of each call, under the
--- planner's stock settings whatever the server's are (the SET clauses below).
-CREATE FUNCTION annotate_internal.snapshot_candidates(p_user integer, p_session uuid, p_batch integer,
-                                                      p_url integer, p_limit bigint, p_skip bigint)
-RETURNS TABLE (url_id integer, scheme text, url text, trailing_slash boolean, followed_by_any_user boolean,
-               is_manual boolean, user_url_type_count bigint, anon_url_type_count bigint,
-               auto_url_type_count bigint, followed_by_user boolean, batch_id integer)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-SET jit = off
-SET plan_cache_mode = force_custom_plan
-SET enable_seqscan = on SET enable_indexscan = on SET enable_indexonlyscan = on SET enable_bitmapscan = on
-SET enable_sort = on SET enable_incremental_sort = on SET enable_hashagg = on SET enable_hashjoin = on
-SET enable_mergejoin = on SET enable_nestloop = on SET enable_material = on SET enable_memoize = on
-SET random_page_cost = 4 SET seq_page_cost = 1 SET cpu_tuple_cost = 0.01 SET cpu_index_tuple_cost = 0.005
-SET cpu_operator_cost = 0.0025 SET work_mem = '64MB' SET from_collapse_limit = 8 SET join_collapse_limit = 8
-AS $$
-BEGIN
-    RETURN QUERY
-    -- Follows are per batch: computed once for every followed batch, not once per URL.
-    WITH followed AS (
-        SELECT bl.batch_id, pg_catalog.bool_or(fo.user_id OPERATOR(pg_catalog.=) p_user) AS by_user
-        FROM public.link_batches__locations bl
-        JOIN public.link__locations__user_follows fo ON fo.location_id OPERATOR(pg_catalog.=) bl.location_id
-        GROUP BY bl.batch_id)
-    SELECT u.id::integer,
-           u.scheme::pg_catalog.text,
-           u.url::pg_catalog.text,
-           u.trailing_slash,
-           f.followed_by_any_user,
-           u.source::pg_catalog.text OPERATOR(pg_catalog.=) 'manual',
-           c.user_url_type_count,
-           c.anon_url_type_count,
-           c.auto_url_type_count,
-           f.followed_by_user,
-           lb.batch_id::integer
-    FROM public.urls u
-    LEFT JOIN public.link_batches__urls lb ON lb.url_id OPERATOR(pg_catalog.=) u.id
-    LEFT JOIN followed fb ON fb.batch_id OPERATOR(pg_catalog.=) lb.batch_id
-    CROSS JOIN LATERAL (
-        SELECT COALESCE(fb.by_user, false) AS followed_by_user,
-               fb.batch_id IS NOT NULL AS followed_by_any_user
-    ) f
-    LEFT JOIN annotate.url_annotation_count_view v ON v.url_id OPERATOR(pg_catalog.=) u.id
-    CROSS JOIN LATERAL (
-        SELECT COALESCE(v.user_url_type_count, 0) AS user_url_type_count,
-               COALESCE(v.anon_url_type_count, 0) AS anon_url_type_count,
-               COALESCE(v.auto_url_type_count, 0) AS auto_url_type_count
-    ) c
-    WHERE (p_batch IS NULL OR lb.batch_id OPERATOR(pg_catalog.=) p_batch)
-      AND (p_url IS NULL OR u.id OPERATOR(pg_catalog.=) p_url)
-      AND NOT EXISTS (SELECT 1 FROM public.flag_url_suspended s WHERE s.url_id OPERATOR(pg_catalog.=) u.id)
-      AND NOT EXISTS (SELECT 1 FROM public.flag_url_validated s WHERE s.url_id OPERATOR(pg_catalog.=) u.id)
-      AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done(u.id, p_user, p_session))
-    ORDER BY f.followed_by_user DESC,
-             f.followed_by_any_user DESC,
-             6 DESC,
-             c.user_url_type_count DESC,
-             c.anon_url_type_count DESC,
-             c.auto_url_type_count DESC,
-             u.id
-    LIMIT p_limit OFFSET p_skip;
 END
 $$;
 /* </end connected objects> */

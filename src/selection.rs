@@ -244,22 +244,9 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
-    fn order(&self, client: &mut SpiClient<'_>, skip_batches: &[i32], n: i64) -> SpiResult<Vec<Candidate>> {
-        let args: [DatumWithOid; 6] = [
-            self.caller.user().into(),
-            self.caller.session().into(),
-            self.leave_out.to_vec().into(),
-            skip_batches.to_vec().into(),
-            n.into(),
-            (self.leases == Leases::Count).into(),
-        ];
-        st::WALK_ORDER.rows(client, &args, walked)
-    }
-
-    fn batches(&self, client: &mut SpiClient<'_>, batches: &[i32], n: i64) -> SpiResult<Vec<Candidate>> {
-        if batches.is_empty() {
-            return Ok(Vec::new());
-        }
+    /// Runs one of the walk statements, which all take the same six arguments: the caller, the
+    /// URLs to leave out, a batch list (to skip, or to keep), how many, whether leases count.
+    fn run(&self, client: &mut SpiClient<'_>, stmt: &st::Statement, batches: &[i32], n: i64) -> SpiResult<Vec<Candidate>> {
         let args: [DatumWithOid; 6] = [
             self.caller.user().into(),
             self.caller.session().into(),
@@ -268,7 +255,26 @@ impl Walk<'_> {
             n.into(),
             (self.leases == Leases::Count).into(),
         ];
-        st::WALK_BATCHES.rows(client, &args, walked)
+        stmt.rows(client, &args, walked)
+    }
+
+    fn order(&self, client: &mut SpiClient<'_>, skip_batches: &[i32], n: i64) -> SpiResult<Vec<Candidate>> {
+        self.run(client, &st::WALK_ORDER, skip_batches, n)
+    }
+
+    /// The first `n` URLs of many batches together, by one walk of the global order.
+    fn within(&self, client: &mut SpiClient<'_>, batches: &[i32], n: i64) -> SpiResult<Vec<Candidate>> {
+        if batches.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.run(client, &st::WALK_IN, batches, n)
+    }
+
+    fn batches(&self, client: &mut SpiClient<'_>, batches: &[i32], n: i64) -> SpiResult<Vec<Candidate>> {
+        if batches.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.run(client, &st::WALK_BATCHES, batches, n)
     }
 
     /// The first `n` URLs of several batches together, in SPEC 3.2 order, asking each batch for
@@ -323,6 +329,10 @@ impl Walk<'_> {
         }
     }
 }
+
+/// Past this many followed batches, one filtered walk of the global order beats a walk per batch:
+/// the caller's batches are then a good share of the followed ones it passes over.
+const MANY_FOLLOWED: usize = 8;
 
 /// The time leases are judged against: now(), the transaction's start.
 fn now() -> pg_sys::TimestampTz {
@@ -418,8 +428,18 @@ pub fn live(
         return Ok(out);
     }
 
-    // The caller's followed batches first: each batch's head, merged.
-    let mut head: Vec<Candidate> = walk.batch_heads(client, &ctx.followed, want, &keyed)?;
+    // The caller's followed batches first: each batch's head, merged; or, past a few batches,
+    // one walk of the global order keeping theirs (batches with pending follow changes, whose
+    // rows the index may still hold as unfollowed, walked apart).
+    let mut head: Vec<Candidate> = if ctx.followed.len() > MANY_FOLLOWED {
+        let (apart, together): (Vec<i32>, Vec<i32>) =
+            ctx.followed.iter().partition(|b| ctx.refollowed.contains_key(b));
+        let mut h: Vec<Candidate> = walk.within(client, &together, want)?.into_iter().map(keyed).collect();
+        h.extend(walk.batch_heads(client, &apart, want, &keyed)?);
+        h
+    } else {
+        walk.batch_heads(client, &ctx.followed, want, &keyed)?
+    };
     head.extend(pending(&|c| c.followed_by_user));
     sort(&mut head);
     head.truncate(want as usize);

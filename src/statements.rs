@@ -44,6 +44,7 @@ statement!(
     [INT4OID, UUIDOID, INT4ARRAYOID, INT4ARRAYOID, INT8OID, BOOLOID],
     false
 );
+statement!(WALK_IN, "walk_in", [INT4OID, UUIDOID, INT4ARRAYOID, INT4ARRAYOID, INT8OID, BOOLOID], false);
 statement!(WALK_URL, "walk_url", [INT4OID, UUIDOID, INT4OID], false);
 statement!(OWN_LEASES, "own_leases", [INT4OID, UUIDOID], false);
 statement!(LEASE_EXPIRE, "lease_expire", [], true);
@@ -161,6 +162,7 @@ pub const ALL: &[&Statement] = &[
     &CONTEXT,
     &WALK_ORDER,
     &WALK_BATCHES,
+    &WALK_IN,
     &WALK_URL,
     &OWN_LEASES,
     &LEASE_EXPIRE,

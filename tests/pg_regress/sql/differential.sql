@@ -7,24 +7,31 @@ CREATE DATABASE annotate_t_differential TEMPLATE annotate_fixture;
 CREATE EXTENSION annotate_ext;
 SELECT setseed(0.17);
 
--- Random data: 600 URLs in 6 batches (some in none), 12 localities, 30 users, 20 sessions.
+-- Random data: 600 URLs in 16 batches (some in none), 12 localities, 30 users, 20 sessions.
+-- Each locality is linked to a few batches, so that some users follow more batches than
+-- selection walks one by one (src/selection.rs, MANY_FOLLOWED) and others fewer.
 INSERT INTO public.us_states (state_iso, state_name) VALUES ('PA', 'Pennsylvania');
 INSERT INTO public.counties (fips, name, state_id) VALUES ('42003', 'Allegheny', 1);
 INSERT INTO public.localities (name, county_id) SELECT 'Town ' || i, 1 FROM generate_series(1, 12) i;
 INSERT INTO public.agencies (name, jurisdiction_type) SELECT 'Agency ' || i, 'local' FROM generate_series(1, 5) i;
-INSERT INTO public.batches (strategy, status) SELECT 'manual', 'ready to label' FROM generate_series(1, 6);
+INSERT INTO public.batches (strategy, status) SELECT 'manual', 'ready to label' FROM generate_series(1, 16);
 INSERT INTO public.anonymous_sessions (id) SELECT md5('s' || i)::uuid FROM generate_series(1, 20) i;
 INSERT INTO public.urls (url, source)
 SELECT 'r.example/' || i, CASE WHEN random() < 0.15 THEN 'manual' ELSE 'collector' END::public.url_source
 FROM generate_series(1, 600) i;
 INSERT INTO public.link_batches__urls (batch_id, url_id)
-SELECT 1 + (random() * 5)::int, id FROM public.urls WHERE random() < 0.9;
+SELECT 1 + (random() * 15)::int, id FROM public.urls WHERE random() < 0.9;
 INSERT INTO public.link_batches__locations (batch_id, location_id)
-SELECT DISTINCT 1 + (random() * 5)::int, l.id FROM public.locations l, generate_series(1, 2)
-WHERE l.type = 'Locality' AND random() < 0.2;
+SELECT DISTINCT 1 + (random() * 15)::int, l.id FROM public.locations l, generate_series(1, 8)
+WHERE l.type = 'Locality' AND random() < 0.5;
 INSERT INTO public.link__locations__user_follows (location_id, user_id)
 SELECT DISTINCT l.id, 1 + (random() * 29)::int FROM public.locations l, generate_series(1, 4)
 WHERE l.type IN ('Locality', 'County') AND random() < 0.3;
+-- Users 1-4 follow most localities: far more batches than MANY_FOLLOWED.
+INSERT INTO public.link__locations__user_follows (location_id, user_id)
+SELECT l.id, u FROM public.locations l, generate_series(1, 4) u
+WHERE l.type = 'Locality' AND random() < 0.6
+ON CONFLICT DO NOTHING;
 INSERT INTO public.annotation__url_type__user (url_id, user_id, type)
 SELECT DISTINCT u.id, 1 + (random() * 29)::int, 'data source' FROM public.urls u, generate_series(1, 3) WHERE random() < 0.2
 ON CONFLICT DO NOTHING;
@@ -83,10 +90,16 @@ SELECT count(*) > 0 AS has_follows, (SELECT count(*) > 0 FROM public.link_batche
        (SELECT count(DISTINCT source) = 2 FROM public.urls) AS has_manual,
        (SELECT count(*) > 0 FROM public.annotation__url_type__anon) AS has_anon_votes
 FROM public.link__locations__user_follows;
+SELECT count(*) FILTER (WHERE x.n > 8) > 0 AS some_follow_many_batches,
+       count(*) FILTER (WHERE x.n BETWEEN 1 AND 8) > 0 AS some_follow_a_few
+FROM (SELECT fo.user_id, count(DISTINCT bl.batch_id) AS n
+      FROM public.link__locations__user_follows fo
+      JOIN public.link_batches__locations bl ON bl.location_id = fo.location_id
+      GROUP BY fo.user_id) x;
 
 CREATE TEMP TABLE pairs AS
 SELECT i, 1 + (random() * 34)::int AS user_id,          -- users 31..35 have no rows at all
-       CASE WHEN random() < 0.4 THEN NULL ELSE 1 + (random() * 6)::int END AS batch_id  -- 7 is unknown
+       CASE WHEN random() < 0.4 THEN NULL ELSE 1 + (random() * 16)::int END AS batch_id  -- 17 is unknown
 FROM generate_series(1, 200) i;
 
 SELECT count(*) AS pairs,
@@ -122,11 +135,11 @@ BEGIN
                CASE WHEN random() < 0.3 THEN 'manual' ELSE 'collector' END::public.url_source
         FROM generate_series(1, 15) i;
         INSERT INTO public.link_batches__urls (batch_id, url_id)
-        SELECT 1 + (random() * 5)::int, id FROM public.urls WHERE id > top AND random() < 0.8;
+        SELECT 1 + (random() * 15)::int, id FROM public.urls WHERE id > top AND random() < 0.8;
         UPDATE public.urls SET source = CASE WHEN source = 'manual' THEN 'collector' ELSE 'manual' END::public.url_source
         WHERE id IN (SELECT id FROM public.urls ORDER BY random() LIMIT 5);
         DELETE FROM public.urls WHERE id IN (SELECT id FROM public.urls ORDER BY random() LIMIT 4);
-        UPDATE public.link_batches__urls SET batch_id = 1 + (random() * 5)::int
+        UPDATE public.link_batches__urls SET batch_id = 1 + (random() * 15)::int
         WHERE url_id IN (SELECT url_id FROM public.link_batches__urls ORDER BY random() LIMIT 10);
         DELETE FROM public.link_batches__urls WHERE url_id IN (SELECT url_id FROM public.link_batches__urls ORDER BY random() LIMIT 3);
         INSERT INTO public.annotation__url_type__user (url_id, user_id, type)
@@ -156,7 +169,7 @@ BEGIN
         SELECT id FROM public.urls WHERE random() < 0.01 ON CONFLICT DO NOTHING;
         DELETE FROM public.flag_url_suspended WHERE url_id IN (SELECT url_id FROM public.flag_url_suspended ORDER BY random() LIMIT 2);
         INSERT INTO public.link_batches__locations (batch_id, location_id)
-        SELECT 1 + (random() * 5)::int, l.id FROM public.locations l WHERE l.type = 'Locality' AND random() < 0.1
+        SELECT 1 + (random() * 15)::int, l.id FROM public.locations l WHERE l.type = 'Locality' AND random() < 0.1
         ON CONFLICT DO NOTHING;
         DELETE FROM public.link_batches__locations WHERE ctid IN (SELECT ctid FROM public.link_batches__locations ORDER BY random() LIMIT 2);
         INSERT INTO public.link__locations__user_follows (location_id, user_id)
@@ -172,7 +185,7 @@ BEGIN
                       FROM annotate.next_url_for_annotation(p.user_id, p.batch_id, max_urls => 50)
                            WITH ORDINALITY x(url_id, url, fu, fa, m, u, a, r, n)) AS got
               FROM (SELECT 1 + (random() * 34)::int AS user_id,
-                           CASE WHEN random() < 0.4 THEN NULL ELSE 1 + (random() * 5)::int END AS batch_id
+                           CASE WHEN random() < 0.4 THEN NULL ELSE 1 + (random() * 15)::int END AS batch_id
                     FROM generate_series(1, 25)) p) d;
         COMMIT;
     END LOOP;
