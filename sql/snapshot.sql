@@ -56,7 +56,9 @@ BEGIN
       AND NOT EXISTS (SELECT 1 FROM public.flag_url_validated s WHERE s.url_id OPERATOR(pg_catalog.=) u.id)
       -- The caller's annotations, hashed once (a per-URL probe of each table would be run a
       -- million times at 1M URLs); url_id is NOT NULL in each, so NOT IN means "not among them".
-      AND u.id OPERATOR(pg_catalog.<>) ALL (
+      -- Written NOT (= ANY), as NOT IN parses: the planner hashes only an = ANY subplan (a
+      -- <> ALL one is rescanned for every URL).
+      AND NOT (u.id OPERATOR(pg_catalog.=) ANY (
           SELECT a.url_id FROM public.annotation__url_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
           UNION ALL SELECT a.url_id FROM public.annotation__agency__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
           UNION ALL SELECT a.url_id FROM public.annotation__location__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
@@ -64,7 +66,7 @@ BEGIN
           UNION ALL SELECT a.url_id FROM public.annotation__url_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
           UNION ALL SELECT a.url_id FROM public.annotation__agency__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
           UNION ALL SELECT a.url_id FROM public.annotation__location__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
-          UNION ALL SELECT a.url_id FROM public.annotation__record_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session)
+          UNION ALL SELECT a.url_id FROM public.annotation__record_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session))
     ORDER BY f.followed_by_user DESC,
              f.followed_by_any_user DESC,
              6 DESC,
