@@ -17,7 +17,8 @@ SELECT pg_catalog.jsonb_build_object(
     'folder_running', EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a
                               WHERE a.backend_type OPERATOR(pg_catalog.=) 'annotate_ext folder'
                                 AND a.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()),
-    'objects', (SELECT pg_catalog.jsonb_agg(pg_catalog.format('%s %s: %s', p.kind, p.name, p.problem))
+    'objects', (SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.format('%s %s: %s', p.kind, p.name, p.problem)),
+                                '[]'::pg_catalog.jsonb)
                 FROM annotate_internal.object_problems() p),
     'health', pg_catalog.jsonb_build_object(
         'last_verify', h.verified_at,
