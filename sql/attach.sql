@@ -316,14 +316,7 @@ DECLARE
     rebuild boolean := false;
     in_watch text;
 BEGIN
-    IF pg_catalog.pg_is_in_recovery() THEN
-        RAISE EXCEPTION 'annotate.attach: this server is a standby'
-            USING ERRCODE = 'read_only_sql_transaction', HINT = 'Run it on the primary.';
-    END IF;
-    IF pg_catalog.current_setting('transaction_read_only') OPERATOR(pg_catalog.=) 'on' THEN
-        RAISE EXCEPTION 'annotate.attach: cannot run in a read-only transaction'
-            USING ERRCODE = 'read_only_sql_transaction';
-    END IF;
+    PERFORM annotate_internal.require_primary('annotate.attach');
     SELECT pg_catalog.string_agg(u.problem, '; ') INTO unmet FROM annotate_internal.unmet_requirements() u;
     IF unmet IS NOT NULL THEN
         RAISE EXCEPTION 'annotate.attach: the application''s tables are not as annotate_ext needs them'
@@ -456,14 +449,7 @@ DECLARE
     o record;
     was_attached boolean;
 BEGIN
-    IF pg_catalog.pg_is_in_recovery() THEN
-        RAISE EXCEPTION 'annotate.detach: this server is a standby'
-            USING ERRCODE = 'read_only_sql_transaction', HINT = 'Run it on the primary.';
-    END IF;
-    IF pg_catalog.current_setting('transaction_read_only') OPERATOR(pg_catalog.=) 'on' THEN
-        RAISE EXCEPTION 'annotate.detach: cannot run in a read-only transaction'
-            USING ERRCODE = 'read_only_sql_transaction';
-    END IF;
+    PERFORM annotate_internal.require_primary('annotate.detach');
     PERFORM annotate_internal.lock_attachment('annotate.detach', 'ACCESS EXCLUSIVE');
     PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('annotate_ext'), 1);
     SELECT s.attached INTO was_attached FROM annotate_internal.state s;

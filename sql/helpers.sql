@@ -189,3 +189,23 @@ AS $$
                FROM public.link_batches__urls lb
                GROUP BY lb.batch_id) c ON c.batch_id OPERATOR(pg_catalog.=) b.batch_id
 $$;
+
+-- Raises 25006 naming `caller` when this server is a standby or the transaction is read-only:
+-- for the maintenance functions in SQL that write (attach, detach, reconcile). The Rust entry
+-- points that write use access::require_primary().
+CREATE FUNCTION annotate_internal.require_primary(caller text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF pg_catalog.pg_is_in_recovery() THEN
+        RAISE EXCEPTION '%: this server is a standby', caller
+            USING ERRCODE = 'read_only_sql_transaction', HINT = 'Run it on the primary.';
+    END IF;
+    IF pg_catalog.current_setting('transaction_read_only') OPERATOR(pg_catalog.=) 'on' THEN
+        RAISE EXCEPTION '%: cannot run in a read-only transaction', caller
+            USING ERRCODE = 'read_only_sql_transaction';
+    END IF;
+END
+$$;

@@ -156,14 +156,7 @@ DECLARE
     batches_fixed bigint;
     me xid8;
 BEGIN
-    IF pg_catalog.pg_is_in_recovery() THEN
-        RAISE EXCEPTION 'annotate.reconcile: this server is a standby'
-            USING ERRCODE = 'read_only_sql_transaction', HINT = 'Run it on the primary.';
-    END IF;
-    IF pg_catalog.current_setting('transaction_read_only') OPERATOR(pg_catalog.=) 'on' THEN
-        RAISE EXCEPTION 'annotate.reconcile: cannot run in a read-only transaction'
-            USING ERRCODE = 'read_only_sql_transaction';
-    END IF;
+    PERFORM annotate_internal.require_primary('annotate.reconcile');
     me := pg_catalog.pg_current_xact_id();
     -- No fold while the corrections are computed (src/fold.rs takes the same lock).
     PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('annotate_ext'), 2);
