@@ -76,3 +76,27 @@ BEGIN READ ONLY;
 SELECT count(*) AS plain_reads_work FROM annotate.next_url_for_annotation(8);
 SELECT * FROM annotate.next_url_for_annotation(8, claim_for => '1 minute');
 ROLLBACK;
+
+-- A URL created since the last fold that heads the caller's order is leased before older ones:
+-- its queue row is made first (a lease used to pass over it for the next URL that had a row).
+-- With no folder running, the leasing call folds it itself.
+ALTER SYSTEM SET annotate.fold_worker = off;
+SELECT pg_reload_conf();
+DO $$
+BEGIN
+    FOR i IN 1..100 LOOP   -- an idle folder exits within two seconds
+        PERFORM pg_stat_clear_snapshot();
+        EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity
+                              WHERE backend_type = 'annotate_ext folder' AND datname = current_database());
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+END $$;
+SELECT count(*) AS folders FROM pg_stat_activity
+WHERE backend_type = 'annotate_ext folder' AND datname = current_database();
+INSERT INTO public.urls (id, url, source) VALUES (100, 'c.example/new', 'manual');
+SELECT NOT EXISTS (SELECT 1 FROM annotate_internal.queue WHERE url_id = 100) AS not_folded_yet;
+SELECT url_id AS plain_head FROM annotate.next_url_for_annotation(30);
+SELECT url_id AS leased FROM annotate.next_url_for_annotation(30, claim_for => '1 minute');
+SELECT url_id, user_id FROM leases WHERE user_id = 30;
+ALTER SYSTEM RESET annotate.fold_worker;
+SELECT pg_reload_conf();
