@@ -156,10 +156,11 @@ def main(path):
         b = one("vote_breakdown", scale)
         if b:
             out.append(
-                f"Where an anonymous vote's extra time goes: the vote alone {fmt_us(b['without'])}; a row trigger "
-                f"that does nothing adds {fmt_us(b['nothing'] - b['without'])} (the trigger call); one that "
-                f"appends a row shaped and indexed as the extension's pending writes adds "
-                f"{fmt_us(b['append'] - b['without'])} (call and append); the extension's trigger adds "
+                f"Where an anonymous vote's extra time goes: the vote alone {fmt_us(b['without'])}; a statement "
+                f"trigger over the inserted rows that does nothing adds {fmt_us(b['nothing'] - b['without'])} "
+                f"(the trigger call and the transition table); one that appends, in SQL, a row shaped and indexed "
+                f"as the extension's pending writes adds {fmt_us(b['append'] - b['without'])} (call, transition "
+                f"table, append and its index entry); the extension's triggers add "
                 f"{fmt_us(b['extension'] - b['without'])} (call, checks, the delta computed and appended).\n")
         r = one("refresh", scale)
         if r:

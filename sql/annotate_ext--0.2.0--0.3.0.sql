@@ -368,6 +368,120 @@ $$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/lib.rs:35
+-- requires:
+--   internal
+
+-- Scheduling refresh() with pg_cron. pg_cron is optional and lives in one database per server
+-- (cron.database_name, postgres by default): when that is this database, schedule_refresh()
+-- schedules here; otherwise its error shows the cron.schedule_in_database call to run there.
+-- The job is named after the database ('annotate_ext refresh <database>'): pg_cron's job names
+-- are one namespace per user across every database it serves.
+
+CREATE FUNCTION annotate.schedule_refresh(schedule text DEFAULT '17 3 * * *')
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    job bigint;
+    cron_db text := pg_catalog.current_setting('cron.database_name', true);
+BEGIN
+    IF schedule IS NULL THEN
+        RAISE EXCEPTION 'annotate.schedule_refresh: schedule must not be NULL'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        IF cron_db IS NULL THEN
+            RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is not loaded on this server'
+                USING ERRCODE = 'feature_not_supported',
+                      HINT = 'Install pg_cron (Debian: postgresql-15-cron), add it to shared_preload_libraries, '
+                             'restart, CREATE EXTENSION pg_cron in the database cron.database_name names (postgres '
+                             'by default), and schedule from there with cron.schedule_in_database (see the README).';
+        END IF;
+        RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is in database %, not in this one', cron_db
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = pg_catalog.format(
+                      'In database %s run: SELECT cron.schedule_in_database(%L, %L, %L, %L);',
+                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
+                      schedule, 'SELECT annotate.refresh()', pg_catalog.current_database());
+    END IF;
+    -- A named job: scheduling again replaces the schedule.
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(), schedule,
+              'SELECT annotate.refresh()';
+    RETURN job;
+END
+$$;
+
+CREATE FUNCTION annotate.unschedule_refresh()
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    found_job boolean;
+    cron_db text := pg_catalog.current_setting('cron.database_name', true);
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        RAISE EXCEPTION 'annotate.unschedule_refresh: pg_cron is not installed in this database'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = CASE WHEN cron_db IS NOT NULL THEN pg_catalog.format(
+                      'In database %s run: SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = %L AND database = %L;',
+                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
+                      pg_catalog.current_database()) END;
+    END IF;
+    EXECUTE 'SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname OPERATOR(pg_catalog.=) $1)' INTO found_job
+        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
+    IF found_job THEN
+        EXECUTE 'SELECT cron.unschedule($1)'
+            USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
+    END IF;
+    RETURN found_job;
+END
+$$;
+
+-- The pg_cron job that runs refresh() for this database, for status(): its schedule and last
+-- outcome when pg_cron is in this database; otherwise where pg_cron is (its job list is there,
+-- out of reach from here; the runs themselves show in annotate.refresh_history either way).
+CREATE FUNCTION annotate_internal.cron_status()
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cron_db text := pg_catalog.current_setting('cron.database_name', true);
+    job jsonb;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        RETURN pg_catalog.jsonb_build_object(
+            'in_this_database', false,
+            'cron_database', cron_db,
+            'note', CASE WHEN cron_db IS NULL THEN 'pg_cron is not loaded on this server'
+                         ELSE 'pg_cron is in database ' OPERATOR(pg_catalog.||) cron_db
+                              OPERATOR(pg_catalog.||) ': its jobs are listed there (cron.job)' END);
+    END IF;
+    EXECUTE $q$
+        SELECT pg_catalog.jsonb_build_object(
+                   'jobid', j.jobid, 'schedule', j.schedule, 'active', j.active,
+                   'last_run', (SELECT pg_catalog.jsonb_build_object('status', d.status, 'start_time', d.start_time,
+                                                                    'end_time', d.end_time,
+                                                                    'return_message', d.return_message)
+                                FROM cron.job_run_details d
+                                WHERE d.jobid OPERATOR(pg_catalog.=) j.jobid
+                                ORDER BY d.runid DESC LIMIT 1))
+        FROM cron.job j
+        WHERE j.command OPERATOR(pg_catalog.~) 'annotate\.refresh\('
+          AND j.database OPERATOR(pg_catalog.=) pg_catalog.current_database()
+        ORDER BY j.jobid DESC LIMIT 1 $q$
+    INTO job;
+    RETURN pg_catalog.jsonb_build_object('in_this_database', true, 'cron_database', cron_db, 'job', job);
+END
+$$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/lib.rs:29
 -- requires:
 --   internal
@@ -583,615 +697,6 @@ BEGIN
     END IF;
 END
 $$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:33
--- requires:
---   helpers
---   requirements
-
--- Attaching to the app's tables: the indexes the app lacks, the triggers that capture its
--- writes, the upstream PR's materialized views, and the queue built from the tables. Each
--- object made on or over an app table is tied to the extension with ALTER ... DEPENDS ON
--- EXTENSION, so DROP EXTENSION removes exactly these objects and pg_dump writes the ties back.
-
--- What attach() puts on the app's tables. kind: index | trigger | view; for a trigger, arg is
--- what the capture functions are told (src/triggers.rs), for an index its definition.
-CREATE FUNCTION annotate_internal.attached_objects()
-RETURNS TABLE (kind text, name text, table_name text, arg text)
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT o.kind, o.name, o.table_name, o.arg
-    FROM (VALUES
-        -- "Rows of this URL" lookups the app lacks (SPEC 2.3, the "no" rows); (url_id, user_id)
-        -- also serves the eligibility probe of annotate_internal.is_done().
-        ('index', 'annotate_agency_user_url_id', 'annotation__agency__user', '(url_id, user_id)'),
-        ('index', 'annotate_url_type_anon_url_id', 'annotation__url_type__anon', '(url_id)'),
-        ('index', 'annotate_record_type_anon_url_id', 'annotation__record_type__anon', '(url_id)'),
-        ('index', 'annotate_agency_anon_url_id', 'annotation__agency__anon', '(url_id)'),
-        ('index', 'annotate_location_anon_url_id', 'annotation__location__anon', '(url_id)'),
-        ('index', 'annotate_agency_auto_subtasks_url_id', 'annotation__agency__auto__subtasks', '(url_id)'),
-        ('index', 'annotate_agency_auto_suggestions_subtask_id', 'annotation__agency__auto__suggestions', '(subtask_id)'),
-        ('index', 'annotate_name_user_endorsements_suggestion_id', 'annotation__name__user__endorsements', '(suggestion_id)'),
-        ('index', 'annotate_name_anon_endorsements_suggestion_id', 'annotation__name__anon__endorsements', '(suggestion_id)'),
-        ('index', 'annotate_agency_not_found_url_id', 'link_user_suggestion_agency_not_found', '(url_id)'),
-        ('index', 'annotate_location_not_found_url_id', 'link_user_suggestion_location_not_found', '(url_id)'),
-        -- A user's followed locations, and the batches linked to a location.
-        ('index', 'annotate_user_follows_user_id', 'link__locations__user_follows', '(user_id, location_id)'),
-        ('index', 'annotate_batch_locations_location_id', 'link_batches__locations', '(location_id, batch_id)'),
-        -- The writes that move the queue (SPEC 3): captured row by row.
-        ('trigger', 'annotate_capture', 'urls', 'urls'),
-        ('trigger', 'annotate_capture', 'link_batches__urls', 'batch_link'),
-        ('trigger', 'annotate_capture', 'link_batches__locations', 'batch_location'),
-        ('trigger', 'annotate_capture', 'link__locations__user_follows', 'follow'),
-        ('trigger', 'annotate_capture', 'annotation__url_type__user', 'url_type_user'),
-        ('trigger', 'annotate_capture', 'annotation__url_type__anon', 'url_type_anon'),
-        ('trigger', 'annotate_capture', 'annotation__url_type__auto', 'url_type_auto'),
-        ('trigger', 'annotate_capture', 'flag_url_validated', 'validated'),
-        ('trigger', 'annotate_capture', 'flag_url_suspended', 'suspended'),
-        ('trigger', 'annotate_capture', 'annotation__agency__user', 'agency_user'),
-        ('trigger', 'annotate_capture', 'annotation__record_type__user', 'record_type_user'),
-        ('trigger', 'annotate_capture', 'annotation__location__user', 'location_user'),
-        ('trigger', 'annotate_capture', 'annotation__agency__anon', 'agency_anon'),
-        ('trigger', 'annotate_capture', 'annotation__record_type__anon', 'record_type_anon'),
-        ('trigger', 'annotate_capture', 'annotation__location__anon', 'location_anon'),
-        ('view', 'url_annotation_count_view', NULL, NULL),
-        ('view', 'url_annotation_flags', NULL, NULL)
-    ) AS o(kind, name, table_name, arg)
-$$;
-
--- Whether an object is tied to the extension (DEPENDS ON EXTENSION, or a member).
-CREATE FUNCTION annotate_internal.is_tied(class pg_catalog.regclass, object_id pg_catalog.oid)
-RETURNS boolean
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT EXISTS (
-        SELECT 1 FROM pg_catalog.pg_depend d
-        JOIN pg_catalog.pg_extension e ON e.oid OPERATOR(pg_catalog.=) d.refobjid
-        WHERE e.extname OPERATOR(pg_catalog.=) 'annotate_ext'
-          AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
-          AND d.classid OPERATOR(pg_catalog.=) class
-          AND d.objid OPERATOR(pg_catalog.=) object_id
-          AND d.deptype OPERATOR(pg_catalog.=) ANY ('{x,e}'::"char"[]))
-$$;
-
--- The state of each object attach() makes: ok, or what is wrong with it (missing, not tied,
--- disabled, altered). verify() and status() report the problems; attach() repairs them.
-CREATE FUNCTION annotate_internal.object_problems()
-RETURNS TABLE (kind text, name text, table_name text, problem text)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT o.kind, o.name, o.table_name, p.problem
-    FROM annotate_internal.attached_objects() o
-    LEFT JOIN LATERAL (
-        SELECT CASE
-            WHEN i.oid IS NULL THEN 'missing'
-            WHEN pg_catalog.pg_get_indexdef(i.oid) OPERATOR(pg_catalog.<>)
-                 pg_catalog.format('CREATE INDEX %s ON public.%s USING btree %s', o.name, o.table_name, o.arg)
-                THEN 'altered: ' OPERATOR(pg_catalog.||) pg_catalog.pg_get_indexdef(i.oid)
-            WHEN NOT annotate_internal.is_tied('pg_catalog.pg_class', i.oid) THEN 'not tied to the extension'
-        END AS problem
-        FROM (SELECT NULL) one
-        LEFT JOIN pg_catalog.pg_class i
-               ON i.relname OPERATOR(pg_catalog.=) o.name
-              AND i.relnamespace OPERATOR(pg_catalog.=) 'public'::pg_catalog.regnamespace
-              AND i.relkind OPERATOR(pg_catalog.=) 'i'
-        WHERE o.kind OPERATOR(pg_catalog.=) 'index'
-        UNION ALL
-        SELECT CASE
-            WHEN t.oid IS NULL THEN 'missing'
-            WHEN t.tgfoid OPERATOR(pg_catalog.<>) 'annotate_internal.capture()'::pg_catalog.regprocedure
-              OR t.tgnargs OPERATOR(pg_catalog.<>) 1
-              OR pg_catalog.encode(t.tgargs, 'escape') OPERATOR(pg_catalog.<>) (o.arg OPERATOR(pg_catalog.||) '\000')
-              OR t.tgtype OPERATOR(pg_catalog.<>) 29  -- ROW | AFTER | INSERT | DELETE | UPDATE
-              OR t.tgqual IS NOT NULL
-                THEN 'altered: ' OPERATOR(pg_catalog.||) pg_catalog.pg_get_triggerdef(t.oid)
-            WHEN tr.oid IS NULL OR tr.tgfoid OPERATOR(pg_catalog.<>)
-                 'annotate_internal.capture_truncate()'::pg_catalog.regprocedure
-                THEN 'missing its TRUNCATE trigger annotate_capture_truncate'
-            WHEN t.tgenabled OPERATOR(pg_catalog.=) 'D' OR tr.tgenabled OPERATOR(pg_catalog.=) 'D' THEN 'disabled'
-            WHEN NOT annotate_internal.is_tied('pg_catalog.pg_trigger', t.oid)
-              OR NOT annotate_internal.is_tied('pg_catalog.pg_trigger', tr.oid) THEN 'not tied to the extension'
-        END
-        FROM (SELECT NULL) one
-        LEFT JOIN pg_catalog.pg_trigger t
-               ON t.tgname OPERATOR(pg_catalog.=) o.name
-              AND t.tgrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('public.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(o.table_name))
-        LEFT JOIN pg_catalog.pg_trigger tr
-               ON tr.tgname OPERATOR(pg_catalog.=) 'annotate_capture_truncate'
-              AND tr.tgrelid OPERATOR(pg_catalog.=) t.tgrelid
-        WHERE o.kind OPERATOR(pg_catalog.=) 'trigger'
-        UNION ALL
-        SELECT CASE
-            WHEN m.oid IS NULL THEN 'missing'
-            WHEN NOT m.relispopulated THEN 'not populated'
-            WHEN NOT annotate_internal.is_tied('pg_catalog.pg_class', m.oid) THEN 'not tied to the extension'
-        END
-        FROM (SELECT NULL) one
-        LEFT JOIN pg_catalog.pg_class m
-               ON m.relname OPERATOR(pg_catalog.=) o.name
-              AND m.relnamespace OPERATOR(pg_catalog.=) 'annotate'::pg_catalog.regnamespace
-              AND m.relkind OPERATOR(pg_catalog.=) 'm'
-        WHERE o.kind OPERATOR(pg_catalog.=) 'view'
-    ) p ON true
-    WHERE p.problem IS NOT NULL
-$$;
-
--- The two views the upstream PR materialized (SPEC 2.5), with the unique indexes REFRESH ...
--- CONCURRENTLY needs. Anon counts are grouped by their own url_id (the PR's fix).
-CREATE FUNCTION annotate_internal.create_views()
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF pg_catalog.to_regclass('annotate.url_annotation_count_view') IS NULL THEN
-        CREATE MATERIALIZED VIEW annotate.url_annotation_count_view AS
-        WITH
-            auto_agency      AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__agency__auto__subtasks   GROUP BY url_id),
-            auto_location    AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__location__auto__subtasks GROUP BY url_id),
-            auto_record_type AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__record_type__auto       GROUP BY url_id),
-            auto_url_type    AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__url_type__auto          GROUP BY url_id),
-            user_agency      AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__agency__user            GROUP BY url_id),
-            user_location    AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__location__user          GROUP BY url_id),
-            user_record_type AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__record_type__user       GROUP BY url_id),
-            user_url_type    AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__url_type__user          GROUP BY url_id),
-            anon_agency      AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__agency__anon            GROUP BY url_id),
-            anon_location    AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__location__anon          GROUP BY url_id),
-            anon_record_type AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__record_type__anon       GROUP BY url_id),
-            anon_url_type    AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__url_type__anon          GROUP BY url_id),
-            counts AS (
-                SELECT u.id AS url_id,
-                       COALESCE(a1.n, 0) AS auto_agency_count,
-                       COALESCE(a2.n, 0) AS auto_location_count,
-                       COALESCE(a3.n, 0) AS auto_record_type_count,
-                       COALESCE(a4.n, 0) AS auto_url_type_count,
-                       COALESCE(u1.n, 0) AS user_agency_count,
-                       COALESCE(u2.n, 0) AS user_location_count,
-                       COALESCE(u3.n, 0) AS user_record_type_count,
-                       COALESCE(u4.n, 0) AS user_url_type_count,
-                       COALESCE(n1.n, 0) AS anon_agency_count,
-                       COALESCE(n2.n, 0) AS anon_location_count,
-                       COALESCE(n3.n, 0) AS anon_record_type_count,
-                       COALESCE(n4.n, 0) AS anon_url_type_count
-                FROM public.urls u
-                LEFT JOIN auto_agency      a1 ON a1.url_id OPERATOR(pg_catalog.=) u.id
-                LEFT JOIN auto_location    a2 ON a2.url_id OPERATOR(pg_catalog.=) u.id
-                LEFT JOIN auto_record_type a3 ON a3.url_id OPERATOR(pg_catalog.=) u.id
-                LEFT JOIN auto_url_type    a4 ON a4.url_id OPERATOR(pg_catalog.=) u.id
-                LEFT JOIN user_agency      u1 ON u1.url_id OPERATOR(pg_catalog.=) u.id
-                LEFT JOIN user_location    u2 ON u2.url_id OPERATOR(pg_catalog.=) u.id
-                LEFT JOIN user_record_type u3 ON u3.url_id OPERATOR(pg_catalog.=) u.id
-                LEFT JOIN user_url_type    u4 ON u4.url_id OPERATOR(pg_catalog.=) u.id
-                LEFT JOIN anon_agency      n1 ON n1.url_id OPERATOR(pg_catalog.=) u.id
-                LEFT JOIN anon_location    n2 ON n2.url_id OPERATOR(pg_catalog.=) u.id
-                LEFT JOIN anon_record_type n3 ON n3.url_id OPERATOR(pg_catalog.=) u.id
-                LEFT JOIN anon_url_type    n4 ON n4.url_id OPERATOR(pg_catalog.=) u.id
-            )
-        SELECT c.*,
-               c.auto_agency_count OPERATOR(pg_catalog.+) c.auto_location_count
-               OPERATOR(pg_catalog.+) c.auto_record_type_count OPERATOR(pg_catalog.+) c.auto_url_type_count
-               OPERATOR(pg_catalog.+) c.user_agency_count OPERATOR(pg_catalog.+) c.user_location_count
-               OPERATOR(pg_catalog.+) c.user_record_type_count OPERATOR(pg_catalog.+) c.user_url_type_count
-               OPERATOR(pg_catalog.+) c.anon_agency_count OPERATOR(pg_catalog.+) c.anon_location_count
-               OPERATOR(pg_catalog.+) c.anon_record_type_count OPERATOR(pg_catalog.+) c.anon_url_type_count
-               AS total_anno_count
-        FROM counts c;
-        CREATE UNIQUE INDEX url_annotation_count_view_url_id ON annotate.url_annotation_count_view (url_id);
-    END IF;
-
-    IF pg_catalog.to_regclass('annotate.url_annotation_flags') IS NULL THEN
-        CREATE MATERIALIZED VIEW annotate.url_annotation_flags AS
-        SELECT u.id AS url_id,
-               EXISTS (SELECT 1 FROM public.annotation__record_type__auto a        WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS has_auto_record_type_suggestion,
-               EXISTS (SELECT 1 FROM public.annotation__url_type__auto a           WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS has_auto_relevant_suggestion,
-               EXISTS (SELECT 1 FROM public.annotation__agency__auto__subtasks a   WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS has_auto_agency_suggestion,
-               EXISTS (SELECT 1 FROM public.annotation__location__auto__subtasks a WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS has_auto_location_suggestion,
-               EXISTS (SELECT 1 FROM public.annotation__record_type__user a        WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS has_user_record_type_suggestion,
-               EXISTS (SELECT 1 FROM public.annotation__url_type__user a           WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS has_user_relevant_suggestion,
-               EXISTS (SELECT 1 FROM public.annotation__agency__user a             WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS has_user_agency_suggestion,
-               EXISTS (SELECT 1 FROM public.annotation__location__user a           WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS has_user_location_suggestion,
-               EXISTS (SELECT 1 FROM public.link_agencies__urls a                  WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS has_confirmed_agency,
-               EXISTS (SELECT 1 FROM public.reviewing_user_url a                   WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS was_reviewed
-        FROM public.urls u;
-        CREATE UNIQUE INDEX url_annotation_flags_url_id ON annotate.url_annotation_flags (url_id);
-    END IF;
-END
-$$;
-
--- Emits one progress line and the row attach() reports for a step: a NOTICE, or an INFO when
--- the step took a second or more (INFO reaches the client even inside CREATE EXTENSION, which
--- hides NOTICEs, so that a long install is seen to move).
-CREATE FUNCTION annotate_internal.step_done(what text, started timestamptz, n bigint)
-RETURNS TABLE (step text, seconds double precision, rows bigint)
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    took double precision := EXTRACT(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started);
-BEGIN
-    IF took OPERATOR(pg_catalog.>=) 1 THEN
-        RAISE INFO 'annotate_ext: % done in % s (% rows)', what, pg_catalog.round(took::numeric, 3), n;
-    ELSE
-        RAISE NOTICE 'annotate_ext: % done in % s (% rows)', what, pg_catalog.round(took::numeric, 3), n;
-    END IF;
-    RETURN QUERY SELECT what, took, n;
-END
-$$;
-
--- Builds the queue from the app's tables in one set-based pass (at attach, and when a restore
--- has brought back every attached object); the number of URLs queued.
-CREATE FUNCTION annotate_internal.build_queue()
-RETURNS bigint
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    n bigint;
-BEGIN
-    TRUNCATE annotate_internal.queue, annotate_internal.batches,
-             annotate_internal.queue_delta, annotate_internal.batch_event;
-    -- Every transaction that could still add deltas is at or above this snapshot's xmin.
-    UPDATE annotate_internal.fold_state
-    SET folded_below = pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()),
-        folded_at = pg_catalog.clock_timestamp();
-    INSERT INTO annotate_internal.queue (url_id, batch_id, followed_any, is_manual, user_votes, anon_votes,
-                                         auto_votes, agency_rows, validated, suspended)
-    SELECT * FROM annotate_internal.fresh_queue();
-    GET DIAGNOSTICS n = ROW_COUNT;
-    INSERT INTO annotate_internal.batches SELECT * FROM annotate_internal.fresh_batches();
-    ANALYZE annotate_internal.queue;
-    ANALYZE annotate_internal.batches;
-    UPDATE annotate_internal.state SET attached = true, attached_at = pg_catalog.now();
-    RETURN n;
-END
-$$;
-
--- Attaches the extension to the app's tables, or repairs what is missing from an attachment
--- (an index or trigger dropped by hand, a view that is gone): each object is made, tied to the
--- extension, and the queue rebuilt from the tables when its capture was interrupted. One row
--- per step done; no rows when everything is in place.
--- Locks what attach() or detach() changes, all or nothing: the app's tables that carry the
--- extension's objects in `app_mode`, the queue's tables in ACCESS EXCLUSIVE mode (LOCK does not
--- take materialized views; only snapshot mode reads them). Each try takes them all with NOWAIT, so that it never holds some of them
--- while waiting for another: the app's transactions take them in their own order, and waiting
--- while holding could deadlock with them. Tries again every 50 ms for up to 60 s.
-CREATE FUNCTION annotate_internal.lock_attachment(caller text, app_mode text)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    app_tables text;
-    ours text;
-    deadline timestamptz := pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+) interval '60 seconds';
-BEGIN
-    SELECT pg_catalog.string_agg(DISTINCT pg_catalog.format('public.%I', o.table_name), ', ') INTO app_tables
-    FROM annotate_internal.attached_objects() o
-    WHERE o.table_name IS NOT NULL
-      AND pg_catalog.to_regclass(pg_catalog.format('public.%I', o.table_name)) IS NOT NULL;
-    ours := 'annotate_internal.queue, annotate_internal.batches, annotate_internal.queue_delta, '
-            'annotate_internal.batch_event';
-    LOOP
-        BEGIN
-            IF app_tables IS NOT NULL THEN
-                EXECUTE pg_catalog.format('LOCK TABLE %s IN %s MODE NOWAIT', app_tables, app_mode);
-            END IF;
-            EXECUTE pg_catalog.format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE NOWAIT', ours);
-            RETURN;
-        EXCEPTION WHEN lock_not_available THEN
-            IF pg_catalog.clock_timestamp() OPERATOR(pg_catalog.>) deadline THEN
-                RAISE EXCEPTION '%: the application''s tables stayed busy for 60 seconds', caller
-                    USING ERRCODE = 'lock_not_available',
-                          HINT = 'Long transactions on them show in pg_stat_activity; try again when they end.';
-            END IF;
-            PERFORM pg_catalog.pg_sleep(0.05);
-        END;
-    END LOOP;
-END
-$$;
-
-CREATE FUNCTION annotate.attach()
-RETURNS TABLE (step text, seconds double precision, rows bigint)
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    o record;
-    t0 timestamptz;
-    n bigint;
-    unmet text;
-    was_attached boolean;
-    rebuild boolean := false;
-    in_watch text;
-BEGIN
-    PERFORM annotate_internal.require_primary('annotate.attach');
-    SELECT pg_catalog.string_agg(u.problem, '; ') INTO unmet FROM annotate_internal.unmet_requirements() u;
-    IF unmet IS NOT NULL THEN
-        RAISE EXCEPTION 'annotate.attach: the application''s tables are not as annotate_ext needs them'
-            USING ERRCODE = 'undefined_table', DETAIL = unmet OPERATOR(pg_catalog.||) '.',
-                  HINT = 'Run the application''s migrations (or load tests/fixtures/app_schema.sql) first.';
-    END IF;
-    SELECT s.attached INTO was_attached FROM annotate_internal.state s;
-    IF was_attached AND NOT EXISTS (SELECT 1 FROM annotate_internal.object_problems()) THEN
-        RETURN;   -- nothing to do
-    END IF;
-    -- Writers of the app's tables wait from here (readers go on until the queue is rebuilt).
-    -- Not inside the DDL watch: the app's migration that woke it holds its own locks, and what
-    -- is left to do then is to tie objects PostgreSQL rebuilt.
-    IF COALESCE(pg_catalog.current_setting('annotate_ext.in_watch', true), 'off') OPERATOR(pg_catalog.<>) 'on' THEN
-        PERFORM annotate_internal.lock_attachment('annotate.attach', 'SHARE ROW EXCLUSIVE');
-    END IF;
-    -- One attach at a time, and no fold while the queue may be rebuilt (src/fold.rs).
-    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('annotate_ext'), 1);
-    SELECT s.attached INTO was_attached FROM annotate_internal.state s;
-    -- The DDL below is ours: the watch (sql/watch.sql) leaves it alone.
-    in_watch := pg_catalog.current_setting('annotate_ext.in_watch', true);
-    PERFORM pg_catalog.set_config('annotate_ext.in_watch', 'on', true);
-
-    -- Indexes first (they make the build faster), then the capture triggers, which lock out the
-    -- app's writes until this transaction ends: the build below then sees every write, and
-    -- every later write is captured.
-    t0 := pg_catalog.clock_timestamp();
-    n := 0;
-    FOR o IN SELECT p.* FROM annotate_internal.object_problems() p WHERE p.kind OPERATOR(pg_catalog.=) 'index' LOOP
-        IF o.problem OPERATOR(pg_catalog.<>) 'missing' AND o.problem OPERATOR(pg_catalog.<>) 'not tied to the extension' THEN
-            EXECUTE pg_catalog.format('DROP INDEX public.%I', o.name);
-            o.problem := 'missing';
-        END IF;
-        IF o.problem OPERATOR(pg_catalog.=) 'missing' THEN
-            IF pg_catalog.to_regclass(pg_catalog.format('public.%I', o.name)) IS NOT NULL THEN
-                RAISE EXCEPTION 'annotate.attach: public.% exists and is not an index of annotate_ext', o.name
-                    USING ERRCODE = 'duplicate_object', HINT = 'Rename it, then attach again.';
-            END IF;
-            EXECUTE pg_catalog.format('CREATE INDEX %I ON public.%I %s',
-                                      o.name, o.table_name,
-                                      (SELECT a.arg FROM annotate_internal.attached_objects() a
-                                       WHERE a.name OPERATOR(pg_catalog.=) o.name));
-        END IF;
-        EXECUTE pg_catalog.format('ALTER INDEX public.%I DEPENDS ON EXTENSION annotate_ext', o.name);
-        n := n OPERATOR(pg_catalog.+) 1;
-    END LOOP;
-    IF n OPERATOR(pg_catalog.>) 0 THEN
-        RETURN QUERY SELECT * FROM annotate_internal.step_done('indexes', t0, n);
-    END IF;
-
-    t0 := pg_catalog.clock_timestamp();
-    n := 0;
-    FOR o IN SELECT p.*, a.arg FROM annotate_internal.object_problems() p
-             JOIN annotate_internal.attached_objects() a
-               ON a.kind OPERATOR(pg_catalog.=) p.kind AND a.table_name OPERATOR(pg_catalog.=) p.table_name
-             WHERE p.kind OPERATOR(pg_catalog.=) 'trigger' LOOP
-        IF o.problem OPERATOR(pg_catalog.<>) 'not tied to the extension' THEN
-            -- Missing, disabled or altered: writes may have gone uncaptured.
-            rebuild := true;
-            -- Every UPDATE fires it (one naming the columns it reads would forbid retyping them);
-            -- an update of a column the queue does not read appends nothing.
-            EXECUTE pg_catalog.format(
-                'CREATE OR REPLACE TRIGGER annotate_capture AFTER INSERT OR DELETE OR UPDATE ON public.%I
-                 FOR EACH ROW EXECUTE FUNCTION annotate_internal.capture(%L)',
-                o.table_name, o.arg);
-            EXECUTE pg_catalog.format(
-                'CREATE OR REPLACE TRIGGER annotate_capture_truncate AFTER TRUNCATE ON public.%I
-                 FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.capture_truncate(%L)',
-                o.table_name, o.arg);
-        END IF;
-        EXECUTE pg_catalog.format('ALTER TRIGGER annotate_capture ON public.%I DEPENDS ON EXTENSION annotate_ext',
-                                  o.table_name);
-        EXECUTE pg_catalog.format('ALTER TRIGGER annotate_capture_truncate ON public.%I DEPENDS ON EXTENSION annotate_ext',
-                                  o.table_name);
-        n := n OPERATOR(pg_catalog.+) 1;
-    END LOOP;
-    IF n OPERATOR(pg_catalog.>) 0 THEN
-        RETURN QUERY SELECT * FROM annotate_internal.step_done('triggers', t0, n);
-    END IF;
-
-    IF rebuild OR NOT was_attached THEN
-        t0 := pg_catalog.clock_timestamp();
-        n := annotate_internal.build_queue();
-        RETURN QUERY SELECT * FROM annotate_internal.step_done('queue', t0, n);
-    END IF;
-
-    t0 := pg_catalog.clock_timestamp();
-    n := 0;
-    FOR o IN SELECT p.* FROM annotate_internal.object_problems() p WHERE p.kind OPERATOR(pg_catalog.=) 'view' LOOP
-        IF o.problem OPERATOR(pg_catalog.=) 'not populated' THEN
-            EXECUTE pg_catalog.format('REFRESH MATERIALIZED VIEW annotate.%I', o.name);
-        END IF;
-        PERFORM annotate_internal.create_views();
-        -- Made during CREATE EXTENSION, a view would be a member, which pg_dump leaves to the
-        -- install script; but it reads the app's tables, which a restore creates later. So it
-        -- is an ordinary object, dumped and restored after them, tied like the indexes.
-        IF EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-                   WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-                     AND d.objid OPERATOR(pg_catalog.=) pg_catalog.format('annotate.%I', o.name)::pg_catalog.regclass
-                     AND d.deptype OPERATOR(pg_catalog.=) 'e') THEN
-            EXECUTE pg_catalog.format('ALTER EXTENSION annotate_ext DROP MATERIALIZED VIEW annotate.%I', o.name);
-        END IF;
-        EXECUTE pg_catalog.format('ALTER MATERIALIZED VIEW annotate.%I DEPENDS ON EXTENSION annotate_ext', o.name);
-        n := n OPERATOR(pg_catalog.+) 1;
-    END LOOP;
-    IF n OPERATOR(pg_catalog.>) 0 THEN
-        -- The views were populated just now: that counts as a refresh of them.
-        INSERT INTO annotate_internal.refresh_log (started_at, status, concurrent, seconds, rows, steps, run_by,
-                                                   application_name)
-        VALUES (t0, 'succeeded', false, EXTRACT(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) t0),
-                n, pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('step', 'views', 'rows', n)),
-                pg_catalog."session_user"(), COALESCE(pg_catalog.current_setting('application_name', true), ''));
-        RETURN QUERY SELECT * FROM annotate_internal.step_done('views', t0, n);
-    END IF;
-    PERFORM pg_catalog.set_config('annotate_ext.in_watch', COALESCE(in_watch, 'off'), true);
-    -- Pending writes are folded into the queue in the background (src/fold.rs).
-    PERFORM annotate_internal.wake_folder();
-END
-$$;
-
--- Detaches the extension from the app's tables, for a migration that changes what it reads
--- (see the README): drops its triggers, indexes and views there and empties the queue. The
--- selection functions raise an error until annotate.attach() is run again.
-CREATE FUNCTION annotate.detach()
-RETURNS boolean
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    o record;
-    was_attached boolean;
-BEGIN
-    PERFORM annotate_internal.require_primary('annotate.detach');
-    PERFORM annotate_internal.lock_attachment('annotate.detach', 'ACCESS EXCLUSIVE');
-    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('annotate_ext'), 1);
-    SELECT s.attached INTO was_attached FROM annotate_internal.state s;
-    -- Marked first, so that the DDL watch (sql/watch.sql) lets the drops below through.
-    UPDATE annotate_internal.state SET attached = false, attached_at = NULL;
-    PERFORM pg_catalog.set_config('annotate_ext.in_watch', 'on', true);
-    FOR o IN SELECT * FROM annotate_internal.attached_objects() LOOP
-        IF o.kind OPERATOR(pg_catalog.=) 'index' THEN
-            IF pg_catalog.to_regclass(pg_catalog.format('public.%I', o.name)) IS NOT NULL
-               AND annotate_internal.is_tied('pg_catalog.pg_class', pg_catalog.format('public.%I', o.name)::pg_catalog.regclass) THEN
-                EXECUTE pg_catalog.format('DROP INDEX public.%I', o.name);
-            END IF;
-        ELSIF o.kind OPERATOR(pg_catalog.=) 'trigger' THEN
-            IF pg_catalog.to_regclass(pg_catalog.format('public.%I', o.table_name)) IS NOT NULL THEN
-                EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS annotate_capture ON public.%I', o.table_name);
-                EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS annotate_capture_truncate ON public.%I', o.table_name);
-            END IF;
-        ELSE
-            EXECUTE pg_catalog.format('DROP MATERIALIZED VIEW IF EXISTS annotate.%I', o.name);
-        END IF;
-    END LOOP;
-    TRUNCATE annotate_internal.queue, annotate_internal.batches,
-             annotate_internal.queue_delta, annotate_internal.batch_event;
-    PERFORM pg_catalog.set_config('annotate_ext.in_watch', 'off', true);
-    RETURN was_attached;
-END
-$$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:34
--- requires:
---   attach
-
--- The DDL watch: event triggers that keep an attachment whole through the app's migrations.
---
--- * A migration that takes away something annotate_ext reads (renames or drops a table or
---   column, or gives a column a type it cannot read) is refused at DDL time, naming what and
---   the way through: annotate.detach() before the migration, annotate.attach() after it.
--- * Dropping one of the objects attach() made on the app's tables is refused the same way.
--- * A change PostgreSQL follows by itself (an id column retyped from integer to bigint, which
---   rebuilds the indexes on it) is followed: anything that lost its tie is tied again.
--- * During a restore, once the dump has brought back every attached object, the queue is
---   built from the restored tables, so that the restored database answers at once.
--- The functions run with the extension owner's rights (they may tie or build on behalf of
--- whoever runs the DDL); event trigger functions cannot be called directly.
-
-CREATE FUNCTION annotate_internal.on_ddl_end()
-RETURNS event_trigger
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    attached boolean;
-    unmet text;
-    messages text;
-BEGIN
-    IF pg_catalog.current_setting('annotate_ext.in_watch', true) OPERATOR(pg_catalog.=) 'on' THEN
-        RETURN;   -- DDL of our own, below
-    END IF;
-    SELECT s.attached INTO attached FROM annotate_internal.state s;
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger_ddl_commands() c
-                   WHERE c.schema_name OPERATOR(pg_catalog.=) ANY ('{public,annotate}'::text[])) THEN
-        RETURN;
-    END IF;
-    PERFORM pg_catalog.set_config('annotate_ext.in_watch', 'on', true);
-    IF attached THEN
-        SELECT pg_catalog.string_agg(u.problem, '; ') INTO unmet FROM annotate_internal.unmet_requirements() u;
-        IF unmet IS NOT NULL THEN
-            RAISE EXCEPTION 'annotate_ext: this change takes away what annotate_ext reads: %', unmet
-                USING ERRCODE = 'dependent_objects_still_exist',
-                      HINT = 'Run SELECT annotate.detach() before this migration and SELECT annotate.attach() after it.';
-        END IF;
-        -- Re-tie what PostgreSQL rebuilt (ALTER COLUMN TYPE recreates the indexes on a column),
-        -- quietly: attach() reports its steps as NOTICEs.
-        IF EXISTS (SELECT 1 FROM annotate_internal.object_problems() p
-                   WHERE p.problem OPERATOR(pg_catalog.=) 'not tied to the extension') THEN
-            messages := pg_catalog.current_setting('client_min_messages');
-            PERFORM pg_catalog.set_config('client_min_messages', 'warning', true);
-            PERFORM * FROM annotate.attach();
-            PERFORM pg_catalog.set_config('client_min_messages', messages, true);
-        END IF;
-    ELSIF NOT EXISTS (SELECT 1 FROM annotate_internal.unmet_requirements())
-          AND NOT EXISTS (SELECT 1 FROM annotate_internal.object_problems()) THEN
-        -- Not attached, yet every attached object is here, tied: a restore has just brought
-        -- back the last of them. Build the queue from the restored tables.
-        PERFORM annotate_internal.build_queue();
-        PERFORM annotate_internal.wake_folder();
-    END IF;
-    PERFORM pg_catalog.set_config('annotate_ext.in_watch', 'off', true);
-END
-$$;
-
-CREATE FUNCTION annotate_internal.on_sql_drop()
-RETURNS event_trigger
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    attached boolean;
-    ours text;
-    unmet text;
-BEGIN
-    IF pg_catalog.current_setting('annotate_ext.in_watch', true) OPERATOR(pg_catalog.=) 'on'
-       OR pg_catalog.to_regclass('annotate_internal.state') IS NULL THEN
-        RETURN;
-    END IF;
-    SELECT s.attached INTO attached FROM annotate_internal.state s;
-    IF NOT attached OR EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger_dropped_objects() d
-                               WHERE d.object_type OPERATOR(pg_catalog.=) 'extension') THEN
-        RETURN;
-    END IF;
-    -- The objects attach() made, by the identity PostgreSQL reports for them.
-    SELECT pg_catalog.string_agg(d.object_identity, ', ') INTO ours
-    FROM pg_catalog.pg_event_trigger_dropped_objects() d
-    JOIN annotate_internal.attached_objects() o
-      ON (o.kind OPERATOR(pg_catalog.=) 'index' AND d.object_type OPERATOR(pg_catalog.=) 'index'
-          AND d.object_identity OPERATOR(pg_catalog.=) ('public.' OPERATOR(pg_catalog.||) o.name))
-      OR (o.kind OPERATOR(pg_catalog.=) 'trigger' AND d.object_type OPERATOR(pg_catalog.=) 'trigger'
-          AND d.object_identity OPERATOR(pg_catalog.=) ANY (ARRAY[
-              'annotate_capture on public.' OPERATOR(pg_catalog.||) o.table_name,
-              'annotate_capture_truncate on public.' OPERATOR(pg_catalog.||) o.table_name]))
-      OR (o.kind OPERATOR(pg_catalog.=) 'view' AND d.object_type OPERATOR(pg_catalog.=) 'materialized view'
-          AND d.object_identity OPERATOR(pg_catalog.=) ('annotate.' OPERATOR(pg_catalog.||) o.name));
-    SELECT pg_catalog.string_agg(u.problem, '; ') INTO unmet FROM annotate_internal.unmet_requirements() u;
-    IF unmet IS NOT NULL THEN
-        RAISE EXCEPTION 'annotate_ext: this change takes away what annotate_ext reads: %', unmet
-            USING ERRCODE = 'dependent_objects_still_exist',
-                  HINT = 'Run SELECT annotate.detach() before this migration and SELECT annotate.attach() after it.';
-    END IF;
-    IF ours IS NOT NULL THEN
-        RAISE EXCEPTION 'annotate_ext: % belongs to annotate_ext, which keeps its queue exact through it', ours
-            USING ERRCODE = 'dependent_objects_still_exist',
-                  HINT = 'To remove it, run SELECT annotate.detach() (or DROP EXTENSION annotate_ext). '
-                         'Alembic: filter annotate_ext''s objects out of autogenerate (see the README).';
-    END IF;
-END
-$$;
-
-CREATE EVENT TRIGGER annotate_ddl_end ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'CREATE VIEW', 'ALTER INDEX', 'CREATE INDEX',
-                 'CREATE TRIGGER', 'ALTER TRIGGER', 'CREATE MATERIALIZED VIEW',
-                 'ALTER MATERIALIZED VIEW', 'REFRESH MATERIALIZED VIEW')
-    EXECUTE FUNCTION annotate_internal.on_ddl_end();
-
-CREATE EVENT TRIGGER annotate_sql_drop ON sql_drop
-    EXECUTE FUNCTION annotate_internal.on_sql_drop();
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1495,6 +1000,640 @@ $$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/lib.rs:33
+-- requires:
+--   helpers
+--   requirements
+
+-- Attaching to the app's tables: the indexes the app lacks, the triggers that capture its
+-- writes, the upstream PR's materialized views, and the queue built from the tables. Each
+-- object made on or over an app table is tied to the extension with ALTER ... DEPENDS ON
+-- EXTENSION, so DROP EXTENSION removes exactly these objects and pg_dump writes the ties back.
+
+-- What attach() puts on the app's tables. kind: index | trigger | view; for a trigger, arg is
+-- what the capture functions are told (src/triggers.rs), for an index its definition.
+CREATE FUNCTION annotate_internal.attached_objects()
+RETURNS TABLE (kind text, name text, table_name text, arg text)
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT o.kind, o.name, o.table_name, o.arg
+    FROM (VALUES
+        -- "Rows of this URL" lookups the app lacks (SPEC 2.3, the "no" rows); (url_id, user_id)
+        -- also serves the eligibility probe of annotate_internal.is_done().
+        ('index', 'annotate_agency_user_url_id', 'annotation__agency__user', '(url_id, user_id)'),
+        ('index', 'annotate_url_type_anon_url_id', 'annotation__url_type__anon', '(url_id)'),
+        ('index', 'annotate_record_type_anon_url_id', 'annotation__record_type__anon', '(url_id)'),
+        ('index', 'annotate_agency_anon_url_id', 'annotation__agency__anon', '(url_id)'),
+        ('index', 'annotate_location_anon_url_id', 'annotation__location__anon', '(url_id)'),
+        ('index', 'annotate_agency_auto_subtasks_url_id', 'annotation__agency__auto__subtasks', '(url_id)'),
+        ('index', 'annotate_agency_auto_suggestions_subtask_id', 'annotation__agency__auto__suggestions', '(subtask_id)'),
+        ('index', 'annotate_name_user_endorsements_suggestion_id', 'annotation__name__user__endorsements', '(suggestion_id)'),
+        ('index', 'annotate_name_anon_endorsements_suggestion_id', 'annotation__name__anon__endorsements', '(suggestion_id)'),
+        ('index', 'annotate_agency_not_found_url_id', 'link_user_suggestion_agency_not_found', '(url_id)'),
+        ('index', 'annotate_location_not_found_url_id', 'link_user_suggestion_location_not_found', '(url_id)'),
+        -- A user's followed locations, and the batches linked to a location.
+        ('index', 'annotate_user_follows_user_id', 'link__locations__user_follows', '(user_id, location_id)'),
+        ('index', 'annotate_batch_locations_location_id', 'link_batches__locations', '(location_id, batch_id)'),
+        -- The writes that move the queue (SPEC 3): inserts statement by statement, updates and
+        -- deletes row by row, TRUNCATE (annotate_capture_insert, annotate_capture, annotate_capture_truncate).
+        ('trigger', 'annotate_capture', 'urls', 'urls'),
+        ('trigger', 'annotate_capture', 'link_batches__urls', 'batch_link'),
+        ('trigger', 'annotate_capture', 'link_batches__locations', 'batch_location'),
+        ('trigger', 'annotate_capture', 'link__locations__user_follows', 'follow'),
+        ('trigger', 'annotate_capture', 'annotation__url_type__user', 'url_type_user'),
+        ('trigger', 'annotate_capture', 'annotation__url_type__anon', 'url_type_anon'),
+        ('trigger', 'annotate_capture', 'annotation__url_type__auto', 'url_type_auto'),
+        ('trigger', 'annotate_capture', 'flag_url_validated', 'validated'),
+        ('trigger', 'annotate_capture', 'flag_url_suspended', 'suspended'),
+        ('trigger', 'annotate_capture', 'annotation__agency__user', 'agency_user'),
+        ('trigger', 'annotate_capture', 'annotation__record_type__user', 'record_type_user'),
+        ('trigger', 'annotate_capture', 'annotation__location__user', 'location_user'),
+        ('trigger', 'annotate_capture', 'annotation__agency__anon', 'agency_anon'),
+        ('trigger', 'annotate_capture', 'annotation__record_type__anon', 'record_type_anon'),
+        ('trigger', 'annotate_capture', 'annotation__location__anon', 'location_anon'),
+        ('view', 'url_annotation_count_view', NULL, NULL),
+        ('view', 'url_annotation_flags', NULL, NULL)
+    ) AS o(kind, name, table_name, arg)
+$$;
+
+-- Whether an object is tied to the extension (DEPENDS ON EXTENSION, or a member).
+CREATE FUNCTION annotate_internal.is_tied(class pg_catalog.regclass, object_id pg_catalog.oid)
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT EXISTS (
+        SELECT 1 FROM pg_catalog.pg_depend d
+        JOIN pg_catalog.pg_extension e ON e.oid OPERATOR(pg_catalog.=) d.refobjid
+        WHERE e.extname OPERATOR(pg_catalog.=) 'annotate_ext'
+          AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+          AND d.classid OPERATOR(pg_catalog.=) class
+          AND d.objid OPERATOR(pg_catalog.=) object_id
+          AND d.deptype OPERATOR(pg_catalog.=) ANY ('{x,e}'::"char"[]))
+$$;
+
+-- The state of each object attach() makes: ok, or what is wrong with it (missing, not tied,
+-- disabled, altered). verify() and status() report the problems; attach() repairs them.
+CREATE FUNCTION annotate_internal.object_problems()
+RETURNS TABLE (kind text, name text, table_name text, problem text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT o.kind, o.name, o.table_name, p.problem
+    FROM annotate_internal.attached_objects() o
+    LEFT JOIN LATERAL (
+        SELECT CASE
+            WHEN i.oid IS NULL THEN 'missing'
+            WHEN pg_catalog.pg_get_indexdef(i.oid) OPERATOR(pg_catalog.<>)
+                 pg_catalog.format('CREATE INDEX %s ON public.%s USING btree %s', o.name, o.table_name, o.arg)
+                THEN 'altered: ' OPERATOR(pg_catalog.||) pg_catalog.pg_get_indexdef(i.oid)
+            WHEN NOT annotate_internal.is_tied('pg_catalog.pg_class', i.oid) THEN 'not tied to the extension'
+        END AS problem
+        FROM (SELECT NULL) one
+        LEFT JOIN pg_catalog.pg_class i
+               ON i.relname OPERATOR(pg_catalog.=) o.name
+              AND i.relnamespace OPERATOR(pg_catalog.=) 'public'::pg_catalog.regnamespace
+              AND i.relkind OPERATOR(pg_catalog.=) 'i'
+        WHERE o.kind OPERATOR(pg_catalog.=) 'index'
+        UNION ALL
+        SELECT CASE
+            WHEN t.oid IS NULL THEN 'missing'
+            WHEN t.tgfoid OPERATOR(pg_catalog.<>) 'annotate_internal.capture()'::pg_catalog.regprocedure
+              OR t.tgnargs OPERATOR(pg_catalog.<>) 1
+              OR pg_catalog.encode(t.tgargs, 'escape') OPERATOR(pg_catalog.<>) (o.arg OPERATOR(pg_catalog.||) '\000')
+              OR t.tgtype OPERATOR(pg_catalog.<>) 25  -- ROW | AFTER | DELETE | UPDATE
+              OR t.tgqual IS NOT NULL
+                THEN 'altered: ' OPERATOR(pg_catalog.||) pg_catalog.pg_get_triggerdef(t.oid)
+            WHEN ti.oid IS NULL THEN 'missing its INSERT trigger annotate_capture_insert'
+            WHEN ti.tgfoid OPERATOR(pg_catalog.<>) 'annotate_internal.capture_insert()'::pg_catalog.regprocedure
+              OR ti.tgnargs OPERATOR(pg_catalog.<>) 1
+              OR pg_catalog.encode(ti.tgargs, 'escape') OPERATOR(pg_catalog.<>) (o.arg OPERATOR(pg_catalog.||) '\000')
+              OR ti.tgtype OPERATOR(pg_catalog.<>) 4  -- STATEMENT | AFTER | INSERT
+              OR ti.tgnewtable IS NULL
+              OR ti.tgqual IS NOT NULL
+                THEN 'altered: ' OPERATOR(pg_catalog.||) pg_catalog.pg_get_triggerdef(ti.oid)
+            WHEN tr.oid IS NULL OR tr.tgfoid OPERATOR(pg_catalog.<>)
+                 'annotate_internal.capture_truncate()'::pg_catalog.regprocedure
+                THEN 'missing its TRUNCATE trigger annotate_capture_truncate'
+            WHEN t.tgenabled OPERATOR(pg_catalog.=) 'D' OR ti.tgenabled OPERATOR(pg_catalog.=) 'D'
+              OR tr.tgenabled OPERATOR(pg_catalog.=) 'D' THEN 'disabled'
+            WHEN NOT annotate_internal.is_tied('pg_catalog.pg_trigger', t.oid)
+              OR NOT annotate_internal.is_tied('pg_catalog.pg_trigger', ti.oid)
+              OR NOT annotate_internal.is_tied('pg_catalog.pg_trigger', tr.oid) THEN 'not tied to the extension'
+        END
+        FROM (SELECT NULL) one
+        LEFT JOIN pg_catalog.pg_trigger t
+               ON t.tgname OPERATOR(pg_catalog.=) o.name
+              AND t.tgrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('public.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(o.table_name))
+        LEFT JOIN pg_catalog.pg_trigger ti
+               ON ti.tgname OPERATOR(pg_catalog.=) 'annotate_capture_insert'
+              AND ti.tgrelid OPERATOR(pg_catalog.=) t.tgrelid
+        LEFT JOIN pg_catalog.pg_trigger tr
+               ON tr.tgname OPERATOR(pg_catalog.=) 'annotate_capture_truncate'
+              AND tr.tgrelid OPERATOR(pg_catalog.=) t.tgrelid
+        WHERE o.kind OPERATOR(pg_catalog.=) 'trigger'
+        UNION ALL
+        SELECT CASE
+            WHEN m.oid IS NULL THEN 'missing'
+            WHEN NOT m.relispopulated THEN 'not populated'
+            WHEN NOT annotate_internal.is_tied('pg_catalog.pg_class', m.oid) THEN 'not tied to the extension'
+        END
+        FROM (SELECT NULL) one
+        LEFT JOIN pg_catalog.pg_class m
+               ON m.relname OPERATOR(pg_catalog.=) o.name
+              AND m.relnamespace OPERATOR(pg_catalog.=) 'annotate'::pg_catalog.regnamespace
+              AND m.relkind OPERATOR(pg_catalog.=) 'm'
+        WHERE o.kind OPERATOR(pg_catalog.=) 'view'
+    ) p ON true
+    WHERE p.problem IS NOT NULL
+$$;
+
+-- The two views the upstream PR materialized (SPEC 2.5), with the unique indexes REFRESH ...
+-- CONCURRENTLY needs. Anon counts are grouped by their own url_id (the PR's fix).
+CREATE FUNCTION annotate_internal.create_views()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF pg_catalog.to_regclass('annotate.url_annotation_count_view') IS NULL THEN
+        CREATE MATERIALIZED VIEW annotate.url_annotation_count_view AS
+        WITH
+            auto_agency      AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__agency__auto__subtasks   GROUP BY url_id),
+            auto_location    AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__location__auto__subtasks GROUP BY url_id),
+            auto_record_type AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__record_type__auto       GROUP BY url_id),
+            auto_url_type    AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__url_type__auto          GROUP BY url_id),
+            user_agency      AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__agency__user            GROUP BY url_id),
+            user_location    AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__location__user          GROUP BY url_id),
+            user_record_type AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__record_type__user       GROUP BY url_id),
+            user_url_type    AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__url_type__user          GROUP BY url_id),
+            anon_agency      AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__agency__anon            GROUP BY url_id),
+            anon_location    AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__location__anon          GROUP BY url_id),
+            anon_record_type AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__record_type__anon       GROUP BY url_id),
+            anon_url_type    AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__url_type__anon          GROUP BY url_id),
+            counts AS (
+                SELECT u.id AS url_id,
+                       COALESCE(a1.n, 0) AS auto_agency_count,
+                       COALESCE(a2.n, 0) AS auto_location_count,
+                       COALESCE(a3.n, 0) AS auto_record_type_count,
+                       COALESCE(a4.n, 0) AS auto_url_type_count,
+                       COALESCE(u1.n, 0) AS user_agency_count,
+                       COALESCE(u2.n, 0) AS user_location_count,
+                       COALESCE(u3.n, 0) AS user_record_type_count,
+                       COALESCE(u4.n, 0) AS user_url_type_count,
+                       COALESCE(n1.n, 0) AS anon_agency_count,
+                       COALESCE(n2.n, 0) AS anon_location_count,
+                       COALESCE(n3.n, 0) AS anon_record_type_count,
+                       COALESCE(n4.n, 0) AS anon_url_type_count
+                FROM public.urls u
+                LEFT JOIN auto_agency      a1 ON a1.url_id OPERATOR(pg_catalog.=) u.id
+                LEFT JOIN auto_location    a2 ON a2.url_id OPERATOR(pg_catalog.=) u.id
+                LEFT JOIN auto_record_type a3 ON a3.url_id OPERATOR(pg_catalog.=) u.id
+                LEFT JOIN auto_url_type    a4 ON a4.url_id OPERATOR(pg_catalog.=) u.id
+                LEFT JOIN user_agency      u1 ON u1.url_id OPERATOR(pg_catalog.=) u.id
+                LEFT JOIN user_location    u2 ON u2.url_id OPERATOR(pg_catalog.=) u.id
+                LEFT JOIN user_record_type u3 ON u3.url_id OPERATOR(pg_catalog.=) u.id
+                LEFT JOIN user_url_type    u4 ON u4.url_id OPERATOR(pg_catalog.=) u.id
+                LEFT JOIN anon_agency      n1 ON n1.url_id OPERATOR(pg_catalog.=) u.id
+                LEFT JOIN anon_location    n2 ON n2.url_id OPERATOR(pg_catalog.=) u.id
+                LEFT JOIN anon_record_type n3 ON n3.url_id OPERATOR(pg_catalog.=) u.id
+                LEFT JOIN anon_url_type    n4 ON n4.url_id OPERATOR(pg_catalog.=) u.id
+            )
+        SELECT c.*,
+               c.auto_agency_count OPERATOR(pg_catalog.+) c.auto_location_count
+               OPERATOR(pg_catalog.+) c.auto_record_type_count OPERATOR(pg_catalog.+) c.auto_url_type_count
+               OPERATOR(pg_catalog.+) c.user_agency_count OPERATOR(pg_catalog.+) c.user_location_count
+               OPERATOR(pg_catalog.+) c.user_record_type_count OPERATOR(pg_catalog.+) c.user_url_type_count
+               OPERATOR(pg_catalog.+) c.anon_agency_count OPERATOR(pg_catalog.+) c.anon_location_count
+               OPERATOR(pg_catalog.+) c.anon_record_type_count OPERATOR(pg_catalog.+) c.anon_url_type_count
+               AS total_anno_count
+        FROM counts c;
+        CREATE UNIQUE INDEX url_annotation_count_view_url_id ON annotate.url_annotation_count_view (url_id);
+    END IF;
+
+    IF pg_catalog.to_regclass('annotate.url_annotation_flags') IS NULL THEN
+        CREATE MATERIALIZED VIEW annotate.url_annotation_flags AS
+        SELECT u.id AS url_id,
+               EXISTS (SELECT 1 FROM public.annotation__record_type__auto a        WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS has_auto_record_type_suggestion,
+               EXISTS (SELECT 1 FROM public.annotation__url_type__auto a           WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS has_auto_relevant_suggestion,
+               EXISTS (SELECT 1 FROM public.annotation__agency__auto__subtasks a   WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS has_auto_agency_suggestion,
+               EXISTS (SELECT 1 FROM public.annotation__location__auto__subtasks a WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS has_auto_location_suggestion,
+               EXISTS (SELECT 1 FROM public.annotation__record_type__user a        WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS has_user_record_type_suggestion,
+               EXISTS (SELECT 1 FROM public.annotation__url_type__user a           WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS has_user_relevant_suggestion,
+               EXISTS (SELECT 1 FROM public.annotation__agency__user a             WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS has_user_agency_suggestion,
+               EXISTS (SELECT 1 FROM public.annotation__location__user a           WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS has_user_location_suggestion,
+               EXISTS (SELECT 1 FROM public.link_agencies__urls a                  WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS has_confirmed_agency,
+               EXISTS (SELECT 1 FROM public.reviewing_user_url a                   WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS was_reviewed
+        FROM public.urls u;
+        CREATE UNIQUE INDEX url_annotation_flags_url_id ON annotate.url_annotation_flags (url_id);
+    END IF;
+END
+$$;
+
+-- Emits one progress line and the row attach() reports for a step: a NOTICE, or an INFO when
+-- the step took a second or more (INFO reaches the client even inside CREATE EXTENSION, which
+-- hides NOTICEs, so that a long install is seen to move).
+CREATE FUNCTION annotate_internal.step_done(what text, started timestamptz, n bigint)
+RETURNS TABLE (step text, seconds double precision, rows bigint)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    took double precision := EXTRACT(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started);
+BEGIN
+    IF took OPERATOR(pg_catalog.>=) 1 THEN
+        RAISE INFO 'annotate_ext: % done in % s (% rows)', what, pg_catalog.round(took::numeric, 3), n;
+    ELSE
+        RAISE NOTICE 'annotate_ext: % done in % s (% rows)', what, pg_catalog.round(took::numeric, 3), n;
+    END IF;
+    RETURN QUERY SELECT what, took, n;
+END
+$$;
+
+-- Builds the queue from the app's tables in one set-based pass (at attach, and when a restore
+-- has brought back every attached object); the number of URLs queued.
+CREATE FUNCTION annotate_internal.build_queue()
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint;
+BEGIN
+    TRUNCATE annotate_internal.queue, annotate_internal.batches,
+             annotate_internal.queue_delta, annotate_internal.batch_event;
+    -- Every transaction that could still add deltas is at or above this snapshot's xmin.
+    UPDATE annotate_internal.fold_state
+    SET folded_below = pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()),
+        folded_at = pg_catalog.clock_timestamp();
+    INSERT INTO annotate_internal.queue (url_id, batch_id, followed_any, is_manual, user_votes, anon_votes,
+                                         auto_votes, agency_rows, validated, suspended)
+    SELECT * FROM annotate_internal.fresh_queue();
+    GET DIAGNOSTICS n = ROW_COUNT;
+    INSERT INTO annotate_internal.batches SELECT * FROM annotate_internal.fresh_batches();
+    ANALYZE annotate_internal.queue;
+    ANALYZE annotate_internal.batches;
+    UPDATE annotate_internal.state SET attached = true, attached_at = pg_catalog.now();
+    RETURN n;
+END
+$$;
+
+-- Attaches the extension to the app's tables, or repairs what is missing from an attachment
+-- (an index or trigger dropped by hand, a view that is gone): each object is made, tied to the
+-- extension, and the queue rebuilt from the tables when its capture was interrupted. One row
+-- per step done; no rows when everything is in place.
+-- Locks what attach() or detach() changes, all or nothing: the app's tables that carry the
+-- extension's objects in `app_mode`, the queue's tables in ACCESS EXCLUSIVE mode (LOCK does not
+-- take materialized views; only snapshot mode reads them). Each try takes them all with NOWAIT, so that it never holds some of them
+-- while waiting for another: the app's transactions take them in their own order, and waiting
+-- while holding could deadlock with them. Tries again every 50 ms for up to 60 s.
+CREATE FUNCTION annotate_internal.lock_attachment(caller text, app_mode text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    app_tables text;
+    ours text;
+    deadline timestamptz := pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+) interval '60 seconds';
+BEGIN
+    SELECT pg_catalog.string_agg(DISTINCT pg_catalog.format('public.%I', o.table_name), ', ') INTO app_tables
+    FROM annotate_internal.attached_objects() o
+    WHERE o.table_name IS NOT NULL
+      AND pg_catalog.to_regclass(pg_catalog.format('public.%I', o.table_name)) IS NOT NULL;
+    ours := 'annotate_internal.queue, annotate_internal.batches, annotate_internal.queue_delta, '
+            'annotate_internal.batch_event';
+    LOOP
+        BEGIN
+            IF app_tables IS NOT NULL THEN
+                EXECUTE pg_catalog.format('LOCK TABLE %s IN %s MODE NOWAIT', app_tables, app_mode);
+            END IF;
+            EXECUTE pg_catalog.format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE NOWAIT', ours);
+            RETURN;
+        EXCEPTION WHEN lock_not_available THEN
+            IF pg_catalog.clock_timestamp() OPERATOR(pg_catalog.>) deadline THEN
+                RAISE EXCEPTION '%: the application''s tables stayed busy for 60 seconds', caller
+                    USING ERRCODE = 'lock_not_available',
+                          HINT = 'Long transactions on them show in pg_stat_activity; try again when they end.';
+            END IF;
+            PERFORM pg_catalog.pg_sleep(0.05);
+        END;
+    END LOOP;
+END
+$$;
+
+CREATE FUNCTION annotate.attach()
+RETURNS TABLE (step text, seconds double precision, rows bigint)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    o record;
+    t0 timestamptz;
+    n bigint;
+    unmet text;
+    was_attached boolean;
+    rebuild boolean := false;
+    in_watch text;
+BEGIN
+    PERFORM annotate_internal.require_primary('annotate.attach');
+    SELECT pg_catalog.string_agg(u.problem, '; ') INTO unmet FROM annotate_internal.unmet_requirements() u;
+    IF unmet IS NOT NULL THEN
+        RAISE EXCEPTION 'annotate.attach: the application''s tables are not as annotate_ext needs them'
+            USING ERRCODE = 'undefined_table', DETAIL = unmet OPERATOR(pg_catalog.||) '.',
+                  HINT = 'Run the application''s migrations (or load tests/fixtures/app_schema.sql) first.';
+    END IF;
+    SELECT s.attached INTO was_attached FROM annotate_internal.state s;
+    IF was_attached AND NOT EXISTS (SELECT 1 FROM annotate_internal.object_problems()) THEN
+        RETURN;   -- nothing to do
+    END IF;
+    -- Writers of the app's tables wait from here (readers go on until the queue is rebuilt).
+    -- Not inside the DDL watch: the app's migration that woke it holds its own locks, and what
+    -- is left to do then is to tie objects PostgreSQL rebuilt.
+    IF COALESCE(pg_catalog.current_setting('annotate_ext.in_watch', true), 'off') OPERATOR(pg_catalog.<>) 'on' THEN
+        PERFORM annotate_internal.lock_attachment('annotate.attach', 'SHARE ROW EXCLUSIVE');
+    END IF;
+    -- One attach at a time, and no fold while the queue may be rebuilt (src/fold.rs).
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('annotate_ext'), 1);
+    SELECT s.attached INTO was_attached FROM annotate_internal.state s;
+    -- The DDL below is ours: the watch (sql/watch.sql) leaves it alone.
+    in_watch := pg_catalog.current_setting('annotate_ext.in_watch', true);
+    PERFORM pg_catalog.set_config('annotate_ext.in_watch', 'on', true);
+
+    -- Indexes first (they make the build faster), then the capture triggers, which lock out the
+    -- app's writes until this transaction ends: the build below then sees every write, and
+    -- every later write is captured.
+    t0 := pg_catalog.clock_timestamp();
+    n := 0;
+    FOR o IN SELECT p.* FROM annotate_internal.object_problems() p WHERE p.kind OPERATOR(pg_catalog.=) 'index' LOOP
+        IF o.problem OPERATOR(pg_catalog.<>) 'missing' AND o.problem OPERATOR(pg_catalog.<>) 'not tied to the extension' THEN
+            EXECUTE pg_catalog.format('DROP INDEX public.%I', o.name);
+            o.problem := 'missing';
+        END IF;
+        IF o.problem OPERATOR(pg_catalog.=) 'missing' THEN
+            IF pg_catalog.to_regclass(pg_catalog.format('public.%I', o.name)) IS NOT NULL THEN
+                RAISE EXCEPTION 'annotate.attach: public.% exists and is not an index of annotate_ext', o.name
+                    USING ERRCODE = 'duplicate_object', HINT = 'Rename it, then attach again.';
+            END IF;
+            EXECUTE pg_catalog.format('CREATE INDEX %I ON public.%I %s',
+                                      o.name, o.table_name,
+                                      (SELECT a.arg FROM annotate_internal.attached_objects() a
+                                       WHERE a.name OPERATOR(pg_catalog.=) o.name));
+        END IF;
+        EXECUTE pg_catalog.format('ALTER INDEX public.%I DEPENDS ON EXTENSION annotate_ext', o.name);
+        n := n OPERATOR(pg_catalog.+) 1;
+    END LOOP;
+    IF n OPERATOR(pg_catalog.>) 0 THEN
+        RETURN QUERY SELECT * FROM annotate_internal.step_done('indexes', t0, n);
+    END IF;
+
+    t0 := pg_catalog.clock_timestamp();
+    n := 0;
+    FOR o IN SELECT p.*, a.arg FROM annotate_internal.object_problems() p
+             JOIN annotate_internal.attached_objects() a
+               ON a.kind OPERATOR(pg_catalog.=) p.kind AND a.table_name OPERATOR(pg_catalog.=) p.table_name
+             WHERE p.kind OPERATOR(pg_catalog.=) 'trigger' LOOP
+        IF o.problem OPERATOR(pg_catalog.<>) 'not tied to the extension' THEN
+            -- Missing, disabled or altered: writes may have gone uncaptured.
+            rebuild := true;
+            -- Every UPDATE fires it (one naming the columns it reads would forbid retyping them);
+            -- an update of a column the queue does not read appends nothing.
+            EXECUTE pg_catalog.format(
+                'CREATE OR REPLACE TRIGGER annotate_capture AFTER DELETE OR UPDATE ON public.%I
+                 FOR EACH ROW EXECUTE FUNCTION annotate_internal.capture(%L)',
+                o.table_name, o.arg);
+            -- Inserts, the app's bulk writes among them, once per statement: one call reads every
+            -- inserted row and appends their deltas together (src/triggers.rs).
+            EXECUTE pg_catalog.format(
+                'CREATE OR REPLACE TRIGGER annotate_capture_insert AFTER INSERT ON public.%I
+                 REFERENCING NEW TABLE AS annotate_inserted
+                 FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.capture_insert(%L)',
+                o.table_name, o.arg);
+            EXECUTE pg_catalog.format(
+                'CREATE OR REPLACE TRIGGER annotate_capture_truncate AFTER TRUNCATE ON public.%I
+                 FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.capture_truncate(%L)',
+                o.table_name, o.arg);
+        END IF;
+        EXECUTE pg_catalog.format('ALTER TRIGGER annotate_capture ON public.%I DEPENDS ON EXTENSION annotate_ext',
+                                  o.table_name);
+        EXECUTE pg_catalog.format('ALTER TRIGGER annotate_capture_truncate ON public.%I DEPENDS ON EXTENSION annotate_ext',
+                                  o.table_name);
+        EXECUTE pg_catalog.format('ALTER TRIGGER annotate_capture_insert ON public.%I DEPENDS ON EXTENSION annotate_ext',
+                                  o.table_name);
+        n := n OPERATOR(pg_catalog.+) 1;
+    END LOOP;
+    IF n OPERATOR(pg_catalog.>) 0 THEN
+        RETURN QUERY SELECT * FROM annotate_internal.step_done('triggers', t0, n);
+    END IF;
+
+    IF rebuild OR NOT was_attached THEN
+        t0 := pg_catalog.clock_timestamp();
+        n := annotate_internal.build_queue();
+        RETURN QUERY SELECT * FROM annotate_internal.step_done('queue', t0, n);
+    END IF;
+
+    t0 := pg_catalog.clock_timestamp();
+    n := 0;
+    FOR o IN SELECT p.* FROM annotate_internal.object_problems() p WHERE p.kind OPERATOR(pg_catalog.=) 'view' LOOP
+        IF o.problem OPERATOR(pg_catalog.=) 'not populated' THEN
+            EXECUTE pg_catalog.format('REFRESH MATERIALIZED VIEW annotate.%I', o.name);
+        END IF;
+        PERFORM annotate_internal.create_views();
+        -- Made during CREATE EXTENSION, a view would be a member, which pg_dump leaves to the
+        -- install script; but it reads the app's tables, which a restore creates later. So it
+        -- is an ordinary object, dumped and restored after them, tied like the indexes.
+        IF EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                   WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                     AND d.objid OPERATOR(pg_catalog.=) pg_catalog.format('annotate.%I', o.name)::pg_catalog.regclass
+                     AND d.deptype OPERATOR(pg_catalog.=) 'e') THEN
+            EXECUTE pg_catalog.format('ALTER EXTENSION annotate_ext DROP MATERIALIZED VIEW annotate.%I', o.name);
+        END IF;
+        EXECUTE pg_catalog.format('ALTER MATERIALIZED VIEW annotate.%I DEPENDS ON EXTENSION annotate_ext', o.name);
+        n := n OPERATOR(pg_catalog.+) 1;
+    END LOOP;
+    IF n OPERATOR(pg_catalog.>) 0 THEN
+        -- The views were populated just now: that counts as a refresh of them.
+        INSERT INTO annotate_internal.refresh_log (started_at, status, concurrent, seconds, rows, steps, run_by,
+                                                   application_name)
+        VALUES (t0, 'succeeded', false, EXTRACT(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) t0),
+                n, pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('step', 'views', 'rows', n)),
+                pg_catalog."session_user"(), COALESCE(pg_catalog.current_setting('application_name', true), ''));
+        RETURN QUERY SELECT * FROM annotate_internal.step_done('views', t0, n);
+    END IF;
+    PERFORM pg_catalog.set_config('annotate_ext.in_watch', COALESCE(in_watch, 'off'), true);
+    -- Pending writes are folded into the queue in the background (src/fold.rs).
+    PERFORM annotate_internal.wake_folder();
+END
+$$;
+
+-- Detaches the extension from the app's tables, for a migration that changes what it reads
+-- (see the README): drops its triggers, indexes and views there and empties the queue. The
+-- selection functions raise an error until annotate.attach() is run again.
+CREATE FUNCTION annotate.detach()
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    o record;
+    was_attached boolean;
+BEGIN
+    PERFORM annotate_internal.require_primary('annotate.detach');
+    PERFORM annotate_internal.lock_attachment('annotate.detach', 'ACCESS EXCLUSIVE');
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('annotate_ext'), 1);
+    SELECT s.attached INTO was_attached FROM annotate_internal.state s;
+    -- Marked first, so that the DDL watch (sql/watch.sql) lets the drops below through.
+    UPDATE annotate_internal.state SET attached = false, attached_at = NULL;
+    PERFORM pg_catalog.set_config('annotate_ext.in_watch', 'on', true);
+    FOR o IN SELECT * FROM annotate_internal.attached_objects() LOOP
+        IF o.kind OPERATOR(pg_catalog.=) 'index' THEN
+            IF pg_catalog.to_regclass(pg_catalog.format('public.%I', o.name)) IS NOT NULL
+               AND annotate_internal.is_tied('pg_catalog.pg_class', pg_catalog.format('public.%I', o.name)::pg_catalog.regclass) THEN
+                EXECUTE pg_catalog.format('DROP INDEX public.%I', o.name);
+            END IF;
+        ELSIF o.kind OPERATOR(pg_catalog.=) 'trigger' THEN
+            IF pg_catalog.to_regclass(pg_catalog.format('public.%I', o.table_name)) IS NOT NULL THEN
+                EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS annotate_capture ON public.%I', o.table_name);
+                EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS annotate_capture_truncate ON public.%I', o.table_name);
+                EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS annotate_capture_insert ON public.%I', o.table_name);
+            END IF;
+        ELSE
+            EXECUTE pg_catalog.format('DROP MATERIALIZED VIEW IF EXISTS annotate.%I', o.name);
+        END IF;
+    END LOOP;
+    TRUNCATE annotate_internal.queue, annotate_internal.batches,
+             annotate_internal.queue_delta, annotate_internal.batch_event;
+    PERFORM pg_catalog.set_config('annotate_ext.in_watch', 'off', true);
+    RETURN was_attached;
+END
+$$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:34
+-- requires:
+--   attach
+
+-- The DDL watch: event triggers that keep an attachment whole through the app's migrations.
+--
+-- * A migration that takes away something annotate_ext reads (renames or drops a table or
+--   column, or gives a column a type it cannot read) is refused at DDL time, naming what and
+--   the way through: annotate.detach() before the migration, annotate.attach() after it.
+-- * Dropping one of the objects attach() made on the app's tables is refused the same way.
+-- * A change PostgreSQL follows by itself (an id column retyped from integer to bigint, which
+--   rebuilds the indexes on it) is followed: anything that lost its tie is tied again.
+-- * During a restore, once the dump has brought back every attached object, the queue is
+--   built from the restored tables, so that the restored database answers at once.
+-- The functions run with the extension owner's rights (they may tie or build on behalf of
+-- whoever runs the DDL); event trigger functions cannot be called directly.
+
+CREATE FUNCTION annotate_internal.on_ddl_end()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    attached boolean;
+    unmet text;
+    messages text;
+BEGIN
+    IF pg_catalog.current_setting('annotate_ext.in_watch', true) OPERATOR(pg_catalog.=) 'on' THEN
+        RETURN;   -- DDL of our own, below
+    END IF;
+    SELECT s.attached INTO attached FROM annotate_internal.state s;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger_ddl_commands() c
+                   WHERE c.schema_name OPERATOR(pg_catalog.=) ANY ('{public,annotate}'::text[])) THEN
+        RETURN;
+    END IF;
+    PERFORM pg_catalog.set_config('annotate_ext.in_watch', 'on', true);
+    IF attached THEN
+        SELECT pg_catalog.string_agg(u.problem, '; ') INTO unmet FROM annotate_internal.unmet_requirements() u;
+        IF unmet IS NOT NULL THEN
+            RAISE EXCEPTION 'annotate_ext: this change takes away what annotate_ext reads: %', unmet
+                USING ERRCODE = 'dependent_objects_still_exist',
+                      HINT = 'Run SELECT annotate.detach() before this migration and SELECT annotate.attach() after it.';
+        END IF;
+        -- Re-tie what PostgreSQL rebuilt (ALTER COLUMN TYPE recreates the indexes on a column),
+        -- quietly: attach() reports its steps as NOTICEs.
+        IF EXISTS (SELECT 1 FROM annotate_internal.object_problems() p
+                   WHERE p.problem OPERATOR(pg_catalog.=) 'not tied to the extension') THEN
+            messages := pg_catalog.current_setting('client_min_messages');
+            PERFORM pg_catalog.set_config('client_min_messages', 'warning', true);
+            PERFORM * FROM annotate.attach();
+            PERFORM pg_catalog.set_config('client_min_messages', messages, true);
+        END IF;
+    ELSIF NOT EXISTS (SELECT 1 FROM annotate_internal.unmet_requirements())
+          AND NOT EXISTS (SELECT 1 FROM annotate_internal.object_problems()) THEN
+        -- Not attached, yet every attached object is here, tied: a restore has just brought
+        -- back the last of them. Build the queue from the restored tables.
+        PERFORM annotate_internal.build_queue();
+        PERFORM annotate_internal.wake_folder();
+    END IF;
+    PERFORM pg_catalog.set_config('annotate_ext.in_watch', 'off', true);
+END
+$$;
+
+CREATE FUNCTION annotate_internal.on_sql_drop()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    attached boolean;
+    ours text;
+    unmet text;
+BEGIN
+    IF pg_catalog.current_setting('annotate_ext.in_watch', true) OPERATOR(pg_catalog.=) 'on'
+       OR pg_catalog.to_regclass('annotate_internal.state') IS NULL THEN
+        RETURN;
+    END IF;
+    SELECT s.attached INTO attached FROM annotate_internal.state s;
+    IF NOT attached OR EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger_dropped_objects() d
+                               WHERE d.object_type OPERATOR(pg_catalog.=) 'extension') THEN
+        RETURN;
+    END IF;
+    -- The objects attach() made, by the identity PostgreSQL reports for them.
+    SELECT pg_catalog.string_agg(d.object_identity, ', ') INTO ours
+    FROM pg_catalog.pg_event_trigger_dropped_objects() d
+    JOIN annotate_internal.attached_objects() o
+      ON (o.kind OPERATOR(pg_catalog.=) 'index' AND d.object_type OPERATOR(pg_catalog.=) 'index'
+          AND d.object_identity OPERATOR(pg_catalog.=) ('public.' OPERATOR(pg_catalog.||) o.name))
+      OR (o.kind OPERATOR(pg_catalog.=) 'trigger' AND d.object_type OPERATOR(pg_catalog.=) 'trigger'
+          AND d.object_identity OPERATOR(pg_catalog.=) ANY (ARRAY[
+              'annotate_capture on public.' OPERATOR(pg_catalog.||) o.table_name,
+              'annotate_capture_insert on public.' OPERATOR(pg_catalog.||) o.table_name,
+              'annotate_capture_truncate on public.' OPERATOR(pg_catalog.||) o.table_name]))
+      OR (o.kind OPERATOR(pg_catalog.=) 'view' AND d.object_type OPERATOR(pg_catalog.=) 'materialized view'
+          AND d.object_identity OPERATOR(pg_catalog.=) ('annotate.' OPERATOR(pg_catalog.||) o.name));
+    SELECT pg_catalog.string_agg(u.problem, '; ') INTO unmet FROM annotate_internal.unmet_requirements() u;
+    IF unmet IS NOT NULL THEN
+        RAISE EXCEPTION 'annotate_ext: this change takes away what annotate_ext reads: %', unmet
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  HINT = 'Run SELECT annotate.detach() before this migration and SELECT annotate.attach() after it.';
+    END IF;
+    IF ours IS NOT NULL THEN
+        RAISE EXCEPTION 'annotate_ext: % belongs to annotate_ext, which keeps its queue exact through it', ours
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  HINT = 'To remove it, run SELECT annotate.detach() (or DROP EXTENSION annotate_ext). '
+                         'Alembic: filter annotate_ext''s objects out of autogenerate (see the README).';
+    END IF;
+END
+$$;
+
+CREATE EVENT TRIGGER annotate_ddl_end ON ddl_command_end
+    WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'CREATE VIEW', 'ALTER INDEX', 'CREATE INDEX',
+                 'CREATE TRIGGER', 'ALTER TRIGGER', 'CREATE MATERIALIZED VIEW',
+                 'ALTER MATERIALIZED VIEW', 'REFRESH MATERIALIZED VIEW')
+    EXECUTE FUNCTION annotate_internal.on_ddl_end();
+
+CREATE EVENT TRIGGER annotate_sql_drop ON sql_drop
+    EXECUTE FUNCTION annotate_internal.on_sql_drop();
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/lib.rs:32
 -- requires:
 --   helpers
@@ -1576,120 +1715,6 @@ BEGIN
              c.auto_url_type_count DESC,
              u.id
     LIMIT p_limit OFFSET p_skip;
-END
-$$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:35
--- requires:
---   internal
-
--- Scheduling refresh() with pg_cron. pg_cron is optional and lives in one database per server
--- (cron.database_name, postgres by default): when that is this database, schedule_refresh()
--- schedules here; otherwise its error shows the cron.schedule_in_database call to run there.
--- The job is named after the database ('annotate_ext refresh <database>'): pg_cron's job names
--- are one namespace per user across every database it serves.
-
-CREATE FUNCTION annotate.schedule_refresh(schedule text DEFAULT '17 3 * * *')
-RETURNS bigint
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    job bigint;
-    cron_db text := pg_catalog.current_setting('cron.database_name', true);
-BEGIN
-    IF schedule IS NULL THEN
-        RAISE EXCEPTION 'annotate.schedule_refresh: schedule must not be NULL'
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
-        IF cron_db IS NULL THEN
-            RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is not loaded on this server'
-                USING ERRCODE = 'feature_not_supported',
-                      HINT = 'Install pg_cron (Debian: postgresql-15-cron), add it to shared_preload_libraries, '
-                             'restart, CREATE EXTENSION pg_cron in the database cron.database_name names (postgres '
-                             'by default), and schedule from there with cron.schedule_in_database (see the README).';
-        END IF;
-        RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is in database %, not in this one', cron_db
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = pg_catalog.format(
-                      'In database %s run: SELECT cron.schedule_in_database(%L, %L, %L, %L);',
-                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
-                      schedule, 'SELECT annotate.refresh()', pg_catalog.current_database());
-    END IF;
-    -- A named job: scheduling again replaces the schedule.
-    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
-        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(), schedule,
-              'SELECT annotate.refresh()';
-    RETURN job;
-END
-$$;
-
-CREATE FUNCTION annotate.unschedule_refresh()
-RETURNS boolean
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    found_job boolean;
-    cron_db text := pg_catalog.current_setting('cron.database_name', true);
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
-        RAISE EXCEPTION 'annotate.unschedule_refresh: pg_cron is not installed in this database'
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = CASE WHEN cron_db IS NOT NULL THEN pg_catalog.format(
-                      'In database %s run: SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = %L AND database = %L;',
-                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
-                      pg_catalog.current_database()) END;
-    END IF;
-    EXECUTE 'SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname OPERATOR(pg_catalog.=) $1)' INTO found_job
-        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
-    IF found_job THEN
-        EXECUTE 'SELECT cron.unschedule($1)'
-            USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
-    END IF;
-    RETURN found_job;
-END
-$$;
-
--- The pg_cron job that runs refresh() for this database, for status(): its schedule and last
--- outcome when pg_cron is in this database; otherwise where pg_cron is (its job list is there,
--- out of reach from here; the runs themselves show in annotate.refresh_history either way).
-CREATE FUNCTION annotate_internal.cron_status()
-RETURNS jsonb
-LANGUAGE plpgsql
-STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    cron_db text := pg_catalog.current_setting('cron.database_name', true);
-    job jsonb;
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
-        RETURN pg_catalog.jsonb_build_object(
-            'in_this_database', false,
-            'cron_database', cron_db,
-            'note', CASE WHEN cron_db IS NULL THEN 'pg_cron is not loaded on this server'
-                         ELSE 'pg_cron is in database ' OPERATOR(pg_catalog.||) cron_db
-                              OPERATOR(pg_catalog.||) ': its jobs are listed there (cron.job)' END);
-    END IF;
-    EXECUTE $q$
-        SELECT pg_catalog.jsonb_build_object(
-                   'jobid', j.jobid, 'schedule', j.schedule, 'active', j.active,
-                   'last_run', (SELECT pg_catalog.jsonb_build_object('status', d.status, 'start_time', d.start_time,
-                                                                    'end_time', d.end_time,
-                                                                    'return_message', d.return_message)
-                                FROM cron.job_run_details d
-                                WHERE d.jobid OPERATOR(pg_catalog.=) j.jobid
-                                ORDER BY d.runid DESC LIMIT 1))
-        FROM cron.job j
-        WHERE j.command OPERATOR(pg_catalog.~) 'annotate\.refresh\('
-          AND j.database OPERATOR(pg_catalog.=) pg_catalog.current_database()
-        ORDER BY j.jobid DESC LIMIT 1 $q$
-    INTO job;
-    RETURN pg_catalog.jsonb_build_object('in_this_database', true, 'cron_database', cron_db, 'job', job);
 END
 $$;
 /* </end connected objects> */
@@ -1884,17 +1909,40 @@ AS 'MODULE_PATHNAME', 'timing_stats_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:324
-CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::api::annotate_internal */
+-- src/triggers.rs:555
+CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::triggers::annotate_internal */
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:329
--- annotate_ext::api::annotate_internal::wake_folder
-CREATE  FUNCTION annotate_internal."wake_folder"() RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'wake_folder_wrapper';
+-- src/triggers.rs:564
+-- annotate_ext::triggers::annotate_internal::capture
+CREATE FUNCTION annotate_internal."capture"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:583
+-- annotate_ext::triggers::annotate_internal::capture_insert
+CREATE FUNCTION annotate_internal."capture_insert"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_insert_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:614
+-- annotate_ext::triggers::annotate_internal::capture_truncate
+CREATE FUNCTION annotate_internal."capture_truncate"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_truncate_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:324
+CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::api::annotate_internal */
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1907,26 +1955,12 @@ AS 'MODULE_PATHNAME', 'fold_now_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/triggers.rs:437
-CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::triggers::annotate_internal */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:468
--- annotate_ext::triggers::annotate_internal::capture_truncate
-CREATE FUNCTION annotate_internal."capture_truncate"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'capture_truncate_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:446
--- annotate_ext::triggers::annotate_internal::capture
-CREATE FUNCTION annotate_internal."capture"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'capture_wrapper';
+-- src/api.rs:329
+-- annotate_ext::api::annotate_internal::wake_folder
+CREATE  FUNCTION annotate_internal."wake_folder"() RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'wake_folder_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1974,6 +2008,7 @@ ALTER FUNCTION annotate.call_stats() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate.reset_timings() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.capture() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.capture_truncate() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate_internal.capture_insert() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.wake_folder() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.fold_now() SET search_path = pg_catalog, pg_temp;
 

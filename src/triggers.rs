@@ -179,10 +179,17 @@ fn changes(kind: Kind, old: Option<&Fact>, new: Option<&Fact>) -> (Vec<Delta>, V
     (deltas, refollows)
 }
 
-/// A raw row of the triggering table, read by column name.
+/// A raw row of the triggering table, read by column name: a row trigger's tuple, or a slot
+/// filled from a statement trigger's transition table.
 struct Row {
-    tuple: pg_sys::HeapTuple,
+    source: Source,
     desc: pg_sys::TupleDesc,
+}
+
+#[derive(Clone, Copy)]
+enum Source {
+    Tuple(pg_sys::HeapTuple),
+    Slot(*mut pg_sys::TupleTableSlot),
 }
 
 impl Row {
@@ -205,8 +212,14 @@ impl Row {
             error!("annotate_ext: the captured table has no column {name}; run SELECT annotate.attach()")
         });
         let mut null = false;
-        // SAFETY: tuple and desc belong together; attnum is one of desc's attributes.
-        let datum = unsafe { pg_sys::heap_getattr(self.tuple, attnum, self.desc, &mut null) };
+        // SAFETY: the tuple (or slot) and desc belong together; attnum is one of desc's
+        // attributes.
+        let datum = unsafe {
+            match self.source {
+                Source::Tuple(tuple) => pg_sys::heap_getattr(tuple, attnum, self.desc, &mut null),
+                Source::Slot(slot) => pg_sys::slot_getattr(slot, attnum, &mut null),
+            }
+        };
         (!null).then_some((datum, typid))
     }
 
@@ -262,9 +275,21 @@ impl Row {
     }
 }
 
+/// How a capture function is meant to fire (sql/attach.sql makes the three triggers).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Firing {
+    /// annotate_capture: AFTER UPDATE OR DELETE, FOR EACH ROW.
+    Row,
+    /// annotate_capture_insert: AFTER INSERT, FOR EACH STATEMENT, with the inserted rows as a
+    /// transition table (one call per statement, however many rows it inserts).
+    Inserted,
+    /// annotate_capture_truncate: AFTER TRUNCATE, FOR EACH STATEMENT.
+    Truncate,
+}
+
 /// The captured table a trigger argument names, after checking that the trigger fires where it
-/// was made to: AFTER, FOR EACH ROW (or STATEMENT, for TRUNCATE), on that table in schema public.
-fn kind_of(data: &pg_sys::TriggerData, function: &str, truncate: bool) -> Kind {
+/// was made to: AFTER, as `firing` says, on that table in schema public.
+fn kind_of(data: &pg_sys::TriggerData, function: &str, firing: Firing) -> Kind {
     // SAFETY: a trigger call's TriggerData, its Trigger and its relation, valid for the call.
     let (args, relid) = unsafe {
         let trigger = &*data.tg_trigger;
@@ -273,14 +298,20 @@ fn kind_of(data: &pg_sys::TriggerData, function: &str, truncate: bool) -> Kind {
             .collect();
         (args, (*data.tg_relation).rd_id)
     };
+    use pgrx::trigger_support as ts;
     let event = data.tg_event;
-    let after = pgrx::trigger_support::trigger_fired_after(event);
-    let level_ok = if truncate {
-        pgrx::trigger_support::trigger_fired_by_truncate(event)
-            && pgrx::trigger_support::trigger_fired_for_statement(event)
-    } else {
-        pgrx::trigger_support::trigger_fired_for_row(event)
-            && !pgrx::trigger_support::trigger_fired_by_truncate(event)
+    let after = ts::trigger_fired_after(event);
+    let firing_ok = match firing {
+        Firing::Row => {
+            ts::trigger_fired_for_row(event)
+                && (ts::trigger_fired_by_update(event) || ts::trigger_fired_by_delete(event))
+        }
+        Firing::Inserted => {
+            ts::trigger_fired_for_statement(event)
+                && ts::trigger_fired_by_insert(event)
+                && !data.tg_newtable.is_null()
+        }
+        Firing::Truncate => ts::trigger_fired_for_statement(event) && ts::trigger_fired_by_truncate(event),
     };
     let found = args.first().and_then(|a| KINDS.iter().find(|(name, _, _)| name == a));
     let expected = found.map(|(_, _, table)| {
@@ -290,7 +321,7 @@ fn kind_of(data: &pg_sys::TriggerData, function: &str, truncate: bool) -> Kind {
         unsafe { pg_sys::get_relname_relid(table.as_ptr(), pg_sys::get_namespace_oid(public.as_ptr(), true)) }
     });
     match (found, expected) {
-        (Some((_, kind, _)), Some(oid)) if after && level_ok && args.len() == 1 && oid == relid => *kind,
+        (Some((_, kind, _)), Some(oid)) if after && firing_ok && args.len() == 1 && oid == relid => *kind,
         _ => crate::errors::raise(
             PgSqlErrorCode::ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
             format!("annotate_internal.{function}: fired on a table or in a way it was not made for"),
@@ -321,92 +352,149 @@ const DELTA_COLUMNS: [(&str, pg_sys::BuiltinOid); 14] = {
     ]
 };
 
-fn append(deltas: &[Delta], refollows: &[Refollow]) {
-    if !deltas.is_empty() && !insert_deltas(deltas) {
-        // The table is not as this library knows it (a library newer or older than the
-        // extension's scripts): the statement file, which names its columns, does it.
+/// Where one trigger call's changes go: deltas straight into annotate_internal.queue_delta
+/// (DeltaWriter), follow changes through sql/queries/capture_batch.sql at the end.
+struct Capture {
+    writer: Option<DeltaWriter>,
+    /// Deltas for the statement file, when the table is not as this library knows it.
+    fallback: Vec<Delta>,
+    refollows: std::collections::BTreeSet<(Option<i32>, Option<i32>)>,
+}
+
+impl Capture {
+    fn new() -> Self {
+        Capture { writer: DeltaWriter::open(), fallback: Vec::new(), refollows: Default::default() }
+    }
+
+    fn add(&mut self, deltas: Vec<Delta>, refollows: Vec<Refollow>) {
+        for d in deltas {
+            match self.writer.as_mut() {
+                Some(w) => w.push(&d),
+                None => self.fallback.push(d),
+            }
+        }
+        self.refollows.extend(refollows.into_iter().map(|r| match r {
+            Refollow::Batch(b) => (Some(b), None),
+            Refollow::Location(l) => (None, Some(l)),
+        }));
+    }
+
+    fn finish(self) {
+        if let Some(w) = self.writer {
+            w.close();
+        }
+        if !self.fallback.is_empty() {
+            // The table is not as this library knows it (a library newer or older than the
+            // extension's scripts): the statement file, which names its columns, does it.
+            crate::access::as_owner(|| {
+                with_spi("capturing a write", |client| {
+                    for d in &self.fallback {
+                        let args: [DatumWithOid; 13] = [
+                            d.url_id.into(),
+                            d.batch_id.into(),
+                            d.d_batch.into(),
+                            d.d_exists.into(),
+                            d.d_manual.into(),
+                            d.d_user.into(),
+                            d.d_anon.into(),
+                            d.d_auto.into(),
+                            d.d_agency.into(),
+                            d.d_validated.into(),
+                            d.d_suspended.into(),
+                            d.done_user.into(),
+                            d.done_session.into(),
+                        ];
+                        st::CAPTURE.run(client, &args)?;
+                    }
+                    Ok(())
+                })
+            });
+        }
+        if self.refollows.is_empty() {
+            return;
+        }
         crate::access::as_owner(|| {
-            with_spi("capturing a write", |client| {
-                for d in deltas {
-                    let args: [DatumWithOid; 13] = [
-                        d.url_id.into(),
-                        d.batch_id.into(),
-                        d.d_batch.into(),
-                        d.d_exists.into(),
-                        d.d_manual.into(),
-                        d.d_user.into(),
-                        d.d_anon.into(),
-                        d.d_auto.into(),
-                        d.d_agency.into(),
-                        d.d_validated.into(),
-                        d.d_suspended.into(),
-                        d.done_user.into(),
-                        d.done_session.into(),
-                    ];
-                    st::CAPTURE.run(client, &args)?;
+            with_spi("capturing a follow change", |client| {
+                for (batch, location) in &self.refollows {
+                    let args: [DatumWithOid; 2] = [(*batch).into(), (*location).into()];
+                    st::CAPTURE_BATCH.run(client, &args)?;
                 }
                 Ok(())
             })
-        });
-    }
-    if refollows.is_empty() {
-        return;
-    }
-    crate::access::as_owner(|| {
-        with_spi("capturing a follow change", |client| {
-            for r in refollows {
-                let (batch, location) = match r {
-                    Refollow::Batch(b) => (Some(*b), None),
-                    Refollow::Location(l) => (None, Some(*l)),
-                };
-                let args: [DatumWithOid; 2] = [batch.into(), location.into()];
-                st::CAPTURE_BATCH.run(client, &args)?;
-            }
-            Ok(())
         })
-    })
+    }
 }
 
-/// Appends `deltas` to annotate_internal.queue_delta as PostgreSQL writes its own catalogs: a
-/// heap insert and its index entries (CatalogTupleInsert), without the executor, SPI or a plan:
-/// the write path's one cost on the app's writes. The table has no trigger, no constraint but
-/// NOT NULL, and a plain index; its columns and their types are checked first, and false
-/// returned when they are not the ones this library knows (nothing was written then). No
-/// privilege is checked: only a capture trigger that passed kind_of() gets here.
-fn insert_deltas(deltas: &[Delta]) -> bool {
-    let internal = crate::access::namespace("annotate_internal");
-    let relid = crate::access::relation(internal, "queue_delta");
-    if relid == pg_sys::InvalidOid {
-        return false;
-    }
-    // SAFETY: the relation is opened with the lock an INSERT takes (kept to the end of the
-    // transaction, as the executor keeps it), its descriptor read while open, and each tuple
-    // formed from it and freed after the insert.
-    unsafe {
-        let rel = pg_sys::table_open(relid, pg_sys::RowExclusiveLock as pg_sys::LOCKMODE);
-        let desc = (*rel).rd_att;
-        let natts = (*desc).natts as usize;
-        let attrs = (*desc).attrs.as_slice(natts);
-        let known = natts == DELTA_COLUMNS.len()
-            && attrs.iter().zip(DELTA_COLUMNS).all(|(a, (name, ty))| {
-                !a.attisdropped
-                    && a.atttypid == ty.value()
-                    && CStr::from_ptr(a.attname.data.as_ptr()).to_bytes() == name.as_bytes()
-            });
-        if !known {
-            pg_sys::table_close(rel, pg_sys::RowExclusiveLock as pg_sys::LOCKMODE);
-            return false;
+/// Appends deltas to annotate_internal.queue_delta as PostgreSQL writes its own catalogs: heap
+/// inserts of up to BATCH rows at a time (heap_multi_insert) and their index entries
+/// (CatalogTuplesMultiInsertWithInfo), with the table and its index opened once per trigger
+/// call, without the executor, SPI or a plan: the write path's one cost on the app's writes. The
+/// table has no trigger, no constraint but NOT NULL, and a plain index; its columns and their
+/// types are checked when it is opened, and None returned when they are not the ones this
+/// library knows (nothing is written then). No privilege is checked: only a capture trigger
+/// that passed kind_of() gets here.
+struct DeltaWriter {
+    rel: pg_sys::Relation,
+    indexes: pg_sys::CatalogIndexState,
+    slots: Vec<*mut pg_sys::TupleTableSlot>,
+    used: usize,
+    xid: pg_sys::Datum,
+}
+
+impl DeltaWriter {
+    const BATCH: usize = 1000;
+
+    fn open() -> Option<Self> {
+        let internal = crate::access::namespace("annotate_internal");
+        let relid = crate::access::relation(internal, "queue_delta");
+        if relid == pg_sys::InvalidOid {
+            return None;
         }
-        let xid = pg_sys::Datum::from(pg_sys::GetTopFullTransactionId().value);
+        // SAFETY: the relation is opened with the lock an INSERT takes (kept to the end of the
+        // transaction, as the executor keeps it) and its descriptor read while it is open.
+        unsafe {
+            let rel = pg_sys::table_open(relid, pg_sys::RowExclusiveLock as pg_sys::LOCKMODE);
+            let desc = (*rel).rd_att;
+            let natts = (*desc).natts as usize;
+            let attrs = (*desc).attrs.as_slice(natts);
+            let known = natts == DELTA_COLUMNS.len()
+                && attrs.iter().zip(DELTA_COLUMNS).all(|(a, (name, ty))| {
+                    !a.attisdropped
+                        && a.atttypid == ty.value()
+                        && CStr::from_ptr(a.attname.data.as_ptr()).to_bytes() == name.as_bytes()
+                });
+            if !known {
+                pg_sys::table_close(rel, pg_sys::RowExclusiveLock as pg_sys::LOCKMODE);
+                return None;
+            }
+            Some(DeltaWriter {
+                rel,
+                indexes: pg_sys::CatalogOpenIndexes(rel),
+                slots: Vec::new(),
+                used: 0,
+                xid: pg_sys::Datum::from(pg_sys::GetTopFullTransactionId().value),
+            })
+        }
+    }
+
+    fn push(&mut self, d: &Delta) {
         let small = |v: i32| pg_sys::Datum::from(v.clamp(i16::MIN.into(), i16::MAX.into()) as i16);
-        for d in deltas {
+        // SAFETY: each slot is made for the table's descriptor; its values are set in the
+        // descriptor's order and types (checked in open()), the uuid copied into palloc'd
+        // memory that lives as long as the call's memory context.
+        unsafe {
+            if self.used == self.slots.len() {
+                self.slots.push(pg_sys::MakeSingleTupleTableSlot((*self.rel).rd_att, &pg_sys::TTSOpsHeapTuple));
+            }
+            let slot = self.slots[self.used];
+            pg_sys::ExecClearTuple(slot);
             let session = d.done_session.map(|u| {
                 let p = pg_sys::palloc(16).cast::<u8>();
                 std::ptr::copy_nonoverlapping(u.as_bytes().as_ptr(), p, 16);
                 pg_sys::Datum::from(p)
             });
-            let mut values = [
-                xid,
+            let values = [
+                self.xid,
                 pg_sys::Datum::from(d.url_id),
                 pg_sys::Datum::from(d.batch_id.unwrap_or(0)),
                 small(d.d_batch),
@@ -425,13 +513,43 @@ fn insert_deltas(deltas: &[Delta]) -> bool {
             nulls[2] = d.batch_id.is_none();
             nulls[12] = d.done_user.is_none();
             nulls[13] = session.is_none();
-            let tuple = pg_sys::heap_form_tuple(desc, values.as_mut_ptr(), nulls.as_mut_ptr());
-            pg_sys::CatalogTupleInsert(rel, tuple);
-            pg_sys::heap_freetuple(tuple);
+            std::ptr::copy_nonoverlapping(values.as_ptr(), (*slot).tts_values, values.len());
+            std::ptr::copy_nonoverlapping(nulls.as_ptr(), (*slot).tts_isnull, nulls.len());
+            pg_sys::ExecStoreVirtualTuple(slot);
+            self.used += 1;
         }
-        pg_sys::table_close(rel, pg_sys::NoLock as pg_sys::LOCKMODE);
+        if self.used == Self::BATCH {
+            self.flush();
+        }
     }
-    true
+
+    fn flush(&mut self) {
+        if self.used == 0 {
+            return;
+        }
+        // SAFETY: `used` slots hold tuples of the table's descriptor; the table and its indexes
+        // are open.
+        unsafe {
+            pg_sys::CatalogTuplesMultiInsertWithInfo(self.rel, self.slots.as_mut_ptr(), self.used as i32, self.indexes);
+            for &slot in &self.slots[..self.used] {
+                pg_sys::ExecClearTuple(slot);
+            }
+        }
+        self.used = 0;
+    }
+
+    fn close(mut self) {
+        self.flush();
+        // SAFETY: the slots, indexes and table opened in open() and push(), closed once; the
+        // table's lock is kept to the end of the transaction.
+        unsafe {
+            for &slot in &self.slots {
+                pg_sys::ExecDropSingleTupleTableSlot(slot);
+            }
+            pg_sys::CatalogCloseIndexes(self.indexes);
+            pg_sys::table_close(self.rel, pg_sys::NoLock as pg_sys::LOCKMODE);
+        }
+    }
 }
 
 #[pg_schema]
@@ -442,25 +560,53 @@ mod annotate_internal {
 
     use super::*;
 
-    /// AFTER INSERT, UPDATE or DELETE FOR EACH ROW on a captured app table (argument: its kind).
+    /// AFTER UPDATE OR DELETE FOR EACH ROW on a captured app table (argument: its kind).
     #[pg_trigger]
     fn capture<'a>(
         trigger: &'a pgrx::PgTrigger<'a>,
     ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, pgrx::PgTriggerError> {
         let data = trigger.trigger_data();
-        let kind = kind_of(data, "capture", false);
-        let event = data.tg_event;
+        let kind = kind_of(data, "capture", Firing::Row);
         let desc = unsafe { (*data.tg_relation).rd_att };
-        let row = |tuple: pg_sys::HeapTuple| Row { tuple, desc }.fact(kind);
-        let (old, new) = if pgrx::trigger_support::trigger_fired_by_insert(event) {
-            (None, Some(row(data.tg_trigtuple)))
-        } else if pgrx::trigger_support::trigger_fired_by_delete(event) {
-            (Some(row(data.tg_trigtuple)), None)
-        } else {
-            (Some(row(data.tg_trigtuple)), Some(row(data.tg_newtuple)))
-        };
-        let (deltas, refollows) = changes(kind, old.as_ref(), new.as_ref());
-        append(&deltas, &refollows);
+        let row = |tuple: pg_sys::HeapTuple| Row { source: Source::Tuple(tuple), desc }.fact(kind);
+        let old = row(data.tg_trigtuple);
+        let new = pgrx::trigger_support::trigger_fired_by_update(data.tg_event).then(|| row(data.tg_newtuple));
+        let (deltas, refollows) = changes(kind, Some(&old), new.as_ref());
+        let mut capture = Capture::new();
+        capture.add(deltas, refollows);
+        capture.finish();
+        Ok(None)
+    }
+
+    /// AFTER INSERT FOR EACH STATEMENT on a captured app table, the inserted rows as a
+    /// transition table (argument: its kind): one call however many rows the statement inserts.
+    #[pg_trigger]
+    fn capture_insert<'a>(
+        trigger: &'a pgrx::PgTrigger<'a>,
+    ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, pgrx::PgTriggerError> {
+        let data = trigger.trigger_data();
+        let kind = kind_of(data, "capture_insert", Firing::Inserted);
+        let mut capture = Capture::new();
+        // SAFETY: the transition table holds rows of the trigger's relation (for a partitioned
+        // table, converted to its row type), valid for the call. It is read through a read
+        // pointer of its own, from the start, as the executor reads one (other triggers of the
+        // statement may share it); the slot is dropped before returning.
+        unsafe {
+            let desc = (*data.tg_relation).rd_att;
+            let store = data.tg_newtable;
+            let reader = pg_sys::tuplestore_alloc_read_pointer(store, pg_sys::EXEC_FLAG_REWIND as i32);
+            pg_sys::tuplestore_select_read_pointer(store, reader);
+            pg_sys::tuplestore_rescan(store);
+            let slot = pg_sys::MakeSingleTupleTableSlot(desc, &pg_sys::TTSOpsMinimalTuple);
+            while pg_sys::tuplestore_gettupleslot(store, true, false, slot) {
+                let new = Row { source: Source::Slot(slot), desc }.fact(kind);
+                let (deltas, refollows) = changes(kind, None, Some(&new));
+                capture.add(deltas, refollows);
+            }
+            pg_sys::ExecDropSingleTupleTableSlot(slot);
+            pg_sys::tuplestore_select_read_pointer(store, 0);
+        }
+        capture.finish();
         Ok(None)
     }
 
@@ -470,7 +616,7 @@ mod annotate_internal {
         trigger: &'a pgrx::PgTrigger<'a>,
     ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, pgrx::PgTriggerError> {
         let data = trigger.trigger_data();
-        let kind = kind_of(data, "capture_truncate", true);
+        let kind = kind_of(data, "capture_truncate", Firing::Truncate);
         let name = KINDS.iter().find(|(_, k, _)| *k == kind).map(|(n, _, _)| *n).unwrap_or_default();
         crate::access::as_owner(|| {
             with_spi("capturing a TRUNCATE", |client| {

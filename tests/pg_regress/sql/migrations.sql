@@ -60,7 +60,7 @@ SELECT url_id FROM annotate.next_url_for_annotation(1, max_urls => 3);
 -- Objects that watch themselves: a trigger disabled, or a trigger and an index dropped where
 -- the DDL watch does not look (session_replication_role = replica also skips event triggers),
 -- show in verify() and status(), writes made meanwhile included, and attach() repairs them.
-ALTER TABLE public.flag_url_suspended DISABLE TRIGGER annotate_capture;
+ALTER TABLE public.flag_url_suspended DISABLE TRIGGER annotate_capture_insert;
 INSERT INTO public.flag_url_suspended (url_id) VALUES (1);
 SET session_replication_role = replica;
 DROP TRIGGER annotate_capture ON public.annotation__url_type__anon;

@@ -72,6 +72,59 @@ SELECT FROM annotate_internal.fold_now();
 SELECT count(*) AS queued, sum(r) AS auto_votes, count(b) AS in_batches FROM q WHERE url_id >= 100;
 SELECT count(*) AS problems FROM annotate.verify();
 
+-- Inserts are captured once per statement from the inserted rows (annotate_capture_insert),
+-- however they arrive. ON CONFLICT: only rows inserted count; rows updated instead go through
+-- the row trigger; rows skipped change nothing.
+INSERT INTO public.annotation__url_type__user (url_id, user_id, type)
+SELECT i, 7, 'data source' FROM generate_series(100, 109) i;
+INSERT INTO public.annotation__url_type__user (url_id, user_id, type)
+SELECT i, 7, 'data source' FROM generate_series(105, 114) i ON CONFLICT DO NOTHING;
+INSERT INTO public.annotation__url_type__user AS a (url_id, user_id, type)
+SELECT i, 7, 'meta url' FROM generate_series(110, 119) i
+ON CONFLICT (user_id, url_id) DO UPDATE SET url_id = a.url_id + 1000;
+SELECT count(*) FILTER (WHERE u = 1) AS one_vote, sum(u) AS user_votes FROM q WHERE url_id BETWEEN 100 AND 1119;
+SELECT count(*) AS problems FROM annotate.verify();
+-- COPY, and a statement that inserts into two captured tables at once.
+INSERT INTO public.urls (id, url, source) SELECT i, 'q.example/' || i, 'collector' FROM generate_series(4000, 4199) i;
+COPY public.annotation__url_type__auto (url_id, relevant) FROM STDIN;
+4000	true
+4001	false
+\.
+WITH u AS (INSERT INTO public.urls (id, url, source) VALUES (3000, 'q.example/3000', 'manual'), (3001, 'q.example/3001', 'collector') RETURNING id)
+INSERT INTO public.link_batches__urls (batch_id, url_id) SELECT 2, id FROM u;
+SELECT url_id, b, m, r FROM q WHERE url_id IN (4000, 4001, 3000, 3001) ORDER BY url_id;
+SELECT count(*) AS problems FROM annotate.verify();
+-- An app trigger that reads the same inserted rows, before and after the extension's: each
+-- sees them all (the extension reads them through a read pointer of its own).
+CREATE TABLE public.seen (who text, n bigint);
+CREATE FUNCTION public.count_inserted() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN INSERT INTO public.seen SELECT TG_NAME, count(*) FROM inserted; RETURN NULL; END $$;
+CREATE TRIGGER a_first AFTER INSERT ON public.annotation__url_type__auto REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION public.count_inserted();
+CREATE TRIGGER z_last AFTER INSERT ON public.annotation__url_type__auto REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION public.count_inserted();
+INSERT INTO public.annotation__url_type__auto (url_id, relevant) SELECT i, true FROM generate_series(4002, 4011) i;
+SELECT * FROM public.seen ORDER BY who;
+SELECT sum(r) AS auto_votes_4002_4011 FROM q WHERE url_id BETWEEN 4002 AND 4011;
+DROP TRIGGER a_first ON public.annotation__url_type__auto;
+DROP TRIGGER z_last ON public.annotation__url_type__auto;
+-- An insert rolled back to a savepoint leaves nothing behind.
+BEGIN;
+SAVEPOINT s;
+INSERT INTO public.annotation__url_type__auto (url_id, relevant) SELECT i, true FROM generate_series(4012, 4100) i;
+ROLLBACK TO SAVEPOINT s;
+INSERT INTO public.annotation__url_type__auto (url_id, relevant) VALUES (4101, true);
+COMMIT;
+SELECT count(*) FILTER (WHERE r = 1) AS auto_voted_4012_4101 FROM q WHERE url_id BETWEEN 4012 AND 4101;
+SELECT count(*) AS problems FROM annotate.verify();
+-- Taken away again (deletes, row by row, cascaded from urls).
+DROP TABLE public.seen;
+DROP FUNCTION public.count_inserted();
+DELETE FROM public.urls WHERE id >= 3000;
+DELETE FROM public.annotation__url_type__user WHERE user_id = 7 AND url_id >= 100;
+SELECT count(*) FILTER (WHERE url_id >= 3000) AS queued_3000_up, sum(u) FILTER (WHERE url_id BETWEEN 100 AND 1119) AS user_votes_100_1119 FROM q;
+SELECT count(*) AS problems FROM annotate.verify();
+
 -- TRUNCATE of a captured table moves the queue by what the table's rows contributed.
 TRUNCATE public.annotation__url_type__auto;
 SELECT sum(r) AS auto_votes FROM q;

@@ -25,10 +25,12 @@ CREATE CAST (pg_temp.evil AS integer) WITH FUNCTION pg_temp.evil_to_int(pg_temp.
 CREATE TEMP TABLE fake (url_id pg_temp.evil);
 CREATE TRIGGER t AFTER INSERT ON fake FOR EACH ROW EXECUTE FUNCTION annotate_internal.capture('validated');
 CREATE TRIGGER t AFTER TRUNCATE ON fake FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.capture_truncate('urls');
+CREATE TRIGGER t AFTER INSERT ON fake REFERENCING NEW TABLE AS n FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.capture_insert('validated');
 INSERT INTO fake VALUES (ROW(1));
 -- 2. The same without the cast: a plain TEMP table fed crafted rows, to suspend every URL.
 CREATE TEMP TABLE fake_flags (url_id int);
 CREATE TRIGGER t AFTER INSERT ON fake_flags FOR EACH ROW EXECUTE FUNCTION annotate_internal.capture('suspended');
+CREATE TRIGGER t AFTER INSERT ON fake_flags REFERENCING NEW TABLE AS n FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.capture_insert('suspended');
 -- 3. Reading or writing the extension's internal state directly.
 SELECT count(*) FROM annotate_internal.queue;
 UPDATE annotate_internal.queue SET suspended = true;
@@ -48,6 +50,21 @@ DROP TRIGGER t2 ON public.urls;
 CREATE TRIGGER t3 AFTER INSERT ON public.flag_url_suspended FOR EACH ROW EXECUTE FUNCTION annotate_internal.capture('validated');
 INSERT INTO public.flag_url_suspended (url_id) VALUES (1);
 DROP TRIGGER t3 ON public.flag_url_suspended;
+DROP TRIGGER t ON misplaced;
+CREATE TRIGGER t4 AFTER INSERT ON misplaced REFERENCING NEW TABLE AS n FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.capture_insert('suspended');
+INSERT INTO misplaced VALUES (2);
+CREATE TRIGGER t5 AFTER INSERT ON public.flag_url_suspended REFERENCING NEW TABLE AS n FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.capture_insert('validated');
+INSERT INTO public.flag_url_suspended (url_id) VALUES (2);
+DROP TRIGGER t5 ON public.flag_url_suspended;
+CREATE TRIGGER t6 AFTER INSERT ON public.flag_url_suspended FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.capture_insert('suspended');
+INSERT INTO public.flag_url_suspended (url_id) VALUES (3);
+DROP TRIGGER t6 ON public.flag_url_suspended;
+CREATE TRIGGER t7 AFTER INSERT ON public.flag_url_suspended FOR EACH ROW EXECUTE FUNCTION annotate_internal.capture_insert('suspended');
+INSERT INTO public.flag_url_suspended (url_id) VALUES (4);
+DROP TRIGGER t7 ON public.flag_url_suspended;
+CREATE TRIGGER t8 AFTER INSERT ON public.flag_url_suspended FOR EACH ROW EXECUTE FUNCTION annotate_internal.capture('suspended');
+INSERT INTO public.flag_url_suspended (url_id) VALUES (5);
+DROP TRIGGER t8 ON public.flag_url_suspended;
 SELECT count(*) AS suspended_by_crafted_rows FROM annotate_internal.queue_now() WHERE suspended;
 SELECT count(*) AS problems FROM annotate.verify();
 
