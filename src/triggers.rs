@@ -425,6 +425,23 @@ impl Capture {
     }
 }
 
+/// A memory context under the current one, for what one row or one batch allocates: reset
+/// after it, so that a statement inserting millions of rows holds one row's or one batch's
+/// memory at a time, not all of it until the trigger returns.
+fn scratch_context(name: &'static std::ffi::CStr) -> pg_sys::MemoryContext {
+    // SAFETY: a child of the current context (the trigger call's), deleted by its owner or
+    // with its parent.
+    unsafe {
+        pg_sys::AllocSetContextCreateInternal(
+            pg_sys::CurrentMemoryContext,
+            name.as_ptr(),
+            0,
+            pg_sys::ALLOCSET_DEFAULT_INITSIZE as usize,
+            pg_sys::ALLOCSET_DEFAULT_MAXSIZE as usize,
+        )
+    }
+}
+
 /// Appends deltas to annotate_internal.queue_delta as PostgreSQL writes its own catalogs: heap
 /// inserts of up to BATCH rows at a time (heap_multi_insert) and their index entries
 /// (CatalogTuplesMultiInsertWithInfo), with the table and its index opened once per trigger
@@ -439,6 +456,9 @@ struct DeltaWriter {
     slots: Vec<*mut pg_sys::TupleTableSlot>,
     used: usize,
     xid: pg_sys::Datum,
+    /// What a batch allocates (its uuids, heap_multi_insert's arrays, index entries), reset
+    /// after each flush.
+    batch: pg_sys::MemoryContext,
 }
 
 impl DeltaWriter {
@@ -473,6 +493,7 @@ impl DeltaWriter {
                 slots: Vec::new(),
                 used: 0,
                 xid: pg_sys::Datum::from(pg_sys::GetTopFullTransactionId().value),
+                batch: scratch_context(c"annotate_ext delta batch"),
             })
         }
     }
@@ -489,7 +510,7 @@ impl DeltaWriter {
             let slot = self.slots[self.used];
             pg_sys::ExecClearTuple(slot);
             let session = d.done_session.map(|u| {
-                let p = pg_sys::palloc(16).cast::<u8>();
+                let p = pg_sys::MemoryContextAlloc(self.batch, 16).cast::<u8>();
                 std::ptr::copy_nonoverlapping(u.as_bytes().as_ptr(), p, 16);
                 pg_sys::Datum::from(p)
             });
@@ -528,12 +549,18 @@ impl DeltaWriter {
             return;
         }
         // SAFETY: `used` slots hold tuples of the table's descriptor; the table and its indexes
-        // are open.
+        // are open. The insert runs in the batch context (heap_multi_insert leaves its arrays in
+        // the current one); the slots' tuples, formed in the slots' own context, are freed by
+        // ExecClearTuple, after which nothing points into the batch context and it is reset.
         unsafe {
+            let outer = pg_sys::CurrentMemoryContext;
+            pg_sys::CurrentMemoryContext = self.batch;
             pg_sys::CatalogTuplesMultiInsertWithInfo(self.rel, self.slots.as_mut_ptr(), self.used as i32, self.indexes);
+            pg_sys::CurrentMemoryContext = outer;
             for &slot in &self.slots[..self.used] {
                 pg_sys::ExecClearTuple(slot);
             }
+            pg_sys::MemoryContextReset(self.batch);
         }
         self.used = 0;
     }
@@ -548,6 +575,7 @@ impl DeltaWriter {
             }
             pg_sys::CatalogCloseIndexes(self.indexes);
             pg_sys::table_close(self.rel, pg_sys::NoLock as pg_sys::LOCKMODE);
+            pg_sys::MemoryContextDelete(self.batch);
         }
     }
 }
@@ -598,11 +626,18 @@ mod annotate_internal {
             pg_sys::tuplestore_select_read_pointer(store, reader);
             pg_sys::tuplestore_rescan(store);
             let slot = pg_sys::MakeSingleTupleTableSlot(desc, &pg_sys::TTSOpsMinimalTuple);
+            // What reading a row allocates (a column's text form) is freed row by row.
+            let per_row = scratch_context(c"annotate_ext capture row");
             while pg_sys::tuplestore_gettupleslot(store, true, false, slot) {
+                let outer = pg_sys::CurrentMemoryContext;
+                pg_sys::CurrentMemoryContext = per_row;
                 let new = Row { source: Source::Slot(slot), desc }.fact(kind);
+                pg_sys::CurrentMemoryContext = outer;
+                pg_sys::MemoryContextReset(per_row);
                 let (deltas, refollows) = changes(kind, None, Some(&new));
                 capture.add(deltas, refollows);
             }
+            pg_sys::MemoryContextDelete(per_row);
             pg_sys::ExecDropSingleTupleTableSlot(slot);
             pg_sys::tuplestore_select_read_pointer(store, 0);
         }

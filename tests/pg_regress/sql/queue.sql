@@ -94,6 +94,14 @@ WITH u AS (INSERT INTO public.urls (id, url, source) VALUES (3000, 'q.example/30
 INSERT INTO public.link_batches__urls (batch_id, url_id) SELECT 2, id FROM u;
 SELECT url_id, b, m, r FROM q WHERE url_id IN (4000, 4001, 3000, 3001) ORDER BY url_id;
 SELECT count(*) AS problems FROM annotate.verify();
+-- MERGE: its inserted rows through the statement trigger, its deletes row by row.
+MERGE INTO public.annotation__url_type__auto a USING (SELECT i FROM generate_series(4150, 4159) i) s
+ON a.url_id = s.i WHEN NOT MATCHED THEN INSERT (url_id, relevant) VALUES (s.i, true);
+MERGE INTO public.annotation__url_type__auto a USING (SELECT i FROM generate_series(4155, 4164) i) s
+ON a.url_id = s.i WHEN MATCHED THEN DELETE WHEN NOT MATCHED THEN INSERT (url_id, relevant) VALUES (s.i, false);
+SELECT count(*) FILTER (WHERE r = 1) AS robot_voted, string_agg(url_id::text, ',' ORDER BY url_id) FILTER (WHERE r = 0) AS not_voted
+FROM q WHERE url_id BETWEEN 4150 AND 4164;
+SELECT count(*) AS problems FROM annotate.verify();
 -- An app trigger that reads the same inserted rows, before and after the extension's: each
 -- sees them all (the extension reads them through a read pointer of its own).
 CREATE TABLE public.seen (who text, n bigint);
