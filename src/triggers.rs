@@ -75,7 +75,7 @@ struct Delta {
 }
 
 /// A follow change: a batch's locations, or a location's followers.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Refollow {
     Batch(i32),
     Location(i32),
@@ -358,7 +358,7 @@ struct Capture {
     writer: Option<DeltaWriter>,
     /// Deltas for the statement file, when the table is not as this library knows it.
     fallback: Vec<Delta>,
-    refollows: std::collections::BTreeSet<(Option<i32>, Option<i32>)>,
+    refollows: std::collections::BTreeSet<Refollow>,
 }
 
 impl Capture {
@@ -373,10 +373,7 @@ impl Capture {
                 None => self.fallback.push(d),
             }
         }
-        self.refollows.extend(refollows.into_iter().map(|r| match r {
-            Refollow::Batch(b) => (Some(b), None),
-            Refollow::Location(l) => (None, Some(l)),
-        }));
+        self.refollows.extend(refollows);
     }
 
     fn finish(self) {
@@ -415,8 +412,12 @@ impl Capture {
         }
         crate::access::as_owner(|| {
             with_spi("capturing a follow change", |client| {
-                for (batch, location) in &self.refollows {
-                    let args: [DatumWithOid; 2] = [(*batch).into(), (*location).into()];
+                for r in &self.refollows {
+                    let (batch, location) = match *r {
+                        Refollow::Batch(b) => (Some(b), None),
+                        Refollow::Location(l) => (None, Some(l)),
+                    };
+                    let args: [DatumWithOid; 2] = [batch.into(), location.into()];
                     st::CAPTURE_BATCH.run(client, &args)?;
                 }
                 Ok(())
