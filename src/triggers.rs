@@ -449,8 +449,11 @@ fn scratch_context(name: &'static std::ffi::CStr) -> pg_sys::MemoryContext {
 /// call, without the executor, SPI or a plan: the write path's one cost on the app's writes. The
 /// table has no trigger, no constraint but NOT NULL, and a plain index; its columns and their
 /// types are checked when it is opened, and None returned when they are not the ones this
-/// library knows (nothing is written then). No privilege is checked: only a capture trigger
-/// that passed kind_of() gets here.
+/// library knows (nothing is written then: the caller's SQL fallback writes them). So are its
+/// indexes, triggers and CHECK constraints: the catalog insert path evaluates no index
+/// expression or predicate and fires nothing, so an index, trigger or constraint someone added
+/// to the table (its owner can) sends the writes through SQL instead of past it or into a
+/// crash. No privilege is checked: only a capture trigger that passed kind_of() gets here.
 struct DeltaWriter {
     rel: pg_sys::Relation,
     indexes: pg_sys::CatalogIndexState,
@@ -472,7 +475,8 @@ impl DeltaWriter {
             return None;
         }
         // SAFETY: the relation is opened with the lock an INSERT takes (kept to the end of the
-        // transaction, as the executor keeps it) and its descriptor read while it is open.
+        // transaction, as the executor keeps it), its descriptor and indexes read while it is
+        // open, and what was opened closed again when the table is not the one expected.
         unsafe {
             let rel = pg_sys::table_open(relid, pg_sys::RowExclusiveLock as pg_sys::LOCKMODE);
             let desc = (*rel).rd_att;
@@ -484,13 +488,17 @@ impl DeltaWriter {
                         && a.atttypid == ty.value()
                         && CStr::from_ptr(a.attname.data.as_ptr()).to_bytes() == name.as_bytes()
                 });
-            if !known {
+            let constr = (*desc).constr;
+            let plain_table = (*rel).trigdesc.is_null() && (constr.is_null() || (*constr).num_check == 0);
+            let indexes = pg_sys::CatalogOpenIndexes(rel);
+            if !known || !plain_table || !plain_indexes(indexes) {
+                pg_sys::CatalogCloseIndexes(indexes);
                 pg_sys::table_close(rel, pg_sys::RowExclusiveLock as pg_sys::LOCKMODE);
                 return None;
             }
             Some(DeltaWriter {
                 rel,
-                indexes: pg_sys::CatalogOpenIndexes(rel),
+                indexes,
                 slots: Vec::new(),
                 used: 0,
                 xid: pg_sys::Datum::from(pg_sys::GetTopFullTransactionId().value),
@@ -579,6 +587,24 @@ impl DeltaWriter {
             pg_sys::MemoryContextDelete(self.batch);
         }
     }
+}
+
+/// Whether every index CatalogOpenIndexes opened is one the catalog insert path maintains
+/// correctly (CatalogIndexInsert only asserts it): no expression, no predicate, no exclusion
+/// constraint, uniqueness checked at once.
+///
+/// # Safety
+/// `indexes` is a live result of CatalogOpenIndexes.
+unsafe fn plain_indexes(indexes: pg_sys::CatalogIndexState) -> bool {
+    let n = (*indexes).ri_NumIndices.max(0) as usize;
+    (0..n).all(|i| {
+        let info = *(*indexes).ri_IndexRelationInfo.add(i);
+        let index = *(*indexes).ri_IndexRelationDescs.add(i);
+        (*info).ii_Expressions.is_null()
+            && (*info).ii_Predicate.is_null()
+            && (*info).ii_ExclusionOps.is_null()
+            && (*(*index).rd_index).indimmediate
+    })
 }
 
 #[pg_schema]

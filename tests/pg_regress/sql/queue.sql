@@ -158,3 +158,36 @@ SELECT count(*) AS problems FROM annotate.verify();
 SELECT url_id, user_url_type_count FROM annotate.next_url_for_annotation(1, max_urls => 3);
 INSERT INTO public.annotation__url_type__user (url_id, user_id, type) VALUES (101, 7, 'data source'), (101, 8, 'data source');
 SELECT url_id, user_url_type_count FROM annotate.next_url_for_annotation(1, max_urls => 3);
+
+-- The table of pending writes as its owner may change it: an index on an expression, a partial
+-- index and a trigger added to it. The writes then go through SQL (the catalog insert path that
+-- writes them otherwise evaluates no index expression or predicate and fires no trigger: a
+-- crashed server, a wrong index, a trigger passed over), for bulk and single-row writes alike,
+-- and the queue stays exact.
+CREATE INDEX delta_url_plus ON annotate_internal.queue_delta ((url_id OPERATOR(pg_catalog.+) 0));
+CREATE INDEX delta_auto ON annotate_internal.queue_delta (url_id) WHERE d_auto <> 0;
+CREATE TABLE public.delta_rows (n int);
+CREATE FUNCTION public.delta_row() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN INSERT INTO public.delta_rows VALUES (1); RETURN NULL; END $$;
+CREATE TRIGGER delta_row AFTER INSERT ON annotate_internal.queue_delta FOR EACH ROW EXECUTE FUNCTION public.delta_row();
+BEGIN;
+INSERT INTO public.annotation__url_type__auto (url_id, relevant) SELECT i, true FROM generate_series(200, 299) i;
+INSERT INTO public.annotation__url_type__user (url_id, user_id, type) VALUES (300, 9, 'data source');
+SET LOCAL enable_seqscan = off;
+SET LOCAL enable_bitmapscan = off;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM annotate_internal.queue_delta WHERE url_id OPERATOR(pg_catalog.+) 0 BETWEEN 200 AND 300;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM annotate_internal.queue_delta WHERE d_auto <> 0 AND url_id BETWEEN 200 AND 300;
+SELECT count(*) AS through_expression FROM annotate_internal.queue_delta WHERE url_id OPERATOR(pg_catalog.+) 0 BETWEEN 200 AND 300;
+SELECT count(*) AS through_partial FROM annotate_internal.queue_delta WHERE d_auto <> 0 AND url_id BETWEEN 200 AND 300;
+SELECT count(*) AS trigger_fired FROM public.delta_rows;
+COMMIT;
+SELECT FROM annotate_internal.fold_now();
+SELECT count(*) AS problems FROM annotate.verify();
+DROP TRIGGER delta_row ON annotate_internal.queue_delta;
+DROP INDEX annotate_internal.delta_url_plus, annotate_internal.delta_auto;
+DROP TABLE public.delta_rows;
+DROP FUNCTION public.delta_row();
+-- And back on the catalog insert path once they are gone.
+INSERT INTO public.annotation__url_type__user (url_id, user_id, type) VALUES (301, 9, 'data source');
+SELECT FROM annotate_internal.fold_now();
+SELECT count(*) AS problems FROM annotate.verify();
