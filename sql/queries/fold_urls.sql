@@ -1,11 +1,26 @@
 -- Folds the pending writes of every URL whose queue row this transaction can lock now (a row
 -- a lease is being taken on is left for the next fold, never waited for): the URL's state and
 -- its batch's counts move by the writes, a lease ends when its holder annotated the URL, and
--- the deltas are deleted. Returns the delta rows folded, the URLs folded and the URLs left.
+-- the deltas are deleted. Writes that cancel out (a flag set and cleared, a robot vote made and
+-- taken back) only have their deltas deleted: the row is neither locked nor rewritten. Returns
+-- the delta rows folded, the URLs folded and the URLs left.
 WITH p AS MATERIALIZED (SELECT * FROM annotate_internal.pending_urls()),
+idle AS MATERIALIZED (  -- the row would stay as it is, and no lease can end
+    SELECT p.url_id FROM p
+    JOIN annotate_internal.queue q ON q.url_id OPERATOR(pg_catalog.=) p.url_id
+    WHERE p.existed AND p.present AND p.batch_id IS NOT DISTINCT FROM q.batch_id
+      AND p.is_manual OPERATOR(pg_catalog.=) q.is_manual
+      AND p.user_votes OPERATOR(pg_catalog.=) q.user_votes
+      AND p.anon_votes OPERATOR(pg_catalog.=) q.anon_votes
+      AND p.auto_votes OPERATOR(pg_catalog.=) q.auto_votes
+      AND p.agency_rows OPERATOR(pg_catalog.=) q.agency_rows
+      AND p.validated OPERATOR(pg_catalog.=) q.validated
+      AND p.suspended OPERATOR(pg_catalog.=) q.suspended
+      AND p.deleted_by IS NULL AND p.done_users IS NULL AND p.done_sessions IS NULL),
 mine AS MATERIALIZED (
     SELECT q.url_id FROM annotate_internal.queue q
     WHERE q.url_id OPERATOR(pg_catalog.=) ANY (SELECT p.url_id FROM p)
+      AND NOT q.url_id OPERATOR(pg_catalog.=) ANY (SELECT i.url_id FROM idle i)
     FOR UPDATE SKIP LOCKED),
 take AS MATERIALIZED (
     SELECT p.* FROM p
@@ -13,7 +28,8 @@ take AS MATERIALIZED (
 gone AS (
     DELETE FROM annotate_internal.queue_delta d
     WHERE d.xid OPERATOR(pg_catalog.>=) (SELECT s.folded_below FROM annotate_internal.fold_state s)
-      AND d.url_id OPERATOR(pg_catalog.=) ANY (SELECT t.url_id FROM take t)
+      AND (d.url_id OPERATOR(pg_catalog.=) ANY (SELECT t.url_id FROM take t)
+           OR d.url_id OPERATOR(pg_catalog.=) ANY (SELECT i.url_id FROM idle i))
     RETURNING 1),
 removed AS (
     DELETE FROM annotate_internal.queue q USING take t
@@ -64,5 +80,7 @@ totals AS (
     SET total_urls = b.total_urls OPERATOR(pg_catalog.+) EXCLUDED.total_urls,
         annotated_urls = b.annotated_urls OPERATOR(pg_catalog.+) EXCLUDED.annotated_urls
     RETURNING 1)
-SELECT (SELECT pg_catalog.count(*) FROM gone), (SELECT pg_catalog.count(*) FROM take),
+SELECT (SELECT pg_catalog.count(*) FROM gone),
+       (SELECT pg_catalog.count(*) FROM take) OPERATOR(pg_catalog.+) (SELECT pg_catalog.count(*) FROM idle),
        (SELECT pg_catalog.count(*) FROM p) OPERATOR(pg_catalog.-) (SELECT pg_catalog.count(*) FROM take)
+           OPERATOR(pg_catalog.-) (SELECT pg_catalog.count(*) FROM idle)

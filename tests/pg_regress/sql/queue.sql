@@ -191,3 +191,31 @@ DROP FUNCTION public.delta_row();
 INSERT INTO public.annotation__url_type__user (url_id, user_id, type) VALUES (301, 9, 'data source');
 SELECT FROM annotate_internal.fold_now();
 SELECT count(*) AS problems FROM annotate.verify();
+
+-- Writes that cancel out are folded without rewriting the URL's row (a flag set and cleared, a
+-- robot vote made and taken back, each in one transaction); a vote made and taken back by the
+-- holder of a lease, in one transaction too, still ends the lease (as any write of the holder
+-- does). Waits until the writes are folded (by fold_now() or by the folder, whichever runs).
+CREATE TEMP TABLE before AS SELECT url_id, xmin::text AS version FROM annotate_internal.queue WHERE url_id IN (400, 401);
+SELECT url_id FROM annotate.next_url_for_annotation(21, url_id => 402, claim_for => '1 hour');
+BEGIN;
+INSERT INTO public.flag_url_suspended (url_id) VALUES (400);
+DELETE FROM public.flag_url_suspended WHERE url_id = 400;
+INSERT INTO public.annotation__url_type__auto (url_id, relevant) VALUES (401, true);
+DELETE FROM public.annotation__url_type__auto WHERE url_id = 401;
+INSERT INTO public.annotation__url_type__user (url_id, user_id, type) VALUES (402, 21, 'data source');
+DELETE FROM public.annotation__url_type__user WHERE url_id = 402 AND user_id = 21;
+COMMIT;
+DO $$
+BEGIN
+    FOR i IN 1..100 LOOP
+        PERFORM annotate_internal.fold_now();
+        EXIT WHEN NOT EXISTS (SELECT 1 FROM annotate_internal.queue_delta WHERE url_id IN (400, 401, 402));
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+END $$;
+SELECT count(*) AS pending_deltas FROM annotate_internal.queue_delta WHERE url_id IN (400, 401, 402);
+SELECT b.url_id, q.xmin::text = b.version AS row_untouched
+FROM before b JOIN annotate_internal.queue q USING (url_id) ORDER BY 1;
+SELECT leased FROM annotate_internal.queue WHERE url_id = 402;
+SELECT count(*) AS problems FROM annotate.verify();
