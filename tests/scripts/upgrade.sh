@@ -34,6 +34,7 @@ shape() {
             FROM pg_proc p WHERE p.pronamespace IN ('annotate'::regnamespace, 'annotate_internal'::regnamespace)
             UNION ALL
             SELECT 'relation ' || c.oid::regclass || ' ' || c.relkind::text || ' acl=' || coalesce(c.relacl::text, 'default')
+                   || ' options=' || coalesce(array_to_string(c.reloptions, ','), '')
                    || ' ' || coalesce(md5(pg_get_viewdef(c.oid)), '') || coalesce(md5(pg_get_indexdef(c.oid)), '')
                    || ' ' || coalesce((SELECT string_agg(a.attname || ':' || a.atttypid::regtype, ',' ORDER BY a.attnum)
                                        FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '')
