@@ -331,9 +331,11 @@ mod annotate_internal {
         crate::fold::wake();
     }
 
-    /// Folds the pending writes now, in this transaction; the delta rows folded (for tests).
+    /// Folds the pending writes now, in this transaction, waiting (at most 5 s) for a fold the
+    /// folder is running; the delta rows folded (for tests).
     #[pg_extern]
     fn fold_now() -> i64 {
-        crate::statements::with_spi("folding", |c| Ok(crate::fold::fold(c)?.delta_rows))
+        let max = std::time::Duration::from_secs(5);
+        crate::statements::with_spi("folding", |c| Ok(crate::fold::fold_waiting(c, max)?.delta_rows))
     }
 }

@@ -57,6 +57,22 @@ pub fn fold(client: &mut SpiClient<'_>) -> SpiResult<Folded> {
     Ok(out)
 }
 
+/// Folds what is pending in this transaction as fold() does, but while another fold (the
+/// folder's) holds the fold lock, waits for it, at most `max`, and folds what it left: afterwards
+/// nothing committed before the call is pending. For annotate_internal.fold_now() (tests), under
+/// READ COMMITTED (under REPEATABLE READ a newer fold's rows could not be locked).
+pub fn fold_waiting(client: &mut SpiClient<'_>, max: Duration) -> SpiResult<Folded> {
+    let started = std::time::Instant::now();
+    loop {
+        let folded = fold(client)?;
+        if folded.ran || started.elapsed() >= max {
+            return Ok(folded);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+        pgrx::check_for_interrupts!();
+    }
+}
+
 /// The name the folder of a database runs under (pg_stat_activity.backend_type).
 const FOLDER: &str = "annotate_ext folder";
 
