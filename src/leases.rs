@@ -5,9 +5,13 @@
 //! indexes, so a leasing walk never passes over other callers' leases: its cost does not grow
 //! with how many are held. One call: end the leases that ran out (they return to the unleased
 //! range), take the caller's own running leases first (asking again, a page refresh, gives the
-//! same URL), walk the unleased range as selection does, and lease what it returned in one
-//! statement that passes over rows another transaction holds (sql/queries/lease.sql). Only a
-//! URL taken by someone else between the walk and the lease makes the call walk again.
+//! same URL), then lease from the head of the unleased range. When the global order alone
+//! answers the caller (no followed batch, no pending write it could get, no `skip`), one
+//! statement walks and leases, passing over rows another transaction holds, as pgmq's read()
+//! does (sql/queries/walk_lease.sql). Otherwise the call walks as selection does, merging its
+//! walks, and leases what they returned in one statement that passes over rows another
+//! transaction holds (sql/queries/lease.sql); only a URL taken by someone else between the walk
+//! and the lease makes the call walk again.
 
 use std::collections::HashSet;
 
@@ -85,6 +89,20 @@ pub fn claim(caller: &Caller, max_urls: i64, skip: i64, lease: Interval) -> (Vec
             st::LEASE_EXPIRE.run(client, &[])?;
             let ctx = selection::context(client, caller)?;
             let mine = own(client, &ctx, caller)?;
+            if skip == 0
+                && mine.is_empty()
+                && caller.url().is_none()
+                && caller.batch().is_none()
+                && ctx.order_alone(caller)
+            {
+                // The common caller (a new user, one who follows nothing, an anonymous
+                // session): walk and lease in one statement.
+                let args: [DatumWithOid; 4] =
+                    [caller.user().into(), caller.session().into(), lease.into(), max_urls.into()];
+                let mut leased = st::WALK_LEASE.rows(client, &args, selection::walked)?;
+                selection::sort(&mut leased);
+                return Ok((leased, 0));
+            }
             let mut passed: Vec<i32> = Vec::new(); // skipped, or taken by someone else meanwhile
             let mut result: Vec<Candidate> = Vec::new();
             let mut skipped = 0i64;

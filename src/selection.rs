@@ -133,6 +133,15 @@ pub struct Context {
 }
 
 impl Context {
+    /// Whether the global order alone answers `caller`: it follows no batch, no batch's follow
+    /// state waits to be folded, and no URL with pending writes is one it could get (leasing).
+    pub fn order_alone(&self, caller: &Caller) -> bool {
+        let now = now();
+        self.followed.is_empty()
+            && self.refollowed.is_empty()
+            && !self.pending.values().any(|p| p.eligible && !p.done && p.leasable(caller, now))
+    }
+
     pub fn follows(&self, batch: Option<i32>) -> bool {
         batch.is_some_and(|b| self.followed.binary_search(&b).is_ok())
     }
@@ -220,7 +229,7 @@ pub fn context(client: &mut SpiClient<'_>, caller: &Caller) -> SpiResult<Context
 
 /// A candidate row as the walks lay it out: url_id, batch_id, followed_any, is_manual, the
 /// three counts, scheme, url, trailing_slash.
-fn walked(row: SpiHeapTupleData<'_>) -> SpiResult<Candidate> {
+pub fn walked(row: SpiHeapTupleData<'_>) -> SpiResult<Candidate> {
     let scheme: Option<String> = row.get(8)?;
     let url: Option<String> = row.get(9)?;
     Ok(Candidate {
@@ -246,7 +255,13 @@ struct Walk<'a> {
 impl Walk<'_> {
     /// Runs one of the walk statements, which all take the same six arguments: the caller, the
     /// URLs to leave out, a batch list (to skip, or to keep), how many, whether leases count.
-    fn run(&self, client: &mut SpiClient<'_>, stmt: &st::Statement, batches: &[i32], n: i64) -> SpiResult<Vec<Candidate>> {
+    fn run(
+        &self,
+        client: &mut SpiClient<'_>,
+        stmt: &st::Statement,
+        batches: &[i32],
+        n: i64,
+    ) -> SpiResult<Vec<Candidate>> {
         let args: [DatumWithOid; 6] = [
             self.caller.user().into(),
             self.caller.session().into(),
@@ -315,7 +330,11 @@ impl Walk<'_> {
                     let got = rows.get(b).map_or(0, Vec::len) as i64;
                     got >= limit[b]
                         && limit[b] < n
-                        && rows[b].iter().map(Candidate::order_key).max().is_some_and(|last| cut.is_none_or(|c| last <= c))
+                        && rows[b]
+                            .iter()
+                            .map(Candidate::order_key)
+                            .max()
+                            .is_some_and(|last| cut.is_none_or(|c| last <= c))
                 })
                 .collect();
             if more.is_empty() {

@@ -49,6 +49,7 @@ statement!(WALK_URL, "walk_url", [INT4OID, UUIDOID, INT4OID], false);
 statement!(OWN_LEASES, "own_leases", [INT4OID, UUIDOID], false);
 statement!(LEASE_EXPIRE, "lease_expire", [], true);
 statement!(LEASE, "lease", [INT4OID, UUIDOID, INT4ARRAYOID, INTERVALOID, INT8OID], true);
+statement!(WALK_LEASE, "walk_lease", [INT4OID, UUIDOID, INTERVALOID, INT8OID], true);
 statement!(RELEASE, "release", [INT4OID, INT4OID, UUIDOID], true);
 // The response body (src/response.rs).
 statement!(URL, "url", [INT4OID], false);
@@ -167,6 +168,7 @@ pub const ALL: &[&Statement] = &[
     &OWN_LEASES,
     &LEASE_EXPIRE,
     &LEASE,
+    &WALK_LEASE,
     &RELEASE,
     &URL,
     &HTML,

@@ -98,5 +98,17 @@ SELECT NOT EXISTS (SELECT 1 FROM annotate_internal.queue WHERE url_id = 100) AS 
 SELECT url_id AS plain_head FROM annotate.next_url_for_annotation(30);
 SELECT url_id AS leased FROM annotate.next_url_for_annotation(30, claim_for => '1 minute');
 SELECT url_id, user_id FROM leases WHERE user_id = 30;
+-- A URL validated since the last fold is never leased, though its queue row still says it is
+-- eligible (here the first URL no one holds): a caller who follows nothing (user 777) walks and leases in one statement
+-- (sql/queries/walk_lease.sql), which leaves out every URL with writes not folded yet.
+SELECT annotate_internal.fold_now() >= 0 AS folded;   -- nothing else pending
+SELECT n.url_id AS head_before FROM annotate.next_url_for_annotation(777, max_urls => 50) WITH ORDINALITY n
+WHERE n.url_id NOT IN (SELECT url_id FROM leases) ORDER BY n.ordinality LIMIT 1 \gset
+INSERT INTO public.flag_url_validated (url_id, type) VALUES (:head_before, 'data source');
+SELECT NOT validated AS queue_row_not_folded FROM annotate_internal.queue WHERE url_id = :head_before;
+SELECT n.url_id AS next_free FROM annotate.next_url_for_annotation(777, max_urls => 50) WITH ORDINALITY n
+WHERE n.url_id NOT IN (SELECT url_id FROM leases) ORDER BY n.ordinality LIMIT 1 \gset
+SELECT url_id = :next_free AS leased_the_next_free, url_id <> :head_before AS not_the_validated
+FROM annotate.next_url_for_annotation(777, claim_for => '1 minute');
 ALTER SYSTEM RESET annotate.fold_worker;
 SELECT pg_reload_conf();

@@ -54,7 +54,7 @@ INSERT INTO public.flag_url_validated (url_id, type) SELECT id, 'data source' FR
 INSERT INTO public.flag_url_suspended (url_id) SELECT id FROM public.urls WHERE random() < 0.05;
 
 -- The reference, from SPEC 3.1 and 3.2 only.
-CREATE FUNCTION pg_temp.reference(p_user int, p_batch int) RETURNS int[] LANGUAGE sql AS $$
+CREATE FUNCTION pg_temp.reference(p_user int, p_batch int, p_limit int DEFAULT 50) RETURNS int[] LANGUAGE sql AS $$
     WITH followed AS (
         SELECT bl.batch_id, bool_or(f.user_id = p_user) AS by_user
         FROM public.link_batches__locations bl
@@ -82,7 +82,7 @@ CREATE FUNCTION pg_temp.reference(p_user int, p_batch int) RETURNS int[] LANGUAG
           AND (p_batch IS NULL OR lb.batch_id = p_batch))
     SELECT COALESCE(array_agg(id ORDER BY rn), '{}') FROM (
         SELECT id, row_number() OVER (ORDER BY fu DESC, fa DESC, manual DESC, usr DESC, anon DESC, auto DESC, id) AS rn
-        FROM ranked) r WHERE rn <= 50
+        FROM ranked) r WHERE rn <= p_limit
 $$;
 
 -- What the data covers, so the test cannot pass on an empty queue.
@@ -207,3 +207,46 @@ SELECT b AS batch_id,
                                         WITH ORDINALITY x(url_id, url, fu, fa, m, u, a, r, n)) AS identical,
        cardinality(pg_temp.reference(99, b)) AS urls
 FROM (VALUES (NULL::int), (1), (2), (3)) v(b);
+
+-- Claims against the same reference: 150 calls in turn, each leasing (claim_for) 1-4 URLs for
+-- a random user, some with a batch filter, users who follow nothing and new users among them
+-- (they walk and lease in one statement; the others walk, merge, then lease). Each call must
+-- get the caller's running leases first, then the reference order without the URLs that other
+-- callers hold; the test keeps its own record of who holds what.
+SELECT annotate_internal.fold_now() >= 0 AS folded;
+CREATE TEMP TABLE held (url_id int PRIMARY KEY, user_id int NOT NULL);
+CREATE TEMP TABLE claim_calls (i int, user_id int, batch_id int, n int, want int[], got int[]);
+DO $$
+DECLARE
+    c record;
+    want int[];
+    got int[];
+BEGIN
+    FOR c IN SELECT i, 1 + (random() * 34)::int AS user_id,
+                    CASE WHEN random() < 0.7 THEN NULL ELSE 1 + (random() * 15)::int END AS batch_id,
+                    1 + (random() * 3)::int AS n
+             FROM generate_series(1, 150) i ORDER BY i LOOP
+        SELECT COALESCE(array_agg(x.id ORDER BY h.user_id IS NULL, x.ord), '{}') INTO want
+        FROM unnest(pg_temp.reference(c.user_id, c.batch_id, 1000000)) WITH ORDINALITY x(id, ord)
+        LEFT JOIN held h ON h.url_id = x.id
+        WHERE h.user_id IS NULL OR h.user_id = c.user_id;
+        want := want[1:c.n];
+        SELECT COALESCE(array_agg(x.url_id ORDER BY x.k), '{}') INTO got
+        FROM annotate.next_url_for_annotation(c.user_id, c.batch_id, max_urls => c.n, claim_for => '1 hour')
+             WITH ORDINALITY x(url_id, url, fu, fa, m, u, a, r, k);
+        INSERT INTO held SELECT g, c.user_id FROM unnest(got) g
+        ON CONFLICT (url_id) DO UPDATE SET user_id = excluded.user_id;
+        INSERT INTO claim_calls VALUES (c.i, c.user_id, c.batch_id, c.n, want, got);
+    END LOOP;
+END
+$$;
+SELECT count(*) AS calls, count(*) FILTER (WHERE got = want) AS identical,
+       count(*) FILTER (WHERE cardinality(got) > 0) AS leased_some,
+       count(*) FILTER (WHERE batch_id IS NULL AND NOT EXISTS (
+           SELECT 1 FROM public.link__locations__user_follows f WHERE f.user_id = c.user_id)) AS follow_nothing,
+       (SELECT count(*) FROM held) AS held,
+       (SELECT count(*) FROM annotate_internal.queue WHERE leased) AS leased_rows,
+       (SELECT count(*) FROM held h JOIN annotate_internal.queue q ON q.url_id = h.url_id
+        WHERE q.leased AND q.lease_user = h.user_id) AS held_as_recorded
+FROM claim_calls c;
+SELECT i, user_id, batch_id, n, want, got FROM claim_calls WHERE got IS DISTINCT FROM want ORDER BY i;
