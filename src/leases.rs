@@ -21,8 +21,10 @@ use pgrx::spi::{SpiClient, SpiResult};
 use crate::selection::{self, Caller, Candidate, Context, Leases};
 use crate::statements::{self as st, with_spi};
 
-/// At most this many rounds of walk-and-lease when racing callers keep taking the URLs chosen.
-const ROUNDS: usize = 8;
+/// At most this many rounds of walk-and-lease when racing callers keep taking the URLs chosen
+/// or other transactions hold them: the last round walks SLACK << (ROUNDS - 1) URLs (32,768),
+/// so a call gives up only after passing over some 65,000 URLs it could not lease.
+const ROUNDS: usize = 12;
 
 /// Each round walks this many URLs more than it needs, so that callers racing for the same
 /// head of the queue each find one in the first round.
@@ -112,12 +114,20 @@ pub fn claim(caller: &Caller, max_urls: i64, skip: i64, lease: Interval) -> (Vec
                 taken.extend(result.iter().map(|c| c.url_id));
                 taken.extend_from_slice(&passed);
                 let need = max_urls - result.len() as i64;
-                // A few more than needed, for callers racing for the same head.
-                let want = (skip - skipped) + need + SLACK;
+                // A few more than needed, for callers racing for the same head; twice as many
+                // each round, so that a run of URLs another transaction holds is walked past
+                // rather than given up on (a fold of a followed batch holds all its rows until
+                // it commits, and every caller following the batch finds them at its head).
+                let want = (skip - skipped) + need + (SLACK << round);
                 let mut list: Vec<Candidate> = if round == 0 { mine.clone() } else { Vec::new() };
-                let walked = selection::live(client, &ctx, caller, want, Leases::LeaveOut, &taken)?;
-                let exhausted = (walked.len() as i64) < want;
-                list.extend(walked);
+                // Each walk starts from the head again (a walk reads as of the call's start);
+                // what this call already took or passed is dropped here, not left out by the
+                // walk's statement, which would test every row it passes against the list.
+                let seen: HashSet<i32> = taken.iter().copied().collect();
+                let reach = want + taken.len() as i64;
+                let walked = selection::live(client, &ctx, caller, reach, Leases::LeaveOut)?;
+                let exhausted = (walked.len() as i64) < reach;
+                list.extend(walked.into_iter().filter(|c| !seen.contains(&c.url_id)));
 
                 let mut offer = Vec::new();
                 for c in list {

@@ -8,7 +8,7 @@
 //! few index probes when a walk passes it. Snapshot mode runs the upstream PR's query instead
 //! (sql/snapshot.sql).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use pgrx::datum::{DatumWithOid, TimestampWithTimeZone, Uuid};
 use pgrx::prelude::*;
@@ -363,8 +363,7 @@ fn timestamp(row: &SpiHeapTupleData<'_>, n: usize) -> SpiResult<Option<pg_sys::T
     Ok(row.get::<TimestampWithTimeZone>(n)?.map(pg_sys::TimestampTz::from))
 }
 
-/// The eligible URLs for `caller` in SPEC 3.2 order, at most `want`, leaving out `taken` (URLs
-/// already chosen by the caller's own leases or an earlier round). With `Leases::LeaveOut`,
+/// The eligible URLs for `caller` in SPEC 3.2 order, at most `want`. With `Leases::LeaveOut`,
 /// URLs leased to others are left out too. Runs as the owner.
 pub fn live(
     client: &mut SpiClient<'_>,
@@ -372,21 +371,17 @@ pub fn live(
     caller: &Caller,
     want: i64,
     leases: Leases,
-    taken: &[i32],
 ) -> SpiResult<Vec<Candidate>> {
     let now = now();
-    let taken_set: HashSet<i32> = taken.iter().copied().collect();
     let mut leave_out = ctx.pending_ids();
-    leave_out.extend_from_slice(taken);
     leave_out.sort_unstable();
-    leave_out.dedup();
     let walk = Walk { caller, leave_out: &leave_out, leases };
 
     // The pending URLs this caller may get, with their keys now.
     let pending = |keep: &dyn Fn(&Candidate) -> bool| -> Vec<Candidate> {
         ctx.pending
             .values()
-            .filter(|p| p.eligible && !p.done && !taken_set.contains(&p.candidate.url_id))
+            .filter(|p| p.eligible && !p.done)
             .filter(|p| leases == Leases::Count || p.leasable(caller, now))
             .map(|p| Candidate { followed_by_user: ctx.follows(p.candidate.batch_id), ..p.candidate.clone() })
             .filter(|c| keep(c))
@@ -432,7 +427,6 @@ pub fn live(
             }
         };
         return Ok(found
-            .filter(|c| !taken_set.contains(&c.url_id))
             .filter(|c| caller.batch().is_none() || c.batch_id == caller.batch())
             .into_iter()
             .collect());
@@ -525,7 +519,7 @@ pub fn candidates(caller: &Caller, max_urls: i64, skip: i64) -> Vec<Candidate> {
             Selection::Snapshot => snapshot(client, caller, max_urls, skip),
             Selection::Live => {
                 let ctx = context(client, caller)?;
-                let mut out = live(client, &ctx, caller, skip + max_urls, Leases::Count, &[])?;
+                let mut out = live(client, &ctx, caller, skip + max_urls, Leases::Count)?;
                 out.drain(..(skip as usize).min(out.len()));
                 Ok(out)
             }
