@@ -52,6 +52,11 @@ pub fn fold(client: &mut SpiClient<'_>) -> SpiResult<Folded> {
         out.urls = urls;
         out.urls_left = left;
     }
+    if out.delta_rows > 0 || out.moved_by_follows > 0 {
+        // Keys changed, leases ended, URLs came back: entries may have re-entered the unleased
+        // range ahead of the head leasing walks start from.
+        crate::head::moving();
+    }
     let args: [DatumWithOid; 3] = [below.into(), (out.urls_left == 0).into(), out.delta_rows.into()];
     st::FOLD_END.run(client, &args)?;
     Ok(out)
@@ -184,7 +189,7 @@ pub extern "C-unwind" fn annotate_folder_main(arg: pg_sys::Datum) {
                 if st::FOLDER_ROUND.one::<bool>(client, &[])? != Some(true) {
                     return Ok(None); // DROP EXTENSION
                 }
-                let expired = st::LEASE_EXPIRE.one::<i64>(client, &[])?.unwrap_or(0);
+                let expired = crate::leases::expire(client)?;
                 let folded = fold(client)?;
                 Ok(Some(
                     expired > 0

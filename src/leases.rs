@@ -18,6 +18,7 @@ use std::collections::HashSet;
 use pgrx::datum::{DatumWithOid, Interval};
 use pgrx::spi::{SpiClient, SpiResult};
 
+use crate::head::{self, Key};
 use crate::selection::{self, Caller, Candidate, Context, Leases};
 use crate::statements::{self as st, with_spi};
 
@@ -81,6 +82,55 @@ fn own(client: &mut SpiClient<'_>, ctx: &Context, caller: &Caller) -> SpiResult<
     Ok(own)
 }
 
+/// Ends the leases that ran out (sql/queries/lease_expire.sql); how many.
+pub fn expire(client: &mut SpiClient<'_>) -> SpiResult<i64> {
+    let ended = st::LEASE_EXPIRE.one::<i64>(client, &[])?.unwrap_or(0);
+    if ended > 0 {
+        head::moving(); // their URLs are back in the unleased range
+    }
+    Ok(ended)
+}
+
+/// Walks the unleased range from `start` and leases what it reaches (sql/queries/walk_lease.sql):
+/// the URLs leased, and the first live entry the walk saw from `start` on.
+fn walk_lease(
+    client: &mut SpiClient<'_>,
+    caller: &Caller,
+    lease: Interval,
+    max_urls: i64,
+    start: Key,
+) -> SpiResult<(Vec<Candidate>, Option<Key>)> {
+    let args: [DatumWithOid; 10] = [
+        caller.user().into(),
+        caller.session().into(),
+        lease.into(),
+        max_urls.into(),
+        start.followed_any.into(),
+        start.is_manual.into(),
+        start.user_votes.into(),
+        start.anon_votes.into(),
+        start.auto_votes.into(),
+        start.url_id.into(),
+    ];
+    let mut first = None;
+    let mut leased = Vec::new();
+    st::WALK_LEASE.rows(client, &args, |r| {
+        first = Some(Key {
+            followed_any: r.get(11)?.unwrap_or(false),
+            is_manual: r.get(12)?.unwrap_or(false),
+            user_votes: r.get(13)?.unwrap_or(0),
+            anon_votes: r.get(14)?.unwrap_or(0),
+            auto_votes: r.get(15)?.unwrap_or(0),
+            url_id: r.get(16)?.unwrap_or(0),
+        });
+        if r.get::<i32>(1)?.is_some() {
+            leased.push(selection::walked(r)?);
+        }
+        Ok(())
+    })?;
+    Ok((leased, first))
+}
+
 /// The URLs for `caller`, as selection gives them but leaving out URLs leased to others, each
 /// leased to the caller for `lease`: after `skip` of them, at most `max_urls`. Never waits for
 /// another caller. Also returns how many URLs other callers leased between this call's walk and
@@ -88,7 +138,7 @@ fn own(client: &mut SpiClient<'_>, ctx: &Context, caller: &Caller) -> SpiResult<
 pub fn claim(caller: &Caller, max_urls: i64, skip: i64, lease: Interval) -> (Vec<Candidate>, usize) {
     crate::access::as_owner(|| {
         with_spi("leasing", |client| {
-            st::LEASE_EXPIRE.run(client, &[])?;
+            expire(client)?;
             let ctx = selection::context(client, caller)?;
             let mine = own(client, &ctx, caller)?;
             if skip == 0
@@ -99,9 +149,16 @@ pub fn claim(caller: &Caller, max_urls: i64, skip: i64, lease: Interval) -> (Vec
             {
                 // The common caller (a new user, one who follows nothing, an anonymous
                 // session): walk and lease in one statement.
-                let args: [DatumWithOid; 4] =
-                    [caller.user().into(), caller.session().into(), lease.into(), max_urls.into()];
-                let mut leased = st::WALK_LEASE.rows(client, &args, selection::walked)?;
+                let start = head::read();
+                let (mut leased, first) = walk_lease(client, caller, lease, max_urls, start.start)?;
+                if !head::after(&start, first) {
+                    // A URL may have been put back ahead of where the walk started, before its
+                    // snapshot: undo, and walk from the start of the range.
+                    head::moving();
+                    let ids: Vec<i32> = leased.iter().map(|c| c.url_id).collect();
+                    st::LEASE_UNDO.run(client, &[ids.into()])?;
+                    leased = walk_lease(client, caller, lease, max_urls, Key::START)?.0;
+                }
                 selection::sort(&mut leased);
                 return Ok((leased, 0));
             }
@@ -198,7 +255,11 @@ pub fn release(url_id: i32, user_id: Option<i32>, session_id: Option<pgrx::datum
     crate::access::as_owner(|| {
         with_spi("releasing a lease", |client| {
             let args: [DatumWithOid; 3] = [url_id.into(), user_id.into(), session_id.into()];
-            Ok(st::RELEASE.one::<bool>(client, &args)?.unwrap_or(false))
+            let released = st::RELEASE.one::<bool>(client, &args)?.unwrap_or(false);
+            if released {
+                head::moving(); // the URL is back in the unleased range
+            }
+            Ok(released)
         })
     })
 }

@@ -11,6 +11,7 @@ mod api;
 mod errors;
 mod fold;
 mod guc;
+mod head;
 mod leases;
 #[cfg(test)]
 mod lint;
@@ -44,6 +45,7 @@ pub extern "C-unwind" fn _PG_init() {
     std::env::set_var("RUST_LIB_BACKTRACE", "0");
     guc::init();
     timing::init();
+    head::init();
 }
 
 /// Required by pgrx's test support; the extension's tests run through tests/run instead.

@@ -49,7 +49,13 @@ statement!(WALK_URL, "walk_url", [INT4OID, UUIDOID, INT4OID], false);
 statement!(OWN_LEASES, "own_leases", [INT4OID, UUIDOID], false);
 statement!(LEASE_EXPIRE, "lease_expire", [], true);
 statement!(LEASE, "lease", [INT4OID, UUIDOID, INT4ARRAYOID, INTERVALOID, INT8OID], true);
-statement!(WALK_LEASE, "walk_lease", [INT4OID, UUIDOID, INTERVALOID, INT8OID], true);
+statement!(
+    WALK_LEASE,
+    "walk_lease",
+    [INT4OID, UUIDOID, INTERVALOID, INT8OID, BOOLOID, BOOLOID, INT4OID, INT4OID, INT4OID, INT4OID],
+    true
+);
+statement!(LEASE_UNDO, "lease_undo", [INT4ARRAYOID], true);
 statement!(RELEASE, "release", [INT4OID, INT4OID, UUIDOID], true);
 // The response body (src/response.rs).
 statement!(URL, "url", [INT4OID], false);
@@ -126,6 +132,7 @@ impl Statement {
         each: impl FnMut(SpiHeapTupleData<'_>) -> SpiResult<T>,
     ) -> SpiResult<Vec<T>> {
         let prepared = self.prepared(client)?;
+        let _ours = crate::head::ours();
         let table = if self.writes {
             client.update(&*prepared, None, args)?
         } else {
@@ -169,6 +176,7 @@ pub const ALL: &[&Statement] = &[
     &LEASE_EXPIRE,
     &LEASE,
     &WALK_LEASE,
+    &LEASE_UNDO,
     &RELEASE,
     &URL,
     &HTML,

@@ -110,5 +110,47 @@ SELECT n.url_id AS next_free FROM annotate.next_url_for_annotation(777, max_urls
 WHERE n.url_id NOT IN (SELECT url_id FROM leases) ORDER BY n.ordinality LIMIT 1 \gset
 SELECT url_id = :next_free AS leased_the_next_free, url_id <> :head_before AS not_the_validated
 FROM annotate.next_url_for_annotation(777, claim_for => '1 minute');
+
+-- A leasing walk starts where the last one found the first live entry of the unleased range
+-- (src/head.rs), past the dead entries leases leave at the head. Whatever puts a URL back ahead
+-- of that point must be seen by the next walk: a release, a lease running out, a fold that moves
+-- a URL up, a statement of someone else's on the queue. Each leasing call below must get the
+-- first URL of the caller's order that no one holds (first_free). Callers 801-808 follow nothing.
+CREATE FUNCTION pg_temp.first_free(caller int) RETURNS int LANGUAGE sql AS $$
+    SELECT n.url_id FROM annotate.next_url_for_annotation(caller, max_urls => 100) WITH ORDINALITY n
+    WHERE n.url_id NOT IN (SELECT url_id FROM leases) ORDER BY n.ordinality LIMIT 1
+$$;
+UPDATE annotate_internal.queue SET leased = false, lease_user = NULL, lease_session = NULL, lease_until = NULL, lease_xid = NULL;
+SELECT annotate_internal.fold_now() >= 0 AS folded;
+SELECT pg_temp.first_free(801) AS want \gset
+SELECT url_id = :want AS head_leased, url_id AS first_url FROM annotate.next_url_for_annotation(801, claim_for => '10 minutes') \gset
+SELECT :'head_leased' AS head_leased;
+SELECT pg_temp.first_free(802) AS want \gset
+SELECT url_id = :want AS next_leased FROM annotate.next_url_for_annotation(802, claim_for => '10 minutes');
+-- Released:
+SELECT annotate.release_claim(:first_url, user_id => 801) AS released;
+SELECT pg_temp.first_free(803) = :first_url AS released_url_is_first_free;
+SELECT url_id = :first_url AS released_url_leased_next FROM annotate.next_url_for_annotation(803, claim_for => '10 minutes');
+-- Ran out (the next leasing call ends it):
+SELECT annotate.release_claim(:first_url, user_id => 803) AS released;
+SELECT url_id = :first_url AS short_lease FROM annotate.next_url_for_annotation(804, claim_for => '1 millisecond');
+SELECT pg_sleep(0.01);
+SELECT url_id = :first_url AS ran_out_leased_next FROM annotate.next_url_for_annotation(805, claim_for => '10 minutes');
+-- Someone else's statement on the queue (a DBA ending leases by hand):
+UPDATE annotate_internal.queue SET leased = false, lease_user = NULL, lease_session = NULL, lease_until = NULL, lease_xid = NULL
+WHERE lease_user = 805;
+SELECT url_id = :first_url AS put_back_by_hand_leased_next FROM annotate.next_url_for_annotation(806, claim_for => '10 minutes');
+-- A fold that moves a URL up: votes on the last URL of the order move it ahead of the others.
+SELECT n.url_id AS last_url FROM annotate.next_url_for_annotation(807, max_urls => 100) WITH ORDINALITY n
+ORDER BY n.ordinality DESC LIMIT 1 \gset
+SELECT pg_temp.first_free(807) AS want \gset
+SELECT url_id = :want AS before_fold FROM annotate.next_url_for_annotation(807, claim_for => '10 minutes');
+INSERT INTO public.annotation__url_type__auto (url_id, relevant) VALUES (:last_url, true)
+ON CONFLICT (url_id) DO NOTHING;
+INSERT INTO public.annotation__url_type__user (url_id, user_id, type) VALUES (:last_url, 999, 'data source')
+ON CONFLICT DO NOTHING;
+SELECT annotate_internal.fold_now() > 0 AS folded;
+SELECT pg_temp.first_free(808) = :last_url AS moved_up_is_first_free;
+SELECT url_id = :last_url AS moved_up_leased_next FROM annotate.next_url_for_annotation(808, claim_for => '10 minutes');
 ALTER SYSTEM RESET annotate.fold_worker;
 SELECT pg_reload_conf();

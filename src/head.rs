@@ -1,0 +1,393 @@
+//! Where the unleased range of `queue_order` starts, as far as leasing walks know.
+//!
+//! Every lease moves its URL's entry out of the unleased range and leaves a dead one where it
+//! was, at the head of that range, until the queue is vacuumed; while any transaction older than
+//! the lease is open, a walk cannot even mark it dead and visits the heap for it. A walk from the
+//! head steps over all of them: at 100k URLs, 20,000 leases since the last vacuum made a leasing
+//! walk read some 235 index pages instead of 15, and a transaction left open made throughput
+//! fall below a third. So a leasing walk starts where the last one found the first live entry
+//! (`sql/queries/walk_lease.sql`), kept here per database in shared memory.
+//!
+//! Why a walk from there misses no free URL. Leasing only takes entries out of the unleased
+//! range. Everything that can put one back in (a fold: votes, flags, follows, new URLs, leases
+//! ended by annotating; a lease ending or released) first calls [`moving`], which forgets the
+//! head and counts the transaction in flight until it commits or aborts, then forgets it again.
+//! A walk reads the head (and the version counting those events) before its statement takes its
+//! snapshot, and uses it only when no such transaction is in flight; after the statement, if the
+//! version moved, a transaction may have committed between the read and the snapshot, and the
+//! call undoes its leases and walks from the head of the range instead. A walk that finds the
+//! version unmoved records the first live entry it saw (not the first it leased: entries before
+//! that one, another caller's in-flight lease or one the caller annotated, are free to others).
+//! Any other statement that writes the queue (a DBA's UPDATE, a script) counts as moving too:
+//! an executor hook sees it. A new table (TRUNCATE, attach's rebuild, VACUUM FULL) has a new
+//! relfilenode, which the head records; a prepared transaction (PREPARE TRANSACTION) that moved entries stops heads for its
+//! database until the server restarts. Without `shared_preload_libraries` there is no shared
+//! memory, and every walk starts at the head of the range.
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use pgrx::prelude::*;
+use pgrx::{pg_shmem_init, PGRXSharedMemory, PgLwLock, PgXactCallbackEvent};
+
+/// Databases with a head of their own; past this many, the others walk from the head.
+const SLOTS: usize = 64;
+
+/// An entry's place in SPEC 3.2 order: keys 2-5 descending, then id ascending.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Key {
+    pub followed_any: bool,
+    pub is_manual: bool,
+    pub user_votes: i32,
+    pub anon_votes: i32,
+    pub auto_votes: i32,
+    pub url_id: i32,
+}
+
+impl Key {
+    /// Before every entry: a walk from here walks the whole range.
+    pub const START: Key = Key {
+        followed_any: true,
+        is_manual: true,
+        user_votes: i32::MAX,
+        anon_votes: i32::MAX,
+        auto_votes: i32::MAX,
+        url_id: i32::MIN,
+    };
+
+    /// Where the key sorts: later in the walk is greater.
+    fn rank(&self) -> (bool, bool, i64, i64, i64, i32) {
+        (
+            !self.followed_any,
+            !self.is_manual,
+            -i64::from(self.user_votes),
+            -i64::from(self.anon_votes),
+            -i64::from(self.auto_votes),
+            self.url_id,
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    database: pg_sys::Oid,
+    /// Bumped by every transaction that may put entries back, when it starts to and when it ends.
+    version: u64,
+    /// Such transactions not yet committed or aborted.
+    in_flight: u32,
+    /// A prepared transaction moved entries: no head until restart.
+    stopped: bool,
+    head: Option<(Key, pg_sys::Oid)>, // and the queue's relfilenode it was found in
+}
+
+impl Slot {
+    const EMPTY: Slot =
+        Slot { database: pg_sys::InvalidOid, version: 0, in_flight: 0, stopped: false, head: None };
+}
+
+#[derive(Clone, Copy)]
+pub struct Heads {
+    slots: [Slot; SLOTS],
+}
+
+impl Default for Heads {
+    fn default() -> Self {
+        Heads { slots: [Slot::EMPTY; SLOTS] }
+    }
+}
+
+// SAFETY: plain data, no pointers.
+unsafe impl PGRXSharedMemory for Heads {}
+
+static SHARED: PgLwLock<Heads> = unsafe { PgLwLock::new(c"annotate_ext lease heads") };
+static SHARED_READY: AtomicBool = AtomicBool::new(false);
+
+thread_local! {
+    /// This transaction called moving() already.
+    static MOVING: Cell<bool> = const { Cell::new(false) };
+    /// One of the extension's own statements is running (src/statements.rs): those that put
+    /// entries back call moving() themselves, and the others must not count as doing so.
+    static OURS: Cell<u32> = const { Cell::new(0) };
+    /// The queue's OID in this backend's database, once looked up; reset by any pg_class change.
+    static QUEUE: Cell<Option<pg_sys::Oid>> = const { Cell::new(None) };
+}
+
+static mut PREV_EXECUTOR_START: pg_sys::ExecutorStart_hook_type = None;
+
+#[allow(unexpected_cfgs)] // pg_shmem_init! names every PostgreSQL version pgrx supports
+pub fn init() {
+    // SAFETY: read-only access to a flag the postmaster sets before calling _PG_init; the hook
+    // is installed once, in the postmaster, chained to whatever was there.
+    unsafe {
+        if pg_sys::process_shared_preload_libraries_in_progress {
+            pg_shmem_init!(SHARED);
+            SHARED_READY.store(true, Ordering::Relaxed);
+            PREV_EXECUTOR_START = pg_sys::ExecutorStart_hook;
+            pg_sys::ExecutorStart_hook = Some(executor_start);
+        }
+    }
+}
+
+/// Marks one of the extension's own statements as running, until dropped.
+pub struct Ours(());
+
+pub fn ours() -> Ours {
+    OURS.with(|o| o.set(o.get() + 1));
+    Ours(())
+}
+
+impl Drop for Ours {
+    fn drop(&mut self) {
+        OURS.with(|o| o.set(o.get().saturating_sub(1)));
+    }
+}
+
+/// Any statement not the extension's own that writes the queue (a DBA's UPDATE, a script)
+/// may put entries back: it counts as moving() too.
+#[pg_guard]
+unsafe extern "C-unwind" fn executor_start(query_desc: *mut pg_sys::QueryDesc, eflags: std::ffi::c_int) {
+    // SAFETY: the executor hands a valid query descriptor; the planned statement's range table
+    // is a list of RangeTblEntry pointers.
+    unsafe {
+        if OURS.with(|o| o.get()) == 0 && writes_queue(query_desc) {
+            moving();
+        }
+        match PREV_EXECUTOR_START {
+            Some(prev) => prev(query_desc, eflags),
+            None => pg_sys::standard_ExecutorStart(query_desc, eflags),
+        }
+    }
+}
+
+unsafe fn writes_queue(query_desc: *mut pg_sys::QueryDesc) -> bool {
+    // SAFETY: see executor_start.
+    unsafe {
+        let stmt = (*query_desc).plannedstmt;
+        if stmt.is_null()
+            || ((*stmt).commandType == pg_sys::CmdType::CMD_SELECT
+                && !(*stmt).hasModifyingCTE
+                && (*stmt).rowMarks.is_null())
+        {
+            return false;
+        }
+        let rtable = (*stmt).rtable;
+        if rtable.is_null() {
+            return false;
+        }
+        let writes = (pg_sys::ACL_INSERT | pg_sys::ACL_UPDATE | pg_sys::ACL_DELETE) as pg_sys::AclMode;
+        let mut queue = None;
+        for i in 0..(*rtable).length as usize {
+            let rte = (*(*rtable).elements.add(i)).ptr_value as *mut pg_sys::RangeTblEntry;
+            if rte.is_null()
+                || (*rte).rtekind != pg_sys::RTEKind::RTE_RELATION
+                || (*rte).requiredPerms & writes == 0
+            {
+                continue;
+            }
+            let q = *queue.get_or_insert_with(queue_oid);
+            if q != pg_sys::InvalidOid && (*rte).relid == q {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn forget_queue(_arg: pg_sys::Datum, _cache: std::ffi::c_int, _hash: u32) {
+    QUEUE.with(|q| q.set(None));
+}
+
+/// annotate_internal.queue's OID in this database (InvalidOid when the extension is not here).
+fn queue_oid() -> pg_sys::Oid {
+    if let Some(oid) = QUEUE.with(|q| q.get()) {
+        return oid;
+    }
+    thread_local! { static REGISTERED: Cell<bool> = const { Cell::new(false) }; }
+    // SAFETY: catalog lookups by name; the callback, registered once per backend, only resets
+    // the cached OID.
+    let oid = unsafe {
+        if !REGISTERED.with(|r| r.replace(true)) {
+            pg_sys::CacheRegisterSyscacheCallback(
+                pg_sys::SysCacheIdentifier::RELOID as _,
+                Some(forget_queue),
+                pg_sys::Datum::from(0),
+            );
+        }
+        let nsp = pg_sys::get_namespace_oid(c"annotate_internal".as_ptr(), true);
+        if nsp == pg_sys::InvalidOid {
+            pg_sys::InvalidOid
+        } else {
+            pg_sys::get_relname_relid(c"queue".as_ptr(), nsp)
+        }
+    };
+    QUEUE.with(|q| q.set(Some(oid)));
+    oid
+}
+
+fn database() -> pg_sys::Oid {
+    // SAFETY: set once the backend is connected to its database.
+    unsafe { pg_sys::MyDatabaseId }
+}
+
+/// This database's slot, claimed if it has none and one is free.
+fn slot(heads: &mut Heads) -> Option<&mut Slot> {
+    let db = database();
+    let i = heads
+        .slots
+        .iter()
+        .position(|s| s.database == db)
+        .or_else(|| heads.slots.iter().position(|s| s.database == pg_sys::InvalidOid))?;
+    let s = &mut heads.slots[i];
+    s.database = db;
+    Some(s)
+}
+
+/// Called before this transaction changes the queue in a way that may put entries back into
+/// the unleased range. Once per transaction; ends with it.
+pub fn moving() {
+    if !SHARED_READY.load(Ordering::Relaxed) || MOVING.with(|m| m.replace(true)) {
+        return;
+    }
+    let counted = {
+        let mut heads = SHARED.exclusive();
+        match slot(&mut heads) {
+            Some(s) => {
+                s.version += 1;
+                s.in_flight += 1;
+                s.head = None;
+                true
+            }
+            None => false,
+        }
+    };
+    let ended = move || {
+        MOVING.with(|m| m.set(false));
+        if counted {
+            let mut heads = SHARED.exclusive();
+            if let Some(s) = slot(&mut heads) {
+                s.version += 1;
+                s.in_flight = s.in_flight.saturating_sub(1);
+                s.head = None;
+            }
+        }
+    };
+    pgrx::register_xact_callback(PgXactCallbackEvent::Commit, ended);
+    pgrx::register_xact_callback(PgXactCallbackEvent::Abort, ended);
+    pgrx::register_xact_callback(PgXactCallbackEvent::Prepare, move || {
+        MOVING.with(|m| m.set(false));
+        let mut heads = SHARED.exclusive();
+        if let Some(s) = slot(&mut heads) {
+            s.stopped = true;
+            s.head = None;
+        }
+    });
+}
+
+/// What a walk read before its statement: where to start, and the version to check after.
+#[derive(Clone, Copy, Debug)]
+pub struct Read {
+    pub start: Key,
+    /// Whether `start` is a recorded head (not the start of the range).
+    pub used: bool,
+    version: Option<u64>,
+    file: pg_sys::Oid,
+}
+
+/// The queue's relfilenode as this backend sees it now.
+fn queue_file() -> pg_sys::Oid {
+    let rel = queue_oid();
+    if rel == pg_sys::InvalidOid {
+        return pg_sys::InvalidOid;
+    }
+    // SAFETY: a relcache entry opened and closed at once.
+    unsafe {
+        let r = pg_sys::RelationIdGetRelation(rel);
+        if r.is_null() {
+            return pg_sys::InvalidOid;
+        }
+        let file = (*r).rd_node.relNode;
+        pg_sys::RelationClose(r);
+        file
+    }
+}
+
+/// Read before the walking statement runs (it takes its snapshot after this).
+pub fn read() -> Read {
+    let file = queue_file();
+    let none = Read { start: Key::START, used: false, version: None, file };
+    if !SHARED_READY.load(Ordering::Relaxed) || MOVING.with(|m| m.get()) {
+        return none;
+    }
+    let heads = SHARED.share();
+    let Some(s) = heads.slots.iter().find(|s| s.database == database()) else {
+        // No slot yet: a walk may claim one when it records a head.
+        return Read { version: Some(0), ..none };
+    };
+    if s.stopped || s.in_flight > 0 {
+        return none;
+    }
+    match s.head {
+        Some((key, f)) if f == file && file != pg_sys::InvalidOid => {
+            Read { start: key, used: true, version: Some(s.version), file }
+        }
+        _ => Read { version: Some(s.version), ..none },
+    }
+}
+
+/// After the walking statement: records `first` (the first live entry the walk saw from
+/// `read.start` on) as the head when nothing moved entries meanwhile. False when something
+/// did and the walk started from a recorded head: then it may have passed over a URL put back
+/// before its snapshot, and the caller must walk again from the start of the range.
+pub fn after(read: &Read, first: Option<Key>) -> bool {
+    if !SHARED_READY.load(Ordering::Relaxed) {
+        return true;
+    }
+    let file = queue_file();
+    let mut heads = SHARED.exclusive();
+    let db = database();
+    let current = heads.slots.iter().find(|s| s.database == db).copied();
+    let unmoved = match (read.version, current) {
+        (Some(v), Some(s)) => s.version == v && s.in_flight == 0 && !s.stopped && file == read.file,
+        (Some(0), None) => file == read.file,
+        _ => false,
+    };
+    if !unmoved {
+        return !read.used;
+    }
+    if let (Some(key), Some(s)) = (first, slot(&mut heads)) {
+        if s.version == read.version.unwrap_or(0) && file != pg_sys::InvalidOid {
+            let further = match s.head {
+                Some((h, f)) if f == file => key.rank() > h.rank(),
+                _ => true,
+            };
+            if further {
+                s.head = Some((key, file));
+            }
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Key;
+
+    fn k(f: bool, m: bool, u: i32, a: i32, r: i32, id: i32) -> Key {
+        Key { followed_any: f, is_manual: m, user_votes: u, anon_votes: a, auto_votes: r, url_id: id }
+    }
+
+    #[test]
+    fn rank_follows_spec_order() {
+        // Followed before not, manual before not, more votes first, then the smaller id.
+        assert!(k(true, false, 0, 0, 0, 9).rank() < k(false, true, 9, 9, 9, 1).rank());
+        assert!(k(true, true, 0, 0, 0, 9).rank() < k(true, false, 9, 9, 9, 1).rank());
+        assert!(k(true, true, 2, 0, 0, 9).rank() < k(true, true, 1, 9, 9, 1).rank());
+        assert!(k(true, true, 1, 2, 0, 9).rank() < k(true, true, 1, 1, 9, 1).rank());
+        assert!(k(true, true, 1, 1, 2, 9).rank() < k(true, true, 1, 1, 1, 1).rank());
+        assert!(k(true, true, 1, 1, 1, 1).rank() < k(true, true, 1, 1, 1, 2).rank());
+        // The start of the range comes before every key.
+        assert!(Key::START.rank() < k(true, true, i32::MAX - 1, 0, 0, i32::MIN).rank());
+        assert!(Key::START.rank() <= k(true, true, i32::MAX, i32::MAX, i32::MAX, i32::MIN).rank());
+    }
+}
