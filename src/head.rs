@@ -9,20 +9,21 @@
 //! (`sql/queries/walk_lease.sql`), kept here per database in shared memory.
 //!
 //! Why a walk from there misses no free URL. Leasing only takes entries out of the unleased
-//! range. Everything that can put one back in (a fold: votes, flags, follows, new URLs, leases
-//! ended by annotating; a lease ending or released) first calls [`moving`], which forgets the
-//! head and counts the transaction in flight until it commits or aborts, then forgets it again.
-//! A walk reads the head (and the version counting those events) before its statement takes its
-//! snapshot, and uses it only when no such transaction is in flight; after the statement, if the
-//! version moved, a transaction may have committed between the read and the snapshot, and the
-//! call undoes its leases and walks from the head of the range instead. A walk that finds the
-//! version unmoved records the first live entry it saw (not the first it leased: entries before
-//! that one, another caller's in-flight lease or one the caller annotated, are free to others).
-//! Any other statement that writes the queue (a DBA's UPDATE, a script) counts as moving too:
-//! an executor hook sees it. A new table (TRUNCATE, attach's rebuild, VACUUM FULL) has a new
-//! relfilenode, which the head records; a prepared transaction (PREPARE TRANSACTION) that moved entries stops heads for its
-//! database until the server restarts. Without `shared_preload_libraries` there is no shared
-//! memory, and every walk starts at the head of the range.
+//! range. Every transaction that can put one back in (a fold: votes, flags, follows, new URLs,
+//! leases ended by annotating; a lease ending or released) calls [`moving`] before it commits:
+//! that forgets the head and counts the transaction in flight until it commits or aborts, when
+//! the head is forgotten again. A walk reads the head (and the version counting those events)
+//! before its statement takes its snapshot, and uses it only when no such transaction is in
+//! flight; after the statement, if the version moved, a transaction may have committed between
+//! the read and the snapshot, and the call undoes its leases and walks from the start of the
+//! range instead. A walk that finds the version unmoved records the first live entry it saw (not
+//! the first it leased: entries before that one, another caller's in-flight lease or one the
+//! caller annotated, are free to others). Any other statement that writes the queue (a DBA's
+//! UPDATE, a script) counts as moving too: an executor hook sees it. A new table (TRUNCATE,
+//! attach's rebuild, VACUUM FULL) has a new relfilenode, which the head records. A prepared
+//! transaction (PREPARE TRANSACTION) that moved entries stops heads for its database until the
+//! server restarts. Without `shared_preload_libraries` there is no shared memory, and every
+//! walk starts at the start of the range. `COPY` into the queue is not seen (no executor).
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
