@@ -56,130 +56,21 @@ fn code_only(sql: &str) -> String {
 
 /// Words that are followed by "(" without being a call of a function found by name.
 const NOT_CALLS: &[&str] = &[
-    "select",
-    "in",
-    "exists",
-    "values",
-    "any",
-    "all",
-    "some",
-    "coalesce",
-    "nullif",
-    "greatest",
-    "least",
-    "cast",
-    "extract",
-    "array",
-    "row",
-    "over",
-    "filter",
-    "as",
-    "on",
-    "using",
-    "into",
-    "returns",
-    "table",
-    "from",
-    "join",
-    "where",
-    "and",
-    "or",
-    "not",
-    "when",
-    "then",
-    "else",
-    "case",
-    "if",
-    "elsif",
-    "while",
-    "return",
-    "query",
-    "by",
-    "with",
-    "materialized",
-    "lateral",
-    "union",
-    "intersect",
-    "except",
-    "is",
-    "set",
-    "operator",
-    "distinct",
-    "conflict",
-    "do",
-    "perform",
-    "raise",
-    "grouping",
-    "numeric",
-    "varchar",
-    "char",
-    "character",
-    "interval",
-    "limit",
-    "offset",
-    "update",
-    "check",
-    "unique",
-    "key",
-    "primary",
-    "references",
-    "include",
-    "default",
-    "execute",
-    "format",
-    "for",
-    "loop",
-    "foreach",
-    "slice",
-    "of",
-    "constraint",
-    "partition",
-    "order",
-    "group",
-    "having",
-    "window",
-    "recursive",
-    "returning",
-    "between",
-    "like",
-    "ilike",
-    "similar",
-    "escape",
-    "position",
-    "substring",
-    "overlay",
-    "trim",
-    "collate",
-    "at",
-    "zone",
-    "to",
-    "only",
-    "exclude",
+    "select", "in", "exists", "values", "any", "all", "some", "coalesce", "nullif", "greatest", "least", "cast",
+    "extract", "array", "row", "over", "filter", "as", "on", "using", "into", "returns", "table", "from", "join",
+    "where", "and", "or", "not", "when", "then", "else", "case", "if", "elsif", "while", "return", "query", "by",
+    "with", "materialized", "lateral", "union", "intersect", "except", "is", "set", "operator", "distinct",
+    "conflict", "do", "perform", "raise", "grouping", "numeric", "varchar", "char", "character", "interval",
+    "limit", "offset", "update", "check", "unique", "key", "primary", "references", "include", "default",
+    "execute", "format", "for", "loop", "foreach", "slice", "of", "constraint", "partition", "order", "group",
+    "having", "window", "recursive", "returning", "between", "like", "ilike", "similar", "escape", "position",
+    "substring", "overlay", "trim", "collate", "at", "zone", "to", "only", "exclude",
 ];
 
 /// Words after which "(" starts a column list or a definition, not a call.
 const BEFORE_LISTS: &[&str] = &[
-    "table",
-    "into",
-    "index",
-    "view",
-    "function",
-    "procedure",
-    "type",
-    "aggregate",
-    "trigger",
-    "key",
-    "unique",
-    "references",
-    "include",
-    "as",
-    "using",
-    "on",
-    "exists",
-    "constraint",
-    "check",
-    "values",
-    "returns",
+    "table", "into", "index", "view", "function", "procedure", "type", "aggregate", "trigger", "key", "unique",
+    "references", "include", "as", "using", "on", "exists", "constraint", "check", "values", "returns",
 ];
 
 /// The bare references in one piece of SQL: operators outside OPERATOR(schema.op), and names
@@ -253,13 +144,11 @@ fn bare_references(sql: &str) -> Vec<String> {
                 // storage parameters; named arguments with =>.
                 "=" => is_assignment(&lower, start),
                 // A negative number.
-                "-" => {
-                    b.get(i).is_some_and(u8::is_ascii_digit) && {
-                        let (w, p) = word_before(start);
-                        w.is_empty() && matches!(p, Some(b'(' | b',' | b'='))
-                            || ["select", "then", "else", "return", "default"].contains(&w.as_str())
-                    }
-                }
+                "-" => b.get(i).is_some_and(u8::is_ascii_digit) && {
+                    let (w, p) = word_before(start);
+                    w.is_empty() && matches!(p, Some(b'(' | b',' | b'='))
+                        || ["select", "then", "else", "return", "default"].contains(&w.as_str())
+                },
                 _ => false,
             };
             if !allowed {
@@ -279,13 +168,11 @@ fn is_assignment(lower: &str, at: usize) -> bool {
     // The text before it, CASE ... END expressions that closed before it blanked out (their
     // keywords say nothing of the clause it is in).
     let head = &without_closed_cases(&lower[..at]);
-    let clause_start =
-        ["where", "when", "if", "elsif", "on", "and", "or", "case", "select", "return", "having", "check"]
-            .iter()
-            .filter_map(|k| find_word_back(head, k))
-            .max();
-    let set_start =
-        ["set", "with (", "using", "diagnostics"].iter().filter_map(|k| find_word_back(head, k)).max();
+    let clause_start = ["where", "when", "if", "elsif", "on", "and", "or", "case", "select", "return", "having", "check"]
+        .iter()
+        .filter_map(|k| find_word_back(head, k))
+        .max();
+    let set_start = ["set", "with (", "using", "diagnostics"].iter().filter_map(|k| find_word_back(head, k)).max();
     match (set_start, clause_start) {
         (Some(s), Some(c)) => s > c,
         (Some(_), None) => true,
@@ -326,8 +213,7 @@ fn word_positions(text: &str, word: &str) -> Vec<usize> {
 fn find_word_back(head: &str, word: &str) -> Option<usize> {
     let mut end = head.len();
     while let Some(p) = head[..end].rfind(word) {
-        let before_ok =
-            p == 0 || !head.as_bytes()[p - 1].is_ascii_alphanumeric() && head.as_bytes()[p - 1] != b'_';
+        let before_ok = p == 0 || !head.as_bytes()[p - 1].is_ascii_alphanumeric() && head.as_bytes()[p - 1] != b'_';
         let after = p + word.len();
         let after_ok = after >= head.len()
             || !head.as_bytes()[after].is_ascii_alphanumeric() && head.as_bytes()[after] != b'_';
@@ -397,15 +283,11 @@ mod unit {
         assert!(bare_references("SELECT count(*) FROM t").iter().any(|f| f.contains("count(")));
         assert!(bare_references("SELECT x || y, z->>'k'").len() == 2);
         assert!(bare_references("SELECT a OPERATOR(=) b").iter().any(|f| f.contains("OPERATOR(=)")));
-        assert!(
-            bare_references("SELECT pg_catalog.count(*) FROM t WHERE a OPERATOR(pg_catalog.=) $1").is_empty()
-        );
+        assert!(bare_references("SELECT pg_catalog.count(*) FROM t WHERE a OPERATOR(pg_catalog.=) $1").is_empty());
         assert!(bare_references("UPDATE t SET a = 1, b = -2 WHERE c OPERATOR(pg_catalog.=) 3").is_empty());
         assert!(bare_references("UPDATE t SET a = 1 WHERE c = 3").len() == 1);
         assert!(bare_references("SELECT 'a = b' -- x = y\n").is_empty());
-        assert!(bare_references("SELECT x::integer, f(a => 1) FROM public.t")
-            .iter()
-            .all(|f| f.contains("f(")));
+        assert!(bare_references("SELECT x::integer, f(a => 1) FROM public.t").iter().all(|f| f.contains("f(")));
     }
 
     #[test]
@@ -440,15 +322,9 @@ mod unit {
 
     #[test]
     fn exclusions_are_hashable() {
-        assert_eq!(
-            unhashed_not_in("SELECT 1 WHERE x OPERATOR(pg_catalog.<>) ALL (\n SELECT y FROM t)").len(),
-            1
-        );
+        assert_eq!(unhashed_not_in("SELECT 1 WHERE x OPERATOR(pg_catalog.<>) ALL (\n SELECT y FROM t)").len(), 1);
         assert_eq!(unhashed_not_in("SELECT 1 WHERE x <> ALL (SELECT y FROM t)").len(), 1);
-        assert!(unhashed_not_in(
-            "SELECT 1 WHERE NOT (x OPERATOR(pg_catalog.=) ANY (SELECT y FROM t)) -- <> ALL (SELECT"
-        )
-        .is_empty());
+        assert!(unhashed_not_in("SELECT 1 WHERE NOT (x OPERATOR(pg_catalog.=) ANY (SELECT y FROM t)) -- <> ALL (SELECT").is_empty());
         assert!(unhashed_not_in("SELECT 1 WHERE x <> ALL ($1::integer[])").is_empty());
         let mut bad = Vec::new();
         for dir in ["sql", "sql/queries"] {
@@ -459,10 +335,6 @@ mod unit {
                 bad.extend(unhashed_not_in(&text).into_iter().map(|f| format!("{dir}/{file}: {f}")));
             }
         }
-        assert!(
-            bad.is_empty(),
-            "<> ALL over a subquery (write NOT (x = ANY (SELECT ...))):\n{}",
-            bad.join("\n")
-        );
+        assert!(bad.is_empty(), "<> ALL over a subquery (write NOT (x = ANY (SELECT ...))):\n{}", bad.join("\n"));
     }
 }

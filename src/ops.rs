@@ -38,11 +38,8 @@ struct Run {
 
 impl Run {
     fn record(&self, status: &str, failure: Option<(&str, &Caught)>) -> Value {
-        let steps: Vec<Value> = self
-            .steps
-            .iter()
-            .map(|(s, secs, rows)| json!({"step": s, "seconds": secs, "rows": rows}))
-            .collect();
+        let steps: Vec<Value> =
+            self.steps.iter().map(|(s, secs, rows)| json!({"step": s, "seconds": secs, "rows": rows})).collect();
         json!({
             "started_at": self.started_at,
             "status": status,
@@ -88,18 +85,10 @@ pub fn refresh(concurrently: bool) -> Vec<Step> {
         })?;
         Ok(row.into_iter().next().unwrap_or_default())
     });
-    let mut run = Run {
-        started_at,
-        run_by,
-        application_name,
-        concurrent: concurrently,
-        clock: Instant::now(),
-        steps: vec![],
-    };
+    let mut run = Run { started_at, run_by, application_name, concurrent: concurrently, clock: Instant::now(), steps: vec![] };
 
     if !may {
-        let pid =
-            with_spi("refresh: looking for the running refresh", |c| st::REFRESH_RUNNING.one::<i32>(c, &[]));
+        let pid = with_spi("refresh: looking for the running refresh", |c| st::REFRESH_RUNNING.one::<i32>(c, &[]));
         notice!(
             "annotate.refresh: skipped, another refresh() is running in this database{}",
             pid.map(|p| format!(" (pid {p})")).unwrap_or_default()
@@ -126,9 +115,7 @@ pub fn refresh(concurrently: bool) -> Vec<Step> {
             };
             run.steps.push(("history".into(), t.elapsed().as_secs_f64(), pruned));
             let record = run.record("succeeded", None);
-            with_spi("refresh: recording the run", |c| {
-                st::REFRESH_RECORD.run(c, &[pgrx::JsonB(record).into()])
-            });
+            with_spi("refresh: recording the run", |c| st::REFRESH_RECORD.run(c, &[pgrx::JsonB(record).into()]));
             fold::wake();
             let total = run.clock.elapsed().as_secs_f64();
             let rows = run.steps.iter().map(|s| s.2).sum();
@@ -139,9 +126,7 @@ pub fn refresh(concurrently: bool) -> Vec<Step> {
         Err(caught) => {
             let step = current.into_inner();
             if !record_failure(&run.record("failed", Some((&step, &caught)))) {
-                warning!(
-                    "annotate.refresh: this failure could not be recorded (no background worker slot free)"
-                );
+                warning!("annotate.refresh: this failure could not be recorded (no background worker slot free)");
             }
             caught.raise_as(format!("annotate.refresh: step {step} failed: {}", caught.message))
         }

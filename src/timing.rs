@@ -297,8 +297,7 @@ fn snapshot() -> Stats {
 pub fn counters() -> (Counters, pgrx::datum::TimestampWithTimeZone) {
     let s = snapshot();
     // SAFETY: a TimestampTz made by GetCurrentTimestamp.
-    let at =
-        unsafe { pgrx::datum::TimestampWithTimeZone::from_datum(pg_sys::Datum::from(s.reset_at), false) };
+    let at = unsafe { pgrx::datum::TimestampWithTimeZone::from_datum(pg_sys::Datum::from(s.reset_at), false) };
     (s.counters, at.expect("a timestamp"))
 }
 

@@ -514,8 +514,7 @@ impl DeltaWriter {
         // memory that lives as long as the call's memory context.
         unsafe {
             if self.used == self.slots.len() {
-                self.slots
-                    .push(pg_sys::MakeSingleTupleTableSlot((*self.rel).rd_att, &pg_sys::TTSOpsHeapTuple));
+                self.slots.push(pg_sys::MakeSingleTupleTableSlot((*self.rel).rd_att, &pg_sys::TTSOpsHeapTuple));
             }
             let slot = self.slots[self.used];
             pg_sys::ExecClearTuple(slot);
@@ -565,12 +564,7 @@ impl DeltaWriter {
         unsafe {
             let outer = pg_sys::CurrentMemoryContext;
             pg_sys::CurrentMemoryContext = self.batch;
-            pg_sys::CatalogTuplesMultiInsertWithInfo(
-                self.rel,
-                self.slots.as_mut_ptr(),
-                self.used as i32,
-                self.indexes,
-            );
+            pg_sys::CatalogTuplesMultiInsertWithInfo(self.rel, self.slots.as_mut_ptr(), self.used as i32, self.indexes);
             pg_sys::CurrentMemoryContext = outer;
             for &slot in &self.slots[..self.used] {
                 pg_sys::ExecClearTuple(slot);
@@ -631,8 +625,7 @@ mod annotate_internal {
         let desc = unsafe { (*data.tg_relation).rd_att };
         let row = |tuple: pg_sys::HeapTuple| Row { source: Source::Tuple(tuple), desc }.fact(kind);
         let old = row(data.tg_trigtuple);
-        let new =
-            pgrx::trigger_support::trigger_fired_by_update(data.tg_event).then(|| row(data.tg_newtuple));
+        let new = pgrx::trigger_support::trigger_fired_by_update(data.tg_event).then(|| row(data.tg_newtuple));
         let (deltas, refollows) = changes(kind, Some(&old), new.as_ref());
         let mut capture = Capture::new();
         capture.add(deltas, refollows);
