@@ -20,10 +20,15 @@
 //! the first it leased: entries before that one, another caller's in-flight lease or one the
 //! caller annotated, are free to others). Any other statement that writes the queue (a DBA's
 //! UPDATE, a script) counts as moving too: an executor hook sees it. A new table (TRUNCATE,
-//! attach's rebuild, VACUUM FULL) has a new relfilenode, which the head records. A prepared
-//! transaction (PREPARE TRANSACTION) that moved entries stops heads for its database until the
-//! server restarts. Without `shared_preload_libraries` there is no shared memory, and every
-//! walk starts at the start of the range. `COPY` into the queue is not seen (no executor).
+//! attach's rebuild, VACUUM FULL) has a new relfilenode, which the head records. No head is
+//! used or recorded by a walk under REPEATABLE READ or SERIALIZABLE (its snapshot may predate
+//! the read), nor on a server that allows prepared transactions (max_prepared_transactions
+//! above 0: COMMIT PREPARED makes a transaction's changes visible where no callback sees it);
+//! a PREPARE that moved entries stops heads for its database in any case. Without
+//! `shared_preload_libraries` there is no shared memory, and every walk starts at the start of
+//! the range. Not seen: `COPY` into the queue (no executor), logical replication applying rows
+//! to it, and a trigger someone adds to the queue that writes it while one of the extension's
+//! own statements runs.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -154,7 +159,7 @@ unsafe extern "C-unwind" fn executor_start(query_desc: *mut pg_sys::QueryDesc, e
             moving();
         }
         match PREV_EXECUTOR_START {
-            Some(prev) => prev(query_desc, eflags),
+            Some(prev) => pg_sys::ffi::pg_guard_ffi_boundary(|| prev(query_desc, eflags)),
             None => pg_sys::standard_ExecutorStart(query_desc, eflags),
         }
     }
@@ -313,11 +318,38 @@ fn queue_file() -> pg_sys::Oid {
     }
 }
 
-/// Read before the walking statement runs (it takes its snapshot after this).
+/// Whether this server may hold prepared transactions (max_prepared_transactions above 0): one
+/// that moved entries becomes visible at COMMIT PREPARED, which no callback of ours sees, and it
+/// may even outlive a restart. Then no head is used at all.
+fn prepared_possible() -> bool {
+    thread_local! { static POSSIBLE: Cell<Option<bool>> = const { Cell::new(None) }; }
+    POSSIBLE.with(|p| {
+        if let Some(possible) = p.get() {
+            return possible;
+        }
+        // SAFETY: reads a setting by name; a null result (no such setting) counts as possible.
+        let possible = unsafe {
+            let v = pg_sys::GetConfigOption(c"max_prepared_transactions".as_ptr(), true, false);
+            v.is_null() || std::ffi::CStr::from_ptr(v).to_bytes() != b"0"
+        };
+        p.set(Some(possible));
+        possible
+    })
+}
+
+/// Read before the walking statement runs (it takes its snapshot after this). Under REPEATABLE
+/// READ or SERIALIZABLE the statement reuses the transaction's snapshot, which may be older than
+/// this read: such a walk neither uses nor records a head.
 pub fn read() -> Read {
     let file = queue_file();
     let none = Read { start: Key::START, used: false, version: None, file };
-    if !SHARED_READY.load(Ordering::Relaxed) || MOVING.with(|m| m.get()) {
+    // SAFETY: reads the transaction's isolation level.
+    let own_snapshot = unsafe { pg_sys::XactIsoLevel } >= pg_sys::XACT_REPEATABLE_READ as i32;
+    if !SHARED_READY.load(Ordering::Relaxed)
+        || MOVING.with(|m| m.get())
+        || own_snapshot
+        || prepared_possible()
+    {
         return none;
     }
     let heads = SHARED.share();

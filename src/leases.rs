@@ -255,11 +255,10 @@ pub fn release(url_id: i32, user_id: Option<i32>, session_id: Option<pgrx::datum
     crate::access::as_owner(|| {
         with_spi("releasing a lease", |client| {
             let args: [DatumWithOid; 3] = [url_id.into(), user_id.into(), session_id.into()];
-            let released = st::RELEASE.one::<bool>(client, &args)?.unwrap_or(false);
-            if released {
-                head::moving(); // the URL is back in the unleased range
-            }
-            Ok(released)
+            // The URL goes back into the unleased range, even when its lease had run out and
+            // was not ended yet (then the answer is false).
+            head::moving();
+            Ok(st::RELEASE.one::<bool>(client, &args)?.unwrap_or(false))
         })
     })
 }

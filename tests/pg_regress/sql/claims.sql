@@ -115,7 +115,7 @@ FROM annotate.next_url_for_annotation(777, claim_for => '1 minute');
 -- (src/head.rs), past the dead entries leases leave at the head. Whatever puts a URL back ahead
 -- of that point must be seen by the next walk: a release, a lease running out, a fold that moves
 -- a URL up, a statement of someone else's on the queue. Each leasing call below must get the
--- first URL of the caller's order that no one holds (first_free). Callers 801-808 follow nothing.
+-- first URL of the caller's order that no one holds (first_free). Callers 801-811 follow nothing.
 CREATE FUNCTION pg_temp.first_free(caller int) RETURNS int LANGUAGE sql AS $$
     SELECT n.url_id FROM annotate.next_url_for_annotation(caller, max_urls => 100) WITH ORDINALITY n
     WHERE n.url_id NOT IN (SELECT url_id FROM leases) ORDER BY n.ordinality LIMIT 1
@@ -136,6 +136,14 @@ SELECT annotate.release_claim(:first_url, user_id => 803) AS released;
 SELECT url_id = :first_url AS short_lease FROM annotate.next_url_for_annotation(804, claim_for => '1 millisecond');
 SELECT pg_sleep(0.01);
 SELECT url_id = :first_url AS ran_out_leased_next FROM annotate.next_url_for_annotation(805, claim_for => '10 minutes');
+-- Released by its holder after it ran out and before any call ended it (release_claim says
+-- false: the lease had run out, but the URL is back all the same):
+SELECT pg_temp.first_free(809) AS want \gset
+SELECT url_id = :want AS short_lease FROM annotate.next_url_for_annotation(809, claim_for => '300 milliseconds');
+SELECT url_id <> :want AS passed_the_short_lease FROM annotate.next_url_for_annotation(810, claim_for => '10 minutes');
+SELECT pg_sleep(0.35);
+SELECT annotate.release_claim(:want, user_id => 809) AS released_while_running;
+SELECT url_id = :want AS released_after_running_out_leased_next FROM annotate.next_url_for_annotation(811, claim_for => '10 minutes');
 -- Someone else's statement on the queue (a DBA ending leases by hand):
 UPDATE annotate_internal.queue SET leased = false, lease_user = NULL, lease_session = NULL, lease_until = NULL, lease_xid = NULL
 WHERE lease_user = 805;
