@@ -199,10 +199,22 @@ CREATE TABLE annotate_internal.fold_state (
     folded_below  xid8 NOT NULL DEFAULT '0',
     folded_at     timestamptz,
     folds         bigint NOT NULL DEFAULT 0,
-    rows_folded   bigint NOT NULL DEFAULT 0
+    rows_folded   bigint NOT NULL DEFAULT 0,
+    moved_from    xid8 NOT NULL DEFAULT '0'       -- queue_moved holds every row from here on
 );
 INSERT INTO annotate_internal.fold_state DEFAULT VALUES;
 ANALYZE annotate_internal.state, annotate_internal.fold_state;
+
+-- What folds changed (src/resume.rs): one row per URL a fold rewrote or whose writes it found
+-- cancelled out, in the fold's transaction; a row with no URL when one change reached many
+-- rows at once (a batch's follow state, a TRUNCATE of an annotation table). A caller's resume
+-- point is good while nothing before it changed, and what changed since is read here. Pruned
+-- by fold_end.sql to the newest few thousand rows: whole from fold_state.moved_from on.
+CREATE TABLE annotate_internal.queue_moved (
+    xid     xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
+    url_id  integer
+) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000);
+CREATE INDEX queue_moved_xid ON annotate_internal.queue_moved (xid) INCLUDE (url_id);
 
 -- Every refresh() run: succeeded, failed or skipped (another was running). A failed run's own
 -- transaction is rolled back, so its row is written by a background worker in a transaction of
@@ -996,8 +1008,12 @@ BEGIN
         -- No batch is followed any more: every batch that was is recomputed.
         INSERT INTO annotate_internal.batch_event (xid, batch_id)
         SELECT me, b.batch_id FROM annotate_internal.batches_now() b WHERE b.followed;
+    ELSE
+        -- The other captured tables only end leases: emptying them changes no queue row, but
+        -- every URL in them may be a caller's to annotate again (src/resume.rs).
+        INSERT INTO annotate_internal.queue_moved (xid, url_id) VALUES (me, NULL);
+        RETURN 0;
     END IF;
-    -- The other captured tables only end leases; emptying them changes nothing.
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END
@@ -1946,6 +1962,14 @@ CREATE FUNCTION annotate_internal."capture_truncate"()
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- annotate_ext::triggers::annotate_internal::queue_written
+CREATE FUNCTION annotate_internal."queue_written"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'queue_written_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/api.rs:324
 CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::api::annotate_internal */
 /* </end connected objects> */
@@ -2014,6 +2038,7 @@ ALTER FUNCTION annotate.reset_timings() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.capture() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.capture_truncate() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.capture_insert() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate_internal.queue_written() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.wake_folder() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.fold_now() SET search_path = pg_catalog, pg_temp;
 
@@ -2115,6 +2140,12 @@ COMMENT ON FUNCTION annotate.detach() IS
     'Removes annotate_ext''s objects from the app''s tables (before a migration); attach() undoes it';
 COMMENT ON FUNCTION annotate.schedule_refresh(text) IS 'Schedules annotate.refresh() with pg_cron';
 COMMENT ON FUNCTION annotate.unschedule_refresh() IS 'Removes the pg_cron job of schedule_refresh()';
+
+-- A statement other than the extension's own that writes the queue voids resume points
+-- (src/resume.rs).
+CREATE TRIGGER annotate_queue_written
+    BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON annotate_internal.queue
+    FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.queue_written();
 
 -- Attach now when the app's tables are here; otherwise say what is missing and what to do.
 DO $attach$

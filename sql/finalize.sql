@@ -41,6 +41,7 @@ ALTER FUNCTION annotate.reset_timings() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.capture() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.capture_truncate() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.capture_insert() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate_internal.queue_written() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.wake_folder() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.fold_now() SET search_path = pg_catalog, pg_temp;
 
@@ -142,6 +143,12 @@ COMMENT ON FUNCTION annotate.detach() IS
     'Removes annotate_ext''s objects from the app''s tables (before a migration); attach() undoes it';
 COMMENT ON FUNCTION annotate.schedule_refresh(text) IS 'Schedules annotate.refresh() with pg_cron';
 COMMENT ON FUNCTION annotate.unschedule_refresh() IS 'Removes the pg_cron job of schedule_refresh()';
+
+-- A statement other than the extension's own that writes the queue voids resume points
+-- (src/resume.rs).
+CREATE TRIGGER annotate_queue_written
+    BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON annotate_internal.queue
+    FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.queue_written();
 
 -- Attach now when the app's tables are here; otherwise say what is missing and what to do.
 DO $attach$

@@ -107,10 +107,22 @@ CREATE TABLE annotate_internal.fold_state (
     folded_below  xid8 NOT NULL DEFAULT '0',
     folded_at     timestamptz,
     folds         bigint NOT NULL DEFAULT 0,
-    rows_folded   bigint NOT NULL DEFAULT 0
+    rows_folded   bigint NOT NULL DEFAULT 0,
+    moved_from    xid8 NOT NULL DEFAULT '0'       -- queue_moved holds every row from here on
 );
 INSERT INTO annotate_internal.fold_state DEFAULT VALUES;
 ANALYZE annotate_internal.state, annotate_internal.fold_state;
+
+-- What folds changed (src/resume.rs): one row per URL a fold rewrote or whose writes it found
+-- cancelled out, in the fold's transaction; a row with no URL when one change reached many
+-- rows at once (a batch's follow state, a TRUNCATE of an annotation table). A caller's resume
+-- point is good while nothing before it changed, and what changed since is read here. Pruned
+-- by fold_end.sql to the newest few thousand rows: whole from fold_state.moved_from on.
+CREATE TABLE annotate_internal.queue_moved (
+    xid     xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
+    url_id  integer
+) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000);
+CREATE INDEX queue_moved_xid ON annotate_internal.queue_moved (xid) INCLUDE (url_id);
 
 -- Every refresh() run: succeeded, failed or skipped (another was running). A failed run's own
 -- transaction is rolled back, so its row is written by a background worker in a transaction of

@@ -45,8 +45,12 @@ BEGIN
         -- No batch is followed any more: every batch that was is recomputed.
         INSERT INTO annotate_internal.batch_event (xid, batch_id)
         SELECT me, b.batch_id FROM annotate_internal.batches_now() b WHERE b.followed;
+    ELSE
+        -- The other captured tables only end leases: emptying them changes no queue row, but
+        -- every URL in them may be a caller's to annotate again (src/resume.rs).
+        INSERT INTO annotate_internal.queue_moved (xid, url_id) VALUES (me, NULL);
+        RETURN 0;
     END IF;
-    -- The other captured tables only end leases; emptying them changes nothing.
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END

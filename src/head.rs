@@ -128,6 +128,7 @@ pub fn init() {
         if pg_sys::process_shared_preload_libraries_in_progress {
             pg_shmem_init!(SHARED);
             SHARED_READY.store(true, Ordering::Relaxed);
+            crate::resume::init_shared();
             PREV_EXECUTOR_START = pg_sys::ExecutorStart_hook;
             pg_sys::ExecutorStart_hook = Some(executor_start);
         }
@@ -140,6 +141,11 @@ pub struct Ours(());
 pub fn ours() -> Ours {
     OURS.with(|o| o.set(o.get() + 1));
     Ours(())
+}
+
+/// Whether one of the extension's own statements is running in this backend.
+pub fn ours_running() -> bool {
+    OURS.with(|o| o.get()) > 0
 }
 
 impl Drop for Ours {
@@ -231,7 +237,7 @@ fn queue_oid() -> pg_sys::Oid {
     oid
 }
 
-fn database() -> pg_sys::Oid {
+pub(crate) fn database() -> pg_sys::Oid {
     // SAFETY: set once the backend is connected to its database.
     unsafe { pg_sys::MyDatabaseId }
 }
@@ -301,7 +307,7 @@ pub struct Read {
 }
 
 /// The queue's relfilenode as this backend sees it now.
-fn queue_file() -> pg_sys::Oid {
+pub(crate) fn queue_file() -> pg_sys::Oid {
     let rel = queue_oid();
     if rel == pg_sys::InvalidOid {
         return pg_sys::InvalidOid;

@@ -18,6 +18,7 @@ mod lint;
 mod ops;
 mod payload;
 mod response;
+mod resume;
 mod selection;
 mod statements;
 mod timing;

@@ -15,7 +15,9 @@ use pgrx::prelude::*;
 use pgrx::spi::{SpiClient, SpiHeapTupleData, SpiResult};
 
 use crate::guc::{self, Selection};
+use crate::head::Key;
 use crate::payload::compose_url;
+use crate::resume;
 use crate::statements::{self as st, with_spi};
 
 /// Who is asking, with the filters each kind of caller may use.
@@ -277,6 +279,68 @@ impl Walk<'_> {
         self.run(client, &st::WALK_ORDER, skip_batches, n)
     }
 
+    /// The global order for a caller who follows no batch (and no batch's follow state waits
+    /// to be folded), leased URLs counted: from the caller's resume point when it has a valid
+    /// one (src/resume.rs). A walk from the start that was slow leaves one, and so does every
+    /// walk of a caller who had one.
+    fn order_resuming(&self, client: &mut SpiClient<'_>, n: i64) -> SpiResult<Vec<Candidate>> {
+        let point = resume::point(self.caller);
+        if let Some(point) = &point {
+            let k = point.key;
+            let args: [DatumWithOid; 11] = [
+                self.caller.user().into(),
+                self.caller.session().into(),
+                self.leave_out.to_vec().into(),
+                n.into(),
+                k.followed_any.into(),
+                k.is_manual.into(),
+                k.user_votes.into(),
+                k.anon_votes.into(),
+                k.auto_votes.into(),
+                k.url_id.into(),
+                point.snapshot.clone().into(),
+            ];
+            let mut stale = true;
+            let mut snapshot: Option<String> = None;
+            let rows = st::WALK_RESUME.rows(client, &args, |r| {
+                stale = r.get::<bool>(12)?.unwrap_or(true);
+                snapshot = r.get::<String>(11)?;
+                Ok(if r.get::<i32>(1)?.is_some() { Some(walked(r)?) } else { None })
+            })?;
+            if !stale {
+                let mut found: Vec<Candidate> = rows.into_iter().flatten().collect();
+                sort(&mut found);
+                found.truncate(n as usize);
+                if let (Some(first), Some(s)) = (found.first(), snapshot) {
+                    if resume_key(first) != k || s != point.snapshot {
+                        resume::record(self.caller, resume_key(first), &s);
+                    }
+                }
+                return Ok(found);
+            }
+        }
+        let started = std::time::Instant::now();
+        let args: [DatumWithOid; 6] = [
+            self.caller.user().into(),
+            self.caller.session().into(),
+            self.leave_out.to_vec().into(),
+            Vec::<i32>::new().into(),
+            n.into(),
+            true.into(),
+        ];
+        let mut snapshot: Option<String> = None;
+        let found = st::WALK_ORDER.rows(client, &args, |r| {
+            snapshot = r.get::<String>(11)?;
+            walked(r)
+        })?;
+        if let (Some(first), Some(s)) = (found.first(), snapshot) {
+            if point.is_some() || resume::slow(started.elapsed()) {
+                resume::record(self.caller, resume_key(first), &s);
+            }
+        }
+        Ok(found)
+    }
+
     /// The first `n` URLs of many batches together, by one walk of the global order.
     fn within(&self, client: &mut SpiClient<'_>, batches: &[i32], n: i64) -> SpiResult<Vec<Candidate>> {
         if batches.is_empty() {
@@ -346,6 +410,18 @@ impl Walk<'_> {
             }
             ask = more;
         }
+    }
+}
+
+/// A walked row's place in the global order, as resume points keep it.
+fn resume_key(c: &Candidate) -> Key {
+    Key {
+        followed_any: c.followed_by_any_user,
+        is_manual: c.is_manual,
+        user_votes: c.user_url_type_count as i32,
+        anon_votes: c.anon_url_type_count as i32,
+        auto_votes: c.auto_url_type_count as i32,
+        url_id: c.url_id,
     }
 }
 
@@ -468,8 +544,12 @@ pub fn live(
         };
         let mut skip_batches = ctx.followed.clone();
         skip_batches.extend_from_slice(&refollowed);
-        let mut tail: Vec<Candidate> =
-            walk.order(client, &skip_batches, rest)?.into_iter().map(keyed).collect();
+        let walked = if skip_batches.is_empty() && leases == Leases::Count {
+            walk.order_resuming(client, rest)?
+        } else {
+            walk.order(client, &skip_batches, rest)?
+        };
+        let mut tail: Vec<Candidate> = walked.into_iter().map(keyed).collect();
         tail.extend(walk.batch_heads(client, &refollowed, rest, &keyed)?);
         tail.extend(pending(&|c| !c.followed_by_user));
         sort(&mut tail);

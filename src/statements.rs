@@ -39,6 +39,12 @@ statement!(PENDING_ANY, "pending_any", [], false);
 statement!(CONTEXT, "context", [INT4OID, UUIDOID], false);
 statement!(WALK_ORDER, "walk_order", [INT4OID, UUIDOID, INT4ARRAYOID, INT4ARRAYOID, INT8OID, BOOLOID], false);
 statement!(
+    WALK_RESUME,
+    "walk_resume",
+    [INT4OID, UUIDOID, INT4ARRAYOID, INT8OID, BOOLOID, BOOLOID, INT4OID, INT4OID, INT4OID, INT4OID, TEXTOID],
+    false
+);
+statement!(
     WALK_BATCHES,
     "walk_batches",
     [INT4OID, UUIDOID, INT4ARRAYOID, INT4ARRAYOID, INT8OID, BOOLOID],
@@ -81,6 +87,7 @@ statement!(
 );
 statement!(CAPTURE_BATCH, "capture_batch", [INT4OID, INT4OID], true);
 statement!(TRUNCATED, "truncated", [TEXTOID], true);
+statement!(QUEUE_WRITTEN, "queue_written", [], true);
 statement!(FOLD_BEGIN, "fold_begin", [], true);
 statement!(FOLD_BATCHES, "fold_batches", [], true);
 statement!(FOLD_URLS, "fold_urls", [], true);
@@ -169,6 +176,7 @@ pub const ALL: &[&Statement] = &[
     &PENDING_ANY,
     &CONTEXT,
     &WALK_ORDER,
+    &WALK_RESUME,
     &WALK_BATCHES,
     &WALK_IN,
     &WALK_URL,
@@ -192,6 +200,7 @@ pub const ALL: &[&Statement] = &[
     &CAPTURE,
     &CAPTURE_BATCH,
     &TRUNCATED,
+    &QUEUE_WRITTEN,
     &FOLD_BEGIN,
     &FOLD_BATCHES,
     &FOLD_URLS,

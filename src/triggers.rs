@@ -120,16 +120,9 @@ fn changes(kind: Kind, old: Option<&Fact>, new: Option<&Fact>) -> (Vec<Delta>, V
             Kind::Validated => d.d_validated = sign,
             Kind::Suspended => d.d_suspended = sign,
             Kind::AgencyUser => d.d_agency = sign,
-            // These tables end leases only: a row leaving them changes nothing.
-            Kind::RecordTypeUser
-            | Kind::LocationUser
-            | Kind::AgencyAnon
-            | Kind::RecordTypeAnon
-            | Kind::LocationAnon
-                if sign < 0 =>
-            {
-                return None
-            }
+            // These tables end leases only: a row leaving them changes no count, but its URL
+            // may be its annotator's to get again, which resume points must hear of
+            // (src/resume.rs): a delta of nothing, which the fold logs.
             _ => {}
         }
         if sign > 0 {
@@ -688,6 +681,22 @@ mod annotate_internal {
         });
         Ok(None)
     }
+
+    /// BEFORE INSERT, UPDATE, DELETE or TRUNCATE, FOR EACH STATEMENT, on annotate_internal.queue
+    /// itself: a statement that is not one of the extension's own (a DBA's UPDATE, a COPY, a
+    /// script) logs a change that reaches many rows, voiding every resume point from before it
+    /// (src/resume.rs).
+    #[pg_trigger]
+    fn queue_written<'a>(
+        _trigger: &'a pgrx::PgTrigger<'a>,
+    ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, pgrx::PgTriggerError> {
+        if !crate::head::ours_running() {
+            crate::access::as_owner(|| {
+                with_spi("logging a write to the queue", |client| st::QUEUE_WRITTEN.run(client, &[]))
+            });
+        }
+        Ok(None)
+    }
 }
 
 #[cfg(test)]
@@ -743,9 +752,9 @@ mod unit {
     }
 
     #[test]
-    fn rows_leaving_lease_only_tables_change_nothing() {
+    fn rows_leaving_lease_only_tables_change_no_count_but_name_the_url() {
         let (d, _) = changes(Kind::LocationUser, Some(&fact(5, Some(1))), None);
-        assert!(d.is_empty());
+        assert_eq!(d, vec![Delta { url_id: 5, ..Delta::default() }]);
         let (d, _) = changes(Kind::LocationUser, None, Some(&fact(5, Some(1))));
         assert_eq!(d, vec![Delta { url_id: 5, done_user: Some(1), ..Delta::default() }]);
     }

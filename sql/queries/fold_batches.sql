@@ -15,5 +15,9 @@ moved AS (
     UPDATE annotate_internal.queue q SET followed_any = c.followed
     FROM changed c
     WHERE q.batch_id OPERATOR(pg_catalog.=) c.batch_id AND q.followed_any OPERATOR(pg_catalog.<>) c.followed
+    RETURNING 1),
+marked AS (      -- resume points from before this fold are void (src/resume.rs)
+    INSERT INTO annotate_internal.queue_moved (url_id)
+    SELECT NULL::integer WHERE EXISTS (SELECT 1 FROM changed)
     RETURNING 1)
 SELECT (SELECT pg_catalog.count(*) FROM gone), (SELECT pg_catalog.count(*) FROM moved)

@@ -1,7 +1,7 @@
 -- Folds the pending writes of every URL whose queue row this transaction can lock now (a row
 -- a lease is being taken on is left for the next fold, never waited for): the URL's state and
--- its batch's counts move by the writes, a lease ends when its holder annotated the URL, and
--- the deltas are deleted. Writes that cancel out (a flag set and cleared, a robot vote made and
+-- its batch's counts move by the writes, a lease ends when its holder annotated the URL, the
+-- deltas are deleted, and the URL is logged in queue_moved. Writes that cancel out (a flag set and cleared, a robot vote made and
 -- taken back) only have their deltas deleted: the row is neither locked nor rewritten. Returns
 -- the delta rows folded, the URLs folded and the URLs left.
 WITH p AS MATERIALIZED (SELECT * FROM annotate_internal.pending_urls()),
@@ -30,6 +30,10 @@ gone AS (
     WHERE d.xid OPERATOR(pg_catalog.>=) (SELECT s.folded_below FROM annotate_internal.fold_state s)
       AND (d.url_id OPERATOR(pg_catalog.=) ANY (SELECT t.url_id FROM take t)
            OR d.url_id OPERATOR(pg_catalog.=) ANY (SELECT i.url_id FROM idle i))
+    RETURNING 1),
+logged AS (      -- for resume points (src/resume.rs): every URL whose row or writes this fold saw
+    INSERT INTO annotate_internal.queue_moved (url_id)
+    SELECT t.url_id FROM take t UNION ALL SELECT i.url_id FROM idle i
     RETURNING 1),
 removed AS (
     DELETE FROM annotate_internal.queue q USING take t

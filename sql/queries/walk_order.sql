@@ -4,9 +4,11 @@
 -- $1 user_id, $2 session_id (one is NULL); $3 URLs to leave out (those with pending writes,
 -- which the caller places itself); $4 batches to leave out (the caller's followed batches and
 -- those with pending follow changes, walked apart); $5 how many; $6 whether leased URLs count
--- (false when leasing: the leased range of the index is not walked at all).
+-- (false when leasing: the leased range of the index is not walked at all). Column 11 is this
+-- statement's snapshot, as text, for a resume point recorded from it (src/resume.rs).
 SELECT w.url_id, w.batch_id, w.followed_any, w.is_manual, w.user_votes::bigint, w.anon_votes::bigint,
-       w.auto_votes::bigint, u.scheme::pg_catalog.text, u.url::pg_catalog.text, u.trailing_slash
+       w.auto_votes::bigint, u.scheme::pg_catalog.text, u.url::pg_catalog.text, u.trailing_slash,
+       pg_catalog.pg_current_snapshot()::pg_catalog.text
 FROM ((SELECT q.url_id, q.batch_id, q.followed_any, q.is_manual, q.user_votes, q.anon_votes, q.auto_votes
        FROM annotate_internal.queue q
        WHERE NOT q.validated AND NOT q.suspended AND NOT q.leased

@@ -97,6 +97,10 @@ FROM (SELECT fo.user_id, count(DISTINCT bl.batch_id) AS n
       JOIN public.link_batches__locations bl ON bl.location_id = fo.location_id
       GROUP BY fo.user_id) x;
 
+-- Every walk of the global order leaves a resume point (src/resume.rs), so that the calls below
+-- for users who follow nothing start from their points, through the random writes too.
+SET annotate.resume_after = 0;
+
 CREATE TEMP TABLE pairs AS
 SELECT i, 1 + (random() * 34)::int AS user_id,          -- users 31..35 have no rows at all
        CASE WHEN random() < 0.4 THEN NULL ELSE 1 + (random() * 16)::int END AS batch_id  -- 17 is unknown
@@ -119,16 +123,21 @@ WHERE pg_temp.reference(p.user_id, p.batch_id)
               FROM annotate.next_url_for_annotation(p.user_id, p.batch_id, max_urls => 50)
                    WITH ORDINALITY x(url_id, url, fu, fa, m, u, a, r, n));
 
--- The same agreement while the data changes: 8 rounds of random writes of every kind the
+-- The same agreement while the data changes: 16 rounds of random writes of every kind the
 -- queue watches (inserts, updates, deletes), each round its own transaction; after each,
 -- verify() must be empty and 25 random (user, batch) pairs must agree with the reference.
 CREATE TEMP TABLE rounds (round int, problems bigint, pairs int, identical int);
-CREATE PROCEDURE pg_temp.churn(n_rounds int) LANGUAGE plpgsql AS $$
+-- With follows false, no follow changes: a change of a batch's follow state voids every
+-- resume point, and without one the calls start from their points.
+CREATE PROCEDURE pg_temp.churn(n_rounds int, first int DEFAULT 1, follows boolean DEFAULT true) LANGUAGE plpgsql AS $$
 DECLARE
     r int;
     top int;
 BEGIN
-    FOR r IN 1 .. n_rounds LOOP
+    FOR r IN first .. first + n_rounds - 1 LOOP
+        -- Every user leaves a point before the round's writes (a transaction that wrote would not).
+        PERFORM count(*) FROM generate_series(1, 35) u, annotate.next_url_for_annotation(u, max_urls => 50);
+        COMMIT;
         SELECT max(id) INTO top FROM public.urls;
         INSERT INTO public.urls (id, url, source)
         SELECT top + i, 'r.example/new/' || (top + i),
@@ -168,14 +177,16 @@ BEGIN
         INSERT INTO public.flag_url_suspended (url_id)
         SELECT id FROM public.urls WHERE random() < 0.01 ON CONFLICT DO NOTHING;
         DELETE FROM public.flag_url_suspended WHERE url_id IN (SELECT url_id FROM public.flag_url_suspended ORDER BY random() LIMIT 2);
-        INSERT INTO public.link_batches__locations (batch_id, location_id)
-        SELECT 1 + (random() * 15)::int, l.id FROM public.locations l WHERE l.type = 'Locality' AND random() < 0.1
-        ON CONFLICT DO NOTHING;
-        DELETE FROM public.link_batches__locations WHERE ctid IN (SELECT ctid FROM public.link_batches__locations ORDER BY random() LIMIT 2);
-        INSERT INTO public.link__locations__user_follows (location_id, user_id)
-        SELECT l.id, 1 + (random() * 29)::int FROM public.locations l WHERE random() < 0.1 ON CONFLICT DO NOTHING;
-        DELETE FROM public.link__locations__user_follows WHERE ctid IN
-            (SELECT ctid FROM public.link__locations__user_follows ORDER BY random() LIMIT 3);
+        IF follows THEN
+            INSERT INTO public.link_batches__locations (batch_id, location_id)
+            SELECT 1 + (random() * 15)::int, l.id FROM public.locations l WHERE l.type = 'Locality' AND random() < 0.1
+            ON CONFLICT DO NOTHING;
+            DELETE FROM public.link_batches__locations WHERE ctid IN (SELECT ctid FROM public.link_batches__locations ORDER BY random() LIMIT 2);
+            INSERT INTO public.link__locations__user_follows (location_id, user_id)
+            SELECT l.id, 1 + (random() * 29)::int FROM public.locations l WHERE random() < 0.1 ON CONFLICT DO NOTHING;
+            DELETE FROM public.link__locations__user_follows WHERE ctid IN
+                (SELECT ctid FROM public.link__locations__user_follows ORDER BY random() LIMIT 3);
+        END IF;
         COMMIT;
 
         INSERT INTO rounds
@@ -192,6 +203,7 @@ BEGIN
 END
 $$;
 CALL pg_temp.churn(8);
+CALL pg_temp.churn(8, first => 9, follows => false);
 SELECT * FROM rounds ORDER BY round;
 SELECT count(*) AS urls_now, (SELECT count(*) FROM annotate_internal.queue_now()) AS queued FROM public.urls;
 

@@ -1,0 +1,105 @@
+-- walk_order.sql for a caller with a resume point (src/resume.rs): the global order from the
+-- first URL the caller's last slow walk found ($5-$10, its keys), plus the URLs before it that
+-- folds or other writers changed since ($11, that walk's snapshot: queue_moved holds every URL
+-- changed by a transaction it did not see, whose xid is at or above its xmin). Everything else
+-- before that point was not the caller's to get then and has not changed since. $1-$4 as in
+-- walk_order.sql (leased URLs count: plain selection).
+--
+-- Columns 1-10 as walk_order.sql's, in no order (the caller sorts them and keeps the first $4:
+-- a Sort here would be planned for the generic plan's estimate of five LIMITs of $4), 11 this
+-- statement's snapshot (the next resume point's), 12
+-- whether the point is void: this snapshot does not see everything $11 saw (another session of
+-- the caller recorded it since this statement began), queue_moved is no longer whole from its
+-- xmin on, more than 1,000 URLs changed since, or a change reached many rows at once. Then one
+-- row with no URL, and the caller walks from the start; otherwise one row with no URL when
+-- nothing is left to find.
+WITH moved AS MATERIALIZED (
+    SELECT m.url_id FROM annotate_internal.queue_moved m
+    WHERE m.xid OPERATOR(pg_catalog.>=) pg_catalog.pg_snapshot_xmin($11::pg_catalog.text::pg_catalog.pg_snapshot)
+    LIMIT 1001),
+s AS MATERIALIZED (
+    SELECT pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())
+               OPERATOR(pg_catalog.<) pg_catalog.pg_snapshot_xmax($11::pg_catalog.text::pg_catalog.pg_snapshot)
+           OR EXISTS (SELECT 1 FROM pg_catalog.pg_snapshot_xip(pg_catalog.pg_current_snapshot()) x
+                      WHERE pg_catalog.pg_visible_in_snapshot(x, $11::pg_catalog.text::pg_catalog.pg_snapshot))
+           OR (SELECT f.moved_from FROM annotate_internal.fold_state f)
+               OPERATOR(pg_catalog.>) pg_catalog.pg_snapshot_xmin($11::pg_catalog.text::pg_catalog.pg_snapshot)
+           OR (SELECT pg_catalog.count(*) FROM moved) OPERATOR(pg_catalog.>) 1000
+           OR EXISTS (SELECT 1 FROM moved m WHERE m.url_id IS NULL) AS stale,
+           pg_catalog.pg_current_snapshot()::pg_catalog.text AS snapshot),
+w AS (
+      -- URLs before the resume point that folds changed since
+      (SELECT q.url_id, q.batch_id, q.followed_any, q.is_manual, q.user_votes, q.anon_votes, q.auto_votes
+       FROM annotate_internal.queue q
+       WHERE NOT q.validated AND NOT q.suspended
+         AND q.url_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT m.url_id FROM moved m WHERE m.url_id IS NOT NULL))
+         AND (ROW(q.followed_any, q.is_manual, q.user_votes, q.anon_votes, q.auto_votes)
+              OPERATOR(pg_catalog.>) ROW($5::boolean, $6::boolean, $7::integer, $8::integer, $9::integer)
+              OR (q.followed_any OPERATOR(pg_catalog.=) $5::boolean AND q.is_manual OPERATOR(pg_catalog.=) $6::boolean
+                  AND q.user_votes OPERATOR(pg_catalog.=) $7::integer AND q.anon_votes OPERATOR(pg_catalog.=) $8::integer
+                  AND q.auto_votes OPERATOR(pg_catalog.=) $9::integer
+                  AND q.url_id OPERATOR(pg_catalog.<) $10::integer))
+         AND NOT (q.url_id OPERATOR(pg_catalog.=) ANY ($3::integer[]))
+         AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done(q.url_id, $1::integer, $2::uuid))
+         AND NOT (SELECT s.stale FROM s)
+       ORDER BY q.followed_any DESC, q.is_manual DESC, q.user_votes DESC, q.anon_votes DESC,
+                q.auto_votes DESC, q.url_id
+       LIMIT $4::bigint)
+      UNION ALL
+      -- from the resume point on, in each range of the index: the rest of its key's ties, then later keys
+      (SELECT q.url_id, q.batch_id, q.followed_any, q.is_manual, q.user_votes, q.anon_votes, q.auto_votes
+       FROM annotate_internal.queue q
+       WHERE NOT q.validated AND NOT q.suspended AND NOT q.leased
+         AND q.followed_any OPERATOR(pg_catalog.=) $5::boolean AND q.is_manual OPERATOR(pg_catalog.=) $6::boolean
+         AND q.user_votes OPERATOR(pg_catalog.=) $7::integer AND q.anon_votes OPERATOR(pg_catalog.=) $8::integer
+         AND q.auto_votes OPERATOR(pg_catalog.=) $9::integer
+         AND q.url_id OPERATOR(pg_catalog.>=) $10::integer
+         AND NOT (q.url_id OPERATOR(pg_catalog.=) ANY ($3::integer[]))
+         AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done(q.url_id, $1::integer, $2::uuid))
+         AND NOT (SELECT s.stale FROM s)
+       ORDER BY q.followed_any DESC, q.is_manual DESC, q.user_votes DESC, q.anon_votes DESC,
+                q.auto_votes DESC, q.url_id
+       LIMIT $4::bigint)
+      UNION ALL
+      (SELECT q.url_id, q.batch_id, q.followed_any, q.is_manual, q.user_votes, q.anon_votes, q.auto_votes
+       FROM annotate_internal.queue q
+       WHERE NOT q.validated AND NOT q.suspended AND NOT q.leased
+         AND ROW(q.followed_any, q.is_manual, q.user_votes, q.anon_votes, q.auto_votes)
+             OPERATOR(pg_catalog.<) ROW($5::boolean, $6::boolean, $7::integer, $8::integer, $9::integer)
+         AND NOT (q.url_id OPERATOR(pg_catalog.=) ANY ($3::integer[]))
+         AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done(q.url_id, $1::integer, $2::uuid))
+         AND NOT (SELECT s.stale FROM s)
+       ORDER BY q.followed_any DESC, q.is_manual DESC, q.user_votes DESC, q.anon_votes DESC,
+                q.auto_votes DESC, q.url_id
+       LIMIT $4::bigint)
+      UNION ALL
+      (SELECT q.url_id, q.batch_id, q.followed_any, q.is_manual, q.user_votes, q.anon_votes, q.auto_votes
+       FROM annotate_internal.queue q
+       WHERE NOT q.validated AND NOT q.suspended AND q.leased
+         AND q.followed_any OPERATOR(pg_catalog.=) $5::boolean AND q.is_manual OPERATOR(pg_catalog.=) $6::boolean
+         AND q.user_votes OPERATOR(pg_catalog.=) $7::integer AND q.anon_votes OPERATOR(pg_catalog.=) $8::integer
+         AND q.auto_votes OPERATOR(pg_catalog.=) $9::integer
+         AND q.url_id OPERATOR(pg_catalog.>=) $10::integer
+         AND NOT (q.url_id OPERATOR(pg_catalog.=) ANY ($3::integer[]))
+         AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done(q.url_id, $1::integer, $2::uuid))
+         AND NOT (SELECT s.stale FROM s)
+       ORDER BY q.followed_any DESC, q.is_manual DESC, q.user_votes DESC, q.anon_votes DESC,
+                q.auto_votes DESC, q.url_id
+       LIMIT $4::bigint)
+      UNION ALL
+      (SELECT q.url_id, q.batch_id, q.followed_any, q.is_manual, q.user_votes, q.anon_votes, q.auto_votes
+       FROM annotate_internal.queue q
+       WHERE NOT q.validated AND NOT q.suspended AND q.leased
+         AND ROW(q.followed_any, q.is_manual, q.user_votes, q.anon_votes, q.auto_votes)
+             OPERATOR(pg_catalog.<) ROW($5::boolean, $6::boolean, $7::integer, $8::integer, $9::integer)
+         AND NOT (q.url_id OPERATOR(pg_catalog.=) ANY ($3::integer[]))
+         AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done(q.url_id, $1::integer, $2::uuid))
+         AND NOT (SELECT s.stale FROM s)
+       ORDER BY q.followed_any DESC, q.is_manual DESC, q.user_votes DESC, q.anon_votes DESC,
+                q.auto_votes DESC, q.url_id
+       LIMIT $4::bigint))
+SELECT w.url_id, w.batch_id, w.followed_any, w.is_manual, w.user_votes::bigint, w.anon_votes::bigint,
+       w.auto_votes::bigint, u.scheme::pg_catalog.text, u.url::pg_catalog.text, u.trailing_slash,
+       s.snapshot, s.stale
+FROM s
+LEFT JOIN (w JOIN public.urls u ON u.id OPERATOR(pg_catalog.=) w.url_id) ON true

@@ -1,0 +1,188 @@
+//! Resume points: where a caller's walk of the global order may start.
+//!
+//! A walk passes over the URLs the caller annotated that sit at the head of the order, a few
+//! index probes each: a power annotator whose 40,000 annotations all sit there pays for 40,000
+//! on every call. So when a walk of the global order was slow (`annotate.resume_after`), the
+//! first URL it found is kept here for that caller with the walk's snapshot, and the caller's
+//! next walk starts there (`sql/queries/walk_resume.sql`), adding the URLs before it that
+//! changed since.
+//!
+//! Why that misses nothing. At the walk that recorded the point, no URL before it was the
+//! caller's to get, apart from URLs with writes not yet folded (left out of every walk and
+//! placed by the caller itself). Whatever can make a URL before the point the caller's to get
+//! later is logged in `queue_moved` by the transaction that does it: a fold logs every URL whose
+//! row it rewrote or whose writes it found cancelled out (new URLs, votes that move a URL up,
+//! flags cleared, the caller's own annotations deleted: a row leaving an annotation table
+//! appends a delta even when it changes no count); a change that reaches many rows at once (a
+//! batch's follow state, a `TRUNCATE` of an annotation table, any statement on the queue that
+//! is not the extension's own, through a trigger) logs a row with no URL, which voids every
+//! point from before it. A transaction the recording walk did not see has an xid at or above
+//! its snapshot's xmin, so `queue_moved` from that xmin on holds every URL changed since, and
+//! writes not folded yet are pending at the next call as at the first. A point is used only by
+//! a statement whose snapshot sees everything the recording one saw (another session of the
+//! same caller may have recorded it after this statement began), and is void when more than
+//! 1,000 URLs changed since or `queue_moved` was pruned past it. Leases do not matter: plain
+//! selection counts leased URLs, and leasing walks use no resume point. A new table (attach's
+//! rebuild, reconcile) has a new relfilenode, which the point records.
+//!
+//! Not used or recorded under SERIALIZABLE (a walk that reads less takes fewer predicate
+//! locks) or without `shared_preload_libraries` (no shared memory); not recorded by a
+//! transaction that wrote (its own writes, pending to itself, may roll back).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use pgrx::prelude::*;
+use pgrx::{pg_shmem_init, PGRXSharedMemory, PgLwLock};
+
+use crate::head::{self, Key};
+use crate::selection::Caller;
+
+/// Resume points kept, over all databases: a caller's point lives in the entry its identity
+/// hashes to, and a newer caller hashing there takes it over.
+const ENTRIES: usize = 2048;
+/// The longest snapshot kept (its text: xmin:xmax:xip,...); a walk with a longer one, taken
+/// while many transactions ran, records no point.
+const SNAPSHOT_BYTES: usize = 200;
+
+/// Whose point: a user id or an anonymous session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Who {
+    Nobody,
+    User(i32),
+    Session([u8; 16]),
+}
+
+#[derive(Clone, Copy)]
+struct Entry {
+    database: pg_sys::Oid,
+    who: Who,
+    key: Key,
+    /// The queue's relfilenode when recorded.
+    file: pg_sys::Oid,
+    snapshot: [u8; SNAPSHOT_BYTES],
+    snapshot_len: u8,
+}
+
+impl Entry {
+    const EMPTY: Entry = Entry {
+        database: pg_sys::InvalidOid,
+        who: Who::Nobody,
+        key: Key::START,
+        file: pg_sys::InvalidOid,
+        snapshot: [0; SNAPSHOT_BYTES],
+        snapshot_len: 0,
+    };
+}
+
+#[derive(Clone, Copy)]
+pub struct Points {
+    entries: [Entry; ENTRIES],
+}
+
+impl Default for Points {
+    fn default() -> Self {
+        Points { entries: [Entry::EMPTY; ENTRIES] }
+    }
+}
+
+// SAFETY: plain data, no pointers.
+unsafe impl PGRXSharedMemory for Points {}
+
+static SHARED: PgLwLock<Points> = unsafe { PgLwLock::new(c"annotate_ext resume points") };
+static SHARED_READY: AtomicBool = AtomicBool::new(false);
+
+/// Called from head::init, in the postmaster, while shared_preload_libraries load.
+#[allow(unexpected_cfgs)] // pg_shmem_init! names every PostgreSQL version pgrx supports
+pub fn init_shared() {
+    pg_shmem_init!(SHARED);
+    SHARED_READY.store(true, Ordering::Relaxed);
+}
+
+fn who(caller: &Caller) -> Who {
+    match (caller.user(), caller.session()) {
+        (Some(u), _) => Who::User(u),
+        (None, Some(s)) => Who::Session(*s.as_bytes()),
+        _ => Who::Nobody,
+    }
+}
+
+fn entry_index(db: pg_sys::Oid, who: Who) -> usize {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    u32::from(db).hash(&mut h);
+    who.hash_into(&mut h);
+    (h.finish() % ENTRIES as u64) as usize
+}
+
+impl Who {
+    fn hash_into(&self, h: &mut impl std::hash::Hasher) {
+        use std::hash::Hash;
+        match self {
+            Who::Nobody => 0u8.hash(h),
+            Who::User(u) => (1u8, u).hash(h),
+            Who::Session(s) => (2u8, s).hash(h),
+        }
+    }
+}
+
+/// A resume point to walk from: the first URL's keys and the recording walk's snapshot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Point {
+    pub key: Key,
+    pub snapshot: String,
+}
+
+/// Whether resume points may be used and recorded in this call.
+fn possible() -> bool {
+    // SAFETY: reads the transaction's isolation level.
+    let serializable = unsafe { pg_sys::XactIsoLevel } >= pg_sys::XACT_SERIALIZABLE as i32;
+    crate::guc::RESUME_AFTER.get() >= 0 && SHARED_READY.load(Ordering::Relaxed) && !serializable
+}
+
+/// The caller's point, if it has one in this database and the queue is the same table.
+pub fn point(caller: &Caller) -> Option<Point> {
+    if !possible() {
+        return None;
+    }
+    let who = who(caller);
+    let file = head::queue_file();
+    if who == Who::Nobody || file == pg_sys::InvalidOid {
+        return None;
+    }
+    let db = head::database();
+    let points = SHARED.share();
+    let e = &points.entries[entry_index(db, who)];
+    (e.database == db && e.who == who && e.file == file).then(|| Point {
+        key: e.key,
+        snapshot: String::from_utf8_lossy(&e.snapshot[..usize::from(e.snapshot_len)]).into_owned(),
+    })
+}
+
+/// Records `key`, the first URL a walk of the global order found, with the walk's snapshot,
+/// as the caller's point. Nothing when this transaction wrote (its own writes may roll back) or
+/// the snapshot is too long to keep.
+pub fn record(caller: &Caller, key: Key, snapshot: &str) {
+    // SAFETY: reads this transaction's xid, if it has one.
+    let wrote = unsafe { pg_sys::GetTopTransactionIdIfAny() } != pg_sys::InvalidTransactionId;
+    let who = who(caller);
+    let file = head::queue_file();
+    if !possible()
+        || wrote
+        || who == Who::Nobody
+        || file == pg_sys::InvalidOid
+        || snapshot.len() > SNAPSHOT_BYTES
+    {
+        return;
+    }
+    let db = head::database();
+    let mut e = Entry { database: db, who, key, file, snapshot_len: snapshot.len() as u8, ..Entry::EMPTY };
+    e.snapshot[..snapshot.len()].copy_from_slice(snapshot.as_bytes());
+    let mut points = SHARED.exclusive();
+    points.entries[entry_index(db, who)] = e;
+}
+
+/// Whether a walk that took `elapsed` should record where it found its first URL.
+pub fn slow(elapsed: std::time::Duration) -> bool {
+    let after = crate::guc::RESUME_AFTER.get();
+    after >= 0 && elapsed.as_millis() >= after as u128
+}
