@@ -181,8 +181,17 @@ pub fn record(caller: &Caller, key: Key, snapshot: &str) {
     points.entries[entry_index(db, who)] = e;
 }
 
-/// Whether a walk that took `elapsed` should record where it found its first URL.
+thread_local! {
+    /// This backend timed a walk already: its first one also loads caches, and is no measure.
+    static WARM: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether a walk from the start that took `elapsed` should record where it found its first
+/// URL: at least annotate.resume_after (0: always), and not the backend's first walk. A
+/// resumed walk costs about two walks from the start that pass over nothing, so it is kept for
+/// callers who pass over many.
 pub fn slow(elapsed: std::time::Duration) -> bool {
     let after = crate::guc::RESUME_AFTER.get();
-    after >= 0 && elapsed.as_millis() >= after as u128
+    let warm = WARM.with(|w| w.replace(true));
+    after == 0 || (after > 0 && warm && elapsed.as_millis() >= after as u128)
 }

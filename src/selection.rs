@@ -319,6 +319,7 @@ impl Walk<'_> {
                 return Ok(found);
             }
         }
+        st::WALK_ORDER.ready(client)?;
         let started = std::time::Instant::now();
         let args: [DatumWithOid; 6] = [
             self.caller.user().into(),

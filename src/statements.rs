@@ -131,6 +131,12 @@ impl Statement {
         Ok(kept)
     }
 
+    /// Prepares the statement now if this backend has not yet (so that timing a run times
+    /// only the run).
+    pub fn ready(&self, client: &SpiClient<'_>) -> SpiResult<()> {
+        self.prepared(client).map(|_| ())
+    }
+
     /// Runs the statement and maps every row with `each`.
     pub fn rows<T>(
         &self,

@@ -1,18 +1,17 @@
--- walk_order.sql for a caller with a resume point (src/resume.rs): the global order from the
--- first URL the caller's last slow walk found ($5-$10, its keys), plus the URLs before it that
--- folds or other writers changed since ($11, that walk's snapshot: queue_moved holds every URL
--- changed by a transaction it did not see, whose xid is at or above its xmin). Everything else
--- before that point was not the caller's to get then and has not changed since. $1-$4 as in
--- walk_order.sql (leased URLs count: plain selection).
+-- walk_order.sql for a caller with a resume point (src/resume.rs): the unleased range of the
+-- global order from the first URL the caller's last slow walk found ($5-$10, its keys), plus the
+-- URLs before it that changed since ($11, that walk's snapshot: queue_moved holds every URL
+-- changed by a transaction it did not see, whose xid is at or above its xmin), plus the leased
+-- range from its start. Everything else before the point was not the caller's to get then and
+-- has not changed since. $1-$4 as in walk_order.sql (leased URLs count: plain selection).
 --
 -- Columns 1-10 as walk_order.sql's, in no order (the caller sorts them and keeps the first $4:
--- a Sort here would be planned for the generic plan's estimate of five LIMITs of $4), 11 this
--- statement's snapshot (the next resume point's), 12
--- whether the point is void: this snapshot does not see everything $11 saw (another session of
--- the caller recorded it since this statement began), queue_moved is no longer whole from its
--- xmin on, more than 1,000 URLs changed since, or a change reached many rows at once. Then one
--- row with no URL, and the caller walks from the start; otherwise one row with no URL when
--- nothing is left to find.
+-- a Sort here would be planned for the generic plan's estimate of three LIMITs of $4); 11 this
+-- statement's snapshot (the next resume point's); 12 whether the point is void: this snapshot
+-- does not see everything $11 saw (another session of the caller recorded it after this
+-- statement began), queue_moved is no longer whole from its xmin on, more than 1,000 URLs
+-- changed since, or a change reached many rows at once. Then one row with no URL, and the
+-- caller walks from the start; otherwise one row with no URL when nothing is left to find.
 WITH moved AS MATERIALIZED (
     SELECT m.url_id FROM annotate_internal.queue_moved m
     WHERE m.xid OPERATOR(pg_catalog.>=) pg_catalog.pg_snapshot_xmin($11::pg_catalog.text::pg_catalog.pg_snapshot)
@@ -46,52 +45,38 @@ w AS (
                 q.auto_votes DESC, q.url_id
        LIMIT $4::bigint)
       UNION ALL
-      -- from the resume point on, in each range of the index: the rest of its key's ties, then later keys
-      (SELECT q.url_id, q.batch_id, q.followed_any, q.is_manual, q.user_votes, q.anon_votes, q.auto_votes
-       FROM annotate_internal.queue q
-       WHERE NOT q.validated AND NOT q.suspended AND NOT q.leased
-         AND q.followed_any OPERATOR(pg_catalog.=) $5::boolean AND q.is_manual OPERATOR(pg_catalog.=) $6::boolean
-         AND q.user_votes OPERATOR(pg_catalog.=) $7::integer AND q.anon_votes OPERATOR(pg_catalog.=) $8::integer
-         AND q.auto_votes OPERATOR(pg_catalog.=) $9::integer
-         AND q.url_id OPERATOR(pg_catalog.>=) $10::integer
-         AND NOT (q.url_id OPERATOR(pg_catalog.=) ANY ($3::integer[]))
-         AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done(q.url_id, $1::integer, $2::uuid))
-         AND NOT (SELECT s.stale FROM s)
-       ORDER BY q.followed_any DESC, q.is_manual DESC, q.user_votes DESC, q.anon_votes DESC,
-                q.auto_votes DESC, q.url_id
+      -- The unleased range from the resume point on, in order: the rest of its key's ties, then
+      -- later keys, the second walked only if the first found too few.
+      (SELECT * FROM (SELECT * FROM (SELECT q.url_id, q.batch_id, q.followed_any, q.is_manual, q.user_votes, q.anon_votes, q.auto_votes
+                         FROM annotate_internal.queue q
+                         WHERE NOT q.validated AND NOT q.suspended AND NOT q.leased
+                           AND q.followed_any OPERATOR(pg_catalog.=) $5::boolean AND q.is_manual OPERATOR(pg_catalog.=) $6::boolean
+                           AND q.user_votes OPERATOR(pg_catalog.=) $7::integer AND q.anon_votes OPERATOR(pg_catalog.=) $8::integer
+                           AND q.auto_votes OPERATOR(pg_catalog.=) $9::integer AND q.url_id OPERATOR(pg_catalog.>=) $10::integer
+                           AND NOT (q.url_id OPERATOR(pg_catalog.=) ANY ($3::integer[]))
+                           AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done(q.url_id, $1::integer, $2::uuid))
+                           AND NOT (SELECT s.stale FROM s)
+                         ORDER BY q.url_id
+                         LIMIT $4::bigint) ties
+          UNION ALL
+          SELECT * FROM (SELECT q.url_id, q.batch_id, q.followed_any, q.is_manual, q.user_votes, q.anon_votes, q.auto_votes
+                         FROM annotate_internal.queue q
+                         WHERE NOT q.validated AND NOT q.suspended AND NOT q.leased
+                           AND ROW(q.followed_any, q.is_manual, q.user_votes, q.anon_votes, q.auto_votes)
+                               OPERATOR(pg_catalog.<) ROW($5::boolean, $6::boolean, $7::integer, $8::integer, $9::integer)
+                           AND NOT (q.url_id OPERATOR(pg_catalog.=) ANY ($3::integer[]))
+                           AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done(q.url_id, $1::integer, $2::uuid))
+                           AND NOT (SELECT s.stale FROM s)
+                         ORDER BY q.followed_any DESC, q.is_manual DESC, q.user_votes DESC, q.anon_votes DESC,
+                                q.auto_votes DESC, q.url_id
+                         LIMIT $4::bigint) later) r
        LIMIT $4::bigint)
       UNION ALL
-      (SELECT q.url_id, q.batch_id, q.followed_any, q.is_manual, q.user_votes, q.anon_votes, q.auto_votes
-       FROM annotate_internal.queue q
-       WHERE NOT q.validated AND NOT q.suspended AND NOT q.leased
-         AND ROW(q.followed_any, q.is_manual, q.user_votes, q.anon_votes, q.auto_votes)
-             OPERATOR(pg_catalog.<) ROW($5::boolean, $6::boolean, $7::integer, $8::integer, $9::integer)
-         AND NOT (q.url_id OPERATOR(pg_catalog.=) ANY ($3::integer[]))
-         AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done(q.url_id, $1::integer, $2::uuid))
-         AND NOT (SELECT s.stale FROM s)
-       ORDER BY q.followed_any DESC, q.is_manual DESC, q.user_votes DESC, q.anon_votes DESC,
-                q.auto_votes DESC, q.url_id
-       LIMIT $4::bigint)
-      UNION ALL
+      -- The leased range from its start, as walk_order.sql walks it: the URLs others hold were
+      -- not the caller's to annotate while they held them, so it passes over few it annotated.
       (SELECT q.url_id, q.batch_id, q.followed_any, q.is_manual, q.user_votes, q.anon_votes, q.auto_votes
        FROM annotate_internal.queue q
        WHERE NOT q.validated AND NOT q.suspended AND q.leased
-         AND q.followed_any OPERATOR(pg_catalog.=) $5::boolean AND q.is_manual OPERATOR(pg_catalog.=) $6::boolean
-         AND q.user_votes OPERATOR(pg_catalog.=) $7::integer AND q.anon_votes OPERATOR(pg_catalog.=) $8::integer
-         AND q.auto_votes OPERATOR(pg_catalog.=) $9::integer
-         AND q.url_id OPERATOR(pg_catalog.>=) $10::integer
-         AND NOT (q.url_id OPERATOR(pg_catalog.=) ANY ($3::integer[]))
-         AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done(q.url_id, $1::integer, $2::uuid))
-         AND NOT (SELECT s.stale FROM s)
-       ORDER BY q.followed_any DESC, q.is_manual DESC, q.user_votes DESC, q.anon_votes DESC,
-                q.auto_votes DESC, q.url_id
-       LIMIT $4::bigint)
-      UNION ALL
-      (SELECT q.url_id, q.batch_id, q.followed_any, q.is_manual, q.user_votes, q.anon_votes, q.auto_votes
-       FROM annotate_internal.queue q
-       WHERE NOT q.validated AND NOT q.suspended AND q.leased
-         AND ROW(q.followed_any, q.is_manual, q.user_votes, q.anon_votes, q.auto_votes)
-             OPERATOR(pg_catalog.<) ROW($5::boolean, $6::boolean, $7::integer, $8::integer, $9::integer)
          AND NOT (q.url_id OPERATOR(pg_catalog.=) ANY ($3::integer[]))
          AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done(q.url_id, $1::integer, $2::uuid))
          AND NOT (SELECT s.stale FROM s)
