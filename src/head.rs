@@ -211,7 +211,7 @@ unsafe extern "C-unwind" fn forget_queue(_arg: pg_sys::Datum, _cache: std::ffi::
 }
 
 /// annotate_internal.queue's OID in this database (InvalidOid when the extension is not here).
-fn queue_oid() -> pg_sys::Oid {
+pub(crate) fn queue_oid() -> pg_sys::Oid {
     if let Some(oid) = QUEUE.with(|q| q.get()) {
         return oid;
     }

@@ -688,8 +688,22 @@ mod annotate_internal {
     /// (src/resume.rs).
     #[pg_trigger]
     fn queue_written<'a>(
-        _trigger: &'a pgrx::PgTrigger<'a>,
+        trigger: &'a pgrx::PgTrigger<'a>,
     ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, pgrx::PgTriggerError> {
+        use pgrx::trigger_support as ts;
+        let data = trigger.trigger_data();
+        // SAFETY: a trigger call's relation, valid for the call.
+        let relid = unsafe { (*data.tg_relation).rd_id };
+        if !(ts::trigger_fired_before(data.tg_event) && ts::trigger_fired_for_statement(data.tg_event))
+            || relid != crate::head::queue_oid()
+        {
+            crate::errors::raise(
+                PgSqlErrorCode::ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
+                "annotate_internal.queue_written: fired on a table or in a way it was not made for".into(),
+                Some("It logs writes to annotate_internal.queue, BEFORE each statement, as the extension sets it up."),
+                None,
+            );
+        }
         if !crate::head::ours_running() {
             crate::access::as_owner(|| {
                 with_spi("logging a write to the queue", |client| st::QUEUE_WRITTEN.run(client, &[]))

@@ -26,6 +26,7 @@ CREATE TEMP TABLE fake (url_id pg_temp.evil);
 CREATE TRIGGER t AFTER INSERT ON fake FOR EACH ROW EXECUTE FUNCTION annotate_internal.capture('validated');
 CREATE TRIGGER t AFTER TRUNCATE ON fake FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.capture_truncate('urls');
 CREATE TRIGGER t AFTER INSERT ON fake REFERENCING NEW TABLE AS n FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.capture_insert('validated');
+CREATE TRIGGER t BEFORE INSERT ON fake FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.queue_written();
 INSERT INTO fake VALUES (ROW(1));
 -- 2. The same without the cast: a plain TEMP table fed crafted rows, to suspend every URL.
 CREATE TEMP TABLE fake_flags (url_id int);
@@ -65,6 +66,13 @@ DROP TRIGGER t7 ON public.flag_url_suspended;
 CREATE TRIGGER t8 AFTER INSERT ON public.flag_url_suspended FOR EACH ROW EXECUTE FUNCTION annotate_internal.capture('suspended');
 INSERT INTO public.flag_url_suspended (url_id) VALUES (5);
 DROP TRIGGER t8 ON public.flag_url_suspended;
+-- The queue's own statement trigger, likewise: on another table, or not BEFORE each statement.
+CREATE TRIGGER t9 BEFORE INSERT ON misplaced FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.queue_written();
+INSERT INTO misplaced VALUES (6);
+DROP TRIGGER t9 ON misplaced;
+CREATE TRIGGER t10 AFTER UPDATE ON annotate_internal.queue FOR EACH ROW EXECUTE FUNCTION annotate_internal.queue_written();
+UPDATE annotate_internal.queue SET suspended = suspended WHERE url_id = 1;
+DROP TRIGGER t10 ON annotate_internal.queue;
 SELECT count(*) AS suspended_by_crafted_rows FROM annotate_internal.queue_now() WHERE suspended;
 SELECT count(*) AS problems FROM annotate.verify();
 
