@@ -56,6 +56,8 @@ enum Who {
 struct Entry {
     database: pg_sys::Oid,
     who: Who,
+    /// The walk the point is for: the global order (None) or one batch's order.
+    batch: Option<i32>,
     key: Key,
     /// The queue's relfilenode when recorded.
     file: pg_sys::Oid,
@@ -67,6 +69,7 @@ impl Entry {
     const EMPTY: Entry = Entry {
         database: pg_sys::InvalidOid,
         who: Who::Nobody,
+        batch: None,
         key: Key::START,
         file: pg_sys::InvalidOid,
         snapshot: [0; SNAPSHOT_BYTES],
@@ -106,11 +109,12 @@ fn who(caller: &Caller) -> Who {
     }
 }
 
-fn entry_index(db: pg_sys::Oid, who: Who) -> usize {
+fn entry_index(db: pg_sys::Oid, who: Who, batch: Option<i32>) -> usize {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     u32::from(db).hash(&mut h);
     who.hash_into(&mut h);
+    batch.hash(&mut h);
     (h.finish() % ENTRIES as u64) as usize
 }
 
@@ -139,8 +143,9 @@ fn possible() -> bool {
     crate::guc::RESUME_AFTER.get() >= 0 && SHARED_READY.load(Ordering::Relaxed) && !serializable
 }
 
-/// The caller's point, if it has one in this database and the queue is the same table.
-pub fn point(caller: &Caller) -> Option<Point> {
+/// The caller's point in the global order (`batch` None) or in one batch's order, if it has one
+/// in this database and the queue is the same table.
+pub fn point(caller: &Caller, batch: Option<i32>) -> Option<Point> {
     if !possible() {
         return None;
     }
@@ -151,8 +156,8 @@ pub fn point(caller: &Caller) -> Option<Point> {
     }
     let db = head::database();
     let points = SHARED.share();
-    let e = &points.entries[entry_index(db, who)];
-    (e.database == db && e.who == who && e.file == file).then(|| Point {
+    let e = &points.entries[entry_index(db, who, batch)];
+    (e.database == db && e.who == who && e.batch == batch && e.file == file).then(|| Point {
         key: e.key,
         snapshot: String::from_utf8_lossy(&e.snapshot[..usize::from(e.snapshot_len)]).into_owned(),
     })
@@ -161,7 +166,7 @@ pub fn point(caller: &Caller) -> Option<Point> {
 /// Records `key`, the first URL a walk of the global order found, with the walk's snapshot,
 /// as the caller's point. Nothing when this transaction wrote (its own writes may roll back) or
 /// the snapshot is too long to keep.
-pub fn record(caller: &Caller, key: Key, snapshot: &str) {
+pub fn record(caller: &Caller, batch: Option<i32>, key: Key, snapshot: &str) {
     // SAFETY: reads this transaction's xid, if it has one.
     let wrote = unsafe { pg_sys::GetTopTransactionIdIfAny() } != pg_sys::InvalidTransactionId;
     let who = who(caller);
@@ -175,10 +180,11 @@ pub fn record(caller: &Caller, key: Key, snapshot: &str) {
         return;
     }
     let db = head::database();
-    let mut e = Entry { database: db, who, key, file, snapshot_len: snapshot.len() as u8, ..Entry::EMPTY };
+    let mut e =
+        Entry { database: db, who, batch, key, file, snapshot_len: snapshot.len() as u8, ..Entry::EMPTY };
     e.snapshot[..snapshot.len()].copy_from_slice(snapshot.as_bytes());
     let mut points = SHARED.exclusive();
-    points.entries[entry_index(db, who)] = e;
+    points.entries[entry_index(db, who, batch)] = e;
 }
 
 thread_local! {

@@ -284,7 +284,7 @@ impl Walk<'_> {
     /// one (src/resume.rs). A walk from the start that was slow leaves one, and so does every
     /// walk of a caller who had one.
     fn order_resuming(&self, client: &mut SpiClient<'_>, n: i64) -> SpiResult<Vec<Candidate>> {
-        let point = resume::point(self.caller);
+        let point = resume::point(self.caller, None);
         if let Some(point) = &point {
             let k = point.key;
             let args: [DatumWithOid; 11] = [
@@ -313,7 +313,7 @@ impl Walk<'_> {
                 found.truncate(n as usize);
                 if let (Some(first), Some(s)) = (found.first(), snapshot) {
                     if resume_key(first) != k || s != point.snapshot {
-                        resume::record(self.caller, resume_key(first), &s);
+                        resume::record(self.caller, None, resume_key(first), &s);
                     }
                 }
                 return Ok(found);
@@ -336,7 +336,7 @@ impl Walk<'_> {
         })?;
         if let (Some(first), Some(s)) = (found.first(), snapshot) {
             if point.is_some() || resume::slow(started.elapsed()) {
-                resume::record(self.caller, resume_key(first), &s);
+                resume::record(self.caller, None, resume_key(first), &s);
             }
         }
         Ok(found)
@@ -350,11 +350,108 @@ impl Walk<'_> {
         self.run(client, &st::WALK_IN, batches, n)
     }
 
+    /// The first `n` URLs of each of `batches`. Without leases (plain selection), a batch in
+    /// which the caller has a resume point is walked from it (src/resume.rs, one statement per
+    /// such batch); the others together, and a walk of them that was slow leaves a point in
+    /// each, as does any walk of a batch whose point was void.
     fn batches(&self, client: &mut SpiClient<'_>, batches: &[i32], n: i64) -> SpiResult<Vec<Candidate>> {
         if batches.is_empty() {
             return Ok(Vec::new());
         }
-        self.run(client, &st::WALK_BATCHES, batches, n)
+        if self.leases != Leases::Count {
+            return self.run(client, &st::WALK_BATCHES, batches, n);
+        }
+        let mut out = Vec::new();
+        let mut rest = Vec::new();
+        let mut had_point = Vec::new();
+        for &b in batches {
+            match resume::point(self.caller, Some(b)) {
+                Some(point) => match self.batch_resumed(client, b, &point, n)? {
+                    Some(rows) => out.extend(rows),
+                    None => {
+                        rest.push(b);
+                        had_point.push(b);
+                    }
+                },
+                None => rest.push(b),
+            }
+        }
+        if rest.is_empty() {
+            return Ok(out);
+        }
+        st::WALK_BATCHES.ready(client)?;
+        let started = std::time::Instant::now();
+        let args: [DatumWithOid; 6] = [
+            self.caller.user().into(),
+            self.caller.session().into(),
+            self.leave_out.to_vec().into(),
+            rest.clone().into(),
+            n.into(),
+            true.into(),
+        ];
+        let mut snapshot: Option<String> = None;
+        let rows = st::WALK_BATCHES.rows(client, &args, |r| {
+            snapshot = r.get::<String>(11)?;
+            walked(r)
+        })?;
+        if let Some(s) = snapshot {
+            let slow = resume::slow(started.elapsed());
+            for b in rest {
+                if slow || had_point.contains(&b) {
+                    if let Some(first) =
+                        rows.iter().filter(|c| c.batch_id == Some(b)).min_by_key(|c| c.order_key())
+                    {
+                        resume::record(self.caller, Some(b), resume_key(first), &s);
+                    }
+                }
+            }
+        }
+        out.extend(rows);
+        Ok(out)
+    }
+
+    /// One batch's first `n` URLs from the caller's resume point in it; None when the point is
+    /// void.
+    fn batch_resumed(
+        &self,
+        client: &mut SpiClient<'_>,
+        batch: i32,
+        point: &resume::Point,
+        n: i64,
+    ) -> SpiResult<Option<Vec<Candidate>>> {
+        let k = point.key;
+        let args: [DatumWithOid; 11] = [
+            self.caller.user().into(),
+            self.caller.session().into(),
+            self.leave_out.to_vec().into(),
+            n.into(),
+            batch.into(),
+            k.is_manual.into(),
+            k.user_votes.into(),
+            k.anon_votes.into(),
+            k.auto_votes.into(),
+            k.url_id.into(),
+            point.snapshot.clone().into(),
+        ];
+        let mut stale = true;
+        let mut snapshot: Option<String> = None;
+        let rows = st::WALK_BATCH_RESUME.rows(client, &args, |r| {
+            stale = r.get::<bool>(12)?.unwrap_or(true);
+            snapshot = r.get::<String>(11)?;
+            Ok(if r.get::<i32>(1)?.is_some() { Some(walked(r)?) } else { None })
+        })?;
+        if stale {
+            return Ok(None);
+        }
+        let mut found: Vec<Candidate> = rows.into_iter().flatten().collect();
+        sort(&mut found);
+        found.truncate(n as usize);
+        if let (Some(first), Some(s)) = (found.first(), snapshot) {
+            if resume_key(first) != k || s != point.snapshot {
+                resume::record(self.caller, Some(batch), resume_key(first), &s);
+            }
+        }
+        Ok(Some(found))
     }
 
     /// The first `n` URLs of several batches together, in SPEC 3.2 order, asking each batch for

@@ -45,6 +45,12 @@ statement!(
     false
 );
 statement!(
+    WALK_BATCH_RESUME,
+    "walk_batch_resume",
+    [INT4OID, UUIDOID, INT4ARRAYOID, INT8OID, INT4OID, BOOLOID, INT4OID, INT4OID, INT4OID, INT4OID, TEXTOID],
+    false
+);
+statement!(
     WALK_BATCHES,
     "walk_batches",
     [INT4OID, UUIDOID, INT4ARRAYOID, INT4ARRAYOID, INT8OID, BOOLOID],
@@ -183,6 +189,7 @@ pub const ALL: &[&Statement] = &[
     &CONTEXT,
     &WALK_ORDER,
     &WALK_RESUME,
+    &WALK_BATCH_RESUME,
     &WALK_BATCHES,
     &WALK_IN,
     &WALK_URL,

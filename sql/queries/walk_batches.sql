@@ -3,8 +3,10 @@
 -- after $5 rows; the caller merges them (the order inside a batch is SPEC 3.2 keys 3-5, keys
 -- 1-2 being the same for a whole batch). $1 user_id, $2 session_id (one is NULL); $3 URLs to
 -- leave out (those with pending writes); $5 how many per batch; $6 whether leased URLs count.
+-- Column 11 is this statement's snapshot, for resume points recorded from it (src/resume.rs).
 SELECT w.url_id, w.batch_id, w.followed_any, w.is_manual, w.user_votes::bigint, w.anon_votes::bigint,
-       w.auto_votes::bigint, u.scheme::pg_catalog.text, u.url::pg_catalog.text, u.trailing_slash
+       w.auto_votes::bigint, u.scheme::pg_catalog.text, u.url::pg_catalog.text, u.trailing_slash,
+       pg_catalog.pg_current_snapshot()::pg_catalog.text
 FROM pg_catalog.unnest($4::integer[]) AS b(batch_id)
 CROSS JOIN LATERAL (
     SELECT h.url_id, h.batch_id, h.followed_any, h.is_manual, h.user_votes, h.anon_votes, h.auto_votes

@@ -27,10 +27,10 @@ SELECT annotate_internal.fold_now() >= 0 AS folded;
 
 -- The first 3 URLs for user 1 (or the session), with resume points kept after every walk
 -- (resume_after 0) or not used at all (-1).
-CREATE FUNCTION answer(u integer, resume boolean) RETURNS integer[] LANGUAGE plpgsql AS $$
+CREATE FUNCTION answer(u integer, resume boolean, batch integer DEFAULT NULL) RETURNS integer[] LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM set_config('annotate.resume_after', CASE WHEN resume THEN '0' ELSE '-1' END, true);
-    RETURN ARRAY(SELECT url_id FROM annotate.next_url_for_annotation(u, max_urls => 3));
+    RETURN ARRAY(SELECT url_id FROM annotate.next_url_for_annotation(u, batch, max_urls => 3));
 END $$;
 CREATE FUNCTION anon_answer(resume boolean) RETURNS integer[] LANGUAGE plpgsql AS $$
 BEGIN
@@ -123,3 +123,46 @@ SELECT i, 1, 'Stops' FROM generate_series(21, 23) i;
 SELECT answer(1, true) AS inside, answer(1, false) AS reference;
 ROLLBACK;
 SELECT answer(1, true) AS resumed_after_rollback, answer(1, false) AS reference;
+
+-- Points inside a batch: user 3 follows the county linked to batch 2 (URLs 41-60) and annotated
+-- 41-50 (44 in another table); its walks of batch 2, and its calls with batch 2 as a filter,
+-- start where the last found its first URL.
+INSERT INTO public.urls (id, url, source) SELECT i, 'r.example/' || i, 'collector' FROM generate_series(41, 60) i;
+INSERT INTO public.batches (id, strategy, status) VALUES (2, 'manual', 'ready to label');
+INSERT INTO public.link_batches__urls (batch_id, url_id) SELECT 2, i FROM generate_series(41, 60) i;
+INSERT INTO public.link_batches__locations (batch_id, location_id) SELECT 2, id FROM public.locations WHERE type = 'County';
+INSERT INTO public.link__locations__user_follows (location_id, user_id) SELECT id, 3 FROM public.locations WHERE type = 'County';
+INSERT INTO public.annotation__record_type__user (url_id, user_id, record_type)
+SELECT i, 3, 'Stops' FROM generate_series(41, 50) i WHERE i <> 44;
+INSERT INTO public.annotation__location__user (url_id, user_id, location_id)
+SELECT 44, 3, id FROM public.locations WHERE type = 'Locality';
+SELECT annotate_internal.fold_now() >= 0 AS folded;
+SELECT answer(3, true) AS first, answer(3, true) AS resumed, answer(3, false) AS reference;
+SELECT answer(3, true, 2) AS filter_first, answer(3, true, 2) AS filter_resumed, answer(3, false, 2) AS reference;
+-- Used: a write nothing logs moving URL 58 ahead of the point in batch 2 is missed.
+ALTER TABLE annotate_internal.queue DISABLE TRIGGER annotate_queue_written;
+UPDATE annotate_internal.queue SET is_manual = true WHERE url_id = 58;
+SELECT answer(3, true) AS resumed_blind, answer(3, false) AS reference;
+UPDATE annotate_internal.queue SET is_manual = false WHERE url_id = 58;
+ALTER TABLE annotate_internal.queue ENABLE TRIGGER annotate_queue_written;
+SELECT answer(3, true) AS resumed, answer(3, false) AS reference;
+-- Another user's vote moves URL 55 to the head of batch 2; user 3 takes back 44; a new manual
+-- URL joins batch 2; each pending, then folded.
+INSERT INTO public.annotation__url_type__user (url_id, user_id, type) VALUES (55, 2, 'data source');
+SELECT answer(3, true) AS resumed_pending, answer(3, false) AS reference;
+SELECT annotate_internal.fold_now() >= 0 AS folded;
+SELECT answer(3, true) AS resumed_folded, answer(3, false) AS reference,
+       answer(3, true, 2) AS filter_resumed, answer(3, false, 2) AS filter_reference;
+DELETE FROM public.annotation__location__user WHERE url_id = 44 AND user_id = 3;
+SELECT annotate_internal.fold_now() >= 0 AS folded;
+SELECT answer(3, true) AS resumed_taken_back, answer(3, false) AS reference;
+INSERT INTO public.urls (id, url, source) VALUES (61, 'r.example/61', 'manual');
+INSERT INTO public.link_batches__urls (batch_id, url_id) VALUES (2, 61);
+SELECT annotate_internal.fold_now() >= 0 AS folded;
+SELECT answer(3, true) AS resumed_new_url, answer(3, false) AS reference,
+       answer(3, true, 2) AS filter_resumed, answer(3, false, 2) AS filter_reference;
+-- A URL leaves batch 2 and another joins it from batch 1 ahead of the point.
+UPDATE public.link_batches__urls SET batch_id = 2 WHERE url_id = 35;
+UPDATE public.annotation__url_type__user SET url_id = 35 WHERE url_id = 55 AND user_id = 2;
+SELECT annotate_internal.fold_now() >= 0 AS folded;
+SELECT answer(3, true) AS resumed_moved, answer(3, false) AS reference;
