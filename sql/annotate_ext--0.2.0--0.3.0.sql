@@ -937,6 +937,9 @@ BEGIN
             annotated_urls = b.annotated_urls OPERATOR(pg_catalog.+) EXCLUDED.annotated_urls
         RETURNING 1)
     SELECT pg_catalog.count(*) INTO batches_fixed FROM fixed;
+    -- Writes that skipped the triggers may have taken back annotations no count reflects:
+    -- every resume point kept before this is void (src/resume.rs).
+    INSERT INTO annotate_internal.queue_moved (xid, url_id) VALUES (me, NULL);
     UPDATE annotate_internal.health
     SET reconciled_at = pg_catalog.clock_timestamp(), reconcile_fixed = urls_fixed OPERATOR(pg_catalog.+) batches_fixed;
     RETURN urls_fixed OPERATOR(pg_catalog.+) batches_fixed;

@@ -23,11 +23,15 @@
 //! same caller may have recorded it after this statement began), and is void when more than
 //! 1,000 URLs changed since or `queue_moved` was pruned past it. Leases do not matter: plain
 //! selection counts leased URLs, and leasing walks use no resume point. A new table (attach's
-//! rebuild, reconcile) has a new relfilenode, which the point records.
+//! rebuild) has a new relfilenode, which the point records, as it records those of the tables
+//! that say what a caller annotated: their TRUNCATE empties them for older snapshots too,
+//! where its log row is not seen. Writes that skip the triggers (session_replication_role =
+//! replica) are followed by reconcile(), which voids every point.
 //!
 //! Not used or recorded under SERIALIZABLE (a walk that reads less takes fewer predicate
-//! locks) or without `shared_preload_libraries` (no shared memory); not recorded by a
-//! transaction that wrote (its own writes, pending to itself, may roll back).
+//! locks), on a standby, or without `shared_preload_libraries` (no shared memory); not used
+//! by a READ COMMITTED transaction that wrote (its statements each take a snapshot) and not
+//! recorded by any transaction that wrote (its own writes, pending to itself, may roll back).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -56,11 +60,11 @@ enum Who {
 struct Entry {
     database: pg_sys::Oid,
     who: Who,
-    /// The walk the point is for: the global order (None) or one batch's order.
-    batch: Option<i32>,
+    scope: Scope,
     key: Key,
-    /// The queue's relfilenode when recorded.
-    file: pg_sys::Oid,
+    /// The relfilenodes of the queue and of the tables that say what a caller annotated, when
+    /// recorded (files()).
+    files: u64,
     snapshot: [u8; SNAPSHOT_BYTES],
     snapshot_len: u8,
 }
@@ -69,9 +73,9 @@ impl Entry {
     const EMPTY: Entry = Entry {
         database: pg_sys::InvalidOid,
         who: Who::Nobody,
-        batch: None,
+        scope: Scope::Batch(0),
         key: Key::START,
-        file: pg_sys::InvalidOid,
+        files: 0,
         snapshot: [0; SNAPSHOT_BYTES],
         snapshot_len: 0,
     };
@@ -109,12 +113,12 @@ fn who(caller: &Caller) -> Who {
     }
 }
 
-fn entry_index(db: pg_sys::Oid, who: Who, batch: Option<i32>) -> usize {
+fn entry_index(db: pg_sys::Oid, who: Who, scope: Scope) -> usize {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     u32::from(db).hash(&mut h);
     who.hash_into(&mut h);
-    batch.hash(&mut h);
+    scope.hash(&mut h);
     (h.finish() % ENTRIES as u64) as usize
 }
 
@@ -129,62 +133,155 @@ impl Who {
     }
 }
 
+/// The walk a point is for: the global order without the given batches (the caller's followed
+/// ones, a hash of their sorted ids; 0 for none), or one batch's order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scope {
+    Order(u64),
+    Batch(i32),
+}
+
+impl Scope {
+    /// The global order without `batches` (sorted).
+    pub fn order_without(batches: &[i32]) -> Scope {
+        use std::hash::{Hash, Hasher};
+        if batches.is_empty() {
+            return Scope::Order(0);
+        }
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        batches.hash(&mut h);
+        Scope::Order(h.finish().max(1))
+    }
+}
+
+/// A point past every entry: the walk it recorded found nothing. Keys 3-5 of -1 sort after
+/// every count, which is never negative.
+pub const END: Key = Key {
+    followed_any: false,
+    is_manual: false,
+    user_votes: -1,
+    anon_votes: -1,
+    auto_votes: -1,
+    url_id: i32::MAX,
+};
+
 /// A resume point to walk from: the first URL's keys and the recording walk's snapshot.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Point {
     pub key: Key,
     pub snapshot: String,
+    files: u64,
 }
 
-/// Whether resume points may be used and recorded in this call.
+/// Whether resume points may be used and recorded in this call: not under SERIALIZABLE, not on
+/// a standby (a snapshot taken during recovery lists no running transaction in its text, so
+/// the check that a point's snapshot is not newer than the statement's cannot be made), and
+/// not in a READ COMMITTED transaction that wrote (each of the call's statements then takes a
+/// snapshot of its own, and the writes not yet folded that the call placed were read in an
+/// older one than the walk's).
 fn possible() -> bool {
-    // SAFETY: reads the transaction's isolation level.
-    let serializable = unsafe { pg_sys::XactIsoLevel } >= pg_sys::XACT_SERIALIZABLE as i32;
-    crate::guc::RESUME_AFTER.get() >= 0 && SHARED_READY.load(Ordering::Relaxed) && !serializable
+    // SAFETY: reads the transaction's isolation level, its xid if any, and recovery state.
+    let (iso, wrote, recovery) = unsafe {
+        (
+            pg_sys::XactIsoLevel,
+            pg_sys::GetTopTransactionIdIfAny() != pg_sys::InvalidTransactionId,
+            pg_sys::RecoveryInProgress(),
+        )
+    };
+    crate::guc::RESUME_AFTER.get() >= 0
+        && SHARED_READY.load(Ordering::Relaxed)
+        && iso < pg_sys::XACT_SERIALIZABLE as i32
+        && !(wrote && iso < pg_sys::XACT_REPEATABLE_READ as i32)
+        && !recovery
+}
+
+/// The tables a point depends on beyond what queue_moved logs: the queue (a rebuild is a new
+/// table) and the eight that say what a caller annotated (`annotate_internal.is_done`), whose
+/// TRUNCATE empties them for snapshots that predate it too. A hash of their relfilenodes, as
+/// this backend sees them; 0 when the queue is missing.
+fn files() -> u64 {
+    use std::hash::{Hash, Hasher};
+    const DONE: [&std::ffi::CStr; 8] = [
+        c"annotation__url_type__user",
+        c"annotation__agency__user",
+        c"annotation__location__user",
+        c"annotation__record_type__user",
+        c"annotation__url_type__anon",
+        c"annotation__agency__anon",
+        c"annotation__location__anon",
+        c"annotation__record_type__anon",
+    ];
+    let queue = head::queue_file();
+    if queue == pg_sys::InvalidOid {
+        return 0;
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    u32::from(queue).hash(&mut h);
+    // SAFETY: catalog lookups by name and relcache entries opened and closed at once.
+    unsafe {
+        let public = pg_sys::get_namespace_oid(c"public".as_ptr(), true);
+        for name in DONE {
+            let rel = pg_sys::get_relname_relid(name.as_ptr(), public);
+            let mut file = pg_sys::InvalidOid;
+            if rel != pg_sys::InvalidOid {
+                let r = pg_sys::RelationIdGetRelation(rel);
+                if !r.is_null() {
+                    file = (*r).rd_node.relNode;
+                    pg_sys::RelationClose(r);
+                }
+            }
+            u32::from(file).hash(&mut h);
+        }
+    }
+    h.finish().max(1)
 }
 
 /// The caller's point in the global order (`batch` None) or in one batch's order, if it has one
-/// in this database and the queue is the same table.
-pub fn point(caller: &Caller, batch: Option<i32>) -> Option<Point> {
+/// in this database.
+pub fn point(caller: &Caller, scope: Scope) -> Option<Point> {
     if !possible() {
         return None;
     }
     let who = who(caller);
-    let file = head::queue_file();
-    if who == Who::Nobody || file == pg_sys::InvalidOid {
+    if who == Who::Nobody {
         return None;
     }
     let db = head::database();
     let points = SHARED.share();
-    let e = &points.entries[entry_index(db, who, batch)];
-    (e.database == db && e.who == who && e.batch == batch && e.file == file).then(|| Point {
+    let e = &points.entries[entry_index(db, who, scope)];
+    (e.database == db && e.who == who && e.scope == scope).then(|| Point {
         key: e.key,
         snapshot: String::from_utf8_lossy(&e.snapshot[..usize::from(e.snapshot_len)]).into_owned(),
+        files: e.files,
     })
+}
+
+/// After a walk from `point`: whether the tables it depends on are the ones it was recorded
+/// with. Asked after the statement, which locked them, so that a TRUNCATE it waited for shows.
+pub fn same_files(point: &Point) -> bool {
+    point.files == files()
 }
 
 /// Records `key`, the first URL a walk of the global order found, with the walk's snapshot,
 /// as the caller's point. Nothing when this transaction wrote (its own writes may roll back) or
 /// the snapshot is too long to keep.
-pub fn record(caller: &Caller, batch: Option<i32>, key: Key, snapshot: &str) {
+pub fn record(caller: &Caller, scope: Scope, key: Key, snapshot: &str) {
     // SAFETY: reads this transaction's xid, if it has one.
     let wrote = unsafe { pg_sys::GetTopTransactionIdIfAny() } != pg_sys::InvalidTransactionId;
     let who = who(caller);
-    let file = head::queue_file();
-    if !possible()
-        || wrote
-        || who == Who::Nobody
-        || file == pg_sys::InvalidOid
-        || snapshot.len() > SNAPSHOT_BYTES
-    {
+    if !possible() || wrote || who == Who::Nobody || snapshot.len() > SNAPSHOT_BYTES {
+        return;
+    }
+    let files = files();
+    if files == 0 {
         return;
     }
     let db = head::database();
     let mut e =
-        Entry { database: db, who, batch, key, file, snapshot_len: snapshot.len() as u8, ..Entry::EMPTY };
+        Entry { database: db, who, scope, key, files, snapshot_len: snapshot.len() as u8, ..Entry::EMPTY };
     e.snapshot[..snapshot.len()].copy_from_slice(snapshot.as_bytes());
     let mut points = SHARED.exclusive();
-    points.entries[entry_index(db, who, batch)] = e;
+    points.entries[entry_index(db, who, scope)] = e;
 }
 
 thread_local! {

@@ -279,15 +279,22 @@ impl Walk<'_> {
         self.run(client, &st::WALK_ORDER, skip_batches, n)
     }
 
-    /// The global order for a caller who follows no batch (and no batch's follow state waits
-    /// to be folded), leased URLs counted: from the caller's resume point when it has a valid
-    /// one (src/resume.rs). A walk from the start that was slow leaves one, and so does every
-    /// walk of a caller who had one.
-    fn order_resuming(&self, client: &mut SpiClient<'_>, n: i64) -> SpiResult<Vec<Candidate>> {
-        let point = resume::point(self.caller, None);
+    /// The global order without `skip_batches` (the caller's followed batches, sorted; no batch
+    /// may have a follow change waiting to be folded), leased URLs counted: from the caller's
+    /// resume point for that set when it has a valid one (src/resume.rs). A walk from the start
+    /// that was slow leaves one, and so does every walk of a caller who had one; a walk that
+    /// found nothing leaves one past the end.
+    fn order_resuming(
+        &self,
+        client: &mut SpiClient<'_>,
+        skip_batches: &[i32],
+        n: i64,
+    ) -> SpiResult<Vec<Candidate>> {
+        let scope = resume::Scope::order_without(skip_batches);
+        let point = resume::point(self.caller, scope);
         if let Some(point) = &point {
             let k = point.key;
-            let args: [DatumWithOid; 11] = [
+            let args: [DatumWithOid; 12] = [
                 self.caller.user().into(),
                 self.caller.session().into(),
                 self.leave_out.to_vec().into(),
@@ -299,6 +306,7 @@ impl Walk<'_> {
                 k.auto_votes.into(),
                 k.url_id.into(),
                 point.snapshot.clone().into(),
+                skip_batches.to_vec().into(),
             ];
             let mut stale = true;
             let mut snapshot: Option<String> = None;
@@ -307,13 +315,16 @@ impl Walk<'_> {
                 snapshot = r.get::<String>(11)?;
                 Ok(if r.get::<i32>(1)?.is_some() { Some(walked(r)?) } else { None })
             })?;
-            if !stale {
+            if !stale && resume::same_files(point) {
                 let mut found: Vec<Candidate> = rows.into_iter().flatten().collect();
                 sort(&mut found);
+                // A leased URL that changed since the point came from two parts of the walk.
+                found.dedup_by_key(|c| c.url_id);
                 found.truncate(n as usize);
-                if let (Some(first), Some(s)) = (found.first(), snapshot) {
-                    if resume_key(first) != k || s != point.snapshot {
-                        resume::record(self.caller, None, resume_key(first), &s);
+                let next = found.first().map_or(resume::END, resume_key);
+                if let Some(s) = snapshot {
+                    if next != k || s != point.snapshot {
+                        resume::record(self.caller, scope, next, &s);
                     }
                 }
                 return Ok(found);
@@ -325,7 +336,7 @@ impl Walk<'_> {
             self.caller.user().into(),
             self.caller.session().into(),
             self.leave_out.to_vec().into(),
-            Vec::<i32>::new().into(),
+            skip_batches.to_vec().into(),
             n.into(),
             true.into(),
         ];
@@ -334,9 +345,10 @@ impl Walk<'_> {
             snapshot = r.get::<String>(11)?;
             walked(r)
         })?;
-        if let (Some(first), Some(s)) = (found.first(), snapshot) {
-            if point.is_some() || resume::slow(started.elapsed()) {
-                resume::record(self.caller, None, resume_key(first), &s);
+        if point.is_some() || resume::slow(started.elapsed()) {
+            let next = found.first().map_or(resume::END, resume_key);
+            if let Some(s) = snapshot.or(st::CURRENT_SNAPSHOT.one::<String>(client, &[])?) {
+                resume::record(self.caller, scope, next, &s);
             }
         }
         Ok(found)
@@ -365,7 +377,7 @@ impl Walk<'_> {
         let mut rest = Vec::new();
         let mut had_point = Vec::new();
         for &b in batches {
-            match resume::point(self.caller, Some(b)) {
+            match resume::point(self.caller, resume::Scope::Batch(b)) {
                 Some(point) => match self.batch_resumed(client, b, &point, n)? {
                     Some(rows) => out.extend(rows),
                     None => {
@@ -394,15 +406,18 @@ impl Walk<'_> {
             snapshot = r.get::<String>(11)?;
             walked(r)
         })?;
-        if let Some(s) = snapshot {
-            let slow = resume::slow(started.elapsed());
-            for b in rest {
-                if slow || had_point.contains(&b) {
-                    if let Some(first) =
-                        rows.iter().filter(|c| c.batch_id == Some(b)).min_by_key(|c| c.order_key())
-                    {
-                        resume::record(self.caller, Some(b), resume_key(first), &s);
-                    }
+        let slow = resume::slow(started.elapsed());
+        let keep: Vec<i32> = rest.iter().copied().filter(|b| slow || had_point.contains(b)).collect();
+        if !keep.is_empty() {
+            if let Some(s) = snapshot.or(st::CURRENT_SNAPSHOT.one::<String>(client, &[])?) {
+                for b in keep {
+                    let first = rows.iter().filter(|c| c.batch_id == Some(b)).min_by_key(|c| c.order_key());
+                    resume::record(
+                        self.caller,
+                        resume::Scope::Batch(b),
+                        first.map_or(resume::END, resume_key),
+                        &s,
+                    );
                 }
             }
         }
@@ -440,15 +455,17 @@ impl Walk<'_> {
             snapshot = r.get::<String>(11)?;
             Ok(if r.get::<i32>(1)?.is_some() { Some(walked(r)?) } else { None })
         })?;
-        if stale {
+        if stale || !resume::same_files(point) {
             return Ok(None);
         }
         let mut found: Vec<Candidate> = rows.into_iter().flatten().collect();
         sort(&mut found);
+        found.dedup_by_key(|c| c.url_id);
         found.truncate(n as usize);
-        if let (Some(first), Some(s)) = (found.first(), snapshot) {
-            if resume_key(first) != k || s != point.snapshot {
-                resume::record(self.caller, Some(batch), resume_key(first), &s);
+        let next = found.first().map_or(resume::END, resume_key);
+        if let Some(s) = snapshot {
+            if next != k || s != point.snapshot {
+                resume::record(self.caller, resume::Scope::Batch(batch), next, &s);
             }
         }
         Ok(Some(found))
@@ -642,8 +659,8 @@ pub fn live(
         };
         let mut skip_batches = ctx.followed.clone();
         skip_batches.extend_from_slice(&refollowed);
-        let walked = if skip_batches.is_empty() && leases == Leases::Count {
-            walk.order_resuming(client, rest)?
+        let walked = if ctx.refollowed.is_empty() && leases == Leases::Count {
+            walk.order_resuming(client, &skip_batches, rest)?
         } else {
             walk.order(client, &skip_batches, rest)?
         };

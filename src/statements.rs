@@ -36,12 +36,13 @@ macro_rules! statement {
 statement!(STATE, "state", [], false);
 statement!(FOLLOWED, "followed", [INT4OID], false);
 statement!(PENDING_ANY, "pending_any", [], false);
+statement!(CURRENT_SNAPSHOT, "current_snapshot", [], false);
 statement!(CONTEXT, "context", [INT4OID, UUIDOID], false);
 statement!(WALK_ORDER, "walk_order", [INT4OID, UUIDOID, INT4ARRAYOID, INT4ARRAYOID, INT8OID, BOOLOID], false);
 statement!(
     WALK_RESUME,
     "walk_resume",
-    [INT4OID, UUIDOID, INT4ARRAYOID, INT8OID, BOOLOID, BOOLOID, INT4OID, INT4OID, INT4OID, INT4OID, TEXTOID],
+    [INT4OID, UUIDOID, INT4ARRAYOID, INT8OID, BOOLOID, BOOLOID, INT4OID, INT4OID, INT4OID, INT4OID, TEXTOID, INT4ARRAYOID],
     false
 );
 statement!(
@@ -186,6 +187,7 @@ pub const ALL: &[&Statement] = &[
     &STATE,
     &FOLLOWED,
     &PENDING_ANY,
+    &CURRENT_SNAPSHOT,
     &CONTEXT,
     &WALK_ORDER,
     &WALK_RESUME,

@@ -5,7 +5,8 @@
 -- plus the batch's leased range from its start: walk_resume.sql, inside one batch. $1-$3 as in
 -- walk_batches.sql, $4 how many.
 --
--- Columns 1-10 as walk_batches.sql's, in no order (the caller sorts them); 11 this statement's
+-- Columns 1-10 as walk_batches.sql's, in no order, a leased URL that changed since maybe twice
+-- (the caller sorts them and drops repeats); 11 this statement's
 -- snapshot; 12 whether the point is void (as in walk_resume.sql): then one row with no URL.
 WITH moved AS MATERIALIZED (
     SELECT m.url_id FROM annotate_internal.queue_moved m

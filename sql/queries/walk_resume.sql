@@ -2,10 +2,12 @@
 -- global order from the first URL the caller's last slow walk found ($5-$10, its keys), plus the
 -- URLs before it that changed since ($11, that walk's snapshot: queue_moved holds every URL
 -- changed by a transaction it did not see, whose xid is at or above its xmin), plus the leased
--- range from its start. Everything else before the point was not the caller's to get then and
+-- range from its start, all without the batches $12 (a follower's own, walked apart; the point
+-- is kept for that set). Everything else before the point was not the caller's to get then and
 -- has not changed since. $1-$4 as in walk_order.sql (leased URLs count: plain selection).
 --
--- Columns 1-10 as walk_order.sql's, in no order (the caller sorts them and keeps the first $4:
+-- Columns 1-10 as walk_order.sql's, in no order, a leased URL that changed since maybe twice
+-- (the caller sorts them, drops repeats and keeps the first $4:
 -- a Sort here would be planned for the generic plan's estimate of three LIMITs of $4); 11 this
 -- statement's snapshot (the next resume point's); 12 whether the point is void: this snapshot
 -- does not see everything $11 saw (another session of the caller recorded it after this
@@ -40,6 +42,7 @@ w AS (
                   AND q.url_id OPERATOR(pg_catalog.<) $10::integer))
          AND NOT (q.url_id OPERATOR(pg_catalog.=) ANY ($3::integer[]))
          AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done(q.url_id, $1::integer, $2::uuid))
+         AND (q.batch_id IS NULL OR NOT (q.batch_id OPERATOR(pg_catalog.=) ANY ($12::integer[])))
          AND NOT (SELECT s.stale FROM s)
        ORDER BY q.followed_any DESC, q.is_manual DESC, q.user_votes DESC, q.anon_votes DESC,
                 q.auto_votes DESC, q.url_id
@@ -55,7 +58,8 @@ w AS (
                            AND q.auto_votes OPERATOR(pg_catalog.=) $9::integer AND q.url_id OPERATOR(pg_catalog.>=) $10::integer
                            AND NOT (q.url_id OPERATOR(pg_catalog.=) ANY ($3::integer[]))
                            AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done(q.url_id, $1::integer, $2::uuid))
-                           AND NOT (SELECT s.stale FROM s)
+                           AND (q.batch_id IS NULL OR NOT (q.batch_id OPERATOR(pg_catalog.=) ANY ($12::integer[])))
+         AND NOT (SELECT s.stale FROM s)
                          ORDER BY q.url_id
                          LIMIT $4::bigint) ties
           UNION ALL
@@ -66,7 +70,8 @@ w AS (
                                OPERATOR(pg_catalog.<) ROW($5::boolean, $6::boolean, $7::integer, $8::integer, $9::integer)
                            AND NOT (q.url_id OPERATOR(pg_catalog.=) ANY ($3::integer[]))
                            AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done(q.url_id, $1::integer, $2::uuid))
-                           AND NOT (SELECT s.stale FROM s)
+                           AND (q.batch_id IS NULL OR NOT (q.batch_id OPERATOR(pg_catalog.=) ANY ($12::integer[])))
+         AND NOT (SELECT s.stale FROM s)
                          ORDER BY q.followed_any DESC, q.is_manual DESC, q.user_votes DESC, q.anon_votes DESC,
                                 q.auto_votes DESC, q.url_id
                          LIMIT $4::bigint) later) r
@@ -79,6 +84,7 @@ w AS (
        WHERE NOT q.validated AND NOT q.suspended AND q.leased
          AND NOT (q.url_id OPERATOR(pg_catalog.=) ANY ($3::integer[]))
          AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done(q.url_id, $1::integer, $2::uuid))
+         AND (q.batch_id IS NULL OR NOT (q.batch_id OPERATOR(pg_catalog.=) ANY ($12::integer[])))
          AND NOT (SELECT s.stale FROM s)
        ORDER BY q.followed_any DESC, q.is_manual DESC, q.user_votes DESC, q.anon_votes DESC,
                 q.auto_votes DESC, q.url_id

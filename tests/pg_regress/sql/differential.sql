@@ -133,6 +133,8 @@ CREATE PROCEDURE pg_temp.churn(n_rounds int, first int DEFAULT 1, follows boolea
 DECLARE
     r int;
     top int;
+    n_pairs int;
+    n_identical int;
 BEGIN
     FOR r IN first .. first + n_rounds - 1 LOOP
         -- Every user leaves a point before the round's writes (a transaction that wrote would not).
@@ -189,8 +191,8 @@ BEGIN
         END IF;
         COMMIT;
 
-        INSERT INTO rounds
-        SELECT r, (SELECT count(*) FROM annotate.verify()), count(*), count(*) FILTER (WHERE got = want)
+        -- Compared in a transaction that writes nothing first (one that wrote uses no point).
+        SELECT count(*), count(*) FILTER (WHERE got = want) INTO n_pairs, n_identical
         FROM (SELECT pg_temp.reference(p.user_id, p.batch_id) AS want,
                      (SELECT COALESCE(array_agg(x.url_id ORDER BY x.n), '{}')
                       FROM annotate.next_url_for_annotation(p.user_id, p.batch_id, max_urls => 50)
@@ -198,6 +200,7 @@ BEGIN
               FROM (SELECT 1 + (random() * 34)::int AS user_id,
                            CASE WHEN random() < 0.4 THEN NULL ELSE 1 + (random() * 15)::int END AS batch_id
                     FROM generate_series(1, 25)) p) d;
+        INSERT INTO rounds SELECT r, (SELECT count(*) FROM annotate.verify()), n_pairs, n_identical;
         COMMIT;
     END LOOP;
 END

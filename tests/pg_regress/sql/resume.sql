@@ -124,6 +124,39 @@ SELECT answer(1, true) AS inside, answer(1, false) AS reference;
 ROLLBACK;
 SELECT answer(1, true) AS resumed_after_rollback, answer(1, false) AS reference;
 
+-- Found in review. A URL before the point that another caller holds and that changed since
+-- comes back once, not twice (the leased range is walked whole, the changed URLs before the
+-- point leave leased ones out): user 5 leases URL 6, user 1 takes back its annotation of it.
+SELECT answer(1, true) AS resumed, answer(1, false) AS reference;
+SELECT url_id AS leased FROM annotate.next_url_for_annotation(5, url_id => 6, claim_for => '1 hour');
+DELETE FROM public.annotation__record_type__user WHERE url_id = 6 AND user_id = 1;
+SELECT annotate_internal.fold_now() >= 0 AS folded;
+SELECT answer(1, true) AS resumed_leased, answer(1, false) AS reference;
+INSERT INTO public.annotation__record_type__user (url_id, user_id, record_type) VALUES (6, 1, 'Stops');
+SELECT annotate.release_claim(6, user_id => 5) AS released;
+SELECT annotate_internal.fold_now() >= 0 AS folded;
+SELECT answer(1, true) AS resumed, answer(1, false) AS reference;
+
+-- A READ COMMITTED transaction that wrote uses no point (each of its statements takes its own
+-- snapshot): a write nothing logs shows inside it.
+ALTER TABLE annotate_internal.queue DISABLE TRIGGER annotate_queue_written;
+UPDATE annotate_internal.queue SET is_manual = true WHERE url_id = 30;
+BEGIN;
+INSERT INTO public.annotation__url_type__user (url_id, user_id, type) VALUES (40, 9, 'data source');
+SELECT answer(1, true) AS inside_a_writer, answer(1, false) AS reference;
+ROLLBACK;
+UPDATE annotate_internal.queue SET is_manual = false WHERE url_id = 30;
+ALTER TABLE annotate_internal.queue ENABLE TRIGGER annotate_queue_written;
+
+-- Writes that skip the triggers (session_replication_role = replica) are repaired by
+-- reconcile(), which voids every point: user 1's annotation of URL 7 taken back unseen.
+SELECT answer(1, true) AS resumed, answer(1, false) AS reference;
+SET session_replication_role = replica;
+DELETE FROM public.annotation__record_type__user WHERE url_id = 7 AND user_id = 1;
+RESET session_replication_role;
+SELECT annotate.reconcile() >= 0 AS reconciled;
+SELECT answer(1, true) AS resumed_reconciled, answer(1, false) AS reference;
+
 -- Points inside a batch: user 3 follows the county linked to batch 2 (URLs 41-60) and annotated
 -- 41-50 (44 in another table); its walks of batch 2, and its calls with batch 2 as a filter,
 -- start where the last found its first URL.
@@ -166,3 +199,4 @@ UPDATE public.link_batches__urls SET batch_id = 2 WHERE url_id = 35;
 UPDATE public.annotation__url_type__user SET url_id = 35 WHERE url_id = 55 AND user_id = 2;
 SELECT annotate_internal.fold_now() >= 0 AS folded;
 SELECT answer(3, true) AS resumed_moved, answer(3, false) AS reference;
+
