@@ -308,25 +308,7 @@ impl Walk<'_> {
                 point.snapshot.clone().into(),
                 skip_batches.to_vec().into(),
             ];
-            let mut stale = true;
-            let mut snapshot: Option<String> = None;
-            let rows = st::WALK_RESUME.rows(client, &args, |r| {
-                stale = r.get::<bool>(12)?.unwrap_or(true);
-                snapshot = r.get::<String>(11)?;
-                Ok(if r.get::<i32>(1)?.is_some() { Some(walked(r)?) } else { None })
-            })?;
-            if !stale && resume::same_files(point) {
-                let mut found: Vec<Candidate> = rows.into_iter().flatten().collect();
-                sort(&mut found);
-                // A leased URL that changed since the point came from two parts of the walk.
-                found.dedup_by_key(|c| c.url_id);
-                found.truncate(n as usize);
-                let next = found.first().map_or(resume::END, resume_key);
-                if let Some(s) = snapshot {
-                    if next != k || s != point.snapshot {
-                        resume::record(self.caller, scope, next, &s);
-                    }
-                }
+            if let Some(found) = self.resumed(client, &st::WALK_RESUME, &args, point, scope, n)? {
                 return Ok(found);
             }
         }
@@ -448,9 +430,24 @@ impl Walk<'_> {
             k.url_id.into(),
             point.snapshot.clone().into(),
         ];
+        self.resumed(client, &st::WALK_BATCH_RESUME, &args, point, resume::Scope::Batch(batch), n)
+    }
+
+    /// Runs a resumed walk (walk_resume.sql or walk_batch_resume.sql, whose columns 11-12 are
+    /// the statement's snapshot and whether the point is void) and keeps the caller's point for
+    /// `scope` where it now stands. None when the point is void: the caller walks from the start.
+    fn resumed(
+        &self,
+        client: &mut SpiClient<'_>,
+        stmt: &st::Statement,
+        args: &[DatumWithOid<'_>],
+        point: &resume::Point,
+        scope: resume::Scope,
+        n: i64,
+    ) -> SpiResult<Option<Vec<Candidate>>> {
         let mut stale = true;
         let mut snapshot: Option<String> = None;
-        let rows = st::WALK_BATCH_RESUME.rows(client, &args, |r| {
+        let rows = stmt.rows(client, args, |r| {
             stale = r.get::<bool>(12)?.unwrap_or(true);
             snapshot = r.get::<String>(11)?;
             Ok(if r.get::<i32>(1)?.is_some() { Some(walked(r)?) } else { None })
@@ -460,12 +457,13 @@ impl Walk<'_> {
         }
         let mut found: Vec<Candidate> = rows.into_iter().flatten().collect();
         sort(&mut found);
+        // A leased URL that changed since the point came from two parts of the walk.
         found.dedup_by_key(|c| c.url_id);
         found.truncate(n as usize);
         let next = found.first().map_or(resume::END, resume_key);
         if let Some(s) = snapshot {
-            if next != k || s != point.snapshot {
-                resume::record(self.caller, resume::Scope::Batch(batch), next, &s);
+            if next != point.key || s != point.snapshot {
+                resume::record(self.caller, scope, next, &s);
             }
         }
         Ok(Some(found))
