@@ -513,28 +513,31 @@ $$;
 
 -- One row (true) when the caller, user `caller_user` or anonymous session `caller_session` (the
 -- other is NULL), has annotated `url` in any of its four annotation tables (SPEC 3.1 rule 3,
--- SPEC 3.3). Each test is an index probe on (url_id, user_id) or (session_id, url_id).
+-- SPEC 3.3). Each test is an index probe on (url_id, user_id) or (session_id, url_id), and
+-- only the caller's kind is probed (a test of a NULL argument comes first and skips the others).
 CREATE FUNCTION annotate_internal.is_done(url integer, caller_user integer, caller_session uuid)
 RETURNS SETOF boolean
 LANGUAGE sql STABLE
 AS $$
     SELECT true
-    WHERE EXISTS (SELECT 1 FROM public.annotation__url_type__user a
-                  WHERE a.url_id OPERATOR(pg_catalog.=) url AND a.user_id OPERATOR(pg_catalog.=) caller_user)
-       OR EXISTS (SELECT 1 FROM public.annotation__agency__user a
-                  WHERE a.url_id OPERATOR(pg_catalog.=) url AND a.user_id OPERATOR(pg_catalog.=) caller_user)
-       OR EXISTS (SELECT 1 FROM public.annotation__location__user a
-                  WHERE a.url_id OPERATOR(pg_catalog.=) url AND a.user_id OPERATOR(pg_catalog.=) caller_user)
-       OR EXISTS (SELECT 1 FROM public.annotation__record_type__user a
-                  WHERE a.url_id OPERATOR(pg_catalog.=) url AND a.user_id OPERATOR(pg_catalog.=) caller_user)
-       OR EXISTS (SELECT 1 FROM public.annotation__url_type__anon a
-                  WHERE a.session_id OPERATOR(pg_catalog.=) caller_session AND a.url_id OPERATOR(pg_catalog.=) url)
-       OR EXISTS (SELECT 1 FROM public.annotation__agency__anon a
-                  WHERE a.session_id OPERATOR(pg_catalog.=) caller_session AND a.url_id OPERATOR(pg_catalog.=) url)
-       OR EXISTS (SELECT 1 FROM public.annotation__location__anon a
-                  WHERE a.session_id OPERATOR(pg_catalog.=) caller_session AND a.url_id OPERATOR(pg_catalog.=) url)
-       OR EXISTS (SELECT 1 FROM public.annotation__record_type__anon a
-                  WHERE a.session_id OPERATOR(pg_catalog.=) caller_session AND a.url_id OPERATOR(pg_catalog.=) url)
+    WHERE (caller_user IS NOT NULL
+           AND (EXISTS (SELECT 1 FROM public.annotation__url_type__user a
+                        WHERE a.url_id OPERATOR(pg_catalog.=) url AND a.user_id OPERATOR(pg_catalog.=) caller_user)
+                OR EXISTS (SELECT 1 FROM public.annotation__agency__user a
+                           WHERE a.url_id OPERATOR(pg_catalog.=) url AND a.user_id OPERATOR(pg_catalog.=) caller_user)
+                OR EXISTS (SELECT 1 FROM public.annotation__location__user a
+                           WHERE a.url_id OPERATOR(pg_catalog.=) url AND a.user_id OPERATOR(pg_catalog.=) caller_user)
+                OR EXISTS (SELECT 1 FROM public.annotation__record_type__user a
+                           WHERE a.url_id OPERATOR(pg_catalog.=) url AND a.user_id OPERATOR(pg_catalog.=) caller_user)))
+       OR (caller_session IS NOT NULL
+           AND (EXISTS (SELECT 1 FROM public.annotation__url_type__anon a
+                        WHERE a.session_id OPERATOR(pg_catalog.=) caller_session AND a.url_id OPERATOR(pg_catalog.=) url)
+                OR EXISTS (SELECT 1 FROM public.annotation__agency__anon a
+                           WHERE a.session_id OPERATOR(pg_catalog.=) caller_session AND a.url_id OPERATOR(pg_catalog.=) url)
+                OR EXISTS (SELECT 1 FROM public.annotation__location__anon a
+                           WHERE a.session_id OPERATOR(pg_catalog.=) caller_session AND a.url_id OPERATOR(pg_catalog.=) url)
+                OR EXISTS (SELECT 1 FROM public.annotation__record_type__anon a
+                           WHERE a.session_id OPERATOR(pg_catalog.=) caller_session AND a.url_id OPERATOR(pg_catalog.=) url)))
 $$;
 
 -- Every URL with writes not yet folded (queue_delta rows of transactions from
@@ -1978,6 +1981,14 @@ CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::api::annotate_in
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- annotate_ext::api::annotate_internal::request_planning
+CREATE  FUNCTION annotate_internal."request_planning"() RETURNS TEXT[] /* alloc::vec::Vec<alloc::string::String> */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'request_planning_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/api.rs:335
 -- annotate_ext::api::annotate_internal::fold_now
 CREATE  FUNCTION annotate_internal."fold_now"() RETURNS bigint /* i64 */
@@ -2001,34 +2012,20 @@ AS 'MODULE_PATHNAME', 'wake_folder_wrapper';
 -- Runs last: the settings every function runs with, who may call what, what each object is,
 -- and the attachment to the app's tables.
 
--- The request path. Every statement it runs was prepared once per backend (src/statements.rs)
--- with a generic plan that is an ordered index walk stopping after the rows it needs. These
--- settings hold whatever the server, database or role says, so that no host setting can turn
--- a walk into a sort of the whole queue or JIT-compile it: sorts, hash and merge joins, bitmap
--- and sequential scans are off (the walks need none of them), and so is JIT. Snapshot mode,
--- which sorts by design, runs in annotate_internal.snapshot_candidates() with the planner's
--- stock settings instead.
-DO $settings$
-DECLARE
-    f pg_catalog.regprocedure;
-BEGIN
-    FOR f IN SELECT pg_catalog.unnest(ARRAY[
-        'annotate.next_url_for_annotation(integer, integer, integer, integer, integer, interval)',
-        'annotate.next_url_for_anonymous_annotation(uuid, integer, integer, interval)',
-        'annotate.next_annotation(integer, integer, integer, integer, interval)',
-        'annotate.next_anonymous_annotation(uuid, integer, interval)',
-        'annotate.annotation_for_url(integer, integer)',
-        'annotate.release_claim(integer, integer, uuid)']::pg_catalog.regprocedure[])
-    LOOP
-        EXECUTE pg_catalog.format(
-            'ALTER FUNCTION %s SET search_path = pg_catalog, pg_temp SET jit = off '
-            'SET plan_cache_mode = force_generic_plan SET enable_sort = off SET enable_incremental_sort = off '
-            'SET enable_hashjoin = off SET enable_mergejoin = off SET enable_seqscan = off '
-            'SET enable_bitmapscan = off SET enable_indexscan = on SET enable_indexonlyscan = on '
-            'SET enable_nestloop = on SET enable_hashagg = on', f);
-    END LOOP;
-END
-$settings$;
+-- The request path: each function sets the planner settings its statements are planned and
+-- run under for the length of its call (src/guc.rs REQUEST_PLANNING: no host setting can turn
+-- a walk into a sort of the whole queue or JIT-compile it), and pins search_path here. Snapshot
+-- mode, which sorts by design, runs in annotate_internal.snapshot_candidates() with the
+-- planner's stock settings instead.
+ALTER FUNCTION annotate.next_url_for_annotation(integer, integer, integer, integer, integer, interval)
+    SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate.next_url_for_anonymous_annotation(uuid, integer, integer, interval)
+    SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate.next_annotation(integer, integer, integer, integer, interval)
+    SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate.next_anonymous_annotation(uuid, integer, interval) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate.annotation_for_url(integer, integer) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate.release_claim(integer, integer, uuid) SET search_path = pg_catalog, pg_temp;
 
 -- Everything else pins search_path (the SQL functions do in their definitions).
 ALTER FUNCTION annotate.refresh(boolean) SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off;
@@ -2044,6 +2041,7 @@ ALTER FUNCTION annotate_internal.capture_insert() SET search_path = pg_catalog, 
 ALTER FUNCTION annotate_internal.queue_written() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.wake_folder() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.fold_now() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate_internal.request_planning() SET search_path = pg_catalog, pg_temp;
 
 -- Nothing the extension runs is worth compiling: its statements are index lookups or one
 -- pass over a table, and JIT compilation would cost more than any of them (SQL functions and

@@ -1,34 +1,20 @@
 -- Runs last: the settings every function runs with, who may call what, what each object is,
 -- and the attachment to the app's tables.
 
--- The request path. Every statement it runs was prepared once per backend (src/statements.rs)
--- with a generic plan that is an ordered index walk stopping after the rows it needs. These
--- settings hold whatever the server, database or role says, so that no host setting can turn
--- a walk into a sort of the whole queue or JIT-compile it: sorts, hash and merge joins, bitmap
--- and sequential scans are off (the walks need none of them), and so is JIT. Snapshot mode,
--- which sorts by design, runs in annotate_internal.snapshot_candidates() with the planner's
--- stock settings instead.
-DO $settings$
-DECLARE
-    f pg_catalog.regprocedure;
-BEGIN
-    FOR f IN SELECT pg_catalog.unnest(ARRAY[
-        'annotate.next_url_for_annotation(integer, integer, integer, integer, integer, interval)',
-        'annotate.next_url_for_anonymous_annotation(uuid, integer, integer, interval)',
-        'annotate.next_annotation(integer, integer, integer, integer, interval)',
-        'annotate.next_anonymous_annotation(uuid, integer, interval)',
-        'annotate.annotation_for_url(integer, integer)',
-        'annotate.release_claim(integer, integer, uuid)']::pg_catalog.regprocedure[])
-    LOOP
-        EXECUTE pg_catalog.format(
-            'ALTER FUNCTION %s SET search_path = pg_catalog, pg_temp SET jit = off '
-            'SET plan_cache_mode = force_generic_plan SET enable_sort = off SET enable_incremental_sort = off '
-            'SET enable_hashjoin = off SET enable_mergejoin = off SET enable_seqscan = off '
-            'SET enable_bitmapscan = off SET enable_indexscan = on SET enable_indexonlyscan = on '
-            'SET enable_nestloop = on SET enable_hashagg = on', f);
-    END LOOP;
-END
-$settings$;
+-- The request path: each function sets the planner settings its statements are planned and
+-- run under for the length of its call (src/guc.rs REQUEST_PLANNING: no host setting can turn
+-- a walk into a sort of the whole queue or JIT-compile it), and pins search_path here. Snapshot
+-- mode, which sorts by design, runs in annotate_internal.snapshot_candidates() with the
+-- planner's stock settings instead.
+ALTER FUNCTION annotate.next_url_for_annotation(integer, integer, integer, integer, integer, interval)
+    SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate.next_url_for_anonymous_annotation(uuid, integer, integer, interval)
+    SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate.next_annotation(integer, integer, integer, integer, interval)
+    SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate.next_anonymous_annotation(uuid, integer, interval) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate.annotation_for_url(integer, integer) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate.release_claim(integer, integer, uuid) SET search_path = pg_catalog, pg_temp;
 
 -- Everything else pins search_path (the SQL functions do in their definitions).
 ALTER FUNCTION annotate.refresh(boolean) SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off;
@@ -44,6 +30,7 @@ ALTER FUNCTION annotate_internal.capture_insert() SET search_path = pg_catalog, 
 ALTER FUNCTION annotate_internal.queue_written() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.wake_folder() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.fold_now() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate_internal.request_planning() SET search_path = pg_catalog, pg_temp;
 
 -- Nothing the extension runs is worth compiling: its statements are index lookups or one
 -- pass over a table, and JIT compilation would cost more than any of them (SQL functions and

@@ -8,28 +8,31 @@
 
 -- One row (true) when the caller, user `caller_user` or anonymous session `caller_session` (the
 -- other is NULL), has annotated `url` in any of its four annotation tables (SPEC 3.1 rule 3,
--- SPEC 3.3). Each test is an index probe on (url_id, user_id) or (session_id, url_id).
+-- SPEC 3.3). Each test is an index probe on (url_id, user_id) or (session_id, url_id), and
+-- only the caller's kind is probed (a test of a NULL argument comes first and skips the others).
 CREATE FUNCTION annotate_internal.is_done(url integer, caller_user integer, caller_session uuid)
 RETURNS SETOF boolean
 LANGUAGE sql STABLE
 AS $$
     SELECT true
-    WHERE EXISTS (SELECT 1 FROM public.annotation__url_type__user a
-                  WHERE a.url_id OPERATOR(pg_catalog.=) url AND a.user_id OPERATOR(pg_catalog.=) caller_user)
-       OR EXISTS (SELECT 1 FROM public.annotation__agency__user a
-                  WHERE a.url_id OPERATOR(pg_catalog.=) url AND a.user_id OPERATOR(pg_catalog.=) caller_user)
-       OR EXISTS (SELECT 1 FROM public.annotation__location__user a
-                  WHERE a.url_id OPERATOR(pg_catalog.=) url AND a.user_id OPERATOR(pg_catalog.=) caller_user)
-       OR EXISTS (SELECT 1 FROM public.annotation__record_type__user a
-                  WHERE a.url_id OPERATOR(pg_catalog.=) url AND a.user_id OPERATOR(pg_catalog.=) caller_user)
-       OR EXISTS (SELECT 1 FROM public.annotation__url_type__anon a
-                  WHERE a.session_id OPERATOR(pg_catalog.=) caller_session AND a.url_id OPERATOR(pg_catalog.=) url)
-       OR EXISTS (SELECT 1 FROM public.annotation__agency__anon a
-                  WHERE a.session_id OPERATOR(pg_catalog.=) caller_session AND a.url_id OPERATOR(pg_catalog.=) url)
-       OR EXISTS (SELECT 1 FROM public.annotation__location__anon a
-                  WHERE a.session_id OPERATOR(pg_catalog.=) caller_session AND a.url_id OPERATOR(pg_catalog.=) url)
-       OR EXISTS (SELECT 1 FROM public.annotation__record_type__anon a
-                  WHERE a.session_id OPERATOR(pg_catalog.=) caller_session AND a.url_id OPERATOR(pg_catalog.=) url)
+    WHERE (caller_user IS NOT NULL
+           AND (EXISTS (SELECT 1 FROM public.annotation__url_type__user a
+                        WHERE a.url_id OPERATOR(pg_catalog.=) url AND a.user_id OPERATOR(pg_catalog.=) caller_user)
+                OR EXISTS (SELECT 1 FROM public.annotation__agency__user a
+                           WHERE a.url_id OPERATOR(pg_catalog.=) url AND a.user_id OPERATOR(pg_catalog.=) caller_user)
+                OR EXISTS (SELECT 1 FROM public.annotation__location__user a
+                           WHERE a.url_id OPERATOR(pg_catalog.=) url AND a.user_id OPERATOR(pg_catalog.=) caller_user)
+                OR EXISTS (SELECT 1 FROM public.annotation__record_type__user a
+                           WHERE a.url_id OPERATOR(pg_catalog.=) url AND a.user_id OPERATOR(pg_catalog.=) caller_user)))
+       OR (caller_session IS NOT NULL
+           AND (EXISTS (SELECT 1 FROM public.annotation__url_type__anon a
+                        WHERE a.session_id OPERATOR(pg_catalog.=) caller_session AND a.url_id OPERATOR(pg_catalog.=) url)
+                OR EXISTS (SELECT 1 FROM public.annotation__agency__anon a
+                           WHERE a.session_id OPERATOR(pg_catalog.=) caller_session AND a.url_id OPERATOR(pg_catalog.=) url)
+                OR EXISTS (SELECT 1 FROM public.annotation__location__anon a
+                           WHERE a.session_id OPERATOR(pg_catalog.=) caller_session AND a.url_id OPERATOR(pg_catalog.=) url)
+                OR EXISTS (SELECT 1 FROM public.annotation__record_type__anon a
+                           WHERE a.session_id OPERATOR(pg_catalog.=) caller_session AND a.url_id OPERATOR(pg_catalog.=) url)))
 $$;
 
 -- Every URL with writes not yet folded (queue_delta rows of transactions from

@@ -1,6 +1,7 @@
 //! The SQL interface (SPEC 5): every function of schema annotate written in Rust, its argument
-//! checks, and the rights it checks before it reads or writes anything. Each call goes down
-//! from here: to leases or selection, then to the statements (src/statements.rs).
+//! checks, the rights it checks before it reads or writes anything, and the planner settings it
+//! runs under (src/guc.rs). Each call goes down from here: to leases or selection, then to the
+//! statements (src/statements.rs).
 
 use pgrx::datum::{Interval, Uuid};
 use pgrx::prelude::*;
@@ -137,7 +138,9 @@ fn next_url_for_annotation(
     let user_id = required(F, "user_id", user_id);
     let lease = lease_length(F, claim_for);
     let (max_urls, skip) = paging(F, max_urls, skip, lease.is_some());
-    rows(select(F, Caller::User { user_id, batch_id, url_id }, max_urls, skip, lease))
+    rows(guc::request_planning(|| {
+        select(F, Caller::User { user_id, batch_id, url_id }, max_urls, skip, lease)
+    }))
 }
 
 /// The eligible URLs for an anonymous session, in selection order (SPEC 3.3).
@@ -165,7 +168,7 @@ fn next_url_for_anonymous_annotation(
     let session_id = required(F, "session_id", session_id);
     let lease = lease_length(F, claim_for);
     let (max_urls, skip) = paging(F, max_urls, skip, lease.is_some());
-    rows(select(F, Caller::Anonymous { session_id }, max_urls, skip, lease))
+    rows(guc::request_planning(|| select(F, Caller::Anonymous { session_id }, max_urls, skip, lease)))
 }
 
 /// The complete response body of `GET /annotate/all` for a user (SPEC 4).
@@ -181,11 +184,13 @@ fn next_annotation(
     let user_id = required(F, "user_id", user_id);
     let lease = lease_length(F, claim_for);
     let (_, skip) = paging(F, Some(1), skip, lease.is_some());
-    if batch_id.is_some() {
-        access::check_tables(F, Privilege::Select, access::BATCH_SOURCES);
-    }
-    let caller = Caller::User { user_id, batch_id, url_id };
-    response::respond(|| select(F, caller, 1, skip, lease), batch_id, None)
+    guc::request_planning(|| {
+        if batch_id.is_some() {
+            access::check_tables(F, Privilege::Select, access::BATCH_SOURCES);
+        }
+        let caller = Caller::User { user_id, batch_id, url_id };
+        response::respond(|| select(F, caller, 1, skip, lease), batch_id, None)
+    })
 }
 
 /// The complete response body for an anonymous session, with its `session_id` (SPEC 3.3, 4).
@@ -200,7 +205,9 @@ fn next_anonymous_annotation(
     let lease = lease_length(F, claim_for);
     let (_, skip) = paging(F, Some(1), skip, lease.is_some());
     let caller = Caller::Anonymous { session_id };
-    response::respond(|| select(F, caller, 1, skip, lease), None, Some(session_id.to_string()))
+    guc::request_planning(|| {
+        response::respond(|| select(F, caller, 1, skip, lease), None, Some(session_id.to_string()))
+    })
 }
 
 /// The inner `next_annotation` object for one URL, ignoring eligibility (for review screens).
@@ -209,11 +216,13 @@ fn next_anonymous_annotation(
 fn annotation_for_url(url_id: Option<i32>, batch_id: default!(Option<i32>, "NULL")) -> Option<JsonB> {
     const F: &str = "annotation_for_url";
     let url_id = required(F, "url_id", url_id);
-    if batch_id.is_some() {
-        access::require_attached(F);
-        access::check_tables(F, Privilege::Select, access::BATCH_SOURCES);
-    }
-    response::for_url(url_id, batch_id)
+    guc::request_planning(|| {
+        if batch_id.is_some() {
+            access::require_attached(F);
+            access::check_tables(F, Privilege::Select, access::BATCH_SOURCES);
+        }
+        response::for_url(url_id, batch_id)
+    })
 }
 
 /// Ends the caller's own lease on a URL early: the caller is the user or the anonymous session
@@ -231,10 +240,12 @@ fn release_claim(
         (None, Some(_)) => access::ANON_ANNOTATIONS,
         _ => bad_argument(F, "give exactly one of user_id and session_id: the holder of the lease"),
     };
-    access::require_attached(F);
-    access::require_primary(F, access::Work::Lease);
-    access::check_tables(F, Privilege::Insert, annotations);
-    leases::release(url_id, user_id, session_id)
+    guc::request_planning(|| {
+        access::require_attached(F);
+        access::require_primary(F, access::Work::Lease);
+        access::check_tables(F, Privilege::Insert, annotations);
+        leases::release(url_id, user_id, session_id)
+    })
 }
 
 /// Refreshes the upstream PR's materialized views (CONCURRENTLY by default, so readers are never
@@ -329,6 +340,16 @@ mod annotate_internal {
     #[pg_extern]
     fn wake_folder() {
         crate::fold::wake();
+    }
+
+    /// The planner settings every call of the request path runs under, as `name=value`
+    /// (src/guc.rs REQUEST_PLANNING; tests/scripts/plans.sh checks the plans under them).
+    #[pg_extern]
+    fn request_planning() -> Vec<String> {
+        crate::guc::REQUEST_PLANNING
+            .iter()
+            .map(|(name, value)| format!("{}={}", name.to_string_lossy(), value.to_string_lossy()))
+            .collect()
     }
 
     /// Folds the pending writes now, in this transaction, waiting (at most 5 s) for a fold the

@@ -1,6 +1,8 @@
 //! Configuration (README "Configuration").
 
-use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting, PostgresGucEnum};
+use std::ffi::CStr;
+
+use pgrx::{pg_sys, GucContext, GucFlags, GucRegistry, GucSetting, PostgresGucEnum};
 
 /// Where selection takes its vote counts from (SPEC 3.4).
 #[derive(PostgresGucEnum, Clone, Copy, PartialEq, Eq, Debug)]
@@ -32,6 +34,59 @@ pub static FOLD_WORKER: GucSetting<bool> = GucSetting::<bool>::new(true);
 pub static FOLD_NAPTIME: GucSetting<i32> = GucSetting::<i32>::new(50);
 pub static RESUME_AFTER: GucSetting<i32> = GucSetting::<i32>::new(1);
 pub static REFRESH_HISTORY_RETENTION: GucSetting<i32> = GucSetting::<i32>::new(30 * 86_400);
+
+/// The planner settings of the request path (README "Performance"). Every statement it runs
+/// was prepared once per backend (src/statements.rs) with a generic plan that is an ordered
+/// index walk stopping after the rows it needs; these hold whatever the server, database or role
+/// says, so that no host setting can turn a walk into a sort of the whole queue or JIT-compile
+/// it: sorts, hash and merge joins, bitmap and sequential scans are off (the walks need none of
+/// them), and so is JIT. Snapshot mode, which sorts by design, runs in
+/// annotate_internal.snapshot_candidates(), which pins the planner's stock settings instead.
+pub const REQUEST_PLANNING: &[(&CStr, &CStr)] = &[
+    (c"jit", c"off"),
+    (c"plan_cache_mode", c"force_generic_plan"),
+    (c"enable_sort", c"off"),
+    (c"enable_incremental_sort", c"off"),
+    (c"enable_hashjoin", c"off"),
+    (c"enable_mergejoin", c"off"),
+    (c"enable_seqscan", c"off"),
+    (c"enable_bitmapscan", c"off"),
+    (c"enable_indexscan", c"on"),
+    (c"enable_indexonlyscan", c"on"),
+    (c"enable_nestloop", c"on"),
+    (c"enable_hashagg", c"on"),
+];
+
+/// Runs `call` under REQUEST_PLANNING, then restores the settings it found, as a function's
+/// SET clauses do. Applied here rather than pinned on the functions: PostgreSQL applies a
+/// function's SET clauses on every call of it, and a set-returning function is called once per
+/// row it returns (a list of 50 URLs paid for 51 rounds of 13 settings, an eighth of the call).
+/// An error inside `call` leaves the settings to the end of the (sub)transaction, which
+/// restores them as it does those of a SET clause.
+pub fn request_planning<T>(call: impl FnOnce() -> T) -> T {
+    // SAFETY: the GUC calls a function's SET clauses make (fmgr_security_definer); every name
+    // and value is a valid C string, and an invalid setting raises an ERROR.
+    let level = unsafe { pg_sys::NewGUCNestLevel() };
+    for (name, value) in REQUEST_PLANNING {
+        // SAFETY: as above.
+        unsafe {
+            pg_sys::set_config_option(
+                name.as_ptr(),
+                value.as_ptr(),
+                pg_sys::GucContext::PGC_USERSET,
+                pg_sys::GucSource::PGC_S_SESSION,
+                pg_sys::GucAction::GUC_ACTION_SAVE,
+                true,
+                0,
+                false,
+            );
+        }
+    }
+    let result = call();
+    // SAFETY: closes the nest level opened above.
+    unsafe { pg_sys::AtEOXact_GUC(true, level) };
+    result
+}
 
 pub fn init() {
     GucRegistry::define_enum_guc(

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Plan shapes under hostile settings (SPEC 6, README "Performance"). Every statement the
 # request path runs (sql/queries/) is prepared and explained as the extension runs it: a
-# generic plan, under the settings pinned on the public functions (sql/finalize.sql), with
+# generic plan, under the settings the public functions run under (src/guc.rs), with
 # every host setting that could derail it set against it first (JIT at cost 0, custom plans,
 # random_page_cost 100, index scans and nested loops off, tiny work_mem, collapse limits 1,
 # ...), on workload M (100,000 URLs: realistic statistics; on tiny tables a whole scan is a fair plan). A statement fails if its plan would JIT-compile, sorts more
@@ -40,15 +40,44 @@ q -d "$db" -c "SELECT count(*) FROM generate_series(1, 300) g,
                  LATERAL annotate.next_url_for_annotation(710000 + g, max_urls => 100, claim_for => '1 hour')" \
            -c 'VACUUM annotate_internal.queue' >/dev/null
 
-# The request path's functions all pin the same settings; those are the ones applied below.
-distinct=$(q -d "$db" -c "SELECT count(DISTINCT proconfig) FROM pg_proc
-                          WHERE oid IN ('annotate.next_url_for_annotation(integer, integer, integer, integer, integer, interval)'::regprocedure,
-                                        'annotate.next_url_for_anonymous_annotation(uuid, integer, integer, interval)'::regprocedure,
-                                        'annotate.next_annotation(integer, integer, integer, integer, interval)'::regprocedure,
-                                        'annotate.next_anonymous_annotation(uuid, integer, interval)'::regprocedure,
-                                        'annotate.annotation_for_url(integer, integer)'::regprocedure,
-                                        'annotate.release_claim(integer, integer, uuid)'::regprocedure)")
-[ "$distinct" = 1 ] || fail "the request path's functions pin different settings"
+# The settings each function of the request path runs under (src/guc.rs), applied below.
+pins=$(q -d "$db" -c "SELECT array_to_string(annotate_internal.request_planning(), ' ')")
+[ -n "$pins" ] || fail "annotate_internal.request_planning() is empty"
+
+# Each function applies them for the whole of its call: under the hostile settings, every
+# statement a call runs is planned under them (auto_explain prints each nested statement's
+# settings that differ from PostgreSQL's defaults, and its JIT use).
+calls=("SELECT count(*) FROM annotate.next_url_for_annotation(1)"
+       "SELECT count(*) FROM annotate.next_url_for_annotation(1, max_urls => 5, claim_for => '1 minute')"
+       "SELECT count(*) FROM annotate.next_url_for_anonymous_annotation(md5('plans')::uuid)"
+       "SELECT annotate.next_annotation(1, 1) IS NOT NULL"
+       "SELECT annotate.next_anonymous_annotation(md5('plans')::uuid) IS NOT NULL"
+       "SELECT annotate.annotation_for_url(1, 1) IS NOT NULL"
+       "SELECT annotate.release_claim(1, user_id => 1)")
+for call in "${calls[@]}"; do
+    out=$({ echo "LOAD 'auto_explain';"
+            echo "SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on;"
+            echo "SET auto_explain.log_level = notice; SET auto_explain.log_settings = on;"
+            for s in $hostile; do echo "SET ${s%%=*} = '${s#*=}';"; done
+            echo "$call;"; } | PGOPTIONS="-c client_min_messages=notice" psql -X -q -v ON_ERROR_STOP=1 -d "$db" 2>&1) \
+        || { echo "$out" >&2; fail "$call failed"; }
+    verdict=$(echo "$out" | awk -v call="$call" '
+        function check() {
+            if (!seen || index(query, call)) return
+            total++
+            if (settings !~ /plan_cache_mode = .force_generic_plan./ || settings !~ /enable_sort = .off./ ||
+                settings !~ /enable_seqscan = .off./ || settings !~ /jit = .off./ || jit) bad++
+        }
+        /duration: .* plan:/ { check(); seen = 1; query = ""; settings = ""; jit = 0; next }
+        /Query Text:/ { query = $0 }
+        /^Settings:/ { settings = $0 }
+        /^JIT:/ { jit = 1 }
+        END { check(); print total + 0, bad + 0 }')
+    read -r total bad <<<"$verdict"
+    [ "$total" -gt 0 ] || { echo "$out" >&2; fail "$call: no statement of its own was explained"; }
+    [ "$bad" = 0 ] || { echo "$out" >&2; fail "$call: $bad of its $total statements ran without the request path's settings"; }
+done
+echo "plans: ${#calls[@]} calls under hostile settings: every statement they ran was planned under the request path's"
 # check(statement text, settings): one line per violation in its generic plan.
 q -d "$db" <<'SQL'
 CREATE FUNCTION public.plan_violations(name text, body text, settings text[]) RETURNS SETOF text LANGUAGE plpgsql AS $$
@@ -110,8 +139,7 @@ check() {  # pinned (true|false): prints "statement: violation" lines
 BEGIN;
 SELECT :'name' || ': ' || v
 FROM public.plan_violations(:'name', :'body', string_to_array(:'hostile', ' ') ||
-         CASE WHEN :pinned THEN (SELECT p.proconfig FROM pg_proc p
-                                 WHERE p.oid = 'annotate.next_annotation(integer, integer, integer, integer, interval)'::regprocedure)
+         CASE WHEN :pinned THEN annotate_internal.request_planning()
               ELSE '{plan_cache_mode=force_generic_plan}'::text[] END) v;
 ROLLBACK;
 SQL

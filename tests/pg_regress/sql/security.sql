@@ -70,6 +70,7 @@ DROP TRIGGER t8 ON public.flag_url_suspended;
 CREATE TRIGGER t9 BEFORE INSERT ON misplaced FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.queue_written();
 INSERT INTO misplaced VALUES (6);
 DROP TRIGGER t9 ON misplaced;
+SELECT annotate_internal.fold_now() >= 0 AS folded;  -- URL 1's queue row exists once its insert is folded
 CREATE TRIGGER t10 AFTER UPDATE ON annotate_internal.queue FOR EACH ROW EXECUTE FUNCTION annotate_internal.queue_written();
 UPDATE annotate_internal.queue SET suspended = suspended WHERE url_id = 1;
 DROP TRIGGER t10 ON annotate_internal.queue;
