@@ -107,6 +107,7 @@ pub struct Pending {
     /// Whether the URL has a queue row (else it was created since the last fold).
     pub existed: bool,
     pub eligible: bool,
+    /// Whether the caller annotated it; read for eligible URLs only (false for the others).
     pub done: bool,
     pub leased: bool,
     pub lease_user: Option<i32>,

@@ -109,6 +109,10 @@ run() {  # database, with|without
         exit 1
     fi
     echo "write mix $2 the extension: ${tps} tps, ${failed:-0} failed, ${serial:-0} serialization failures, ${dead:-0} deadlocks"
+    # Each kind of transaction's mean latency (pgbench's per-script report), reads included.
+    awk '/^SQL script [0-9]+:/ { s = $NF; sub(/.*\//, "", s); sub(/\.sql$/, "", s) }
+         /latency average/ && s != "" { print "write mix " s " latency: " $(NF-1) " ms"; s = "" }' "$work/$2.out" \
+        | sed "s/^write mix /write mix $2: /"
     eval "${2}_failed=${failed:-0} ${2}_serial=${serial:-0} ${2}_dead=${dead:-0}"
 }
 
