@@ -60,12 +60,12 @@ fn own(client: &mut SpiClient<'_>, ctx: &Context, caller: &Caller) -> SpiResult<
                 anon_url_type_count: r.get(6)?.unwrap_or(0),
                 auto_url_type_count: r.get(7)?.unwrap_or(0),
             };
-            Ok((candidate, eligible && !done))
+            Ok((candidate, done, eligible && !done))
         })?
         .into_iter()
-        .filter_map(|(c, ok)| match ctx.pending.get(&c.url_id) {
+        .filter_map(|(c, done, ok)| match ctx.pending.get(&c.url_id) {
             // Pending writes decide: still eligible, not annotated by the caller, still leased.
-            Some(p) => (p.eligible && !p.done && p.leased).then(|| p.candidate.clone()),
+            Some(p) => (p.eligible && !done && p.leased).then(|| Candidate { url: c.url, ..p.candidate.clone() }),
             None => ok.then_some(c),
         })
         .map(|mut c| {

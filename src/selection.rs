@@ -8,6 +8,7 @@
 //! few index probes when a walk passes it. Snapshot mode runs the upstream PR's query instead
 //! (sql/snapshot.sql).
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use pgrx::datum::{DatumWithOid, TimestampWithTimeZone, Uuid};
@@ -100,15 +101,14 @@ pub enum Leases {
     LeaveOut,
 }
 
-/// A URL with writes not yet folded, as it is now.
+/// A URL with writes not yet folded, as it is now. Its `candidate` has no URL text until the URL
+/// reaches an answer (Context::settle).
 #[derive(Clone, Debug)]
 pub struct Pending {
     pub candidate: Candidate,
     /// Whether the URL has a queue row (else it was created since the last fold).
     pub existed: bool,
     pub eligible: bool,
-    /// Whether the caller annotated it; read for eligible URLs only (false for the others).
-    pub done: bool,
     pub leased: bool,
     pub lease_user: Option<i32>,
     pub lease_session: Option<Uuid>,
@@ -125,10 +125,20 @@ impl Pending {
     }
 }
 
+/// What the rest of a pending URL says for this caller, read once it reaches an answer
+/// (sql/queries/pending_detail.sql).
+#[derive(Clone, Debug)]
+struct Detail {
+    done: bool,
+    url: String,
+}
+
 /// What the walks need to know before they start (sql/queries/context.sql).
 #[derive(Default, Debug)]
 pub struct Context {
     pub pending: HashMap<i32, Pending>,
+    /// The details read so far of pending URLs (Context::settle).
+    details: RefCell<HashMap<i32, Detail>>,
     /// Batches with follow changes not yet folded: whether anyone follows each now.
     pub refollowed: HashMap<i32, bool>,
     /// The batches linked to a location the caller follows, sorted.
@@ -142,7 +152,73 @@ impl Context {
         let now = now();
         self.followed.is_empty()
             && self.refollowed.is_empty()
-            && !self.pending.values().any(|p| p.eligible && !p.done && p.leasable(caller, now))
+            && !self
+                .pending
+                .values()
+                .any(|p| p.eligible && !self.done(p.candidate.url_id) && p.leasable(caller, now))
+    }
+
+    /// Whether the caller annotated pending URL `url_id`, as far as its details were read (a URL
+    /// not read yet counts as not annotated: the caller may get it).
+    fn done(&self, url_id: i32) -> bool {
+        self.details.borrow().get(&url_id).is_some_and(|d| d.done)
+    }
+
+    /// Reads the details of the pending URLs among `ids` not read yet.
+    fn read_details(&self, client: &mut SpiClient<'_>, caller: &Caller, ids: &[i32]) -> SpiResult<()> {
+        let unread: Vec<i32> = {
+            let details = self.details.borrow();
+            ids.iter()
+                .copied()
+                .filter(|id| self.pending.contains_key(id) && !details.contains_key(id))
+                .collect()
+        };
+        if unread.is_empty() {
+            return Ok(());
+        }
+        let args: [DatumWithOid; 3] = [caller.user().into(), caller.session().into(), unread.into()];
+        let read = st::PENDING_DETAIL.rows(client, &args, |r| {
+            let scheme: Option<String> = r.get(3)?;
+            let url: Option<String> = r.get(4)?;
+            Ok((
+                int::<i32>(&r, 1)?.unwrap_or_default(),
+                Detail {
+                    done: r.get(2)?.unwrap_or(false),
+                    url: compose_url(scheme.as_deref(), &url.unwrap_or_default(), r.get(5)?.unwrap_or(false)),
+                },
+            ))
+        })?;
+        self.details.borrow_mut().extend(read);
+        Ok(())
+    }
+
+    /// Keeps the first `n` of the sorted `list`: reads the details of the pending URLs among
+    /// them, drops those the caller annotated (which lets the next ones in, read in turn), and
+    /// gives the pending URLs kept their text. Walked rows have theirs, and are never pending.
+    pub fn settle(
+        &self,
+        client: &mut SpiClient<'_>,
+        caller: &Caller,
+        list: &mut Vec<Candidate>,
+        n: usize,
+    ) -> SpiResult<()> {
+        loop {
+            let first: Vec<i32> = list.iter().take(n).map(|c| c.url_id).collect();
+            let before = self.details.borrow().len();
+            self.read_details(client, caller, &first)?;
+            if self.details.borrow().len() == before {
+                break;
+            }
+            list.retain(|c| !self.done(c.url_id));
+        }
+        list.truncate(n);
+        let details = self.details.borrow();
+        for c in list.iter_mut() {
+            if let Some(d) = details.get(&c.url_id).filter(|_| self.pending.contains_key(&c.url_id)) {
+                c.url = d.url.clone();
+            }
+        }
+        Ok(())
     }
 
     pub fn follows(&self, batch: Option<i32>) -> bool {
@@ -172,22 +248,15 @@ pub fn context(client: &mut SpiClient<'_>, caller: &Caller) -> SpiResult<Context
     if st::PENDING_ANY.one::<bool>(client, &[])? != Some(true) {
         return Ok(ctx);
     }
-    let args: [DatumWithOid; 2] = [caller.user().into(), caller.session().into()];
-    st::CONTEXT.rows(client, &args, |r| {
+    st::CONTEXT.rows(client, &[], |r| {
         let kind: String = r.get(1)?.unwrap_or_default();
         let batch_id: Option<i32> = int(&r, 3)?;
         match kind.as_str() {
             "url" => {
                 let url_id: i32 = int(&r, 2)?.unwrap_or_default();
-                let scheme: Option<String> = r.get(15)?;
-                let url: Option<String> = r.get(16)?;
                 let candidate = Candidate {
                     url_id,
-                    url: compose_url(
-                        scheme.as_deref(),
-                        &url.unwrap_or_default(),
-                        r.get(17)?.unwrap_or(false),
-                    ),
+                    url: String::new(),
                     batch_id,
                     followed_by_user: false,
                     followed_by_any_user: r.get(4)?.unwrap_or(false),
@@ -200,13 +269,12 @@ pub fn context(client: &mut SpiClient<'_>, caller: &Caller) -> SpiResult<Context
                     url_id,
                     Pending {
                         candidate,
-                        existed: r.get(18)?.unwrap_or(false),
+                        existed: r.get(14)?.unwrap_or(false),
                         eligible: r.get(5)?.unwrap_or(false),
                         leased: r.get(10)?.unwrap_or(false),
                         lease_user: int(&r, 11)?,
                         lease_session: r.get(12)?,
                         lease_until: timestamp(&r, 13)?,
-                        done: r.get(14)?.unwrap_or(false),
                     },
                 );
             }
@@ -571,7 +639,7 @@ pub fn live(
     let pending = |keep: &dyn Fn(&Candidate) -> bool| -> Vec<Candidate> {
         ctx.pending
             .values()
-            .filter(|p| p.eligible && !p.done)
+            .filter(|p| p.eligible && !ctx.done(p.candidate.url_id))
             .filter(|p| leases == Leases::Count || p.leasable(caller, now))
             .map(|p| Candidate { followed_by_user: ctx.follows(p.candidate.batch_id), ..p.candidate.clone() })
             .filter(|c| keep(c))
@@ -589,7 +657,11 @@ pub fn live(
     if let Some(url_id) = caller.url() {
         // A url_id filter: that URL, if every other rule lets it through.
         let found = match ctx.pending.get(&url_id) {
-            Some(_) => pending(&|_| true).into_iter().find(|c| c.url_id == url_id),
+            Some(_) => {
+                let mut found: Vec<Candidate> = pending(&|c| c.url_id == url_id);
+                ctx.settle(client, caller, &mut found, 1)?;
+                found.pop()
+            }
             None => {
                 let args: [DatumWithOid; 3] = [caller.user().into(), caller.session().into(), url_id.into()];
                 st::WALK_URL
@@ -600,20 +672,19 @@ pub fn live(
                         let lease_user: Option<i32> = int(&r, 14)?;
                         let lease_session: Option<Uuid> = r.get(15)?;
                         let lease_until = timestamp(&r, 16)?;
-                        Ok(Pending {
+                        Ok((done, Pending {
                             candidate: walked(r)?,
                             existed: true,
                             eligible,
-                            done,
                             leased,
                             lease_user,
                             lease_session,
                             lease_until,
-                        })
+                        }))
                     })?
                     .into_iter()
-                    .find(|p| p.eligible && !p.done && (leases == Leases::Count || p.leasable(caller, now)))
-                    .map(|p| keyed(p.candidate))
+                    .find(|(done, p)| p.eligible && !done && (leases == Leases::Count || p.leasable(caller, now)))
+                    .map(|(_, p)| keyed(p.candidate))
             }
         };
         return Ok(found
@@ -627,7 +698,7 @@ pub fn live(
         let mut out: Vec<Candidate> = walk.batches(client, &[batch], want)?.into_iter().map(keyed).collect();
         out.extend(pending(&|c| c.batch_id == Some(batch)));
         sort(&mut out);
-        out.truncate(want as usize);
+        ctx.settle(client, caller, &mut out, want as usize)?;
         return Ok(out);
     }
 
@@ -645,7 +716,7 @@ pub fn live(
     };
     head.extend(pending(&|c| c.followed_by_user));
     sort(&mut head);
-    head.truncate(want as usize);
+    ctx.settle(client, caller, &mut head, want as usize)?;
 
     let rest = want - head.len() as i64;
     if rest > 0 {
@@ -667,7 +738,7 @@ pub fn live(
         tail.extend(walk.batch_heads(client, &refollowed, rest, &keyed)?);
         tail.extend(pending(&|c| !c.followed_by_user));
         sort(&mut tail);
-        tail.truncate(rest as usize);
+        ctx.settle(client, caller, &mut tail, rest as usize)?;
         head.extend(tail);
     }
     Ok(head)

@@ -37,7 +37,8 @@ statement!(STATE, "state", [], false);
 statement!(FOLLOWED, "followed", [INT4OID], false);
 statement!(PENDING_ANY, "pending_any", [], false);
 statement!(CURRENT_SNAPSHOT, "current_snapshot", [], false);
-statement!(CONTEXT, "context", [INT4OID, UUIDOID], false);
+statement!(CONTEXT, "context", [], false);
+statement!(PENDING_DETAIL, "pending_detail", [INT4OID, UUIDOID, INT4ARRAYOID], false);
 statement!(WALK_ORDER, "walk_order", [INT4OID, UUIDOID, INT4ARRAYOID, INT4ARRAYOID, INT8OID, BOOLOID], false);
 statement!(
     WALK_RESUME,
@@ -189,6 +190,7 @@ pub const ALL: &[&Statement] = &[
     &PENDING_ANY,
     &CURRENT_SNAPSHOT,
     &CONTEXT,
+    &PENDING_DETAIL,
     &WALK_ORDER,
     &WALK_RESUME,
     &WALK_BATCH_RESUME,

@@ -94,6 +94,40 @@ SELECT url_id, user_url_type_count AS u FROM annotate.next_url_for_annotation(2,
 SELECT annotate.status()->>'selection' AS mode;
 RESET annotate.selection;
 
+-- Writes not yet folded: their state is read for every one, but whether the caller annotated a
+-- URL, and its text, only for those that reach the answer. In one transaction (its writes stay
+-- pending until it commits and they are folded) user 3 annotates the first two URLs of its
+-- answer and four users vote for its last: the answer leaves the two out, lets the next in,
+-- lifts the last, and names each URL, as the same call does once the writes are folded.
+CREATE TEMP TABLE before AS
+SELECT t.url_id, t.ord FROM annotate.next_url_for_annotation(3, max_urls => 10) WITH ORDINALITY
+    AS t(url_id, url, fu, fa, im, u, a, r, ord);
+BEGIN;
+INSERT INTO public.annotation__url_type__user (url_id, user_id, type)
+SELECT b.url_id, 3, 'data source' FROM before b WHERE b.ord <= 2;
+INSERT INTO public.annotation__url_type__user (url_id, user_id, type)
+SELECT (SELECT b.url_id FROM before b ORDER BY b.ord DESC LIMIT 1), u, 'meta url' FROM generate_series(11, 14) u;
+CREATE TEMP TABLE pending_answer AS
+SELECT t.url_id, t.url, t.ord FROM annotate.next_url_for_annotation(3, max_urls => 3) WITH ORDINALITY
+    AS t(url_id, url, fu, fa, im, u, a, r, ord);
+SELECT count(*) > 0 AS writes_pending FROM annotate_internal.queue_delta;
+COMMIT;
+SELECT annotate_internal.fold_now() >= 0 AS folded;
+CREATE TEMP TABLE folded_answer AS
+SELECT t.url_id, t.url, t.ord FROM annotate.next_url_for_annotation(3, max_urls => 3) WITH ORDINALITY
+    AS t(url_id, url, fu, fa, im, u, a, r, ord);
+SELECT (SELECT array_agg(p.url_id ORDER BY p.ord) FROM pending_answer p)
+           = (SELECT array_agg(f.url_id ORDER BY f.ord) FROM folded_answer f) AS same_urls,
+       (SELECT array_agg(p.url ORDER BY p.ord) FROM pending_answer p)
+           = (SELECT array_agg(f.url ORDER BY f.ord) FROM folded_answer f) AS same_text,
+       NOT EXISTS (SELECT 1 FROM pending_answer p JOIN before b USING (url_id) WHERE b.ord <= 2) AS annotated_left_out,
+       (SELECT count(*) FROM before) > 3
+           AND EXISTS (SELECT 1 FROM pending_answer p
+                       WHERE p.url_id = (SELECT b.url_id FROM before b ORDER BY b.ord DESC LIMIT 1)) AS last_lifted,
+       (SELECT bool_and(p.url LIKE '%example.com/%') FROM pending_answer p) AS named;
+DELETE FROM public.annotation__url_type__user WHERE user_id = 3 OR user_id BETWEEN 11 AND 14;
+SELECT annotate_internal.fold_now() >= 0 AS folded;
+
 -- Bad input: a clear error naming the argument.
 SELECT * FROM annotate.next_url_for_annotation(NULL);
 SELECT * FROM annotate.next_url_for_annotation(1, max_urls => 0);
