@@ -139,7 +139,8 @@ pub struct Context {
     pub pending: HashMap<i32, Pending>,
     /// The details read so far of pending URLs (Context::settle).
     details: RefCell<HashMap<i32, Detail>>,
-    /// Batches with follow changes not yet folded: whether anyone follows each now.
+    /// Batches whose followed state changed since the last fold (sql/queries/context.sql):
+    /// whether anyone follows each now. Their rows sit where the order indexes had them before.
     pub refollowed: HashMap<i32, bool>,
     /// The batches linked to a location the caller follows, sorted.
     pub followed: Vec<i32>,

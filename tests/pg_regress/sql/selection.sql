@@ -128,6 +128,52 @@ SELECT (SELECT array_agg(p.url_id ORDER BY p.ord) FROM pending_answer p)
 DELETE FROM public.annotation__url_type__user WHERE user_id = 3 OR user_id BETWEEN 11 AND 14;
 SELECT annotate_internal.fold_now() >= 0 AS folded;
 
+-- Follow changes not yet folded. One that leaves a batch followed (a second follower of the
+-- locality user 5 follows) moves nothing: the answer of user 3, who follows nothing, walks the
+-- batch's rows where the index has them. One that ends the batch's following (its link to the
+-- locality removed) moves its URLs down. Each answer, taken in the open transaction, is the
+-- one the same call gives once the change is folded. (URL 8 is batch 1's one eligible URL.)
+INSERT INTO public.urls (id, url, source, scheme) VALUES (8, 'example.com/8', 'collector', 'https');
+INSERT INTO public.link_batches__urls (batch_id, url_id) VALUES (1, 8);
+SELECT annotate_internal.fold_now() >= 0 AS folded;
+CREATE TEMP TABLE followed_before AS
+SELECT t.url_id, t.ord FROM annotate.next_url_for_annotation(3, max_urls => 10) WITH ORDINALITY
+    AS t(url_id, url, fu, fa, im, u, a, r, ord);
+BEGIN;
+INSERT INTO public.link__locations__user_follows (location_id, user_id)
+SELECT id, 2 FROM public.locations WHERE type = 'Locality';
+CREATE TEMP TABLE second_follower AS
+SELECT t.url_id, t.fa, t.ord FROM annotate.next_url_for_annotation(3, max_urls => 10) WITH ORDINALITY
+    AS t(url_id, url, fu, fa, im, u, a, r, ord);
+SELECT count(*) > 0 AS follow_pending FROM annotate_internal.batch_event;
+COMMIT;
+SELECT annotate_internal.fold_now() >= 0 AS folded;
+BEGIN;
+DELETE FROM public.link_batches__locations WHERE batch_id = 1;
+CREATE TEMP TABLE unfollowed AS
+SELECT t.url_id, t.fa, t.ord FROM annotate.next_url_for_annotation(3, max_urls => 10) WITH ORDINALITY
+    AS t(url_id, url, fu, fa, im, u, a, r, ord);
+SELECT count(*) > 0 AS follow_pending FROM annotate_internal.batch_event;
+COMMIT;
+SELECT annotate_internal.fold_now() >= 0 AS folded;
+CREATE TEMP TABLE unfollowed_folded AS
+SELECT t.url_id, t.fa, t.ord FROM annotate.next_url_for_annotation(3, max_urls => 10) WITH ORDINALITY
+    AS t(url_id, url, fu, fa, im, u, a, r, ord);
+SELECT (SELECT array_agg(s.url_id ORDER BY s.ord) FROM second_follower s)
+           = (SELECT array_agg(b.url_id ORDER BY b.ord) FROM followed_before b) AS second_follower_same,
+       (SELECT bool_or(s.fa) FROM second_follower s) AS batch_still_followed,
+       (SELECT array_agg(u.url_id ORDER BY u.ord) FROM unfollowed u)
+           = (SELECT array_agg(f.url_id ORDER BY f.ord) FROM unfollowed_folded f) AS unfollowed_same,
+       (SELECT array_agg(u.url_id ORDER BY u.ord) FROM unfollowed u)
+           <> (SELECT array_agg(b.url_id ORDER BY b.ord) FROM followed_before b) AS unfollow_moved,
+       NOT (SELECT bool_or(u.fa) FROM unfollowed u) AS none_followed;
+INSERT INTO public.link_batches__locations (batch_id, location_id)
+SELECT 1, id FROM public.locations WHERE type = 'Locality';
+DELETE FROM public.link__locations__user_follows WHERE user_id = 2;
+DELETE FROM public.link_batches__urls WHERE url_id = 8;
+DELETE FROM public.urls WHERE id = 8;
+SELECT annotate_internal.fold_now() >= 0 AS folded;
+
 -- Bad input: a clear error naming the argument.
 SELECT * FROM annotate.next_url_for_annotation(NULL);
 SELECT * FROM annotate.next_url_for_annotation(1, max_urls => 0);
