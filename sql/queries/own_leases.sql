@@ -1,9 +1,10 @@
 -- The caller's running leases (user $1 or session $2, the other NULL) with the URL's keys,
 -- whether it is still eligible and whether the caller annotated it (which ends the lease).
 -- Each part reads the caller's entries of queue_lease_user or queue_lease_session, never every
--- live lease: the test of lease_until is written so that no index can serve it (IS TRUE), as
--- the planner would otherwise walk queue_lease_expiry for it when the statistics were taken
--- while leases ran out together or few were held (plans as generic as these tie at one row).
+-- live lease: the test of lease_until is written so that it neither serves as a condition on
+-- queue_lease_expiry nor proves that index's predicate (IS TRUE), as the planner would
+-- otherwise walk queue_lease_expiry for it when the statistics were taken while leases ran
+-- out together or few were held (plans as generic as these tie at one row).
 SELECT w.url_id, w.batch_id, w.followed_any, w.is_manual, w.user_votes::bigint, w.anon_votes::bigint,
        w.auto_votes::bigint, u.scheme::pg_catalog.text, u.url::pg_catalog.text, u.trailing_slash,
        NOT w.validated AND NOT w.suspended AS eligible,
