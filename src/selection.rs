@@ -203,6 +203,10 @@ impl Context {
         list: &mut Vec<Candidate>,
         n: usize,
     ) -> SpiResult<()> {
+        if self.pending.is_empty() {
+            list.truncate(n);
+            return Ok(());
+        }
         loop {
             let first: Vec<i32> = list.iter().take(n).map(|c| c.url_id).collect();
             let before = self.details.borrow().len();
@@ -345,6 +349,34 @@ impl Walk<'_> {
         stmt.rows(client, &args, walked)
     }
 
+    /// `stmt` (walk_order.sql or walk_batches.sql, whose column 11 is the statement's snapshot)
+    /// as `run` does it, prepared before the clock starts: its rows, that snapshot, and how long
+    /// the walk took (for a resume point).
+    fn timed(
+        &self,
+        client: &mut SpiClient<'_>,
+        stmt: &st::Statement,
+        batches: &[i32],
+        n: i64,
+    ) -> SpiResult<(Vec<Candidate>, Option<String>, std::time::Duration)> {
+        stmt.ready(client)?;
+        let started = std::time::Instant::now();
+        let args: [DatumWithOid; 6] = [
+            self.caller.user().into(),
+            self.caller.session().into(),
+            self.leave_out.to_vec().into(),
+            batches.to_vec().into(),
+            n.into(),
+            (self.leases == Leases::Count).into(),
+        ];
+        let mut snapshot: Option<String> = None;
+        let rows = stmt.rows(client, &args, |r| {
+            snapshot = r.get::<String>(11)?;
+            walked(r)
+        })?;
+        Ok((rows, snapshot, started.elapsed()))
+    }
+
     fn order(&self, client: &mut SpiClient<'_>, skip_batches: &[i32], n: i64) -> SpiResult<Vec<Candidate>> {
         self.run(client, &st::WALK_ORDER, skip_batches, n)
     }
@@ -382,22 +414,8 @@ impl Walk<'_> {
                 return Ok(found);
             }
         }
-        st::WALK_ORDER.ready(client)?;
-        let started = std::time::Instant::now();
-        let args: [DatumWithOid; 6] = [
-            self.caller.user().into(),
-            self.caller.session().into(),
-            self.leave_out.to_vec().into(),
-            skip_batches.to_vec().into(),
-            n.into(),
-            true.into(),
-        ];
-        let mut snapshot: Option<String> = None;
-        let found = st::WALK_ORDER.rows(client, &args, |r| {
-            snapshot = r.get::<String>(11)?;
-            walked(r)
-        })?;
-        if point.is_some() || resume::slow(started.elapsed()) {
+        let (found, snapshot, took) = self.timed(client, &st::WALK_ORDER, skip_batches, n)?;
+        if point.is_some() || resume::slow(took) {
             let next = found.first().map_or(resume::END, resume_key);
             if let Some(s) = snapshot.or(st::CURRENT_SNAPSHOT.one::<String>(client, &[])?) {
                 resume::record(self.caller, scope, next, &s);
@@ -443,22 +461,8 @@ impl Walk<'_> {
         if rest.is_empty() {
             return Ok(out);
         }
-        st::WALK_BATCHES.ready(client)?;
-        let started = std::time::Instant::now();
-        let args: [DatumWithOid; 6] = [
-            self.caller.user().into(),
-            self.caller.session().into(),
-            self.leave_out.to_vec().into(),
-            rest.clone().into(),
-            n.into(),
-            true.into(),
-        ];
-        let mut snapshot: Option<String> = None;
-        let rows = st::WALK_BATCHES.rows(client, &args, |r| {
-            snapshot = r.get::<String>(11)?;
-            walked(r)
-        })?;
-        let slow = resume::slow(started.elapsed());
+        let (rows, snapshot, took) = self.timed(client, &st::WALK_BATCHES, &rest, n)?;
+        let slow = resume::slow(took);
         let keep: Vec<i32> = rest.iter().copied().filter(|b| slow || had_point.contains(b)).collect();
         if !keep.is_empty() {
             if let Some(s) = snapshot.or(st::CURRENT_SNAPSHOT.one::<String>(client, &[])?) {
