@@ -28,8 +28,9 @@ AS $$
         -- A user's followed locations, and the batches linked to a location.
         ('index', 'annotate_user_follows_user_id', 'link__locations__user_follows', '(user_id, location_id)'),
         ('index', 'annotate_batch_locations_location_id', 'link_batches__locations', '(location_id, batch_id)'),
-        -- The writes that move the queue (SPEC 3): inserts statement by statement, updates and
-        -- deletes row by row, TRUNCATE (annotate_capture_insert, annotate_capture, annotate_capture_truncate).
+        -- The writes that move the queue (SPEC 3): inserts and deletes statement by statement,
+        -- updates row by row, TRUNCATE (annotate_capture_insert, annotate_capture_delete,
+        -- annotate_capture, annotate_capture_truncate).
         ('trigger', 'annotate_capture', 'urls', 'urls'),
         ('trigger', 'annotate_capture', 'link_batches__urls', 'batch_link'),
         ('trigger', 'annotate_capture', 'link_batches__locations', 'batch_location'),
@@ -95,7 +96,7 @@ AS $$
             WHEN t.tgfoid OPERATOR(pg_catalog.<>) 'annotate_internal.capture()'::pg_catalog.regprocedure
               OR t.tgnargs OPERATOR(pg_catalog.<>) 1
               OR pg_catalog.encode(t.tgargs, 'escape') OPERATOR(pg_catalog.<>) (o.arg OPERATOR(pg_catalog.||) '\000')
-              OR t.tgtype OPERATOR(pg_catalog.<>) 25  -- ROW | AFTER | DELETE | UPDATE
+              OR t.tgtype OPERATOR(pg_catalog.<>) 17  -- ROW | AFTER | UPDATE
               OR t.tgqual IS NOT NULL
                 THEN 'altered: ' OPERATOR(pg_catalog.||) pg_catalog.pg_get_triggerdef(t.oid)
             WHEN ti.oid IS NULL THEN 'missing its INSERT trigger annotate_capture_insert'
@@ -106,13 +107,22 @@ AS $$
               OR ti.tgnewtable IS NULL
               OR ti.tgqual IS NOT NULL
                 THEN 'altered: ' OPERATOR(pg_catalog.||) pg_catalog.pg_get_triggerdef(ti.oid)
+            WHEN td.oid IS NULL THEN 'missing its DELETE trigger annotate_capture_delete'
+            WHEN td.tgfoid OPERATOR(pg_catalog.<>) 'annotate_internal.capture_delete()'::pg_catalog.regprocedure
+              OR td.tgnargs OPERATOR(pg_catalog.<>) 1
+              OR pg_catalog.encode(td.tgargs, 'escape') OPERATOR(pg_catalog.<>) (o.arg OPERATOR(pg_catalog.||) '\000')
+              OR td.tgtype OPERATOR(pg_catalog.<>) 8  -- STATEMENT | AFTER | DELETE
+              OR td.tgoldtable IS NULL
+              OR td.tgqual IS NOT NULL
+                THEN 'altered: ' OPERATOR(pg_catalog.||) pg_catalog.pg_get_triggerdef(td.oid)
             WHEN tr.oid IS NULL OR tr.tgfoid OPERATOR(pg_catalog.<>)
                  'annotate_internal.capture_truncate()'::pg_catalog.regprocedure
                 THEN 'missing its TRUNCATE trigger annotate_capture_truncate'
             WHEN t.tgenabled OPERATOR(pg_catalog.=) 'D' OR ti.tgenabled OPERATOR(pg_catalog.=) 'D'
-              OR tr.tgenabled OPERATOR(pg_catalog.=) 'D' THEN 'disabled'
+              OR td.tgenabled OPERATOR(pg_catalog.=) 'D' OR tr.tgenabled OPERATOR(pg_catalog.=) 'D' THEN 'disabled'
             WHEN NOT annotate_internal.is_tied('pg_catalog.pg_trigger', t.oid)
               OR NOT annotate_internal.is_tied('pg_catalog.pg_trigger', ti.oid)
+              OR NOT annotate_internal.is_tied('pg_catalog.pg_trigger', td.oid)
               OR NOT annotate_internal.is_tied('pg_catalog.pg_trigger', tr.oid) THEN 'not tied to the extension'
         END
         FROM (SELECT NULL) one
@@ -122,6 +132,9 @@ AS $$
         LEFT JOIN pg_catalog.pg_trigger ti
                ON ti.tgname OPERATOR(pg_catalog.=) 'annotate_capture_insert'
               AND ti.tgrelid OPERATOR(pg_catalog.=) t.tgrelid
+        LEFT JOIN pg_catalog.pg_trigger td
+               ON td.tgname OPERATOR(pg_catalog.=) 'annotate_capture_delete'
+              AND td.tgrelid OPERATOR(pg_catalog.=) t.tgrelid
         LEFT JOIN pg_catalog.pg_trigger tr
                ON tr.tgname OPERATOR(pg_catalog.=) 'annotate_capture_truncate'
               AND tr.tgrelid OPERATOR(pg_catalog.=) t.tgrelid
@@ -393,15 +406,21 @@ BEGIN
             -- Every UPDATE fires it (one naming the columns it reads would forbid retyping them);
             -- an update of a column the queue does not read appends nothing.
             EXECUTE pg_catalog.format(
-                'CREATE OR REPLACE TRIGGER annotate_capture AFTER DELETE OR UPDATE ON public.%I
+                'CREATE OR REPLACE TRIGGER annotate_capture AFTER UPDATE ON public.%I
                  FOR EACH ROW EXECUTE FUNCTION annotate_internal.capture(%L)',
                 o.table_name, o.arg);
-            -- Inserts, the app's bulk writes among them, once per statement: one call reads every
-            -- inserted row and appends their deltas together (src/triggers.rs).
+            -- Inserts and deletes, the app's bulk writes among them, once per statement: one call
+            -- reads every row the statement inserted or deleted and appends their deltas together
+            -- (src/triggers.rs).
             EXECUTE pg_catalog.format(
                 'CREATE OR REPLACE TRIGGER annotate_capture_insert AFTER INSERT ON public.%I
                  REFERENCING NEW TABLE AS annotate_inserted
                  FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.capture_insert(%L)',
+                o.table_name, o.arg);
+            EXECUTE pg_catalog.format(
+                'CREATE OR REPLACE TRIGGER annotate_capture_delete AFTER DELETE ON public.%I
+                 REFERENCING OLD TABLE AS annotate_deleted
+                 FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.capture_delete(%L)',
                 o.table_name, o.arg);
             EXECUTE pg_catalog.format(
                 'CREATE OR REPLACE TRIGGER annotate_capture_truncate AFTER TRUNCATE ON public.%I
@@ -413,6 +432,8 @@ BEGIN
         EXECUTE pg_catalog.format('ALTER TRIGGER annotate_capture_truncate ON public.%I DEPENDS ON EXTENSION annotate_ext',
                                   o.table_name);
         EXECUTE pg_catalog.format('ALTER TRIGGER annotate_capture_insert ON public.%I DEPENDS ON EXTENSION annotate_ext',
+                                  o.table_name);
+        EXECUTE pg_catalog.format('ALTER TRIGGER annotate_capture_delete ON public.%I DEPENDS ON EXTENSION annotate_ext',
                                   o.table_name);
         n := n OPERATOR(pg_catalog.+) 1;
     END LOOP;
@@ -490,6 +511,7 @@ BEGIN
                 EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS annotate_capture ON public.%I', o.table_name);
                 EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS annotate_capture_truncate ON public.%I', o.table_name);
                 EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS annotate_capture_insert ON public.%I', o.table_name);
+                EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS annotate_capture_delete ON public.%I', o.table_name);
             END IF;
         ELSE
             EXECUTE pg_catalog.format('DROP MATERIALIZED VIEW IF EXISTS annotate.%I', o.name);

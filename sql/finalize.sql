@@ -27,6 +27,7 @@ ALTER FUNCTION annotate.reset_timings() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.capture() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.capture_truncate() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.capture_insert() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate_internal.capture_delete() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.queue_written() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.wake_folder() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.fold_now() SET search_path = pg_catalog, pg_temp;

@@ -88,6 +88,7 @@ BEGIN
           AND d.object_identity OPERATOR(pg_catalog.=) ANY (ARRAY[
               'annotate_capture on public.' OPERATOR(pg_catalog.||) o.table_name,
               'annotate_capture_insert on public.' OPERATOR(pg_catalog.||) o.table_name,
+              'annotate_capture_delete on public.' OPERATOR(pg_catalog.||) o.table_name,
               'annotate_capture_truncate on public.' OPERATOR(pg_catalog.||) o.table_name]))
       OR (o.kind OPERATOR(pg_catalog.=) 'view' AND d.object_type OPERATOR(pg_catalog.=) 'materialized view'
           AND d.object_identity OPERATOR(pg_catalog.=) ('annotate.' OPERATOR(pg_catalog.||) o.name));

@@ -268,14 +268,18 @@ impl Row {
     }
 }
 
-/// How a capture function is meant to fire (sql/attach.sql makes the three triggers).
+/// How a capture function is meant to fire (sql/attach.sql makes the four triggers).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Firing {
-    /// annotate_capture: AFTER UPDATE OR DELETE, FOR EACH ROW.
+    /// annotate_capture: AFTER UPDATE, FOR EACH ROW (an update pairs each row's old and new
+    /// version, which a statement's transition tables do not).
     Row,
     /// annotate_capture_insert: AFTER INSERT, FOR EACH STATEMENT, with the inserted rows as a
     /// transition table (one call per statement, however many rows it inserts).
     Inserted,
+    /// annotate_capture_delete: AFTER DELETE, FOR EACH STATEMENT, with the deleted rows as a
+    /// transition table (one call per statement, however many rows it deletes).
+    Deleted,
     /// annotate_capture_truncate: AFTER TRUNCATE, FOR EACH STATEMENT.
     Truncate,
 }
@@ -295,14 +299,16 @@ fn kind_of(data: &pg_sys::TriggerData, function: &str, firing: Firing) -> Kind {
     let event = data.tg_event;
     let after = ts::trigger_fired_after(event);
     let firing_ok = match firing {
-        Firing::Row => {
-            ts::trigger_fired_for_row(event)
-                && (ts::trigger_fired_by_update(event) || ts::trigger_fired_by_delete(event))
-        }
+        Firing::Row => ts::trigger_fired_for_row(event) && ts::trigger_fired_by_update(event),
         Firing::Inserted => {
             ts::trigger_fired_for_statement(event)
                 && ts::trigger_fired_by_insert(event)
                 && !data.tg_newtable.is_null()
+        }
+        Firing::Deleted => {
+            ts::trigger_fired_for_statement(event)
+                && ts::trigger_fired_by_delete(event)
+                && !data.tg_oldtable.is_null()
         }
         Firing::Truncate => ts::trigger_fired_for_statement(event) && ts::trigger_fired_by_truncate(event),
     };
@@ -600,6 +606,44 @@ unsafe fn plain_indexes(indexes: pg_sys::CatalogIndexState) -> bool {
     })
 }
 
+/// Captures a statement's rows, inserted or deleted, from its transition table `store`: what
+/// `change` makes of each row, appended together.
+fn capture_statement(
+    data: &pg_sys::TriggerData,
+    kind: Kind,
+    store: *mut pg_sys::Tuplestorestate,
+    change: impl Fn(&Fact) -> (Vec<Delta>, Vec<Refollow>),
+) {
+    let mut capture = Capture::new();
+    // SAFETY: the transition table holds rows of the trigger's relation (for a partitioned
+    // table, converted to its row type), valid for the call; kind_of() checked that it is
+    // there. It is read through a read pointer of its own, from the start, as the executor
+    // reads one (other triggers of the statement may share it); the slot is dropped before
+    // returning.
+    unsafe {
+        let desc = (*data.tg_relation).rd_att;
+        let reader = pg_sys::tuplestore_alloc_read_pointer(store, pg_sys::EXEC_FLAG_REWIND as i32);
+        pg_sys::tuplestore_select_read_pointer(store, reader);
+        pg_sys::tuplestore_rescan(store);
+        let slot = pg_sys::MakeSingleTupleTableSlot(desc, &pg_sys::TTSOpsMinimalTuple);
+        // What reading a row allocates (a column's text form) is freed row by row.
+        let per_row = scratch_context(c"annotate_ext capture row");
+        while pg_sys::tuplestore_gettupleslot(store, true, false, slot) {
+            let outer = pg_sys::CurrentMemoryContext;
+            pg_sys::CurrentMemoryContext = per_row;
+            let fact = Row { source: Source::Slot(slot), desc }.fact(kind);
+            pg_sys::CurrentMemoryContext = outer;
+            pg_sys::MemoryContextReset(per_row);
+            let (deltas, refollows) = change(&fact);
+            capture.add(deltas, refollows);
+        }
+        pg_sys::MemoryContextDelete(per_row);
+        pg_sys::ExecDropSingleTupleTableSlot(slot);
+        pg_sys::tuplestore_select_read_pointer(store, 0);
+    }
+    capture.finish();
+}
+
 #[pg_schema]
 mod annotate_internal {
     use pgrx::heap_tuple::PgHeapTuple;
@@ -608,7 +652,7 @@ mod annotate_internal {
 
     use super::*;
 
-    /// AFTER UPDATE OR DELETE FOR EACH ROW on a captured app table (argument: its kind).
+    /// AFTER UPDATE FOR EACH ROW on a captured app table (argument: its kind).
     #[pg_trigger]
     fn capture<'a>(
         trigger: &'a pgrx::PgTrigger<'a>,
@@ -617,9 +661,8 @@ mod annotate_internal {
         let kind = kind_of(data, "capture", Firing::Row);
         let desc = unsafe { (*data.tg_relation).rd_att };
         let row = |tuple: pg_sys::HeapTuple| Row { source: Source::Tuple(tuple), desc }.fact(kind);
-        let old = row(data.tg_trigtuple);
-        let new = pgrx::trigger_support::trigger_fired_by_update(data.tg_event).then(|| row(data.tg_newtuple));
-        let (deltas, refollows) = changes(kind, Some(&old), new.as_ref());
+        let (old, new) = (row(data.tg_trigtuple), row(data.tg_newtuple));
+        let (deltas, refollows) = changes(kind, Some(&old), Some(&new));
         let mut capture = Capture::new();
         capture.add(deltas, refollows);
         capture.finish();
@@ -634,34 +677,19 @@ mod annotate_internal {
     ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, pgrx::PgTriggerError> {
         let data = trigger.trigger_data();
         let kind = kind_of(data, "capture_insert", Firing::Inserted);
-        let mut capture = Capture::new();
-        // SAFETY: the transition table holds rows of the trigger's relation (for a partitioned
-        // table, converted to its row type), valid for the call. It is read through a read
-        // pointer of its own, from the start, as the executor reads one (other triggers of the
-        // statement may share it); the slot is dropped before returning.
-        unsafe {
-            let desc = (*data.tg_relation).rd_att;
-            let store = data.tg_newtable;
-            let reader = pg_sys::tuplestore_alloc_read_pointer(store, pg_sys::EXEC_FLAG_REWIND as i32);
-            pg_sys::tuplestore_select_read_pointer(store, reader);
-            pg_sys::tuplestore_rescan(store);
-            let slot = pg_sys::MakeSingleTupleTableSlot(desc, &pg_sys::TTSOpsMinimalTuple);
-            // What reading a row allocates (a column's text form) is freed row by row.
-            let per_row = scratch_context(c"annotate_ext capture row");
-            while pg_sys::tuplestore_gettupleslot(store, true, false, slot) {
-                let outer = pg_sys::CurrentMemoryContext;
-                pg_sys::CurrentMemoryContext = per_row;
-                let new = Row { source: Source::Slot(slot), desc }.fact(kind);
-                pg_sys::CurrentMemoryContext = outer;
-                pg_sys::MemoryContextReset(per_row);
-                let (deltas, refollows) = changes(kind, None, Some(&new));
-                capture.add(deltas, refollows);
-            }
-            pg_sys::MemoryContextDelete(per_row);
-            pg_sys::ExecDropSingleTupleTableSlot(slot);
-            pg_sys::tuplestore_select_read_pointer(store, 0);
-        }
-        capture.finish();
+        capture_statement(data, kind, data.tg_newtable, |f| changes(kind, None, Some(f)));
+        Ok(None)
+    }
+
+    /// AFTER DELETE FOR EACH STATEMENT on a captured app table, the deleted rows as a
+    /// transition table (argument: its kind): one call however many rows the statement deletes.
+    #[pg_trigger]
+    fn capture_delete<'a>(
+        trigger: &'a pgrx::PgTrigger<'a>,
+    ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, pgrx::PgTriggerError> {
+        let data = trigger.trigger_data();
+        let kind = kind_of(data, "capture_delete", Firing::Deleted);
+        capture_statement(data, kind, data.tg_oldtable, |f| changes(kind, Some(f), None));
         Ok(None)
     }
 

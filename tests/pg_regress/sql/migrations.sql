@@ -64,6 +64,7 @@ ALTER TABLE public.flag_url_suspended DISABLE TRIGGER annotate_capture_insert;
 INSERT INTO public.flag_url_suspended (url_id) VALUES (1);
 SET session_replication_role = replica;
 DROP TRIGGER annotate_capture ON public.annotation__url_type__anon;
+DROP TRIGGER annotate_capture_delete ON public.annotation__url_type__user;
 DROP INDEX public.annotate_user_follows_user_id;
 RESET session_replication_role;
 SELECT * FROM annotate.verify();

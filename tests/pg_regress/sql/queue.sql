@@ -94,7 +94,7 @@ WITH u AS (INSERT INTO public.urls (id, url, source) VALUES (3000, 'q.example/30
 INSERT INTO public.link_batches__urls (batch_id, url_id) SELECT 2, id FROM u;
 SELECT url_id, b, m, r FROM q WHERE url_id IN (4000, 4001, 3000, 3001) ORDER BY url_id;
 SELECT count(*) AS problems FROM annotate.verify();
--- MERGE: its inserted rows through the statement trigger, its deletes row by row.
+-- MERGE: its inserted and its deleted rows through the two statement triggers.
 MERGE INTO public.annotation__url_type__auto a USING (SELECT i FROM generate_series(4150, 4159) i) s
 ON a.url_id = s.i WHEN NOT MATCHED THEN INSERT (url_id, relevant) VALUES (s.i, true);
 MERGE INTO public.annotation__url_type__auto a USING (SELECT i FROM generate_series(4155, 4164) i) s
@@ -125,9 +125,44 @@ INSERT INTO public.annotation__url_type__auto (url_id, relevant) VALUES (4101, t
 COMMIT;
 SELECT count(*) FILTER (WHERE r = 1) AS auto_voted_4012_4101 FROM q WHERE url_id BETWEEN 4012 AND 4101;
 SELECT count(*) AS problems FROM annotate.verify();
--- Taken away again (deletes, row by row, cascaded from urls).
+-- Deletes are captured once per statement from the deleted rows (annotate_capture_delete),
+-- beside an app trigger that reads them too, before and after the extension's: each sees them
+-- all. A statement deleting from two captured tables at once, a delete rolled back to a
+-- savepoint, and rows another statement of the transaction already deleted (nothing to count).
+CREATE FUNCTION public.count_deleted() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN INSERT INTO public.seen SELECT TG_NAME, count(*) FROM deleted; RETURN NULL; END $$;
+CREATE TRIGGER a_first_delete AFTER DELETE ON public.annotation__url_type__auto REFERENCING OLD TABLE AS deleted
+    FOR EACH STATEMENT EXECUTE FUNCTION public.count_deleted();
+CREATE TRIGGER z_last_delete AFTER DELETE ON public.annotation__url_type__auto REFERENCING OLD TABLE AS deleted
+    FOR EACH STATEMENT EXECUTE FUNCTION public.count_deleted();
+TRUNCATE public.seen;
+INSERT INTO public.flag_url_suspended (url_id) SELECT i FROM generate_series(4007, 4010) i;
+DELETE FROM public.annotation__url_type__auto WHERE url_id BETWEEN 4002 AND 4006 RETURNING url_id;
+SELECT * FROM public.seen ORDER BY who;
+DROP TRIGGER a_first_delete ON public.annotation__url_type__auto;
+DROP TRIGGER z_last_delete ON public.annotation__url_type__auto;
+WITH a AS (DELETE FROM public.annotation__url_type__auto WHERE url_id BETWEEN 4007 AND 4008 RETURNING url_id)
+DELETE FROM public.flag_url_suspended s USING a WHERE s.url_id = a.url_id OR s.url_id = 4009;
+BEGIN;
+SAVEPOINT s;
+DELETE FROM public.annotation__url_type__auto WHERE url_id BETWEEN 4009 AND 4011;
+ROLLBACK TO SAVEPOINT s;
+DELETE FROM public.annotation__url_type__auto WHERE url_id = 4009;
+DELETE FROM public.annotation__url_type__auto WHERE url_id BETWEEN 4009 AND 4010;
+COMMIT;
+SELECT string_agg(url_id::text, ',' ORDER BY url_id) FILTER (WHERE r = 0) AS not_robot_voted,
+       count(*) FILTER (WHERE s) AS suspended
+FROM q WHERE url_id BETWEEN 4002 AND 4011;
+SELECT count(*) AS problems FROM annotate.verify();
+SELECT FROM annotate_internal.fold_now();
+SELECT string_agg(url_id::text, ',' ORDER BY url_id) FILTER (WHERE r = 0) AS not_robot_voted,
+       count(*) FILTER (WHERE s) AS suspended
+FROM q WHERE url_id BETWEEN 4002 AND 4011;
+SELECT count(*) AS problems FROM annotate.verify();
+-- Taken away again (deletes cascaded from urls, each cascade a statement of its own).
 DROP TABLE public.seen;
 DROP FUNCTION public.count_inserted();
+DROP FUNCTION public.count_deleted();
 DELETE FROM public.urls WHERE id >= 3000;
 DELETE FROM public.annotation__url_type__user WHERE user_id = 7 AND url_id >= 100;
 SELECT count(*) FILTER (WHERE url_id >= 3000) AS queued_3000_up, sum(u) FILTER (WHERE url_id BETWEEN 100 AND 1119) AS user_votes_100_1119 FROM q;

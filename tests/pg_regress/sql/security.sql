@@ -26,12 +26,14 @@ CREATE TEMP TABLE fake (url_id pg_temp.evil);
 CREATE TRIGGER t AFTER INSERT ON fake FOR EACH ROW EXECUTE FUNCTION annotate_internal.capture('validated');
 CREATE TRIGGER t AFTER TRUNCATE ON fake FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.capture_truncate('urls');
 CREATE TRIGGER t AFTER INSERT ON fake REFERENCING NEW TABLE AS n FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.capture_insert('validated');
+CREATE TRIGGER t AFTER DELETE ON fake REFERENCING OLD TABLE AS o FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.capture_delete('validated');
 CREATE TRIGGER t BEFORE INSERT ON fake FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.queue_written();
 INSERT INTO fake VALUES (ROW(1));
 -- 2. The same without the cast: a plain TEMP table fed crafted rows, to suspend every URL.
 CREATE TEMP TABLE fake_flags (url_id int);
 CREATE TRIGGER t AFTER INSERT ON fake_flags FOR EACH ROW EXECUTE FUNCTION annotate_internal.capture('suspended');
 CREATE TRIGGER t AFTER INSERT ON fake_flags REFERENCING NEW TABLE AS n FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.capture_insert('suspended');
+CREATE TRIGGER t AFTER DELETE ON fake_flags REFERENCING OLD TABLE AS o FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.capture_delete('suspended');
 -- 3. Reading or writing the extension's internal state directly.
 SELECT count(*) FROM annotate_internal.queue;
 UPDATE annotate_internal.queue SET suspended = true;
@@ -66,6 +68,28 @@ DROP TRIGGER t7 ON public.flag_url_suspended;
 CREATE TRIGGER t8 AFTER INSERT ON public.flag_url_suspended FOR EACH ROW EXECUTE FUNCTION annotate_internal.capture('suspended');
 INSERT INTO public.flag_url_suspended (url_id) VALUES (5);
 DROP TRIGGER t8 ON public.flag_url_suspended;
+-- Deletes likewise: the delete capture on another table, for another kind, row by row or
+-- without the deleted rows; the row capture fired by a DELETE (deletes are the statement
+-- trigger's). Each case deletes a suspension; none may count.
+INSERT INTO public.flag_url_suspended (url_id) VALUES (1), (2), (3), (4), (5);
+CREATE TEMP TABLE misplaced_rows (url_id int);
+INSERT INTO misplaced_rows VALUES (1);
+CREATE TRIGGER d1 AFTER DELETE ON misplaced_rows REFERENCING OLD TABLE AS o FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.capture_delete('suspended');
+DELETE FROM misplaced_rows;
+DROP TRIGGER d1 ON misplaced_rows;
+CREATE TRIGGER d2 AFTER DELETE ON public.flag_url_suspended REFERENCING OLD TABLE AS o FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.capture_delete('validated');
+DELETE FROM public.flag_url_suspended WHERE url_id = 1;
+DROP TRIGGER d2 ON public.flag_url_suspended;
+CREATE TRIGGER d3 AFTER DELETE ON public.flag_url_suspended FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.capture_delete('suspended');
+DELETE FROM public.flag_url_suspended WHERE url_id = 2;
+DROP TRIGGER d3 ON public.flag_url_suspended;
+CREATE TRIGGER d4 AFTER DELETE ON public.flag_url_suspended FOR EACH ROW EXECUTE FUNCTION annotate_internal.capture_delete('suspended');
+DELETE FROM public.flag_url_suspended WHERE url_id = 3;
+DROP TRIGGER d4 ON public.flag_url_suspended;
+CREATE TRIGGER d5 AFTER DELETE ON public.flag_url_suspended FOR EACH ROW EXECUTE FUNCTION annotate_internal.capture('suspended');
+DELETE FROM public.flag_url_suspended WHERE url_id = 4;
+DROP TRIGGER d5 ON public.flag_url_suspended;
+DELETE FROM public.flag_url_suspended WHERE url_id <= 5;
 -- The queue's own statement trigger, likewise: on another table, or not BEFORE each statement.
 CREATE TRIGGER t9 BEFORE INSERT ON misplaced FOR EACH STATEMENT EXECUTE FUNCTION annotate_internal.queue_written();
 INSERT INTO misplaced VALUES (6);
