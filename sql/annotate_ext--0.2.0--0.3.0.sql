@@ -166,9 +166,12 @@ CREATE TABLE annotate_internal.batches (
     annotated_urls  bigint NOT NULL DEFAULT 0
 );
 
--- What the app's writes changed, appended by the row triggers (src/triggers.rs) and never
+-- What the app's writes changed, appended by the capture triggers (src/triggers.rs) and never
 -- updated in place: writers take no lock that the app's own writes would not take. xid is the
--- writing transaction; every row with xid below fold_state.folded_below has been folded.
+-- writing transaction; every row with xid below fold_state.folded_below has been folded. A row
+-- may stand for the same change of several URLs (url_id, then more_urls: a statement's rows
+-- with the same change, a bulk vote or suspension, appended as one); read through
+-- annotate_internal.pending_deltas(), one row per URL.
 CREATE TABLE annotate_internal.queue_delta (
     xid           xid8 NOT NULL,
     url_id        integer NOT NULL,
@@ -183,7 +186,8 @@ CREATE TABLE annotate_internal.queue_delta (
     d_validated   smallint NOT NULL DEFAULT 0,
     d_suspended   smallint NOT NULL DEFAULT 0,
     done_user     integer,                        -- annotated by this user (ends its lease)
-    done_session  uuid                            -- annotated by this session (ends its lease)
+    done_session  uuid,                           -- annotated by this session (ends its lease)
+    more_urls     integer[]                       -- further URLs with the same change, or NULL
 ) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000);
 CREATE INDEX queue_delta_xid ON annotate_internal.queue_delta (xid);
 
@@ -509,7 +513,7 @@ $$;
 
 -- Relational building blocks shared by the statements in sql/queries/, the fold and verify().
 --
--- is_done(), pending_urls() and pending_batches() are written to be inlined into the statement
+-- is_done(), pending_deltas(), pending_urls() and pending_batches() are written to be inlined into the statement
 -- that calls them (a set-returning SQL function in FROM is expanded in place when it has no SET
 -- clause), so they are the functions of the extension without a pinned search_path: they only ever run
 -- inside a statement of a function that pins it, every reference in them is schema-qualified,
@@ -544,6 +548,21 @@ AS $$
                            WHERE a.session_id OPERATOR(pg_catalog.=) caller_session AND a.url_id OPERATOR(pg_catalog.=) url)))
 $$;
 
+-- The writes not yet folded (queue_delta rows of transactions from fold_state.folded_below
+-- on), one row per URL: a row appended for several URLs (more_urls) is read as one per URL.
+CREATE FUNCTION annotate_internal.pending_deltas()
+RETURNS TABLE (xid xid8, url_id integer, batch_id integer, d_batch smallint, d_exists smallint,
+               d_manual smallint, d_user smallint, d_anon smallint, d_auto smallint, d_agency smallint,
+               d_validated smallint, d_suspended smallint, done_user integer, done_session uuid)
+LANGUAGE sql STABLE
+AS $$
+    SELECT x.xid, u.url_id, x.batch_id, x.d_batch, x.d_exists, x.d_manual, x.d_user, x.d_anon, x.d_auto,
+           x.d_agency, x.d_validated, x.d_suspended, x.done_user, x.done_session
+    FROM annotate_internal.queue_delta x
+    CROSS JOIN LATERAL pg_catalog.unnest(pg_catalog.array_prepend(x.url_id, x.more_urls)) AS u(url_id)
+    WHERE x.xid OPERATOR(pg_catalog.>=) (SELECT f.folded_below FROM annotate_internal.fold_state f)
+$$;
+
 -- Every URL with writes not yet folded (queue_delta rows of transactions from
 -- fold_state.folded_below on) and its state now: the folded row plus those writes. existed/old_batch_id describe the folded
 -- row (for batch counts); present is false once the URL is deleted. A lease counts as ended
@@ -571,17 +590,15 @@ AS $$
                pg_catalog.max(x.xid) FILTER (WHERE x.d_exists OPERATOR(pg_catalog.<) 0) AS deleted_by,
                pg_catalog.array_agg(x.done_user) FILTER (WHERE x.done_user IS NOT NULL) AS done_users,
                pg_catalog.array_agg(x.done_session) FILTER (WHERE x.done_session IS NOT NULL) AS done_sessions
-        FROM annotate_internal.queue_delta x
-        WHERE x.xid OPERATOR(pg_catalog.>=) (SELECT f.folded_below FROM annotate_internal.fold_state f)
+        FROM annotate_internal.pending_deltas() x
         GROUP BY x.url_id),
     moves AS (  -- per URL: the batches it joined (net) and left (net)
         SELECT m.url_id,
                pg_catalog.array_agg(m.batch_id) FILTER (WHERE m.n OPERATOR(pg_catalog.>) 0) AS joined,
                pg_catalog.array_agg(m.batch_id) FILTER (WHERE m.n OPERATOR(pg_catalog.<) 0) AS left_batches
         FROM (SELECT x.url_id, x.batch_id, pg_catalog.sum(x.d_batch) AS n
-              FROM annotate_internal.queue_delta x
-              WHERE x.xid OPERATOR(pg_catalog.>=) (SELECT f.folded_below FROM annotate_internal.fold_state f)
-                AND x.d_batch OPERATOR(pg_catalog.<>) 0
+              FROM annotate_internal.pending_deltas() x
+              WHERE x.d_batch OPERATOR(pg_catalog.<>) 0
               GROUP BY x.url_id, x.batch_id) m
         GROUP BY m.url_id),
     s AS (
@@ -2081,7 +2098,7 @@ ALTER FUNCTION annotate_internal.request_planning() SET search_path = pg_catalog
 
 -- Nothing the extension runs is worth compiling: its statements are index lookups or one
 -- pass over a table, and JIT compilation would cost more than any of them (SQL functions and
--- plpgsql included, the three inlined helpers aside: they take the calling function's).
+-- plpgsql included, the four inlined helpers aside: they take the calling function's).
 DO $jit$
 DECLARE
     f pg_catalog.regprocedure;

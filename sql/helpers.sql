@@ -1,6 +1,6 @@
 -- Relational building blocks shared by the statements in sql/queries/, the fold and verify().
 --
--- is_done(), pending_urls() and pending_batches() are written to be inlined into the statement
+-- is_done(), pending_deltas(), pending_urls() and pending_batches() are written to be inlined into the statement
 -- that calls them (a set-returning SQL function in FROM is expanded in place when it has no SET
 -- clause), so they are the functions of the extension without a pinned search_path: they only ever run
 -- inside a statement of a function that pins it, every reference in them is schema-qualified,
@@ -35,6 +35,21 @@ AS $$
                            WHERE a.session_id OPERATOR(pg_catalog.=) caller_session AND a.url_id OPERATOR(pg_catalog.=) url)))
 $$;
 
+-- The writes not yet folded (queue_delta rows of transactions from fold_state.folded_below
+-- on), one row per URL: a row appended for several URLs (more_urls) is read as one per URL.
+CREATE FUNCTION annotate_internal.pending_deltas()
+RETURNS TABLE (xid xid8, url_id integer, batch_id integer, d_batch smallint, d_exists smallint,
+               d_manual smallint, d_user smallint, d_anon smallint, d_auto smallint, d_agency smallint,
+               d_validated smallint, d_suspended smallint, done_user integer, done_session uuid)
+LANGUAGE sql STABLE
+AS $$
+    SELECT x.xid, u.url_id, x.batch_id, x.d_batch, x.d_exists, x.d_manual, x.d_user, x.d_anon, x.d_auto,
+           x.d_agency, x.d_validated, x.d_suspended, x.done_user, x.done_session
+    FROM annotate_internal.queue_delta x
+    CROSS JOIN LATERAL pg_catalog.unnest(pg_catalog.array_prepend(x.url_id, x.more_urls)) AS u(url_id)
+    WHERE x.xid OPERATOR(pg_catalog.>=) (SELECT f.folded_below FROM annotate_internal.fold_state f)
+$$;
+
 -- Every URL with writes not yet folded (queue_delta rows of transactions from
 -- fold_state.folded_below on) and its state now: the folded row plus those writes. existed/old_batch_id describe the folded
 -- row (for batch counts); present is false once the URL is deleted. A lease counts as ended
@@ -62,17 +77,15 @@ AS $$
                pg_catalog.max(x.xid) FILTER (WHERE x.d_exists OPERATOR(pg_catalog.<) 0) AS deleted_by,
                pg_catalog.array_agg(x.done_user) FILTER (WHERE x.done_user IS NOT NULL) AS done_users,
                pg_catalog.array_agg(x.done_session) FILTER (WHERE x.done_session IS NOT NULL) AS done_sessions
-        FROM annotate_internal.queue_delta x
-        WHERE x.xid OPERATOR(pg_catalog.>=) (SELECT f.folded_below FROM annotate_internal.fold_state f)
+        FROM annotate_internal.pending_deltas() x
         GROUP BY x.url_id),
     moves AS (  -- per URL: the batches it joined (net) and left (net)
         SELECT m.url_id,
                pg_catalog.array_agg(m.batch_id) FILTER (WHERE m.n OPERATOR(pg_catalog.>) 0) AS joined,
                pg_catalog.array_agg(m.batch_id) FILTER (WHERE m.n OPERATOR(pg_catalog.<) 0) AS left_batches
         FROM (SELECT x.url_id, x.batch_id, pg_catalog.sum(x.d_batch) AS n
-              FROM annotate_internal.queue_delta x
-              WHERE x.xid OPERATOR(pg_catalog.>=) (SELECT f.folded_below FROM annotate_internal.fold_state f)
-                AND x.d_batch OPERATOR(pg_catalog.<>) 0
+              FROM annotate_internal.pending_deltas() x
+              WHERE x.d_batch OPERATOR(pg_catalog.<>) 0
               GROUP BY x.url_id, x.batch_id) m
         GROUP BY m.url_id),
     s AS (

@@ -74,9 +74,12 @@ CREATE TABLE annotate_internal.batches (
     annotated_urls  bigint NOT NULL DEFAULT 0
 );
 
--- What the app's writes changed, appended by the row triggers (src/triggers.rs) and never
+-- What the app's writes changed, appended by the capture triggers (src/triggers.rs) and never
 -- updated in place: writers take no lock that the app's own writes would not take. xid is the
--- writing transaction; every row with xid below fold_state.folded_below has been folded.
+-- writing transaction; every row with xid below fold_state.folded_below has been folded. A row
+-- may stand for the same change of several URLs (url_id, then more_urls: a statement's rows
+-- with the same change, a bulk vote or suspension, appended as one); read through
+-- annotate_internal.pending_deltas(), one row per URL.
 CREATE TABLE annotate_internal.queue_delta (
     xid           xid8 NOT NULL,
     url_id        integer NOT NULL,
@@ -91,7 +94,8 @@ CREATE TABLE annotate_internal.queue_delta (
     d_validated   smallint NOT NULL DEFAULT 0,
     d_suspended   smallint NOT NULL DEFAULT 0,
     done_user     integer,                        -- annotated by this user (ends its lease)
-    done_session  uuid                            -- annotated by this session (ends its lease)
+    done_session  uuid,                           -- annotated by this session (ends its lease)
+    more_urls     integer[]                       -- further URLs with the same change, or NULL
 ) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000);
 CREATE INDEX queue_delta_xid ON annotate_internal.queue_delta (xid);
 

@@ -353,10 +353,10 @@ mod annotate_internal {
     }
 
     /// Folds the pending writes now, in this transaction, waiting (at most 5 s) for a fold the
-    /// folder is running; the delta rows folded (for tests).
+    /// folder is running; the URLs whose writes it folded (for tests).
     #[pg_extern]
     fn fold_now() -> i64 {
         let max = std::time::Duration::from_secs(5);
-        crate::statements::with_spi("folding", |c| Ok(crate::fold::fold_waiting(c, max)?.delta_rows))
+        crate::statements::with_spi("folding", |c| Ok(crate::fold::fold_waiting(c, max)?.urls))
     }
 }

@@ -331,8 +331,8 @@ fn kind_of(data: &pg_sys::TriggerData, function: &str, firing: Firing) -> Kind {
 }
 
 /// The columns of annotate_internal.queue_delta, in order, with their types (sql/internal.sql).
-const DELTA_COLUMNS: [(&str, pg_sys::BuiltinOid); 14] = {
-    use pg_sys::BuiltinOid::{INT2OID, INT4OID, UUIDOID, XID8OID};
+const DELTA_COLUMNS: [(&str, pg_sys::BuiltinOid); 15] = {
+    use pg_sys::BuiltinOid::{INT2OID, INT4ARRAYOID, INT4OID, UUIDOID, XID8OID};
     [
         ("xid", XID8OID),
         ("url_id", INT4OID),
@@ -348,8 +348,26 @@ const DELTA_COLUMNS: [(&str, pg_sys::BuiltinOid); 14] = {
         ("d_suspended", INT2OID),
         ("done_user", INT4OID),
         ("done_session", UUIDOID),
+        ("more_urls", INT4ARRAYOID),
     ]
 };
+
+/// The most URLs one row of queue_delta stands for: their array stays under the size at which
+/// PostgreSQL would compress or move it out of line (TOAST, about 2 kB a row).
+const PACK: usize = 400;
+
+/// Appends `d` to the rows to write: to the last one when it makes the same change (a bulk
+/// vote, flag or link: every row of the statement alike but for its URL), as one more URL,
+/// else as a row of its own. A row is a change and the URLs it applies to, url_id first.
+fn pack(rows: &mut Vec<(Delta, Vec<i32>)>, d: &Delta) {
+    if let Some((last, more)) = rows.last_mut() {
+        if more.len() + 1 < PACK && (Delta { url_id: last.url_id, ..d.clone() }) == *last {
+            more.push(d.url_id);
+            return;
+        }
+    }
+    rows.push((d.clone(), Vec::new()));
+}
 
 /// Where one trigger call's changes go: deltas straight into annotate_internal.queue_delta
 /// (DeltaWriter), follow changes through sql/queries/capture_batch.sql at the end.
@@ -443,7 +461,8 @@ fn scratch_context(name: &'static std::ffi::CStr) -> pg_sys::MemoryContext {
 }
 
 /// Appends deltas to annotate_internal.queue_delta as PostgreSQL writes its own catalogs: heap
-/// inserts of up to BATCH rows at a time (heap_multi_insert) and their index entries
+/// inserts of up to BATCH rows at a time (heap_multi_insert) and their index entries, a row for
+/// up to PACK URLs with the same change (pack())
 /// (CatalogTuplesMultiInsertWithInfo), with the table and its index opened once per trigger
 /// call, without the executor, SPI or a plan: the write path's one cost on the app's writes. The
 /// table has no trigger, no constraint but NOT NULL, and a plain index; its columns and their
@@ -457,10 +476,11 @@ struct DeltaWriter {
     rel: pg_sys::Relation,
     indexes: pg_sys::CatalogIndexState,
     slots: Vec<*mut pg_sys::TupleTableSlot>,
-    used: usize,
+    /// The rows of the next flush: a change and the further URLs it applies to.
+    rows: Vec<(Delta, Vec<i32>)>,
     xid: pg_sys::Datum,
-    /// What a batch allocates (its uuids, heap_multi_insert's arrays, index entries), reset
-    /// after each flush.
+    /// What a batch allocates (its uuids and URL arrays, heap_multi_insert's arrays, index
+    /// entries), reset after each flush.
     batch: pg_sys::MemoryContext,
 }
 
@@ -499,7 +519,7 @@ impl DeltaWriter {
                 rel,
                 indexes,
                 slots: Vec::new(),
-                used: 0,
+                rows: Vec::new(),
                 xid: pg_sys::Datum::from(pg_sys::GetTopFullTransactionId().value),
                 batch: scratch_context(c"annotate_ext delta batch"),
             })
@@ -507,70 +527,85 @@ impl DeltaWriter {
     }
 
     fn push(&mut self, d: &Delta) {
-        let small = |v: i32| pg_sys::Datum::from(v.clamp(i16::MIN.into(), i16::MAX.into()) as i16);
-        // SAFETY: each slot is made for the table's descriptor; its values are set in the
-        // descriptor's order and types (checked in open()), the uuid copied into palloc'd
-        // memory that lives as long as the call's memory context.
-        unsafe {
-            if self.used == self.slots.len() {
-                self.slots.push(pg_sys::MakeSingleTupleTableSlot((*self.rel).rd_att, &pg_sys::TTSOpsHeapTuple));
-            }
-            let slot = self.slots[self.used];
-            pg_sys::ExecClearTuple(slot);
-            let session = d.done_session.map(|u| {
-                let p = pg_sys::MemoryContextAlloc(self.batch, 16).cast::<u8>();
-                std::ptr::copy_nonoverlapping(u.as_bytes().as_ptr(), p, 16);
-                pg_sys::Datum::from(p)
-            });
-            let values = [
-                self.xid,
-                pg_sys::Datum::from(d.url_id),
-                pg_sys::Datum::from(d.batch_id.unwrap_or(0)),
-                small(d.d_batch),
-                small(d.d_exists),
-                small(d.d_manual),
-                small(d.d_user),
-                small(d.d_anon),
-                small(d.d_auto),
-                small(d.d_agency),
-                small(d.d_validated),
-                small(d.d_suspended),
-                pg_sys::Datum::from(d.done_user.unwrap_or(0)),
-                session.unwrap_or(pg_sys::Datum::from(0)),
-            ];
-            let mut nulls = [false; 14];
-            nulls[2] = d.batch_id.is_none();
-            nulls[12] = d.done_user.is_none();
-            nulls[13] = session.is_none();
-            std::ptr::copy_nonoverlapping(values.as_ptr(), (*slot).tts_values, values.len());
-            std::ptr::copy_nonoverlapping(nulls.as_ptr(), (*slot).tts_isnull, nulls.len());
-            pg_sys::ExecStoreVirtualTuple(slot);
-            self.used += 1;
-        }
-        if self.used == Self::BATCH {
+        pack(&mut self.rows, d);
+        if self.rows.len() > Self::BATCH {
+            let next = self.rows.pop();
             self.flush();
+            self.rows.extend(next);
         }
     }
 
     fn flush(&mut self) {
-        if self.used == 0 {
+        if self.rows.is_empty() {
             return;
         }
-        // SAFETY: `used` slots hold tuples of the table's descriptor; the table and its indexes
-        // are open. The insert runs in the batch context (heap_multi_insert leaves its arrays in
-        // the current one); the slots' tuples, formed in the slots' own context, are freed by
+        let small = |v: i32| pg_sys::Datum::from(v.clamp(i16::MIN.into(), i16::MAX.into()) as i16);
+        // SAFETY: each slot is made for the table's descriptor; its values are set in the
+        // descriptor's order and types (checked in open()). What they point to (a uuid, an
+        // int4 array) is allocated in the batch context, as is what heap_multi_insert leaves in
+        // the current one; the slots' tuples, formed in the slots' own context, are freed by
         // ExecClearTuple, after which nothing points into the batch context and it is reset.
         unsafe {
+            // Slots live as long as the writer (made in the trigger call's context).
+            while self.slots.len() < self.rows.len() {
+                self.slots.push(pg_sys::MakeSingleTupleTableSlot((*self.rel).rd_att, &pg_sys::TTSOpsHeapTuple));
+            }
             let outer = pg_sys::CurrentMemoryContext;
             pg_sys::CurrentMemoryContext = self.batch;
-            pg_sys::CatalogTuplesMultiInsertWithInfo(self.rel, self.slots.as_mut_ptr(), self.used as i32, self.indexes);
+            for ((d, more), &slot) in self.rows.iter().zip(&self.slots) {
+                pg_sys::ExecClearTuple(slot);
+                let session = d.done_session.map(|u| {
+                    let p = pg_sys::palloc(16).cast::<u8>();
+                    std::ptr::copy_nonoverlapping(u.as_bytes().as_ptr(), p, 16);
+                    pg_sys::Datum::from(p)
+                });
+                let urls = (!more.is_empty()).then(|| {
+                    let mut elems: Vec<pg_sys::Datum> = more.iter().map(|&u| pg_sys::Datum::from(u)).collect();
+                    let array = pg_sys::construct_array(
+                        elems.as_mut_ptr(),
+                        elems.len() as i32,
+                        pg_sys::INT4OID,
+                        4,
+                        true,
+                        pg_sys::TYPALIGN_INT as std::ffi::c_char,
+                    );
+                    pg_sys::Datum::from(array)
+                });
+                let values = [
+                    self.xid,
+                    pg_sys::Datum::from(d.url_id),
+                    pg_sys::Datum::from(d.batch_id.unwrap_or(0)),
+                    small(d.d_batch),
+                    small(d.d_exists),
+                    small(d.d_manual),
+                    small(d.d_user),
+                    small(d.d_anon),
+                    small(d.d_auto),
+                    small(d.d_agency),
+                    small(d.d_validated),
+                    small(d.d_suspended),
+                    pg_sys::Datum::from(d.done_user.unwrap_or(0)),
+                    session.unwrap_or(pg_sys::Datum::from(0)),
+                    urls.unwrap_or(pg_sys::Datum::from(0)),
+                ];
+                let mut nulls = [false; 15];
+                nulls[2] = d.batch_id.is_none();
+                nulls[12] = d.done_user.is_none();
+                nulls[13] = session.is_none();
+                nulls[14] = urls.is_none();
+                std::ptr::copy_nonoverlapping(values.as_ptr(), (*slot).tts_values, values.len());
+                std::ptr::copy_nonoverlapping(nulls.as_ptr(), (*slot).tts_isnull, nulls.len());
+                pg_sys::ExecStoreVirtualTuple(slot);
+            }
+            let n = self.rows.len();
+            pg_sys::CatalogTuplesMultiInsertWithInfo(self.rel, self.slots.as_mut_ptr(), n as i32, self.indexes);
             pg_sys::CurrentMemoryContext = outer;
-            for &slot in &self.slots[..self.used] {
+            for &slot in &self.slots[..n] {
                 pg_sys::ExecClearTuple(slot);
             }
             pg_sys::MemoryContextReset(self.batch);
         }
-        self.used = 0;
+        self.rows.clear();
     }
 
     fn close(mut self) {
@@ -756,6 +791,30 @@ mod unit {
         assert!(r.is_empty());
         let (d, _) = changes(Kind::UrlTypeUser, Some(&fact(7, Some(3))), None);
         assert_eq!(d, vec![Delta { url_id: 7, d_user: -1, ..Delta::default() }]);
+    }
+
+    #[test]
+    fn a_bulk_statements_rows_with_one_change_are_one_row_of_up_to_pack_urls() {
+        let vote = |url| Delta { url_id: url, d_auto: 1, ..Delta::default() };
+        let mut rows = Vec::new();
+        for url in 1..=(PACK as i32 + 5) {
+            pack(&mut rows, &vote(url));
+        }
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].0, vote(1));
+        assert_eq!(rows[0].1, (2..=PACK as i32).collect::<Vec<_>>());
+        assert_eq!(rows[1], (vote(PACK as i32 + 1), (PACK as i32 + 2..=PACK as i32 + 5).collect()));
+    }
+
+    #[test]
+    fn rows_with_another_change_or_voter_are_not_packed_together() {
+        let mut rows = Vec::new();
+        let d = |url, d_auto, done_user| Delta { url_id: url, d_auto, done_user, ..Delta::default() };
+        for delta in [d(1, 1, None), d(2, -1, None), d(3, -1, None), d(4, -1, Some(7)), d(5, -1, Some(8))] {
+            pack(&mut rows, &delta);
+        }
+        let urls: Vec<(i32, Vec<i32>)> = rows.iter().map(|(d, more)| (d.url_id, more.clone())).collect();
+        assert_eq!(urls, vec![(1, vec![]), (2, vec![3]), (4, vec![]), (5, vec![])]);
     }
 
     #[test]

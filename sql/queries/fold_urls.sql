@@ -1,7 +1,8 @@
 -- Folds the pending writes of every URL whose queue row this transaction can lock now (a row
 -- a lease is being taken on is left for the next fold, never waited for): the URL's state and
 -- its batch's counts move by the writes, a lease ends when its holder annotated the URL, the
--- deltas are deleted, and the URL is logged in queue_moved. Writes that cancel out (a flag set and cleared, a robot vote made and
+-- deltas are deleted (a row of several URLs with some left over is appended again for those),
+-- and the URL is logged in queue_moved. Writes that cancel out (a flag set and cleared, a robot vote made and
 -- taken back) only have their deltas deleted: the row is neither locked nor rewritten. Returns
 -- the delta rows folded, the URLs folded and the URLs left.
 WITH p AS MATERIALIZED (SELECT * FROM annotate_internal.pending_urls()),
@@ -25,11 +26,30 @@ mine AS MATERIALIZED (
 take AS MATERIALIZED (
     SELECT p.* FROM p
     WHERE NOT p.existed OR p.url_id OPERATOR(pg_catalog.=) ANY (SELECT m.url_id FROM mine m)),
-gone AS (
+left_over AS MATERIALIZED (   -- URLs whose row a lease holds right now: their writes stay
+    SELECT ARRAY(SELECT p.url_id FROM p
+                 WHERE p.existed
+                   AND NOT p.url_id OPERATOR(pg_catalog.=) ANY (SELECT m.url_id FROM mine m)
+                   AND NOT p.url_id OPERATOR(pg_catalog.=) ANY (SELECT i.url_id FROM idle i)) AS ids),
+gone AS (        -- every pending row with a URL folded here; one for several URLs may keep some
     DELETE FROM annotate_internal.queue_delta d
     WHERE d.xid OPERATOR(pg_catalog.>=) (SELECT s.folded_below FROM annotate_internal.fold_state s)
-      AND (d.url_id OPERATOR(pg_catalog.=) ANY (SELECT t.url_id FROM take t)
-           OR d.url_id OPERATOR(pg_catalog.=) ANY (SELECT i.url_id FROM idle i))
+      AND NOT pg_catalog.array_prepend(d.url_id, d.more_urls) OPERATOR(pg_catalog.<@) (SELECT l.ids FROM left_over l)
+    RETURNING d.*),
+kept AS (        -- ... whose writes on the URLs left over are appended again, as they were
+    INSERT INTO annotate_internal.queue_delta (xid, url_id, batch_id, d_batch, d_exists, d_manual, d_user, d_anon,
+                                               d_auto, d_agency, d_validated, d_suspended, done_user,
+                                               done_session, more_urls)
+    SELECT g.xid, r.ids[1], g.batch_id, g.d_batch, g.d_exists, g.d_manual, g.d_user, g.d_anon, g.d_auto,
+           g.d_agency, g.d_validated, g.d_suspended, g.done_user, g.done_session,
+           CASE WHEN pg_catalog.cardinality(r.ids) OPERATOR(pg_catalog.>) 1
+                THEN r.ids[2:pg_catalog.cardinality(r.ids)] END
+    FROM gone g
+    CROSS JOIN LATERAL (
+        SELECT pg_catalog.array_agg(u.url_id) AS ids
+        FROM pg_catalog.unnest(pg_catalog.array_prepend(g.url_id, g.more_urls)) AS u(url_id)
+        WHERE u.url_id OPERATOR(pg_catalog.=) ANY ((SELECT l.ids FROM left_over l)::integer[])) r
+    WHERE g.more_urls IS NOT NULL AND r.ids IS NOT NULL
     RETURNING 1),
 logged AS (      -- for resume points (src/resume.rs): every URL whose row or writes this fold saw
     INSERT INTO annotate_internal.queue_moved (url_id)
@@ -84,7 +104,7 @@ totals AS (
     SET total_urls = b.total_urls OPERATOR(pg_catalog.+) EXCLUDED.total_urls,
         annotated_urls = b.annotated_urls OPERATOR(pg_catalog.+) EXCLUDED.annotated_urls
     RETURNING 1)
-SELECT (SELECT pg_catalog.count(*) FROM gone),
+SELECT (SELECT pg_catalog.count(*) FROM gone) OPERATOR(pg_catalog.-) (SELECT pg_catalog.count(*) FROM kept),
        (SELECT pg_catalog.count(*) FROM take) OPERATOR(pg_catalog.+) (SELECT pg_catalog.count(*) FROM idle),
        (SELECT pg_catalog.count(*) FROM p) OPERATOR(pg_catalog.-) (SELECT pg_catalog.count(*) FROM take)
            OPERATOR(pg_catalog.-) (SELECT pg_catalog.count(*) FROM idle)

@@ -8,9 +8,8 @@
 -- that was the backlog times the URLs chosen.
 WITH recent AS MATERIALIZED (   -- the writes not yet folded of the URLs $3, read once
     SELECT d.url_id, d.xid, d.d_exists, d.d_validated, d.d_suspended
-    FROM annotate_internal.queue_delta d
-    WHERE d.xid OPERATOR(pg_catalog.>=) (SELECT f.folded_below FROM annotate_internal.fold_state f)
-      AND d.url_id OPERATOR(pg_catalog.=) ANY ($3::integer[])),
+    FROM annotate_internal.pending_deltas() d
+    WHERE d.url_id OPERATOR(pg_catalog.=) ANY ($3::integer[])),
 picked AS MATERIALIZED (   -- evaluated once: rows are locked and counted exactly once
     SELECT c.url_id FROM annotate_internal.queue c
     WHERE c.url_id OPERATOR(pg_catalog.=) ANY ($3::integer[])

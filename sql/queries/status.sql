@@ -10,8 +10,7 @@ SELECT pg_catalog.jsonb_build_object(
     'views_age_seconds', EXTRACT(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) ok.finished_at)::double precision,
     'queue_rows_estimate', (SELECT GREATEST(c.reltuples, 0)::bigint FROM pg_catalog.pg_class c
                             WHERE c.oid OPERATOR(pg_catalog.=) 'annotate_internal.queue'::pg_catalog.regclass),
-    'pending_writes', (SELECT pg_catalog.count(*) FROM annotate_internal.queue_delta d
-                       WHERE d.xid OPERATOR(pg_catalog.>=) f.folded_below),
+    'pending_writes', (SELECT pg_catalog.count(*) FROM annotate_internal.pending_deltas() d),
     'last_fold', f.folded_at,
     'folds', f.folds,
     'folder_running', EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a

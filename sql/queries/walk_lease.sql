@@ -42,8 +42,7 @@ WITH first AS MATERIALIZED (   -- the first live entry from the start on, leasab
                          LIMIT 1) later) w
     LIMIT 1),
 pending AS MATERIALIZED (      -- URLs with writes not folded yet, once per statement
-    SELECT ARRAY(SELECT d.url_id FROM annotate_internal.queue_delta d
-                 WHERE d.xid OPERATOR(pg_catalog.>=) (SELECT f.folded_below FROM annotate_internal.fold_state f)) AS ids),
+    SELECT ARRAY(SELECT d.url_id FROM annotate_internal.pending_deltas() d) AS ids),
 picked AS MATERIALIZED (       -- evaluated once: rows are locked and leased exactly once
     SELECT w.url_id
     FROM (SELECT * FROM (SELECT q.url_id FROM annotate_internal.queue q

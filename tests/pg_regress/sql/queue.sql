@@ -84,6 +84,19 @@ SELECT i, 7, 'meta url' FROM generate_series(110, 119) i
 ON CONFLICT (user_id, url_id) DO UPDATE SET url_id = a.url_id + 1000;
 SELECT count(*) FILTER (WHERE u = 1) AS one_vote, sum(u) AS user_votes FROM q WHERE url_id BETWEEN 100 AND 1119;
 SELECT count(*) AS problems FROM annotate.verify();
+-- A statement's rows with the same change are appended as one row for up to 400 URLs (read
+-- inside the writing transaction: no fold sees them yet).
+BEGIN;
+INSERT INTO public.annotation__url_type__user (url_id, user_id, type) SELECT i, 9, 'data source' FROM generate_series(1200, 1649) i;
+SELECT count(*) AS delta_rows, sum(1 + coalesce(cardinality(more_urls), 0)) AS url_changes,
+       max(cardinality(more_urls)) AS most_more_urls
+FROM annotate_internal.queue_delta WHERE xid = pg_current_xact_id();
+COMMIT;
+SELECT count(*) FILTER (WHERE u = 1) AS user_voted_1200_1649 FROM q WHERE url_id BETWEEN 1200 AND 1649;
+SELECT count(*) AS problems FROM annotate.verify();
+DELETE FROM public.annotation__url_type__user WHERE user_id = 9;
+SELECT count(*) FILTER (WHERE u = 0) AS not_user_voted_1200_1649 FROM q WHERE url_id BETWEEN 1200 AND 1649;
+SELECT count(*) AS problems FROM annotate.verify();
 -- COPY, and a statement that inserts into two captured tables at once.
 INSERT INTO public.urls (id, url, source) SELECT i, 'q.example/' || i, 'collector' FROM generate_series(4000, 4199) i;
 COPY public.annotation__url_type__auto (url_id, relevant) FROM STDIN;

@@ -268,7 +268,7 @@ SELECT annotate.detach();
 SELECT count(*) FROM annotate_internal.queue;
 RESET ROLE;
 
--- 6. The sweep: every function of the extension pins search_path, but for the three written to
+-- 6. The sweep: every function of the extension pins search_path, but for the four written to
 --    be inlined (sql/helpers.sql); no SECURITY DEFINER function is executable by PUBLIC; nothing
 --    in annotate_internal is usable by PUBLIC.
 SELECT p.oid::regprocedure AS not_pinned
@@ -280,6 +280,7 @@ SELECT p.oid::regprocedure AS inlinable, l.lanname AS language,
        p.prosecdef AS definer, has_function_privilege('public', p.oid, 'EXECUTE') AS public_may_execute
 FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
 WHERE p.oid IN ('annotate_internal.is_done(integer, integer, uuid)'::regprocedure,
+                'annotate_internal.pending_deltas()'::regprocedure,
                 'annotate_internal.pending_urls()'::regprocedure, 'annotate_internal.pending_batches()'::regprocedure)
 ORDER BY 1::text;
 SELECT p.oid::regprocedure AS definer_executable_by_public
