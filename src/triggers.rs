@@ -461,9 +461,9 @@ fn scratch_context(name: &'static std::ffi::CStr) -> pg_sys::MemoryContext {
 }
 
 /// Appends deltas to annotate_internal.queue_delta as PostgreSQL writes its own catalogs: heap
-/// inserts of up to BATCH rows at a time (heap_multi_insert) and their index entries, a row for
-/// up to PACK URLs with the same change (pack())
-/// (CatalogTuplesMultiInsertWithInfo), with the table and its index opened once per trigger
+/// inserts of up to BATCH rows at a time (heap_multi_insert) and their index entries
+/// (CatalogTuplesMultiInsertWithInfo), a row for up to PACK URLs with the same change (pack()),
+/// with the table and its index opened once per trigger
 /// call, without the executor, SPI or a plan: the write path's one cost on the app's writes. The
 /// table has no trigger, no constraint but NOT NULL, and a plain index; its columns and their
 /// types are checked when it is opened, and None returned when they are not the ones this
