@@ -31,8 +31,13 @@ pub struct Folded {
     pub moved_by_follows: i64,
 }
 
-/// Folds what is pending, if no other fold or attach is under way. Call inside a transaction.
+/// Folds what is pending, if no other fold or attach is under way, under guc::FOLD_PLANNING.
+/// Call inside a transaction.
 pub fn fold(client: &mut SpiClient<'_>) -> SpiResult<Folded> {
+    guc::planning(guc::FOLD_PLANNING, || fold_planned(client))
+}
+
+fn fold_planned(client: &mut SpiClient<'_>) -> SpiResult<Folded> {
     let (may, below) = st::FOLD_BEGIN
         .rows(client, &[], |r| Ok((r.get::<bool>(1)?.unwrap_or(false), r.get::<String>(2)?)))?
         .into_iter()

@@ -64,10 +64,21 @@ pub const REQUEST_PLANNING: &[(&CStr, &CStr)] = &[
 /// An error inside `call` leaves the settings to the end of the (sub)transaction, which
 /// restores them as it does those of a SET clause.
 pub fn request_planning<T>(call: impl FnOnce() -> T) -> T {
+    planning(REQUEST_PLANNING, call)
+}
+
+/// What a fold runs under (src/fold.rs), whoever folds (the folder, refresh(), a leasing call,
+/// fold_now()): never JIT-compiled, whatever the database's jit_*_cost (its statements' costs
+/// grow with the backlog, past any threshold), and a round's pending writes aggregated in
+/// memory (at the stock 4MB a round of the write mix, ~50,000 writes, sorted on disk).
+pub const FOLD_PLANNING: &[(&CStr, &CStr)] = &[(c"jit", c"off"), (c"work_mem", c"64MB")];
+
+/// Runs `call` under `settings`, then restores the settings it found (as request_planning()).
+pub fn planning<T>(settings: &[(&CStr, &CStr)], call: impl FnOnce() -> T) -> T {
     // SAFETY: the GUC calls a function's SET clauses make (fmgr_security_definer); every name
     // and value is a valid C string, and an invalid setting raises an ERROR.
     let level = unsafe { pg_sys::NewGUCNestLevel() };
-    for (name, value) in REQUEST_PLANNING {
+    for (name, value) in settings {
         // SAFETY: as above.
         unsafe {
             pg_sys::set_config_option(

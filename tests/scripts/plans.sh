@@ -83,6 +83,31 @@ for call in "${calls[@]}"; do
     [ "$bad" = 0 ] || { echo "$out" >&2; fail "$call: $bad of its $total statements ran without the request path's settings"; }
 done
 echo "plans: ${#calls[@]} calls under hostile settings: every statement they ran was planned under the request path's"
+# A fold, whoever runs it (the folder takes the database's settings too), is never JIT-compiled:
+# its statements' costs grow with the backlog, past any jit_above_cost.
+out=$({ echo "INSERT INTO public.annotation__url_type__auto (url_id, relevant)"
+        echo "SELECT i, true FROM generate_series(1, 500) i ON CONFLICT DO NOTHING;"
+        echo "LOAD 'auto_explain';"
+        echo "SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on;"
+        echo "SET auto_explain.log_level = notice; SET auto_explain.log_settings = on;"
+        for s in $hostile; do echo "SET ${s%%=*} = '${s#*=}';"; done
+        echo "SELECT annotate_internal.fold_now() >= 0;"; } | PGOPTIONS="-c client_min_messages=notice" psql -X -q -v ON_ERROR_STOP=1 -d "$db" 2>&1) \
+    || { echo "$out" >&2; fail "fold_now() failed"; }
+verdict=$(echo "$out" | awk '
+    function check() {
+        if (!seen || index(query, "fold_now")) return
+        total++
+        if (settings !~ /jit = .off./ || jit) bad++
+    }
+    /duration: .* plan:/ { check(); seen = 1; query = ""; settings = ""; jit = 0; next }
+    /Query Text:/ { query = $0 }
+    /^Settings:/ { settings = $0 }
+    /^JIT:/ { jit = 1 }
+    END { check(); print total + 0, bad + 0 }')
+read -r folds bad <<<"$verdict"
+[ "$folds" -gt 0 ] || { echo "$out" >&2; fail "fold_now(): none of the fold's statements was explained"; }
+[ "$bad" = 0 ] || { echo "$out" >&2; fail "fold_now(): $bad of its $folds statements may JIT-compile"; }
+echo "plans: a fold under hostile settings: $folds statements, none JIT-compiled"
 # check(statement text, settings): one line per violation in its generic plan.
 for d in "$db" "$leases_db"; do q -d "$d" <<'SQL'
 CREATE FUNCTION public.plan_violations(name text, body text, settings text[]) RETURNS SETOF text LANGUAGE plpgsql AS $$

@@ -39,6 +39,11 @@ ALTER TABLE public.link_batches__urls ALTER COLUMN batch_id TYPE bigint;
 SELECT * FROM annotate.verify();
 INSERT INTO public.annotation__agency__user (agency_id, url_id, user_id) SELECT NULL, 4, 8;
 SELECT url_id FROM annotate.next_url_for_annotation(8, max_urls => 10);
+-- Deletes from the retyped tables are read from their deleted rows as bigint too.
+DELETE FROM public.link_batches__urls WHERE url_id = (SELECT min(url_id) FROM public.link_batches__urls);
+DELETE FROM public.annotation__agency__user WHERE url_id = 4 AND user_id = 8;
+SELECT count(*) AS problems FROM annotate.verify();
+SELECT count(*) AS url_4_for_user_8 FROM annotate.next_url_for_annotation(8, max_urls => 10) WHERE url_id = 4;
 -- A type the extension cannot read is refused.
 ALTER TABLE public.annotation__url_type__user ALTER COLUMN type TYPE integer USING 0;
 
