@@ -291,8 +291,9 @@ thread_local! {
 
 /// Whether a walk from the start that took `elapsed` should record where it found its first
 /// URL: at least annotate.resume_after (0: always), and not the backend's first walk. A
-/// resumed walk costs about two walks from the start that pass over nothing, so it is kept for
-/// callers who pass over many.
+/// resumed walk costs about what a walk from the start that passes over nothing does when
+/// nothing before the point changed and no lease is held, and a second statement more when
+/// something did, so it is kept for callers who pass over many.
 pub fn slow(elapsed: std::time::Duration) -> bool {
     let after = crate::guc::RESUME_AFTER.get();
     let warm = WARM.with(|w| w.replace(true));

@@ -410,7 +410,9 @@ impl Walk<'_> {
                 point.snapshot.clone().into(),
                 skip_batches.to_vec().into(),
             ];
-            if let Some(found) = self.resumed(client, &st::WALK_RESUME, &args, point, scope, n)? {
+            if let Some(found) =
+                self.resumed(client, (&st::WALK_RESUME, &st::WALK_RESUME_MORE), &args, point, scope, n)?
+            {
                 return Ok(found);
             }
         }
@@ -504,35 +506,47 @@ impl Walk<'_> {
             k.url_id.into(),
             point.snapshot.clone().into(),
         ];
-        self.resumed(client, &st::WALK_BATCH_RESUME, &args, point, resume::Scope::Batch(batch), n)
+        self.resumed(
+            client,
+            (&st::WALK_BATCH_RESUME, &st::WALK_BATCH_RESUME_MORE),
+            &args,
+            point,
+            resume::Scope::Batch(batch),
+            n,
+        )
     }
 
-    /// Runs a resumed walk (walk_resume.sql or walk_batch_resume.sql, whose columns 11-12 are
-    /// the statement's snapshot and whether the point is void) and keeps the caller's point for
-    /// `scope` where it now stands. None when the point is void: the caller walks from the start.
+    /// Runs a resumed walk (walk_resume.sql or walk_batch_resume.sql, whose columns 11-13 are
+    /// the statement's snapshot, whether the point is void, and whether the second statement,
+    /// with the same arguments, may add anything: the URLs before the point that changed since
+    /// and the leased range) and keeps the caller's point for `scope` where it now stands. None
+    /// when the point is void: the caller walks from the start.
     fn resumed(
         &self,
         client: &mut SpiClient<'_>,
-        stmt: &st::Statement,
+        (stmt, more_stmt): (&st::Statement, &st::Statement),
         args: &[DatumWithOid<'_>],
         point: &resume::Point,
         scope: resume::Scope,
         n: i64,
     ) -> SpiResult<Option<Vec<Candidate>>> {
         let mut stale = true;
+        let mut more = false;
         let mut snapshot: Option<String> = None;
         let rows = stmt.rows(client, args, |r| {
             stale = r.get::<bool>(12)?.unwrap_or(true);
             snapshot = r.get::<String>(11)?;
+            more = r.get::<bool>(13)?.unwrap_or(true);
             Ok(if r.get::<i32>(1)?.is_some() { Some(walked(r)?) } else { None })
         })?;
         if stale || !resume::same_files(point) {
             return Ok(None);
         }
         let mut found: Vec<Candidate> = rows.into_iter().flatten().collect();
+        if more {
+            found.extend(more_stmt.rows(client, args, walked)?);
+        }
         sort(&mut found);
-        // A leased URL that changed since the point came from two parts of the walk.
-        found.dedup_by_key(|c| c.url_id);
         found.truncate(n as usize);
         let next = found.first().map_or(resume::END, resume_key);
         if let Some(s) = snapshot {

@@ -47,8 +47,20 @@ statement!(
     false
 );
 statement!(
+    WALK_RESUME_MORE,
+    "walk_resume_more",
+    [INT4OID, UUIDOID, INT4ARRAYOID, INT8OID, BOOLOID, BOOLOID, INT4OID, INT4OID, INT4OID, INT4OID, TEXTOID, INT4ARRAYOID],
+    false
+);
+statement!(
     WALK_BATCH_RESUME,
     "walk_batch_resume",
+    [INT4OID, UUIDOID, INT4ARRAYOID, INT8OID, INT4OID, BOOLOID, INT4OID, INT4OID, INT4OID, INT4OID, TEXTOID],
+    false
+);
+statement!(
+    WALK_BATCH_RESUME_MORE,
+    "walk_batch_resume_more",
     [INT4OID, UUIDOID, INT4ARRAYOID, INT8OID, INT4OID, BOOLOID, INT4OID, INT4OID, INT4OID, INT4OID, TEXTOID],
     false
 );
@@ -193,7 +205,9 @@ pub const ALL: &[&Statement] = &[
     &PENDING_DETAIL,
     &WALK_ORDER,
     &WALK_RESUME,
+    &WALK_RESUME_MORE,
     &WALK_BATCH_RESUME,
+    &WALK_BATCH_RESUME_MORE,
     &WALK_BATCHES,
     &WALK_IN,
     &WALK_URL,
