@@ -6,7 +6,7 @@
 -- walk_batch_resume_more.sql, when column 13 says there may be any. $1-$3 as in
 -- walk_batches.sql, $4 how many.
 --
--- Columns 1-10 as walk_batches.sql's, in order; 11 this statement's snapshot; 12 whether the
+-- Columns 1-10 as walk_batches.sql's (the caller sorts them); 11 this statement's snapshot; 12 whether the
 -- point is void (as in walk_resume.sql): then one row with no URL; 13 whether
 -- walk_batch_resume_more.sql may find anything.
 WITH moved AS MATERIALIZED (

@@ -6,9 +6,10 @@
 -- range are walked by walk_resume_more.sql, and only when column 13 says there is anything
 -- there: a statement's every index scan is started whether it finds anything or not, and the
 -- two ranges, usually empty, cost a short call half its time. Everything else before the point
--- was not the caller's to get then and has not changed since. $1-$4 as in walk_order.sql.
+-- was not the caller's to get then and has not changed since. $1-$3 as in walk_order.sql, $4
+-- how many.
 --
--- Columns 1-10 as walk_order.sql's, in order; 11 this statement's snapshot (the next resume
+-- Columns 1-10 as walk_order.sql's (the caller sorts them); 11 this statement's snapshot (the next resume
 -- point's); 12 whether the point is void: this snapshot does not see everything $11 saw
 -- (another session of the caller recorded it after this statement began), queue_moved is no
 -- longer whole from its xmin on, more than 1,000 URLs changed since, or a change reached many
