@@ -5,7 +5,7 @@
 //! on every call. So when a walk of the global order was slow (`annotate.resume_after`), the
 //! first URL it found is kept here for that caller with the walk's snapshot, and the caller's
 //! next walk starts there (`sql/queries/walk_resume.sql`), adding the URLs before it that
-//! changed since.
+//! changed since (`sql/queries/walk_resume_more.sql`, run only when there may be any).
 //!
 //! Why that misses nothing. At the walk that recorded the point, no URL before it was the
 //! caller's to get, apart from URLs with writes not yet folded (left out of every walk and

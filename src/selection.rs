@@ -544,6 +544,9 @@ impl Walk<'_> {
         }
         let mut found: Vec<Candidate> = rows.into_iter().flatten().collect();
         if more {
+            // Both statements read one snapshot (no point is used in a READ COMMITTED transaction
+            // that wrote, whose statements each take their own: src/resume.rs), so the ranges do
+            // not meet and nothing comes twice.
             found.extend(more_stmt.rows(client, args, walked)?);
         }
         sort(&mut found);
