@@ -1763,14 +1763,18 @@ BEGIN
     ) c
     WHERE (p_batch IS NULL OR lb.batch_id OPERATOR(pg_catalog.=) p_batch)
       AND (p_url IS NULL OR u.id OPERATOR(pg_catalog.=) p_url)
-      AND NOT EXISTS (SELECT 1 FROM public.flag_url_suspended s WHERE s.url_id OPERATOR(pg_catalog.=) u.id)
-      AND NOT EXISTS (SELECT 1 FROM public.flag_url_validated s WHERE s.url_id OPERATOR(pg_catalog.=) u.id)
-      -- The caller's annotations, hashed once (a per-URL probe of each table would be run a
-      -- million times at 1M URLs); url_id is NOT NULL in each, so NOT IN means "not among them".
-      -- Written NOT (= ANY), as NOT IN parses: the planner hashes only an = ANY subplan (a
-      -- <> ALL one is rescanned for every URL).
+      -- Flagged URLs and the caller's annotations, hashed once into one table (a per-URL probe
+      -- of each table would be run a million times at 1M URLs; as NOT EXISTS, a flag table the
+      -- planner believes empty is rescanned once per URL). url_id is NOT NULL in each, so NOT
+      -- IN means "not among them". Written NOT (= ANY), as NOT IN parses: the planner hashes
+      -- only an = ANY subplan (a <> ALL one is rescanned for every URL). With a URL filter only
+      -- that URL's flags are read (the plan is a custom one: p_url is a constant in it).
       AND NOT (u.id OPERATOR(pg_catalog.=) ANY (
-          SELECT a.url_id FROM public.annotation__url_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          SELECT s.url_id FROM public.flag_url_suspended s
+          WHERE p_url IS NULL OR s.url_id OPERATOR(pg_catalog.=) p_url
+          UNION ALL SELECT s.url_id FROM public.flag_url_validated s
+          WHERE p_url IS NULL OR s.url_id OPERATOR(pg_catalog.=) p_url
+          UNION ALL SELECT a.url_id FROM public.annotation__url_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
           UNION ALL SELECT a.url_id FROM public.annotation__agency__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
           UNION ALL SELECT a.url_id FROM public.annotation__location__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
           UNION ALL SELECT a.url_id FROM public.annotation__record_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user

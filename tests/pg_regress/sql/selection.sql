@@ -86,6 +86,10 @@ SET annotate.selection = snapshot;
 INSERT INTO public.annotation__url_type__user (url_id, user_id, type) VALUES (3, 8, 'data source'), (3, 9, 'data source');
 INSERT INTO public.urls (id, url, source) VALUES (7, 'example.com/new', 'collector');
 SELECT url_id, user_url_type_count AS u FROM annotate.next_url_for_annotation(2, max_urls => 10);
+-- A URL filter reads only that URL's flags: the flagged ones still come back empty.
+SELECT url_id FROM annotate.next_url_for_annotation(2, url_id => 3);
+SELECT url_id FROM annotate.next_url_for_annotation(2, url_id => 4);      -- suspended
+SELECT url_id FROM annotate.next_url_for_annotation(2, url_id => 5);      -- validated
 SET annotate.selection = live;
 SELECT url_id, user_url_type_count AS u FROM annotate.next_url_for_annotation(2, max_urls => 10);
 SET annotate.selection = snapshot;
