@@ -32,7 +32,7 @@ pub static MAX_SKIP: GucSetting<i32> = GucSetting::<i32>::new(10_000);
 pub static MAX_LEASE: GucSetting<i32> = GucSetting::<i32>::new(86_400);
 pub static FOLD_WORKER: GucSetting<bool> = GucSetting::<bool>::new(true);
 pub static FOLD_NAPTIME: GucSetting<i32> = GucSetting::<i32>::new(50);
-pub static RESUME_AFTER: GucSetting<i32> = GucSetting::<i32>::new(1);
+pub static RESUME_AFTER: GucSetting<i32> = GucSetting::<i32>::new(250);
 pub static REFRESH_HISTORY_RETENTION: GucSetting<i32> = GucSetting::<i32>::new(30 * 86_400);
 
 /// The planner settings of the request path (README "Performance"). Every statement it runs
@@ -176,13 +176,13 @@ pub fn init() {
     );
     GucRegistry::define_int_guc(
         c"annotate.resume_after",
-        c"Keep a caller's resume point when a walk of the global order takes at least this long.",
-        c"The caller's next walk starts at the first URL this one found instead of passing over what it annotated again. 0 keeps one after every walk; -1 neither keeps nor uses them.",
+        c"Keep a caller's resume point when a walk of the global order or of a batch passes over this many buffers' worth of URLs.",
+        c"The buffers a walk touched beyond those of the rows it returned: about three for each URL of the caller's own passed over. The caller's next walk starts at the first URL this one found instead of passing over them again. 0 keeps one after every walk; -1 neither keeps nor uses them.",
         &RESUME_AFTER,
         -1,
-        60_000,
+        i32::MAX,
         GucContext::Userset,
-        GucFlags::UNIT_MS,
+        GucFlags::default(),
     );
     GucRegistry::define_int_guc(
         c"annotate.refresh_history_retention",

@@ -278,5 +278,6 @@ pub fn status() -> Value {
     obj.insert("standby".into(), json!(unsafe { pg_sys::RecoveryInProgress() }));
     obj.insert("timing_scope".into(), json!(timing::scope()));
     obj.insert("track_timing".into(), json!(guc::TRACK_TIMING.get()));
+    obj.insert("resume_points".into(), json!(crate::resume::count()));
     out
 }

@@ -2,9 +2,9 @@
 //!
 //! A walk passes over the URLs the caller annotated that sit at the head of the order, a few
 //! index probes each: a power annotator whose 40,000 annotations all sit there pays for 40,000
-//! on every call. So when a walk of the global order was slow (`annotate.resume_after`), the
-//! first URL it found is kept here for that caller with the walk's snapshot, and the caller's
-//! next walk starts there (`sql/queries/walk_resume.sql`), adding the URLs before it that
+//! on every call. So when a walk of the global order passed over many (it touched at least
+//! `annotate.resume_after` buffers), the first URL it found is kept here for that caller with
+//! the walk's snapshot, and the caller's next walk starts there (`sql/queries/walk_resume.sql`), adding the URLs before it that
 //! changed since (`sql/queries/walk_resume_more.sql`, run only when there may be any).
 //!
 //! Why that misses nothing. At the walk that recorded the point, no URL before it was the
@@ -256,6 +256,17 @@ pub fn point(caller: &Caller, scope: Scope) -> Option<Point> {
     })
 }
 
+/// How many resume points this database's callers have (status()); None without shared
+/// memory (annotate_ext not in shared_preload_libraries).
+pub fn count() -> Option<usize> {
+    if !SHARED_READY.load(Ordering::Relaxed) {
+        return None;
+    }
+    let db = head::database();
+    let points = SHARED.share();
+    Some(points.entries.iter().filter(|e| e.database == db && e.who != Who::Nobody).count())
+}
+
 /// After a walk from `point`: whether the tables it depends on are the ones it was recorded
 /// with. Asked after the statement, which locked them, so that a TRUNCATE it waited for shows.
 pub fn same_files(point: &Point) -> bool {
@@ -289,13 +300,79 @@ thread_local! {
     static WARM: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Whether a walk from the start that took `elapsed` should record where it found its first
-/// URL: at least annotate.resume_after (0: always), and not the backend's first walk. A
-/// resumed walk costs about what a walk from the start that passes over nothing does when
-/// nothing before the point changed and no lease is held, and a second statement more when
-/// something did, so it is kept for callers who pass over many.
-pub fn slow(elapsed: std::time::Duration) -> bool {
+/// What a walk cost: how many shared buffers it touched (hit or read), and how many rows it
+/// returned. Unlike its time, the count does not grow when the server is busy or its cache is
+/// cold.
+#[derive(Clone, Copy, Debug)]
+pub struct Work {
+    pub buffers: i64,
+    pub rows: usize,
+}
+
+/// The buffers a walk touches for each row it returns (the caller's four annotation tables
+/// probed, the URL's text read: sixteen at 1M URLs), which a point does not save.
+const ROW_BUFFERS: i64 = 20;
+
+/// A walk being measured (Work::start, then done).
+pub struct Started(i64);
+
+fn buffers_touched() -> i64 {
+    // SAFETY: this backend's own buffer usage counters, which every buffer access adds to.
+    unsafe { pg_sys::pgBufferUsage.shared_blks_hit + pg_sys::pgBufferUsage.shared_blks_read }
+}
+
+impl Work {
+    pub fn start() -> Started {
+        Started(buffers_touched())
+    }
+}
+
+impl Started {
+    pub fn done(self, rows: usize) -> Work {
+        Work { buffers: buffers_touched() - self.0, rows }
+    }
+}
+
+/// Whether a walk from the start should record where it found its first URL: when what it
+/// passed over (the buffers it touched beyond those of the rows it returned: about three for
+/// each URL of the caller's own) came to at least annotate.resume_after buffers (0: always),
+/// and it was not the backend's first walk (which also loads caches). A resumed walk costs
+/// about what a walk from the start that passes over nothing does when nothing before the point
+/// changed and no lease is held, a second statement more when something did, and one statement
+/// per followed batch that has a point instead of one for them all; and a point, once kept, is
+/// kept by every walk that uses it. So a point is kept only for callers whose walks pass over
+/// many URLs (250 buffers: about eighty of their own). Time was the measure before: a walk slow
+/// only because the server was busy left points that made every later call of its caller slower
+/// (twice as slow for a follower of four batches at 1M URLs), and a walk over a hundred of the
+/// caller's own URLs (0.2 ms) left none.
+pub fn heavy(work: Work) -> bool {
     let after = crate::guc::RESUME_AFTER.get();
     let warm = WARM.with(|w| w.replace(true));
-    after == 0 || (after > 0 && warm && elapsed.as_millis() >= after as u128)
+    after == 0 || (after > 0 && warm && worth(work, after))
+}
+
+/// The rule of `heavy` for a warm backend and annotate.resume_after of `after` buffers (> 0).
+fn worth(work: Work, after: i32) -> bool {
+    work.buffers - ROW_BUFFERS * work.rows as i64 >= i64::from(after)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_point_is_kept_only_for_a_walk_that_passed_over_many() {
+        let w = |buffers: i64, rows: usize| Work { buffers, rows };
+        // One URL found after thousands of the caller's own (about three buffers each).
+        assert!(worth(w(6_000, 1), 250));
+        assert!(worth(w(324, 1), 250)); // a hundred passed over (measured at 1M URLs)
+        // Nothing passed over, however long it took (a busy server, a cold cache).
+        assert!(!worth(w(28, 1), 250));
+        // Fifty URLs returned, nothing passed over: many buffers, all of them for the answer.
+        assert!(!worth(w(812, 50), 250));
+        assert!(!worth(w(336, 21), 250)); // skip 20
+        // Fifty returned after two thousand of the caller's own.
+        assert!(worth(w(812 + 6_000, 50), 250));
+        assert!(worth(w(40, 1), 1));
+    }
 }

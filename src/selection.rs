@@ -358,9 +358,9 @@ impl Walk<'_> {
         stmt: &st::Statement,
         batches: &[i32],
         n: i64,
-    ) -> SpiResult<(Vec<Candidate>, Option<String>, std::time::Duration)> {
+    ) -> SpiResult<(Vec<Candidate>, Option<String>, resume::Work)> {
         stmt.ready(client)?;
-        let started = std::time::Instant::now();
+        let started = resume::Work::start();
         let args: [DatumWithOid; 6] = [
             self.caller.user().into(),
             self.caller.session().into(),
@@ -374,7 +374,8 @@ impl Walk<'_> {
             snapshot = r.get::<String>(11)?;
             walked(r)
         })?;
-        Ok((rows, snapshot, started.elapsed()))
+        let work = started.done(rows.len());
+        Ok((rows, snapshot, work))
     }
 
     fn order(&self, client: &mut SpiClient<'_>, skip_batches: &[i32], n: i64) -> SpiResult<Vec<Candidate>> {
@@ -384,7 +385,7 @@ impl Walk<'_> {
     /// The global order without `skip_batches` (the caller's followed batches, sorted; no batch
     /// may have a follow change waiting to be folded), leased URLs counted: from the caller's
     /// resume point for that set when it has a valid one (src/resume.rs). A walk from the start
-    /// that was slow leaves one, and so does every walk of a caller who had one; a walk that
+    /// that passed over many leaves one, and so does every walk of a caller who had one; a walk that
     /// found nothing leaves one past the end.
     fn order_resuming(
         &self,
@@ -416,8 +417,8 @@ impl Walk<'_> {
                 return Ok(found);
             }
         }
-        let (found, snapshot, took) = self.timed(client, &st::WALK_ORDER, skip_batches, n)?;
-        if point.is_some() || resume::slow(took) {
+        let (found, snapshot, work) = self.timed(client, &st::WALK_ORDER, skip_batches, n)?;
+        if point.is_some() || resume::heavy(work) {
             let next = found.first().map_or(resume::END, resume_key);
             if let Some(s) = snapshot.or(st::CURRENT_SNAPSHOT.one::<String>(client, &[])?) {
                 resume::record(self.caller, scope, next, &s);
@@ -436,7 +437,7 @@ impl Walk<'_> {
 
     /// The first `n` URLs of each of `batches`. Without leases (plain selection), a batch in
     /// which the caller has a resume point is walked from it (src/resume.rs, one statement per
-    /// such batch); the others together, and a walk of them that was slow leaves a point in
+    /// such batch); the others together, and a walk of them that passed over many leaves a point in
     /// each, as does any walk of a batch whose point was void.
     fn batches(&self, client: &mut SpiClient<'_>, batches: &[i32], n: i64) -> SpiResult<Vec<Candidate>> {
         if batches.is_empty() {
@@ -463,9 +464,9 @@ impl Walk<'_> {
         if rest.is_empty() {
             return Ok(out);
         }
-        let (rows, snapshot, took) = self.timed(client, &st::WALK_BATCHES, &rest, n)?;
-        let slow = resume::slow(took);
-        let keep: Vec<i32> = rest.iter().copied().filter(|b| slow || had_point.contains(b)).collect();
+        let (rows, snapshot, work) = self.timed(client, &st::WALK_BATCHES, &rest, n)?;
+        let heavy = resume::heavy(work);
+        let keep: Vec<i32> = rest.iter().copied().filter(|b| heavy || had_point.contains(b)).collect();
         if !keep.is_empty() {
             if let Some(s) = snapshot.or(st::CURRENT_SNAPSHOT.one::<String>(client, &[])?) {
                 for b in keep {
@@ -856,3 +857,4 @@ mod unit {
         assert_eq!(list[0].url_id, 2);
     }
 }
+

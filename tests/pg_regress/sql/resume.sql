@@ -200,3 +200,27 @@ UPDATE public.annotation__url_type__user SET url_id = 35 WHERE url_id = 55 AND u
 SELECT annotate_internal.fold_now() >= 0 AS folded;
 SELECT answer(3, true) AS resumed_moved, answer(3, false) AS reference;
 
+
+-- Which walks keep a point by default (annotate.resume_after: 250 buffers touched beyond those
+-- of the rows returned, src/resume.rs): one that passed over some 300 of the caller's own URLs
+-- does; one that passed over none does not, however often it runs, nor does a backend's first
+-- walk (it also loads caches). A database of its own, whose points only these callers keep.
+DROP DATABASE IF EXISTS annotate_t_resume_rule;
+CREATE DATABASE annotate_t_resume_rule TEMPLATE annotate_fixture;
+\c annotate_t_resume_rule
+CREATE EXTENSION annotate_ext;
+SET client_min_messages = warning;
+INSERT INTO public.urls (id, url, source) SELECT i, 'rule.example/' || i, 'collector' FROM generate_series(1, 400) i;
+-- User 5 voted on URLs 1-300: each has a vote, so they come first, and user 5 passes them all.
+INSERT INTO public.annotation__url_type__user (url_id, user_id, type)
+SELECT i, 5, 'data source' FROM generate_series(1, 300) i;
+SELECT annotate_internal.fold_now() >= 0 AS folded;
+SHOW annotate.resume_after;
+SELECT annotate.status()->'resume_points' AS points_before;
+SELECT url_id FROM annotate.next_url_for_annotation(6);   -- the backend's first walk
+SELECT url_id FROM annotate.next_url_for_annotation(6);
+SELECT url_id FROM annotate.next_url_for_annotation(6);
+SELECT annotate.status()->'resume_points' AS points_after_passing_none;
+SELECT url_id FROM annotate.next_url_for_annotation(5);
+SELECT annotate.status()->'resume_points' AS points_after_passing_300;
+SELECT url_id FROM annotate.next_url_for_annotation(5);   -- from the point: the same answer
