@@ -32,7 +32,7 @@ pub static MAX_SKIP: GucSetting<i32> = GucSetting::<i32>::new(10_000);
 pub static MAX_LEASE: GucSetting<i32> = GucSetting::<i32>::new(86_400);
 pub static FOLD_WORKER: GucSetting<bool> = GucSetting::<bool>::new(true);
 pub static FOLD_NAPTIME: GucSetting<i32> = GucSetting::<i32>::new(50);
-pub static RESUME_AFTER: GucSetting<i32> = GucSetting::<i32>::new(250);
+pub static RESUME_AFTER: GucSetting<i32> = GucSetting::<i32>::new(150);
 pub static REFRESH_HISTORY_RETENTION: GucSetting<i32> = GucSetting::<i32>::new(30 * 86_400);
 
 /// The planner settings of the request path (README "Performance"). Every statement it runs
@@ -177,7 +177,7 @@ pub fn init() {
     GucRegistry::define_int_guc(
         c"annotate.resume_after",
         c"Keep a caller's resume point when a walk of the global order or of a batch passes over this many buffers' worth of URLs.",
-        c"The buffers a walk touched beyond those of the rows it returned: about three for each URL of the caller's own passed over. The caller's next walk starts at the first URL this one found instead of passing over them again. 0 keeps one after every walk; -1 neither keeps nor uses them.",
+        c"The buffers a walk touched beyond those of the rows it returned: two or three for each URL of the caller's own passed over. The caller's next walk starts at the first URL this one found instead of passing over them again. 0 keeps one after every walk; -1 neither keeps nor uses them.",
         &RESUME_AFTER,
         -1,
         i32::MAX,

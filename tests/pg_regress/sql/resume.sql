@@ -201,7 +201,7 @@ SELECT annotate_internal.fold_now() >= 0 AS folded;
 SELECT answer(3, true) AS resumed_moved, answer(3, false) AS reference;
 
 
--- Which walks keep a point by default (annotate.resume_after: 250 buffers touched beyond those
+-- Which walks keep a point by default (annotate.resume_after: 150 buffers touched beyond those
 -- of the rows returned, src/resume.rs): one that passed over some 300 of the caller's own URLs
 -- does; one that passed over none does not, however often it runs, nor does a backend's first
 -- walk (it also loads caches). A database of its own, whose points only these callers keep.
