@@ -58,8 +58,8 @@ CREATE INDEX queue_batch_order ON annotate_internal.queue
     (batch_id, leased, is_manual DESC, user_votes DESC, anon_votes DESC, auto_votes DESC, url_id)
     WHERE NOT validated AND NOT suspended AND batch_id IS NOT NULL;
 -- Leases by expiry (claims free expired ones first) and by holder (own leases come first).
--- The lease ends index is for the statement that ends the leases that ran out (a test of
--- lease_until against now()) alone: its predicate names lease_until, which no other statement
+-- The lease ends index is for the statements that look for and end the leases that ran out
+-- (a test of lease_until against now()) alone: its predicate names lease_until, which no other statement
 -- tests in a form that proves it, so that the planner cannot read every live lease by a whole
 -- scan of it for them (it did when statistics made the index look near-empty).
 CREATE INDEX queue_lease_expiry ON annotate_internal.queue (lease_until) WHERE leased AND lease_until IS NOT NULL;
