@@ -1727,7 +1727,8 @@ SET enable_seqscan = on SET enable_indexscan = on SET enable_indexonlyscan = on 
 SET enable_sort = on SET enable_incremental_sort = on SET enable_hashagg = on SET enable_hashjoin = on
 SET enable_mergejoin = on SET enable_nestloop = on SET enable_material = on SET enable_memoize = on
 SET random_page_cost = 4 SET seq_page_cost = 1 SET cpu_tuple_cost = 0.01 SET cpu_index_tuple_cost = 0.005
-SET cpu_operator_cost = 0.0025 SET work_mem = '64MB' SET from_collapse_limit = 8 SET join_collapse_limit = 8
+SET cpu_operator_cost = 0.0025 SET work_mem = '64MB' SET hash_mem_multiplier = 16
+SET from_collapse_limit = 8 SET join_collapse_limit = 8
 AS $$
 BEGIN
     RETURN QUERY
@@ -1767,13 +1768,21 @@ BEGIN
       -- of each table would be run a million times at 1M URLs; as NOT EXISTS, a flag table the
       -- planner believes empty is rescanned once per URL). url_id is NOT NULL in each, so NOT
       -- IN means "not among them". Written NOT (= ANY), as NOT IN parses: the planner hashes
-      -- only an = ANY subplan (a <> ALL one is rescanned for every URL). With a URL filter only
-      -- that URL's flags are read (the plan is a custom one: p_url is a constant in it).
+      -- only an = ANY subplan (a <> ALL one is rescanned for every URL), and only one it
+      -- expects to fit in work_mem times hash_mem_multiplier (both set above: some 20 million
+      -- flags). With a URL or batch filter only the flags of that URL or batch are read (the
+      -- plan is a custom one: p_url and p_batch are constants in it).
       AND NOT (u.id OPERATOR(pg_catalog.=) ANY (
           SELECT s.url_id FROM public.flag_url_suspended s
-          WHERE p_url IS NULL OR s.url_id OPERATOR(pg_catalog.=) p_url
+          WHERE (p_url IS NULL OR s.url_id OPERATOR(pg_catalog.=) p_url)
+            AND (p_batch IS NULL
+                 OR s.url_id OPERATOR(pg_catalog.=) ANY (SELECT b.url_id FROM public.link_batches__urls b
+                                                         WHERE b.batch_id OPERATOR(pg_catalog.=) p_batch))
           UNION ALL SELECT s.url_id FROM public.flag_url_validated s
-          WHERE p_url IS NULL OR s.url_id OPERATOR(pg_catalog.=) p_url
+          WHERE (p_url IS NULL OR s.url_id OPERATOR(pg_catalog.=) p_url)
+            AND (p_batch IS NULL
+                 OR s.url_id OPERATOR(pg_catalog.=) ANY (SELECT b.url_id FROM public.link_batches__urls b
+                                                         WHERE b.batch_id OPERATOR(pg_catalog.=) p_batch))
           UNION ALL SELECT a.url_id FROM public.annotation__url_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
           UNION ALL SELECT a.url_id FROM public.annotation__agency__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
           UNION ALL SELECT a.url_id FROM public.annotation__location__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user

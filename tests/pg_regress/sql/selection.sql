@@ -90,6 +90,9 @@ SELECT url_id, user_url_type_count AS u FROM annotate.next_url_for_annotation(2,
 SELECT url_id FROM annotate.next_url_for_annotation(2, url_id => 3);
 SELECT url_id FROM annotate.next_url_for_annotation(2, url_id => 4);      -- suspended
 SELECT url_id FROM annotate.next_url_for_annotation(2, url_id => 5);      -- validated
+-- So does a batch filter: batch 1 holds URL 4 (suspended) and 5 (validated) only.
+SELECT array_agg(url_id) AS snapshot_batch_1 FROM annotate.next_url_for_annotation(2, batch_id => 1, max_urls => 10);
+SELECT array_agg(url_id) AS snapshot_batch_2 FROM annotate.next_url_for_annotation(2, batch_id => 2, max_urls => 10);
 SET annotate.selection = live;
 SELECT url_id, user_url_type_count AS u FROM annotate.next_url_for_annotation(2, max_urls => 10);
 SET annotate.selection = snapshot;
