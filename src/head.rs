@@ -169,6 +169,7 @@ unsafe extern "C-unwind" fn executor_start(query_desc: *mut pg_sys::QueryDesc, e
             None => pg_sys::standard_ExecutorStart(query_desc, eflags),
         }
     }
+    crate::resume::executor_started();
 }
 
 unsafe fn writes_queue(query_desc: *mut pg_sys::QueryDesc) -> bool {

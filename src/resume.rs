@@ -295,8 +295,23 @@ pub fn record(caller: &Caller, scope: Scope, key: Key, snapshot: &str) {
     points.entries[entry_index(db, who, scope)] = e;
 }
 
+/// Forgets the caller's point for `scope`, if it has one: its walk from the start, after the
+/// point was void, passed over too little to keep one.
+pub fn forget(caller: &Caller, scope: Scope) {
+    let who = who(caller);
+    if !SHARED_READY.load(Ordering::Relaxed) || who == Who::Nobody {
+        return;
+    }
+    let db = head::database();
+    let mut points = SHARED.exclusive();
+    let e = &mut points.entries[entry_index(db, who, scope)];
+    if e.database == db && e.who == who && e.scope == scope {
+        *e = Entry::EMPTY;
+    }
+}
+
 thread_local! {
-    /// This backend timed a walk already: its first one also loads caches, and is no measure.
+    /// This backend measured a walk already: its first one also loads caches, and is no measure.
     static WARM: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
@@ -316,6 +331,22 @@ const ROW_BUFFERS: i64 = 20;
 /// A walk being measured (Work::start, then done).
 pub struct Started(i64);
 
+thread_local! {
+    /// Between Work::start and done: the buffer count when the walk's statement had started
+    /// (set once, by the first executor start after Work::start; see executor_started).
+    static ARMED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static MARK: std::cell::Cell<Option<i64>> = const { std::cell::Cell::new(None) };
+}
+
+/// Called by the executor start hook (src/head.rs) once a statement's executor has started: the
+/// first after Work::start marks where the walk's count begins, so that planning it (which a
+/// cache invalidation, after a vacuum or an analyze, makes read catalog pages) does not count.
+pub fn executor_started() {
+    if ARMED.with(|a| a.get()) && MARK.with(|m| m.get()).is_none() {
+        MARK.with(|m| m.set(Some(buffers_touched())));
+    }
+}
+
 fn buffers_touched() -> i64 {
     // SAFETY: this backend's own buffer usage counters, which every buffer access adds to.
     unsafe { pg_sys::pgBufferUsage.shared_blks_hit + pg_sys::pgBufferUsage.shared_blks_read }
@@ -323,13 +354,19 @@ fn buffers_touched() -> i64 {
 
 impl Work {
     pub fn start() -> Started {
+        ARMED.with(|a| a.set(true));
+        MARK.with(|m| m.set(None));
         Started(buffers_touched())
     }
 }
 
 impl Started {
+    /// The walk's work: from its executor's start when the hook saw it (always, where points
+    /// are kept: both need shared_preload_libraries), else from Work::start.
     pub fn done(self, rows: usize) -> Work {
-        Work { buffers: buffers_touched() - self.0, rows }
+        ARMED.with(|a| a.set(false));
+        let from = MARK.with(|m| m.take()).unwrap_or(self.0);
+        Work { buffers: buffers_touched() - from, rows }
     }
 }
 

@@ -350,9 +350,9 @@ impl Walk<'_> {
     }
 
     /// `stmt` (walk_order.sql or walk_batches.sql, whose column 11 is the statement's snapshot)
-    /// as `run` does it, prepared before the clock starts: its rows, that snapshot, and how long
-    /// the walk took (for a resume point).
-    fn timed(
+    /// as `run` does it, prepared before it is measured: its rows, that snapshot, and what the
+    /// walk cost (for a resume point: resume::Work).
+    fn measured(
         &self,
         client: &mut SpiClient<'_>,
         stmt: &st::Statement,
@@ -385,8 +385,8 @@ impl Walk<'_> {
     /// The global order without `skip_batches` (the caller's followed batches, sorted; no batch
     /// may have a follow change waiting to be folded), leased URLs counted: from the caller's
     /// resume point for that set when it has a valid one (src/resume.rs). A walk from the start
-    /// that passed over many leaves one, and so does every walk of a caller who had one; a walk that
-    /// found nothing leaves one past the end.
+    /// that passed over many leaves one (one that found nothing, past the end), and one that
+    /// passed over too few forgets the point that was void.
     fn order_resuming(
         &self,
         client: &mut SpiClient<'_>,
@@ -417,12 +417,14 @@ impl Walk<'_> {
                 return Ok(found);
             }
         }
-        let (found, snapshot, work) = self.timed(client, &st::WALK_ORDER, skip_batches, n)?;
-        if point.is_some() || resume::heavy(work) {
+        let (found, snapshot, work) = self.measured(client, &st::WALK_ORDER, skip_batches, n)?;
+        if resume::heavy(work) {
             let next = found.first().map_or(resume::END, resume_key);
             if let Some(s) = snapshot.or(st::CURRENT_SNAPSHOT.one::<String>(client, &[])?) {
                 resume::record(self.caller, scope, next, &s);
             }
+        } else if point.is_some() {
+            resume::forget(self.caller, scope);
         }
         Ok(found)
     }
@@ -438,7 +440,7 @@ impl Walk<'_> {
     /// The first `n` URLs of each of `batches`. Without leases (plain selection), a batch in
     /// which the caller has a resume point is walked from it (src/resume.rs, one statement per
     /// such batch); the others together, and a walk of them that passed over many leaves a point in
-    /// each, as does any walk of a batch whose point was void.
+    /// each (a walk that passed over too few forgets those that were void).
     fn batches(&self, client: &mut SpiClient<'_>, batches: &[i32], n: i64) -> SpiResult<Vec<Candidate>> {
         if batches.is_empty() {
             return Ok(Vec::new());
@@ -464,9 +466,14 @@ impl Walk<'_> {
         if rest.is_empty() {
             return Ok(out);
         }
-        let (rows, snapshot, work) = self.timed(client, &st::WALK_BATCHES, &rest, n)?;
+        let (rows, snapshot, work) = self.measured(client, &st::WALK_BATCHES, &rest, n)?;
         let heavy = resume::heavy(work);
-        let keep: Vec<i32> = rest.iter().copied().filter(|b| heavy || had_point.contains(b)).collect();
+        let keep: Vec<i32> = if heavy { rest.clone() } else { Vec::new() };
+        if !heavy {
+            for &b in &had_point {
+                resume::forget(self.caller, resume::Scope::Batch(b));
+            }
+        }
         if !keep.is_empty() {
             if let Some(s) = snapshot.or(st::CURRENT_SNAPSHOT.one::<String>(client, &[])?) {
                 for b in keep {
@@ -857,4 +864,3 @@ mod unit {
         assert_eq!(list[0].url_id, 2);
     }
 }
-

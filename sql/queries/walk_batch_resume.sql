@@ -1,5 +1,5 @@
 -- walk_batches.sql for one batch $5 in which the caller has a resume point (src/resume.rs): the
--- unleased part of the batch's order from the first URL the caller's last slow walk of it found
+-- unleased part of the batch's order from the first URL the caller's last walk of it found
 -- ($6-$10, its keys: SPEC 3.2 keys 3-5 and the id, keys 1-2 being the same for the whole
 -- batch): walk_resume.sql, inside one batch. The URLs of the batch before the point that
 -- changed since ($11, that walk's snapshot) and the batch's leased range are walked by

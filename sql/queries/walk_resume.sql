@@ -1,5 +1,5 @@
 -- walk_order.sql for a caller with a resume point (src/resume.rs): the unleased range of the
--- global order from the first URL the caller's last slow walk found ($5-$10, its keys), without
+-- global order from the first URL the caller's last walk found ($5-$10, its keys), without
 -- the batches $12 (a follower's own, walked apart; the point is kept for that set). The URLs
 -- before the point that changed since ($11, that walk's snapshot: queue_moved holds every URL
 -- changed by a transaction it did not see, whose xid is at or above its xmin) and the leased

@@ -1,5 +1,5 @@
--- Resume points (src/resume.rs): a caller's walk of the global order starts where its last
--- slow walk found its first URL, and adds what changed before that point since. Each way a URL
+-- Resume points (src/resume.rs): a caller's walk of the global order starts where an earlier
+-- walk found its first URL, and adds what changed before that point since. Each way a URL
 -- can come back before the point is performed here, and the answer compared with the same
 -- call walking from the start (annotate.resume_after = -1).
 DROP DATABASE IF EXISTS annotate_t_resume;
@@ -200,7 +200,6 @@ UPDATE public.annotation__url_type__user SET url_id = 35 WHERE url_id = 55 AND u
 SELECT annotate_internal.fold_now() >= 0 AS folded;
 SELECT answer(3, true) AS resumed_moved, answer(3, false) AS reference;
 
-
 -- Which walks keep a point by default (annotate.resume_after: 150 buffers touched beyond those
 -- of the rows returned, src/resume.rs): one that passed over some 300 of the caller's own URLs
 -- does; one that passed over none does not, however often it runs, nor does a backend's first
@@ -215,9 +214,11 @@ INSERT INTO public.urls (id, url, source) SELECT i, 'rule.example/' || i, 'colle
 INSERT INTO public.annotation__url_type__user (url_id, user_id, type)
 SELECT i, 5, 'data source' FROM generate_series(1, 300) i;
 SELECT annotate_internal.fold_now() >= 0 AS folded;
+ANALYZE;
 SHOW annotate.resume_after;
 SELECT annotate.status()->'resume_points' AS points_before;
-SELECT url_id FROM annotate.next_url_for_annotation(6);   -- the backend's first walk
+SELECT url_id FROM annotate.next_url_for_annotation(5);   -- the backend's first walk
+SELECT annotate.status()->'resume_points' AS points_after_first_walk;
 SELECT url_id FROM annotate.next_url_for_annotation(6);
 SELECT url_id FROM annotate.next_url_for_annotation(6);
 SELECT annotate.status()->'resume_points' AS points_after_passing_none;
