@@ -1764,25 +1764,23 @@ BEGIN
     ) c
     WHERE (p_batch IS NULL OR lb.batch_id OPERATOR(pg_catalog.=) p_batch)
       AND (p_url IS NULL OR u.id OPERATOR(pg_catalog.=) p_url)
-      -- Flagged URLs and the caller's annotations, hashed once into one table (a per-URL probe
-      -- of each table would be run a million times at 1M URLs; as NOT EXISTS, a flag table the
-      -- planner believes empty is rescanned once per URL). url_id is NOT NULL in each, so NOT
-      -- IN means "not among them". Written NOT (= ANY), as NOT IN parses: the planner hashes
-      -- only an = ANY subplan (a <> ALL one is rescanned for every URL), and only one it
-      -- expects to fit in work_mem times hash_mem_multiplier (both set above: some 20 million
-      -- flags). With a URL or batch filter only the flags of that URL or batch are read (the
-      -- plan is a custom one: p_url and p_batch are constants in it).
+      -- Flagged URLs: with a batch or URL filter (a custom plan: p_batch and p_url are
+      -- constants in it), probed per URL as anti-joins; without one, hashed with the caller's
+      -- annotations below (these anti-joins are then against nothing), as an empty flag table
+      -- the planner expects one row of is rescanned once per URL.
+      AND NOT EXISTS (SELECT 1 FROM public.flag_url_suspended s
+                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
+      AND NOT EXISTS (SELECT 1 FROM public.flag_url_validated s
+                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
+      -- The caller's annotations (and, without a filter, the flagged URLs), hashed once (a
+      -- per-URL probe of each table would be run a million times at 1M URLs); url_id is NOT
+      -- NULL in each, so NOT IN means "not among them". Written NOT (= ANY), as NOT IN parses:
+      -- the planner hashes only an = ANY subplan (a <> ALL one is rescanned for every URL), and
+      -- only one it expects to fit in work_mem times hash_mem_multiplier (both set above: some
+      -- 20 million rows).
       AND NOT (u.id OPERATOR(pg_catalog.=) ANY (
-          SELECT s.url_id FROM public.flag_url_suspended s
-          WHERE (p_url IS NULL OR s.url_id OPERATOR(pg_catalog.=) p_url)
-            AND (p_batch IS NULL
-                 OR s.url_id OPERATOR(pg_catalog.=) ANY (SELECT b.url_id FROM public.link_batches__urls b
-                                                         WHERE b.batch_id OPERATOR(pg_catalog.=) p_batch))
-          UNION ALL SELECT s.url_id FROM public.flag_url_validated s
-          WHERE (p_url IS NULL OR s.url_id OPERATOR(pg_catalog.=) p_url)
-            AND (p_batch IS NULL
-                 OR s.url_id OPERATOR(pg_catalog.=) ANY (SELECT b.url_id FROM public.link_batches__urls b
-                                                         WHERE b.batch_id OPERATOR(pg_catalog.=) p_batch))
+          SELECT s.url_id FROM public.flag_url_suspended s WHERE p_batch IS NULL AND p_url IS NULL
+          UNION ALL SELECT s.url_id FROM public.flag_url_validated s WHERE p_batch IS NULL AND p_url IS NULL
           UNION ALL SELECT a.url_id FROM public.annotation__url_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
           UNION ALL SELECT a.url_id FROM public.annotation__agency__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
           UNION ALL SELECT a.url_id FROM public.annotation__location__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
