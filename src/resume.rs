@@ -325,7 +325,7 @@ pub struct Work {
 }
 
 /// The buffers a walk touches for each row it returns (the caller's four annotation tables
-/// probed, the URL's text read: sixteen at 1M URLs), which a point does not save.
+/// probed, the URL's text read: sixteen at 1M URLs, twenty allowed), which a point does not save.
 const ROW_BUFFERS: i64 = 20;
 
 /// A walk being measured (Work::start, then done).
