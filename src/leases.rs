@@ -138,14 +138,22 @@ fn walk_lease(
 pub fn claim(caller: &Caller, max_urls: i64, skip: i64, lease: Interval) -> (Vec<Candidate>, usize) {
     crate::access::as_owner(|| {
         with_spi("leasing", |client| {
-            // Ending leases is a locking statement that fires the queue's statement trigger;
-            // a probe of the expiry index (in the call's snapshot) says first whether any lease
-            // has run out: in most calls none has.
-            if st::LEASE_DUE.one::<bool>(client, &[])? == Some(true) {
+            // Ending leases is a locking statement that fires the queue's statement trigger, and
+            // reading the caller's leases starts its annotation probes: two probes (in the
+            // call's snapshot) say first whether any lease has run out and whether the caller
+            // holds one; in most calls neither.
+            let args: [DatumWithOid; 2] = [caller.user().into(), caller.session().into()];
+            let (mut due, mut held) = (false, false);
+            st::LEASE_CHECK.rows(client, &args, |r| {
+                due = r.get::<bool>(1)?.unwrap_or(true);
+                held = r.get::<bool>(2)?.unwrap_or(true);
+                Ok(())
+            })?;
+            if due {
                 expire(client)?;
             }
             let ctx = selection::context(client, caller)?;
-            let mine = own(client, &ctx, caller)?;
+            let mine = if held { own(client, &ctx, caller)? } else { Vec::new() };
             if skip == 0
                 && mine.is_empty()
                 && caller.url().is_none()

@@ -73,7 +73,7 @@ statement!(
 statement!(WALK_IN, "walk_in", [INT4OID, UUIDOID, INT4ARRAYOID, INT4ARRAYOID, INT8OID, BOOLOID], false);
 statement!(WALK_URL, "walk_url", [INT4OID, UUIDOID, INT4OID], false);
 statement!(OWN_LEASES, "own_leases", [INT4OID, UUIDOID], false);
-statement!(LEASE_DUE, "lease_due", [], false);
+statement!(LEASE_CHECK, "lease_check", [INT4OID, UUIDOID], false);
 statement!(LEASE_EXPIRE, "lease_expire", [], true);
 statement!(LEASE, "lease", [INT4OID, UUIDOID, INT4ARRAYOID, INTERVALOID, INT8OID], true);
 statement!(
@@ -213,7 +213,7 @@ pub const ALL: &[&Statement] = &[
     &WALK_IN,
     &WALK_URL,
     &OWN_LEASES,
-    &LEASE_DUE,
+    &LEASE_CHECK,
     &LEASE_EXPIRE,
     &LEASE,
     &WALK_LEASE,

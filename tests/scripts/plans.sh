@@ -16,7 +16,7 @@ db=annotate_t_plans
 q() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 fail() { echo "plans: $*" >&2; exit 1; }
 
-statements=(state followed pending_any context pending_detail walk_order walk_resume walk_resume_more walk_batches walk_batch_resume walk_batch_resume_more walk_in walk_url own_leases lease_due lease_expire lease walk_lease lease_undo release url
+statements=(state followed pending_any context pending_detail walk_order walk_resume walk_resume_more walk_batches walk_batch_resume walk_batch_resume_more walk_in walk_url own_leases lease_check lease_expire lease walk_lease lease_undo release url
             html_content url_type_votes record_type_votes agency_votes location_votes agency_not_found
             location_not_found name_votes batch_info folds_done folder_running capture capture_batch)
 hostile="jit=on jit_above_cost=0 jit_inline_above_cost=0 jit_optimize_above_cost=0
@@ -152,7 +152,7 @@ BEGIN
     SELECT DISTINCT 'reads every live lease (' || (n->>'Index Name') || ')'
     FROM jsonb_path_query(plan, 'strict $.**') n
     WHERE jsonb_typeof(n) = 'object' AND n->>'Index Name' = 'queue_lease_expiry'
-      AND name NOT IN ('lease_due', 'lease_expire');
+      AND name NOT IN ('lease_check', 'lease_expire');
     -- Sorts of more than a page of rows: a walk sorts nothing but the few rows it was handed.
     RETURN QUERY
     SELECT DISTINCT n->>'Node Type' || ' of ' || (n->>'Plan Rows') || ' estimated rows'
