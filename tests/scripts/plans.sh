@@ -59,52 +59,49 @@ calls=("SELECT count(*) FROM annotate.next_url_for_annotation(1)"
        "SELECT annotate.next_anonymous_annotation(md5('plans')::uuid) IS NOT NULL"
        "SELECT annotate.annotation_for_url(1, 1) IS NOT NULL"
        "SELECT annotate.release_claim(1, user_id => 1)")
-for call in "${calls[@]}"; do
-    out=$({ echo "LOAD 'auto_explain';"
-            echo "SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on;"
-            echo "SET auto_explain.log_level = notice; SET auto_explain.log_settings = on;"
-            for s in $hostile; do echo "SET ${s%%=*} = '${s#*=}';"; done
-            echo "$call;"; } | PGOPTIONS="-c client_min_messages=notice" psql -X -q -v ON_ERROR_STOP=1 -d "$db" 2>&1) \
-        || { echo "$out" >&2; fail "$call failed"; }
-    verdict=$(echo "$out" | awk -v call="$call" '
-        function check() {
-            if (!seen || index(query, call)) return
+# explained BEFORE SQL...: runs BEFORE as it is, then the statements SQL with every statement,
+# nested ones too, explained by auto_explain (with its settings and JIT use) under the hostile
+# settings, in one session; prints the log.
+explained() {
+    { echo "$1"; shift
+      echo "LOAD 'auto_explain';"
+      echo "SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on;"
+      echo "SET auto_explain.log_level = notice; SET auto_explain.log_settings = on;"
+      for s in $hostile; do echo "SET ${s%%=*} = '${s#*=}';"; done
+      printf '%s\n' "$@"; } | PGOPTIONS="-c client_min_messages=notice" psql -X -q -v ON_ERROR_STOP=1 -d "$db" 2>&1
+}
+# verdict TEXT SETTINGS (from explained's log on stdin): "explained bad", the statements
+# explained other than the one whose text holds TEXT (the caller's own), and those of them
+# planned without one of SETTINGS (awk regexes, separated by ";") or JIT-compiled.
+verdict() {
+    awk -v skip="$1" -v need="$2" '
+        function check(   i, n, r) {
+            if (!seen || index(query, skip)) return
             total++
-            if (settings !~ /plan_cache_mode = .force_generic_plan./ || settings !~ /enable_sort = .off./ ||
-                settings !~ /enable_seqscan = .off./ || settings !~ /jit = .off./ || jit) bad++
+            n = split(need, r, ";")
+            for (i = 1; i <= n; i++) if (settings !~ r[i]) { bad++; return }
+            if (jit) bad++
         }
         /duration: .* plan:/ { check(); seen = 1; query = ""; settings = ""; jit = 0; next }
         /Query Text:/ { query = $0 }
         /^Settings:/ { settings = $0 }
         /^JIT:/ { jit = 1 }
-        END { check(); print total + 0, bad + 0 }')
-    read -r total bad <<<"$verdict"
+        END { check(); print total + 0, bad + 0 }'
+}
+for call in "${calls[@]}"; do
+    out=$(explained "" "$call;") || { echo "$out" >&2; fail "$call failed"; }
+    read -r total bad <<<"$(echo "$out" | verdict "$call" \
+        "plan_cache_mode = .force_generic_plan.;enable_sort = .off.;enable_seqscan = .off.;jit = .off.")"
     [ "$total" -gt 0 ] || { echo "$out" >&2; fail "$call: no statement of its own was explained"; }
     [ "$bad" = 0 ] || { echo "$out" >&2; fail "$call: $bad of its $total statements ran without the request path's settings"; }
 done
 echo "plans: ${#calls[@]} calls under hostile settings: every statement they ran was planned under the request path's"
 # A fold, whoever runs it (the folder takes the database's settings too), is never JIT-compiled:
 # its statements' costs grow with the backlog, past any jit_above_cost.
-out=$({ echo "INSERT INTO public.annotation__url_type__auto (url_id, relevant)"
-        echo "SELECT i, true FROM generate_series(1, 500) i ON CONFLICT DO NOTHING;"
-        echo "LOAD 'auto_explain';"
-        echo "SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on;"
-        echo "SET auto_explain.log_level = notice; SET auto_explain.log_settings = on;"
-        for s in $hostile; do echo "SET ${s%%=*} = '${s#*=}';"; done
-        echo "SELECT annotate_internal.fold_now() >= 0;"; } | PGOPTIONS="-c client_min_messages=notice" psql -X -q -v ON_ERROR_STOP=1 -d "$db" 2>&1) \
-    || { echo "$out" >&2; fail "fold_now() failed"; }
-verdict=$(echo "$out" | awk '
-    function check() {
-        if (!seen || index(query, "fold_now")) return
-        total++
-        if (settings !~ /jit = .off./ || jit) bad++
-    }
-    /duration: .* plan:/ { check(); seen = 1; query = ""; settings = ""; jit = 0; next }
-    /Query Text:/ { query = $0 }
-    /^Settings:/ { settings = $0 }
-    /^JIT:/ { jit = 1 }
-    END { check(); print total + 0, bad + 0 }')
-read -r folds bad <<<"$verdict"
+out=$(explained "INSERT INTO public.annotation__url_type__auto (url_id, relevant)
+                 SELECT i, true FROM generate_series(1, 500) i ON CONFLICT DO NOTHING;" \
+                "SELECT annotate_internal.fold_now() >= 0;") || { echo "$out" >&2; fail "fold_now() failed"; }
+read -r folds bad <<<"$(echo "$out" | verdict fold_now "jit = .off.")"
 [ "$folds" -gt 0 ] || { echo "$out" >&2; fail "fold_now(): none of the fold's statements was explained"; }
 [ "$bad" = 0 ] || { echo "$out" >&2; fail "fold_now(): $bad of its $folds statements may JIT-compile"; }
 echo "plans: a fold under hostile settings: $folds statements, none JIT-compiled"
