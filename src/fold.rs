@@ -4,8 +4,11 @@
 //! A fold runs in a transaction of its own, one at a time per database (an advisory lock), and
 //! never waits for a lease being taken (sql/queries/fold_urls.sql passes over rows held right
 //! now). It is done by a background worker per database, the folder, started when the extension
-//! attaches and whenever a reader finds writes piling up without one; by refresh(); and by
-//! nobody else: the app's writers only append. Answers never depend on when a fold happens.
+//! attaches, whenever a reader finds writes piling up without one, and by a writer that finds
+//! none running (src/triggers.rs; at most once per WRITER_CHECK per session, so that writes
+//! made while nobody reads do not pile up until the next reader pays for them); by refresh();
+//! and by nobody else: the app's writers only append. Answers never depend on when a fold
+//! happens.
 //!
 //! The folder exits after IDLE without work, so that it never keeps the database busy for long:
 //! DROP DATABASE, and CREATE DATABASE with the database as template, wait for a few seconds
@@ -131,6 +134,32 @@ pub fn wake() {
                 );
             }
         }
+    }
+}
+
+/// How often a session that writes looks whether the folder runs (a query of pg_stat_activity,
+/// some 20 µs), and starts it when not: within IDLE, so that a steady writer finds it running.
+const WRITER_CHECK: Duration = Duration::from_secs(1);
+
+thread_local! {
+    static WRITER_CHECKED: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) };
+}
+
+/// For the capture triggers, after a write was appended: wake() at most once per WRITER_CHECK.
+pub fn wake_for_writer() {
+    if !guc::FOLD_WORKER.get() {
+        return;
+    }
+    let now = std::time::Instant::now();
+    let due = WRITER_CHECKED.with(|c| match c.get() {
+        Some(t) if now.duration_since(t) < WRITER_CHECK => false,
+        _ => {
+            c.set(Some(now));
+            true
+        }
+    });
+    if due {
+        wake();
     }
 }
 

@@ -394,8 +394,12 @@ impl Capture {
     }
 
     fn finish(self) {
+        let wrote = self.writer.as_ref().is_some_and(|w| w.wrote) || !self.fallback.is_empty();
         if let Some(w) = self.writer {
             w.close();
+        }
+        if wrote || !self.refollows.is_empty() {
+            crate::fold::wake_for_writer();
         }
         if !self.fallback.is_empty() {
             // The table is not as this library knows it (a library newer or older than the
@@ -478,6 +482,8 @@ struct DeltaWriter {
     slots: Vec<*mut pg_sys::TupleTableSlot>,
     /// The rows of the next flush: a change and the further URLs it applies to.
     rows: Vec<(Delta, Vec<i32>)>,
+    /// Whether anything was pushed (and so will be written by close()).
+    wrote: bool,
     xid: pg_sys::Datum,
     /// What a batch allocates (its uuids and URL arrays, heap_multi_insert's arrays, index
     /// entries), reset after each flush.
@@ -520,6 +526,7 @@ impl DeltaWriter {
                 indexes,
                 slots: Vec::new(),
                 rows: Vec::new(),
+                wrote: false,
                 xid: pg_sys::Datum::from(pg_sys::GetTopFullTransactionId().value),
                 batch: scratch_context(c"annotate_ext delta batch"),
             })
@@ -527,6 +534,7 @@ impl DeltaWriter {
     }
 
     fn push(&mut self, d: &Delta) {
+        self.wrote = true;
         pack(&mut self.rows, d);
         if self.rows.len() > Self::BATCH {
             let next = self.rows.pop();

@@ -162,3 +162,24 @@ SELECT pg_temp.first_free(808) = :last_url AS moved_up_is_first_free;
 SELECT url_id = :last_url AS moved_up_leased_next FROM annotate.next_url_for_annotation(808, claim_for => '10 minutes');
 ALTER SYSTEM RESET annotate.fold_worker;
 SELECT pg_reload_conf();
+
+-- Writes made while no one reads start the folder (none runs here: it was off above), so they
+-- are folded without waiting for a reader (who would otherwise add every one of them on top
+-- of the queue, call after call, until a fold). A new session, which only writes and waits:
+\c
+SELECT count(*) AS folders FROM pg_stat_activity
+WHERE backend_type = 'annotate_ext folder' AND datname = current_database();
+SELECT min(url_id) AS quiet_url FROM annotate_internal.queue WHERE NOT suspended \gset
+BEGIN;
+INSERT INTO public.flag_url_suspended (url_id) VALUES (:quiet_url);
+SELECT count(*) > 0 AS pending FROM annotate_internal.queue_delta WHERE url_id = :quiet_url;
+COMMIT;
+DO $$
+BEGIN
+    FOR i IN 1..100 LOOP
+        EXIT WHEN NOT EXISTS (SELECT 1 FROM annotate_internal.queue_delta);
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+END $$;
+SELECT suspended AS folded_without_a_reader FROM annotate_internal.queue WHERE url_id = :quiet_url;
+DELETE FROM public.flag_url_suspended WHERE url_id = :quiet_url;
