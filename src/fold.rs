@@ -95,13 +95,39 @@ const IDLE: Duration = Duration::from_secs(2);
 /// Readers wake the folder when they find at least this many URLs with unfolded writes.
 pub const WAKE_AT: usize = 32;
 
+/// A plain selection that read at least this many URLs with unfolded writes, and found no folder
+/// running that could fold them (none could be started, or annotate.fold_worker is off), folds
+/// them itself once it has its answer (fold_after_reading()): otherwise every call reads all of
+/// them again, and all writes since, until refresh().
+pub const FOLD_ALONE_AT: usize = 256;
+
+/// Folds after a plain selection read what is pending, when the call's transaction is its own:
+/// an implicit one (not a transaction block, whose end this call cannot see: the fold's row and
+/// advisory locks would be held until then), READ COMMITTED, not read-only, on a primary. The
+/// call's answer was read in its snapshot, from before the fold: the fold only spares the calls
+/// after it.
+pub fn fold_after_reading(client: &mut SpiClient<'_>) -> SpiResult<Folded> {
+    // SAFETY: reading this backend's transaction state.
+    let own_transaction = unsafe {
+        !pg_sys::RecoveryInProgress()
+            && !pg_sys::IsTransactionBlock()
+            && !pg_sys::XactReadOnly
+            && pg_sys::XactIsoLevel < pg_sys::XACT_REPEATABLE_READ as i32
+    };
+    if !own_transaction {
+        return Ok(Folded::default());
+    }
+    fold(client)
+}
+
 /// Starts this database's folder unless one runs, or wakes it (sets its latch) when it sleeps.
 /// Quietly does nothing on a standby or when no worker slot is free (readers then add more
-/// pending writes; refresh() still folds).
-pub fn wake() {
+/// pending writes; refresh() still folds, and so does a plain selection that read many:
+/// FOLD_ALONE_AT). Whether a folder runs or was started.
+pub fn wake() -> bool {
     // SAFETY: reading recovery state.
     if unsafe { pg_sys::RecoveryInProgress() } || !guc::FOLD_WORKER.get() {
-        return;
+        return false;
     }
     let pid =
         crate::statements::with_spi("looking for the folder", |c| st::FOLDER_RUNNING.one::<i32>(c, &[]));
@@ -115,6 +141,7 @@ pub fn wake() {
                     pg_sys::SetLatch(&mut (*proc_).procLatch);
                 }
             }
+            true
         }
         None => {
             // SAFETY: reading this backend's database id.
@@ -133,6 +160,7 @@ pub fn wake() {
                     "annotate_ext: cannot start the folder (max_worker_processes reached?); refresh() folds"
                 );
             }
+            started.is_ok()
         }
     }
 }

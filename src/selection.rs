@@ -144,6 +144,8 @@ pub struct Context {
     pub refollowed: HashMap<i32, bool>,
     /// The batches linked to a location the caller follows, sorted.
     pub followed: Vec<i32>,
+    /// Many URLs were pending and no folder runs to fold them (fold::FOLD_ALONE_AT).
+    pub fold_alone: bool,
 }
 
 impl Context {
@@ -292,7 +294,7 @@ pub fn context(client: &mut SpiClient<'_>, caller: &Caller) -> SpiResult<Context
         Ok(())
     })?;
     if ctx.pending.len() >= crate::fold::WAKE_AT {
-        crate::fold::wake();
+        ctx.fold_alone = !crate::fold::wake() && ctx.pending.len() >= crate::fold::FOLD_ALONE_AT;
     }
     // A pending URL in a batch with pending follow changes follows the batch's state now.
     for p in ctx.pending.values_mut() {
@@ -816,6 +818,9 @@ pub fn candidates(caller: &Caller, max_urls: i64, skip: i64) -> Vec<Candidate> {
                 let ctx = context(client, caller)?;
                 let mut out = live(client, &ctx, caller, skip + max_urls, Leases::Count)?;
                 out.drain(..(skip as usize).min(out.len()));
+                if ctx.fold_alone {
+                    crate::fold::fold_after_reading(client)?;
+                }
                 Ok(out)
             }
         })

@@ -160,6 +160,19 @@ ON CONFLICT DO NOTHING;
 SELECT annotate_internal.fold_now() > 0 AS folded;
 SELECT pg_temp.first_free(808) = :last_url AS moved_up_is_first_free;
 SELECT url_id = :last_url AS moved_up_leased_next FROM annotate.next_url_for_annotation(808, claim_for => '10 minutes');
+
+-- With no folder running, a plain selection that read many URLs with writes not folded yet
+-- (here 300 new ones) folds them itself once it has its answer, when the call is a transaction
+-- of its own: otherwise every call would read them all again, until refresh().
+INSERT INTO public.urls (id, url, source) SELECT i, 'c.example/alone/' || i, 'collector' FROM generate_series(5001, 5300) i;
+BEGIN;
+SELECT url_id IS NOT NULL AS answered_in_a_transaction_block FROM annotate.next_url_for_annotation(811);
+COMMIT;
+SELECT count(*) > 0 AS still_pending_after_it FROM annotate_internal.queue_delta;
+SELECT url_id IS NOT NULL AS answered FROM annotate.next_url_for_annotation(811);
+SELECT count(*) AS pending_after_a_call_of_its_own FROM annotate_internal.queue_delta;
+SELECT count(*) AS rows_made FROM annotate_internal.queue WHERE url_id BETWEEN 5001 AND 5300;
+SELECT count(*) AS problems FROM annotate.verify();
 ALTER SYSTEM RESET annotate.fold_worker;
 SELECT pg_reload_conf();
 
