@@ -589,27 +589,34 @@ AS $$
                pg_catalog.sum(x.d_suspended)::integer AS d_suspended,
                pg_catalog.max(x.xid) FILTER (WHERE x.d_exists OPERATOR(pg_catalog.<) 0) AS deleted_by,
                pg_catalog.array_agg(x.done_user) FILTER (WHERE x.done_user IS NOT NULL) AS done_users,
-               pg_catalog.array_agg(x.done_session) FILTER (WHERE x.done_session IS NOT NULL) AS done_sessions
+               pg_catalog.array_agg(x.done_session) FILTER (WHERE x.done_session IS NOT NULL) AS done_sessions,
+               -- batch links made (+1) and removed (-1): netted per batch below, URL by URL
+               -- (a join of two sets the size of the backlog would be a nested loop over both
+               -- under the request path's planner settings)
+               pg_catalog.array_agg(x.batch_id) FILTER (WHERE x.d_batch OPERATOR(pg_catalog.<>) 0) AS link_batches,
+               pg_catalog.array_agg(x.d_batch) FILTER (WHERE x.d_batch OPERATOR(pg_catalog.<>) 0) AS link_changes
         FROM annotate_internal.pending_deltas() x
         GROUP BY x.url_id),
-    moves AS (  -- per URL: the batches it joined (net) and left (net)
-        SELECT m.url_id,
-               pg_catalog.array_agg(m.batch_id) FILTER (WHERE m.n OPERATOR(pg_catalog.>) 0) AS joined,
-               pg_catalog.array_agg(m.batch_id) FILTER (WHERE m.n OPERATOR(pg_catalog.<) 0) AS left_batches
-        FROM (SELECT x.url_id, x.batch_id, pg_catalog.sum(x.d_batch) AS n
-              FROM annotate_internal.pending_deltas() x
-              WHERE x.d_batch OPERATOR(pg_catalog.<>) 0
-              GROUP BY x.url_id, x.batch_id) m
-        GROUP BY m.url_id),
+    m AS (      -- per URL: a batch it joined (net; a URL is linked to one batch at most), whether
+                -- it left its folded batch (net)
+        SELECT d.*,
+               CASE WHEN d.link_batches IS NOT NULL THEN
+                   (SELECT pg_catalog.max(n.batch_id)
+                    FROM (SELECT u.batch_id FROM ROWS FROM (pg_catalog.unnest(d.link_batches), pg_catalog.unnest(d.link_changes)) AS u(batch_id, n)
+                          GROUP BY u.batch_id HAVING pg_catalog.sum(u.n) OPERATOR(pg_catalog.>) 0) n) END AS joined,
+               CASE WHEN d.link_batches IS NOT NULL THEN
+                   (SELECT pg_catalog.array_agg(n.batch_id)
+                    FROM (SELECT u.batch_id FROM ROWS FROM (pg_catalog.unnest(d.link_batches), pg_catalog.unnest(d.link_changes)) AS u(batch_id, n)
+                          GROUP BY u.batch_id HAVING pg_catalog.sum(u.n) OPERATOR(pg_catalog.<) 0) n) END AS left_batches
+        FROM d),
     s AS (
         SELECT d.url_id,
                q.url_id IS NOT NULL AS existed,
                (CASE WHEN q.url_id IS NULL THEN 0 ELSE 1 END OPERATOR(pg_catalog.+) d.d_exists)
                    OPERATOR(pg_catalog.>) 0 AS present,
                q.batch_id AS old_batch_id,
-               CASE WHEN m.url_id IS NULL THEN q.batch_id
-                    WHEN m.joined IS NOT NULL THEN m.joined[1]
-                    WHEN q.batch_id OPERATOR(pg_catalog.=) ANY (m.left_batches) THEN NULL
+               CASE WHEN d.joined IS NOT NULL THEN d.joined
+                    WHEN q.batch_id OPERATOR(pg_catalog.=) ANY (d.left_batches) THEN NULL
                     ELSE q.batch_id END AS batch_id,
                COALESCE(q.agency_rows, 0) OPERATOR(pg_catalog.>) 0 AS old_annotated,
                (CASE WHEN COALESCE(q.is_manual, false) THEN 1 ELSE 0 END OPERATOR(pg_catalog.+) d.d_manual)
@@ -628,8 +635,7 @@ AS $$
                                OR q.lease_session OPERATOR(pg_catalog.=) ANY (d.done_sessions), false) AS lease_ended,
                d.deleted_by,
                d.done_users, d.done_sessions
-        FROM d
-        LEFT JOIN moves m ON m.url_id OPERATOR(pg_catalog.=) d.url_id
+        FROM m d
         LEFT JOIN annotate_internal.queue q ON q.url_id OPERATOR(pg_catalog.=) d.url_id)
     SELECT s.url_id, s.existed, s.present, s.old_batch_id, s.batch_id,
            s.old_annotated, s.agency_rows OPERATOR(pg_catalog.>) 0,

@@ -68,7 +68,7 @@ pub fn request_planning<T>(call: impl FnOnce() -> T) -> T {
 }
 
 /// What a fold runs under (src/fold.rs), whoever folds (the folder, refresh(), a leasing call,
-/// fold_now()): never JIT-compiled, whatever the database's jit_*_cost (its statements' costs
+/// a plain selection that read many pending writes, fold_now()): never JIT-compiled, whatever the database's jit_*_cost (its statements' costs
 /// grow with the backlog, past any threshold), and a round's pending writes aggregated in
 /// memory (at the stock 4MB a round of the write mix, ~50,000 writes, sorted on disk).
 pub const FOLD_PLANNING: &[(&CStr, &CStr)] = &[(c"jit", c"off"), (c"work_mem", c"64MB")];
