@@ -50,6 +50,19 @@ AS $$
     WHERE x.xid OPERATOR(pg_catalog.>=) (SELECT f.folded_below FROM annotate_internal.fold_state f)
 $$;
 
+-- array_agg() as pending_urls() uses it, with the size of its state told to the planner: for
+-- array_agg's it assumes 8 kB a group, so that a hashed aggregate of the backlog by URL plans for
+-- a few hundred URLs in work_mem and spills the rest to disk (at 10,000 pending URLs, a
+-- selection's read of them took 30% longer). The same two pg_catalog functions array_agg()
+-- runs; nothing in it is looked up by name at run time, so it needs no pinned search_path.
+CREATE AGGREGATE annotate_internal.collect(anynonarray) (
+    SFUNC = pg_catalog.array_agg_transfn,
+    STYPE = internal,
+    SSPACE = 64,
+    FINALFUNC = pg_catalog.array_agg_finalfn,
+    FINALFUNC_EXTRA
+);
+
 -- Every URL with writes not yet folded (queue_delta rows of transactions from
 -- fold_state.folded_below on) and its state now: the folded row plus those writes. existed/old_batch_id describe the folded
 -- row (for batch counts); present is false once the URL is deleted. A lease counts as ended
@@ -75,13 +88,13 @@ AS $$
                pg_catalog.sum(x.d_validated)::integer AS d_validated,
                pg_catalog.sum(x.d_suspended)::integer AS d_suspended,
                pg_catalog.max(x.xid) FILTER (WHERE x.d_exists OPERATOR(pg_catalog.<) 0) AS deleted_by,
-               pg_catalog.array_agg(x.done_user) FILTER (WHERE x.done_user IS NOT NULL) AS done_users,
-               pg_catalog.array_agg(x.done_session) FILTER (WHERE x.done_session IS NOT NULL) AS done_sessions,
+               annotate_internal.collect(x.done_user) FILTER (WHERE x.done_user IS NOT NULL) AS done_users,
+               annotate_internal.collect(x.done_session) FILTER (WHERE x.done_session IS NOT NULL) AS done_sessions,
                -- batch links made (+1) and removed (-1): netted per batch below, URL by URL
                -- (a join of two sets the size of the backlog would be a nested loop over both
                -- under the request path's planner settings)
-               pg_catalog.array_agg(x.batch_id) FILTER (WHERE x.d_batch OPERATOR(pg_catalog.<>) 0) AS link_batches,
-               pg_catalog.array_agg(x.d_batch) FILTER (WHERE x.d_batch OPERATOR(pg_catalog.<>) 0) AS link_changes
+               annotate_internal.collect(x.batch_id) FILTER (WHERE x.d_batch OPERATOR(pg_catalog.<>) 0) AS link_batches,
+               annotate_internal.collect(x.d_batch) FILTER (WHERE x.d_batch OPERATOR(pg_catalog.<>) 0) AS link_changes
         FROM annotate_internal.pending_deltas() x
         GROUP BY x.url_id),
     m AS (      -- per URL: a batch it joined (net; a URL is linked to one batch at most), whether

@@ -269,8 +269,9 @@ SELECT count(*) FROM annotate_internal.queue;
 RESET ROLE;
 
 -- 6. The sweep: every function of the extension pins search_path, but for the four written to
---    be inlined (sql/helpers.sql); no SECURITY DEFINER function is executable by PUBLIC; nothing
---    in annotate_internal is usable by PUBLIC.
+--    be inlined and the aggregate they use (sql/helpers.sql, whose support functions are
+--    pg_catalog's own); no SECURITY DEFINER function is executable by PUBLIC; nothing in
+--    annotate_internal is usable by PUBLIC.
 SELECT p.oid::regprocedure AS not_pinned
 FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass AND d.deptype = 'e'
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'annotate_ext'
@@ -281,7 +282,12 @@ SELECT p.oid::regprocedure AS inlinable, l.lanname AS language,
 FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
 WHERE p.oid IN ('annotate_internal.is_done(integer, integer, uuid)'::regprocedure,
                 'annotate_internal.pending_deltas()'::regprocedure,
-                'annotate_internal.pending_urls()'::regprocedure, 'annotate_internal.pending_batches()'::regprocedure)
+                'annotate_internal.pending_urls()'::regprocedure, 'annotate_internal.pending_batches()'::regprocedure,
+                'annotate_internal.collect(anynonarray)'::regprocedure)
+ORDER BY 1::text;
+SELECT a.aggfnoid::regprocedure AS aggregate, a.aggtransfn, a.aggfinalfn
+FROM pg_aggregate a JOIN pg_depend d ON d.objid = a.aggfnoid AND d.classid = 'pg_proc'::regclass AND d.deptype = 'e'
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'annotate_ext'
 ORDER BY 1::text;
 SELECT p.oid::regprocedure AS definer_executable_by_public
 FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass AND d.deptype = 'e'
