@@ -67,14 +67,16 @@ CREATE AGGREGATE annotate_internal.collect(anynonarray) (
 -- fold_state.folded_below on) and its state now: the folded row plus those writes. existed/old_batch_id describe the folded
 -- row (for batch counts); present is false once the URL is deleted. A lease counts as ended
 -- once its holder appears in done_users or done_sessions, or when the URL was deleted after
--- the lease was taken (deleted_by: the last transaction that deleted it).
+-- the lease was taken (deleted_by: the last transaction that deleted it). unchanged: the folded
+-- row would stay as it is and no lease can end (a fold deletes the writes and leaves the row).
 CREATE FUNCTION annotate_internal.pending_urls()
 RETURNS TABLE (url_id integer, existed boolean, present boolean, old_batch_id integer, batch_id integer,
                old_annotated boolean, annotated boolean,
                is_manual boolean, user_votes integer, anon_votes integer, auto_votes integer,
                agency_rows integer, validated boolean, suspended boolean,
                leased boolean, lease_user integer, lease_session uuid, lease_until timestamptz,
-               lease_ended boolean, deleted_by xid8, done_users integer[], done_sessions uuid[])
+               lease_ended boolean, deleted_by xid8, done_users integer[], done_sessions uuid[],
+               unchanged boolean)
 LANGUAGE sql STABLE
 AS $$
     WITH d AS (
@@ -134,13 +136,26 @@ AS $$
                    OR COALESCE(q.lease_user OPERATOR(pg_catalog.=) ANY (d.done_users)
                                OR q.lease_session OPERATOR(pg_catalog.=) ANY (d.done_sessions), false) AS lease_ended,
                d.deleted_by,
-               d.done_users, d.done_sessions
+               d.done_users, d.done_sessions,
+               q.is_manual AS was_manual, q.user_votes AS was_user_votes, q.anon_votes AS was_anon_votes,
+               q.auto_votes AS was_auto_votes, q.agency_rows AS was_agency_rows, q.validated AS was_validated,
+               q.suspended AS was_suspended
         FROM m d
         LEFT JOIN annotate_internal.queue q ON q.url_id OPERATOR(pg_catalog.=) d.url_id)
     SELECT s.url_id, s.existed, s.present, s.old_batch_id, s.batch_id,
            s.old_annotated, s.agency_rows OPERATOR(pg_catalog.>) 0,
            s.is_manual, s.user_votes, s.anon_votes, s.auto_votes, s.agency_rows, s.validated, s.suspended,
-           s.leased, s.lease_user, s.lease_session, s.lease_until, s.lease_ended, s.deleted_by, s.done_users, s.done_sessions
+           s.leased, s.lease_user, s.lease_session, s.lease_until, s.lease_ended, s.deleted_by, s.done_users, s.done_sessions,
+           -- the folded row stays as it is, and no lease can end (a fold leaves it alone)
+           s.existed AND s.present AND s.batch_id IS NOT DISTINCT FROM s.old_batch_id
+               AND s.is_manual OPERATOR(pg_catalog.=) s.was_manual
+               AND s.user_votes OPERATOR(pg_catalog.=) s.was_user_votes
+               AND s.anon_votes OPERATOR(pg_catalog.=) s.was_anon_votes
+               AND s.auto_votes OPERATOR(pg_catalog.=) s.was_auto_votes
+               AND s.agency_rows OPERATOR(pg_catalog.=) s.was_agency_rows
+               AND s.validated OPERATOR(pg_catalog.=) s.was_validated
+               AND s.suspended OPERATOR(pg_catalog.=) s.was_suspended
+               AND s.deleted_by IS NULL AND s.done_users IS NULL AND s.done_sessions IS NULL
     FROM s
 $$;
 

@@ -14,7 +14,7 @@
 //! row it rewrote or whose writes it found cancelled out (new URLs, votes that move a URL up,
 //! flags cleared, the caller's own annotations deleted: a row leaving an annotation table
 //! appends a delta even when it changes no count); a change that reaches many rows at once (a
-//! batch's follow state, a `TRUNCATE` of an annotation table, any statement on the queue that
+//! fold of more than 1,000 URLs, a batch's follow state, a `TRUNCATE` of an annotation table, any statement on the queue that
 //! is not the extension's own, through a trigger) logs a row with no URL, which voids every
 //! point from before it. A transaction the recording walk did not see has an xid at or above
 //! its snapshot's xmin, so `queue_moved` from that xmin on holds every URL changed since, and

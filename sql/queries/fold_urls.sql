@@ -7,17 +7,7 @@
 -- the delta rows folded, the URLs folded and the URLs left.
 WITH p AS MATERIALIZED (SELECT * FROM annotate_internal.pending_urls()),
 idle AS MATERIALIZED (  -- the row would stay as it is, and no lease can end
-    SELECT p.url_id FROM p
-    JOIN annotate_internal.queue q ON q.url_id OPERATOR(pg_catalog.=) p.url_id
-    WHERE p.existed AND p.present AND p.batch_id IS NOT DISTINCT FROM q.batch_id
-      AND p.is_manual OPERATOR(pg_catalog.=) q.is_manual
-      AND p.user_votes OPERATOR(pg_catalog.=) q.user_votes
-      AND p.anon_votes OPERATOR(pg_catalog.=) q.anon_votes
-      AND p.auto_votes OPERATOR(pg_catalog.=) q.auto_votes
-      AND p.agency_rows OPERATOR(pg_catalog.=) q.agency_rows
-      AND p.validated OPERATOR(pg_catalog.=) q.validated
-      AND p.suspended OPERATOR(pg_catalog.=) q.suspended
-      AND p.deleted_by IS NULL AND p.done_users IS NULL AND p.done_sessions IS NULL),
+    SELECT p.url_id FROM p WHERE p.unchanged),
 mine AS MATERIALIZED (
     SELECT q.url_id FROM annotate_internal.queue q
     WHERE q.url_id OPERATOR(pg_catalog.=) ANY (SELECT p.url_id FROM p)
@@ -50,10 +40,16 @@ kept AS (        -- ... whose writes on the URLs left over are appended again, a
         FROM pg_catalog.unnest(pg_catalog.array_prepend(g.url_id, g.more_urls)) AS u(url_id)
         WHERE u.url_id OPERATOR(pg_catalog.=) ANY ((SELECT l.ids FROM left_over l)::integer[])) r
     WHERE g.more_urls IS NOT NULL AND r.ids IS NOT NULL
+      AND (SELECT pg_catalog.cardinality(l.ids) FROM left_over l) OPERATOR(pg_catalog.>) 0
     RETURNING 1),
-logged AS (      -- for resume points (src/resume.rs): every URL whose row or writes this fold saw
+seen AS MATERIALIZED (SELECT t.url_id FROM take t UNION ALL SELECT i.url_id FROM idle i),
+logged AS (      -- for resume points (src/resume.rs): every URL whose row or writes this fold saw,
+                 -- or, past 1,000 of them, one row with no URL: a point that more than 1,000
+                 -- URLs changed since is void all the same (sql/queries/walk_resume.sql)
     INSERT INTO annotate_internal.queue_moved (url_id)
-    SELECT t.url_id FROM take t UNION ALL SELECT i.url_id FROM idle i
+    SELECT s.url_id FROM seen s WHERE (SELECT pg_catalog.count(*) FROM seen) OPERATOR(pg_catalog.<=) 1000
+    UNION ALL
+    SELECT NULL::integer WHERE (SELECT pg_catalog.count(*) FROM seen) OPERATOR(pg_catalog.>) 1000
     RETURNING 1),
 removed AS (
     DELETE FROM annotate_internal.queue q USING take t
@@ -105,6 +101,6 @@ totals AS (
         annotated_urls = b.annotated_urls OPERATOR(pg_catalog.+) EXCLUDED.annotated_urls
     RETURNING 1)
 SELECT (SELECT pg_catalog.count(*) FROM gone) OPERATOR(pg_catalog.-) (SELECT pg_catalog.count(*) FROM kept),
-       (SELECT pg_catalog.count(*) FROM take) OPERATOR(pg_catalog.+) (SELECT pg_catalog.count(*) FROM idle),
+       (SELECT pg_catalog.count(*) FROM seen),
        (SELECT pg_catalog.count(*) FROM p) OPERATOR(pg_catalog.-) (SELECT pg_catalog.count(*) FROM take)
            OPERATOR(pg_catalog.-) (SELECT pg_catalog.count(*) FROM idle)

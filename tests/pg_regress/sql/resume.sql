@@ -225,3 +225,15 @@ SELECT annotate.status()->'resume_points' AS points_after_passing_none;
 SELECT url_id FROM annotate.next_url_for_annotation(5);
 SELECT annotate.status()->'resume_points' AS points_after_passing_300;
 SELECT url_id FROM annotate.next_url_for_annotation(5);   -- from the point: the same answer
+
+-- A fold logs each URL it saw, or, past 1,000 of them, one row with no URL (which voids every
+-- point from before it, as more than 1,000 URLs logged would): here 1,200 new URLs, then 5.
+INSERT INTO public.urls (id, url, source) SELECT i, 'rule.example/' || i, 'collector' FROM generate_series(401, 1600) i;
+SELECT annotate_internal.fold_now() >= 0 AS folded;
+SELECT count(*) AS logged, count(url_id) AS with_a_url FROM annotate_internal.queue_moved
+WHERE xid = (SELECT max(xid) FROM annotate_internal.queue_moved);
+INSERT INTO public.annotation__url_type__auto (url_id, relevant) SELECT i, true FROM generate_series(1596, 1600) i;
+SELECT annotate_internal.fold_now() >= 0 AS folded;
+SELECT count(*) AS logged, count(url_id) AS with_a_url FROM annotate_internal.queue_moved
+WHERE xid = (SELECT max(xid) FROM annotate_internal.queue_moved);
+SELECT url_id AS after_the_large_fold FROM annotate.next_url_for_annotation(5);
