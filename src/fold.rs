@@ -187,7 +187,9 @@ pub fn wake_for_writer() {
         }
     });
     if due {
-        wake();
+        // As the owner, as readers do: the writing role may not read pg_stat_activity (a
+        // database can revoke it from PUBLIC), and the app's write must not fail for that.
+        crate::access::as_owner(wake);
     }
 }
 

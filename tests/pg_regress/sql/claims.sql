@@ -178,15 +178,26 @@ SELECT pg_reload_conf();
 
 -- Writes made while no one reads start the folder (none runs here: it was off above), so they
 -- are folded without waiting for a reader (who would otherwise add every one of them on top
--- of the queue, call after call, until a fold). A new session, which only writes and waits:
+-- of the queue, call after call, until a fold). A new session, which only writes and waits,
+-- as a role that may write that table and nothing else, in a database that does not let
+-- PUBLIC read pg_stat_activity (where a writer looks for the folder: as the owner, so the
+-- app's write cannot fail for it).
 \c
+SET client_min_messages = warning;
 SELECT count(*) AS folders FROM pg_stat_activity
 WHERE backend_type = 'annotate_ext folder' AND datname = current_database();
 SELECT min(url_id) AS quiet_url FROM annotate_internal.queue WHERE NOT suspended \gset
+DROP ROLE IF EXISTS annotate_t_flagger;
+CREATE ROLE annotate_t_flagger;
+GRANT INSERT, DELETE ON public.flag_url_suspended TO annotate_t_flagger;
+REVOKE SELECT ON pg_catalog.pg_stat_activity FROM PUBLIC;
+SET ROLE annotate_t_flagger;
 BEGIN;
 INSERT INTO public.flag_url_suspended (url_id) VALUES (:quiet_url);
+RESET ROLE;
 SELECT count(*) > 0 AS pending FROM annotate_internal.queue_delta WHERE url_id = :quiet_url;
 COMMIT;
+GRANT SELECT ON pg_catalog.pg_stat_activity TO PUBLIC;
 DO $$
 BEGIN
     FOR i IN 1..100 LOOP
@@ -196,3 +207,5 @@ BEGIN
 END $$;
 SELECT suspended AS folded_without_a_reader FROM annotate_internal.queue WHERE url_id = :quiet_url;
 DELETE FROM public.flag_url_suspended WHERE url_id = :quiet_url;
+REVOKE ALL ON public.flag_url_suspended FROM annotate_t_flagger;
+DROP ROLE annotate_t_flagger;
