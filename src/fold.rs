@@ -120,6 +120,13 @@ pub fn fold_after_reading(client: &mut SpiClient<'_>) -> SpiResult<Folded> {
     fold(client)
 }
 
+/// How long a folder found running is taken to be running (wake()).
+const FOLDER_SEEN_FOR: Duration = Duration::from_secs(1);
+
+thread_local! {
+    static FOLDER_SEEN: std::cell::Cell<Option<(std::time::Instant, i32)>> = const { std::cell::Cell::new(None) };
+}
+
 /// Starts this database's folder unless one runs, or wakes it (sets its latch) when it sleeps.
 /// Quietly does nothing on a standby or when no worker slot is free (readers then add more
 /// pending writes; refresh() still folds, and so does a plain selection that read many:
@@ -129,8 +136,21 @@ pub fn wake() -> bool {
     if unsafe { pg_sys::RecoveryInProgress() } || !guc::FOLD_WORKER.get() {
         return false;
     }
-    let pid =
-        crate::statements::with_spi("looking for the folder", |c| st::FOLDER_RUNNING.one::<i32>(c, &[]));
+    // The folder seen less than FOLDER_SEEN_FOR ago, if its process is still there, is taken
+    // to be running without asking pg_stat_activity again (a reader meeting pending writes
+    // would otherwise ask on every call).
+    let now = std::time::Instant::now();
+    let seen = FOLDER_SEEN.with(|c| c.get()).and_then(|(at, pid)| {
+        // SAFETY: looking a process id up in ProcArray.
+        let alive = unsafe { !pg_sys::BackendPidGetProc(pid).is_null() };
+        (now.duration_since(at) < FOLDER_SEEN_FOR && alive).then_some(pid)
+    });
+    let pid = seen.or_else(|| {
+        let pid =
+            crate::statements::with_spi("looking for the folder", |c| st::FOLDER_RUNNING.one::<i32>(c, &[]));
+        FOLDER_SEEN.with(|c| c.set(pid.map(|p| (now, p))));
+        pid
+    });
     match pid {
         Some(pid) => {
             // SAFETY: the PGPROC of a live process is valid while ProcArray holds it; setting
