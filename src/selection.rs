@@ -139,7 +139,7 @@ pub struct Context {
     pub pending: HashMap<i32, Pending>,
     /// The details read so far of pending URLs (Context::settle).
     details: RefCell<HashMap<i32, Detail>>,
-    /// Batches whose followed state changed since the last fold (sql/queries/context.sql):
+    /// Batches whose followed state changed since the last fold (sql/queries/context_batches.sql):
     /// whether anyone follows each now. Their rows sit where the order indexes had them before.
     pub refollowed: HashMap<i32, bool>,
     /// The batches linked to a location the caller follows, sorted.
@@ -251,46 +251,50 @@ pub fn context(client: &mut SpiClient<'_>, caller: &Caller) -> SpiResult<Context
         ctx.followed = st::FOLLOWED.rows(client, &args, |r| r.get::<i32>(1))?.into_iter().flatten().collect();
         ctx.followed.sort_unstable();
     }
-    // Most calls find nothing waiting to be folded: then the rest is not read at all.
-    if st::PENDING_ANY.one::<bool>(client, &[])? != Some(true) {
+    // Most calls find nothing waiting to be folded: then the rest is not read at all; and most
+    // of those that do find writes to URLs, not follow changes.
+    let (mut urls, mut batches) = (false, false);
+    st::PENDING_ANY.rows(client, &[], |r| {
+        urls = r.get::<bool>(1)?.unwrap_or(true);
+        batches = r.get::<bool>(2)?.unwrap_or(true);
+        Ok(())
+    })?;
+    if batches {
+        st::CONTEXT_BATCHES.rows(client, &[], |r| {
+            if let Some(b) = int(&r, 1)? {
+                ctx.refollowed.insert(b, r.get(2)?.unwrap_or(false));
+            }
+            Ok(())
+        })?;
+    }
+    if !urls {
         return Ok(ctx);
     }
     st::CONTEXT.rows(client, &[], |r| {
-        let kind: String = r.get(1)?.unwrap_or_default();
-        let batch_id: Option<i32> = int(&r, 3)?;
-        match kind.as_str() {
-            "url" => {
-                let url_id: i32 = int(&r, 2)?.unwrap_or_default();
-                let candidate = Candidate {
-                    url_id,
-                    url: String::new(),
-                    batch_id,
-                    followed_by_user: false,
-                    followed_by_any_user: r.get(4)?.unwrap_or(false),
-                    is_manual: r.get(6)?.unwrap_or(false),
-                    user_url_type_count: int(&r, 7)?.unwrap_or(0),
-                    anon_url_type_count: int(&r, 8)?.unwrap_or(0),
-                    auto_url_type_count: int(&r, 9)?.unwrap_or(0),
-                };
-                ctx.pending.insert(
-                    url_id,
-                    Pending {
-                        candidate,
-                        existed: r.get(14)?.unwrap_or(false),
-                        eligible: r.get(5)?.unwrap_or(false),
-                        leased: r.get(10)?.unwrap_or(false),
-                        lease_user: int(&r, 11)?,
-                        lease_session: r.get(12)?,
-                        lease_until: timestamp(&r, 13)?,
-                    },
-                );
-            }
-            _ => {
-                if let Some(b) = batch_id {
-                    ctx.refollowed.insert(b, r.get(4)?.unwrap_or(false));
-                }
-            }
-        }
+        let url_id: i32 = int(&r, 1)?.unwrap_or_default();
+        let candidate = Candidate {
+            url_id,
+            url: String::new(),
+            batch_id: int(&r, 2)?,
+            followed_by_user: false,
+            followed_by_any_user: r.get(3)?.unwrap_or(false),
+            is_manual: r.get(5)?.unwrap_or(false),
+            user_url_type_count: int(&r, 6)?.unwrap_or(0),
+            anon_url_type_count: int(&r, 7)?.unwrap_or(0),
+            auto_url_type_count: int(&r, 8)?.unwrap_or(0),
+        };
+        ctx.pending.insert(
+            url_id,
+            Pending {
+                candidate,
+                existed: r.get(13)?.unwrap_or(false),
+                eligible: r.get(4)?.unwrap_or(false),
+                leased: r.get(9)?.unwrap_or(false),
+                lease_user: int(&r, 10)?,
+                lease_session: r.get(11)?,
+                lease_until: timestamp(&r, 12)?,
+            },
+        );
         Ok(())
     })?;
     if ctx.pending.len() >= crate::fold::WAKE_AT {

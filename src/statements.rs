@@ -38,6 +38,7 @@ statement!(FOLLOWED, "followed", [INT4OID], false);
 statement!(PENDING_ANY, "pending_any", [], false);
 statement!(CURRENT_SNAPSHOT, "current_snapshot", [], false);
 statement!(CONTEXT, "context", [], false);
+statement!(CONTEXT_BATCHES, "context_batches", [], false);
 statement!(PENDING_DETAIL, "pending_detail", [INT4OID, UUIDOID, INT4ARRAYOID], false);
 statement!(WALK_ORDER, "walk_order", [INT4OID, UUIDOID, INT4ARRAYOID, INT4ARRAYOID, INT8OID, BOOLOID], false);
 statement!(
@@ -203,6 +204,7 @@ pub const ALL: &[&Statement] = &[
     &PENDING_ANY,
     &CURRENT_SNAPSHOT,
     &CONTEXT,
+    &CONTEXT_BATCHES,
     &PENDING_DETAIL,
     &WALK_ORDER,
     &WALK_RESUME,
