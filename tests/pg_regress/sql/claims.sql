@@ -180,8 +180,8 @@ SELECT pg_reload_conf();
 -- are folded without waiting for a reader (who would otherwise add every one of them on top
 -- of the queue, call after call, until a fold). A new session, which only writes and waits,
 -- as a role that may write that table and nothing else, in a database that does not let
--- PUBLIC read pg_stat_activity (where a writer looks for the folder: as the owner, so the
--- app's write cannot fail for it).
+-- PUBLIC read pg_locks (where a writer looks for the folder: as the owner, so the app's write
+-- cannot fail for it) or pg_stat_activity.
 \c
 SET client_min_messages = warning;
 SELECT count(*) AS folders FROM pg_stat_activity
@@ -190,14 +190,14 @@ SELECT min(url_id) AS quiet_url FROM annotate_internal.queue WHERE NOT suspended
 DROP ROLE IF EXISTS annotate_t_flagger;
 CREATE ROLE annotate_t_flagger;
 GRANT INSERT, DELETE ON public.flag_url_suspended TO annotate_t_flagger;
-REVOKE SELECT ON pg_catalog.pg_stat_activity FROM PUBLIC;
+REVOKE SELECT ON pg_catalog.pg_stat_activity, pg_catalog.pg_locks FROM PUBLIC;
 SET ROLE annotate_t_flagger;
 BEGIN;
 INSERT INTO public.flag_url_suspended (url_id) VALUES (:quiet_url);
 RESET ROLE;
 SELECT count(*) > 0 AS pending FROM annotate_internal.queue_delta WHERE url_id = :quiet_url;
 COMMIT;
-GRANT SELECT ON pg_catalog.pg_stat_activity TO PUBLIC;
+GRANT SELECT ON pg_catalog.pg_stat_activity, pg_catalog.pg_locks TO PUBLIC;
 DO $$
 BEGIN
     FOR i IN 1..100 LOOP
