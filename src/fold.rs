@@ -117,34 +117,95 @@ pub fn fold_after_reading(client: &mut SpiClient<'_>) -> SpiResult<Folded> {
     if !own_transaction {
         return Ok(Folded::default());
     }
-    fold(client)
+    // The answer is read: a fold that fails (a full disk, a trigger someone put on the
+    // extension's tables) must not take it with it, nor fail every call after it. It runs in a
+    // subtransaction, undone when it fails, and the writes stay pending. A cancel
+    // (statement_timeout, pg_cancel_backend) still ends the call.
+    match crate::errors::in_subtransaction(|| fold(client)) {
+        Ok(folded) => folded,
+        Err(e) if e.code == PgSqlErrorCode::ERRCODE_QUERY_CANCELED => e.raise_as(e.message.clone()),
+        Err(e) => {
+            log!(
+                "annotate_ext: a selection could not fold the writes it read after answering; they stay pending: {} (SQLSTATE {})",
+                e.message,
+                e.sqlstate()
+            );
+            Ok(Folded::default())
+        }
+    }
 }
 
 /// How long a folder found running is taken to be running (wake()).
 const FOLDER_SEEN_FOR: Duration = Duration::from_secs(1);
 
+/// After a failed start (no worker slot free), how long wake() answers "no folder" without
+/// asking again: every reader meeting pending writes and every writing session would otherwise
+/// look the folder up and try to register a worker on every call.
+const START_RETRY: Duration = Duration::from_secs(1);
+
+/// How often a session logs that it cannot start the folder, while it keeps failing.
+const START_FAILURE_LOG: Duration = Duration::from_secs(60);
+
+/// What a session remembers of its failed folder starts (wake()): kept apart from the clock so
+/// that the policy is tested without a server.
+#[derive(Default, Clone, Copy, Debug)]
+struct Starts {
+    failed_at: Option<std::time::Instant>,
+    logged_at: Option<std::time::Instant>,
+    /// Failures since the last line logged.
+    failures: u64,
+}
+
+impl Starts {
+    /// Whether to look for the folder and start it now: not within START_RETRY of a failure.
+    fn may_try(&self, now: std::time::Instant) -> bool {
+        self.failed_at.is_none_or(|at| now.duration_since(at) >= START_RETRY)
+    }
+
+    /// Records a failed start; the count of failures to log now, if a line is due.
+    fn failed(&mut self, now: std::time::Instant) -> Option<u64> {
+        self.failed_at = Some(now);
+        self.failures += 1;
+        let due = self.logged_at.is_none_or(|at| now.duration_since(at) >= START_FAILURE_LOG);
+        due.then(|| {
+            self.logged_at = Some(now);
+            std::mem::take(&mut self.failures)
+        })
+    }
+
+    /// A folder runs or was started: the next failure is logged at once.
+    fn ran(&mut self) {
+        *self = Starts::default();
+    }
+}
+
 thread_local! {
     static FOLDER_SEEN: std::cell::Cell<Option<(std::time::Instant, i32)>> = const { std::cell::Cell::new(None) };
+    static STARTS: std::cell::Cell<Starts> = std::cell::Cell::new(Starts::default());
 }
 
 /// Starts this database's folder unless one runs, or wakes it (sets its latch) when it sleeps.
-/// Quietly does nothing on a standby or when no worker slot is free (readers then add more
-/// pending writes; refresh() still folds, and so does a plain selection that read many:
-/// FOLD_ALONE_AT). Whether a folder runs or was started.
+/// Quietly does nothing on a standby. When no worker slot is free, logs it (once a minute per
+/// session, with how many starts failed) and tries again no sooner than START_RETRY (readers
+/// then add more pending writes; refresh() still folds, and so does a plain selection that read
+/// many: FOLD_ALONE_AT). Whether a folder runs or was started.
 pub fn wake() -> bool {
     // SAFETY: reading recovery state.
     if unsafe { pg_sys::RecoveryInProgress() } || !guc::FOLD_WORKER.get() {
         return false;
     }
     // The folder seen less than FOLDER_SEEN_FOR ago, if its process is still there, is taken
-    // to be running without asking pg_stat_activity again (a reader meeting pending writes
-    // would otherwise ask on every call).
+    // to be running without asking pg_locks again (a reader meeting pending writes would
+    // otherwise ask on every call).
     let now = std::time::Instant::now();
     let seen = FOLDER_SEEN.with(|c| c.get()).and_then(|(at, pid)| {
         // SAFETY: looking a process id up in ProcArray.
         let alive = unsafe { !pg_sys::BackendPidGetProc(pid).is_null() };
         (now.duration_since(at) < FOLDER_SEEN_FOR && alive).then_some(pid)
     });
+    if seen.is_none() && !STARTS.with(|s| s.get()).may_try(now) {
+        return false;
+    }
     let pid = seen.or_else(|| {
         let pid =
             crate::statements::with_spi("looking for the folder", |c| st::FOLDER_RUNNING.one::<i32>(c, &[]));
@@ -161,6 +222,7 @@ pub fn wake() -> bool {
                     pg_sys::SetLatch(&mut (*proc_).procLatch);
                 }
             }
+            STARTS.with(|s| s.set(Starts::default()));
             true
         }
         None => {
@@ -175,11 +237,17 @@ pub fn wake() -> bool {
                 .set_start_time(BgWorkerStartTime::RecoveryFinished)
                 .set_restart_time(None)
                 .load_dynamic();
-            if started.is_err() {
+            let mut starts = STARTS.with(|s| s.get());
+            if started.is_ok() {
+                starts.ran();
+            } else if let Some(failures) = starts.failed(now) {
                 log!(
-                    "annotate_ext: cannot start the folder (max_worker_processes reached?); refresh() folds"
+                    "annotate_ext: cannot start the folder: no background worker slot free (max_worker_processes); \
+                     {failures} start(s) failed in this session since the last such line; readers add the writes \
+                     not folded, and a plain selection that reads {FOLD_ALONE_AT} or more folds them; refresh() folds"
                 );
             }
+            STARTS.with(|s| s.set(starts));
             started.is_ok()
         }
     }
@@ -308,5 +376,33 @@ pub extern "C-unwind" fn annotate_folder_main(arg: pg_sys::Datum) {
             Some(false) => {}
             None => break,
         }
+    }
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    fn failed_starts_are_retried_after_a_second_and_logged_once_a_minute() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut s = Starts::default();
+        assert!(s.may_try(t0));
+        assert_eq!(s.failed(at(0)), Some(1), "the first failure is logged");
+        assert!(!s.may_try(at(999)), "no new attempt within a second");
+        assert!(s.may_try(at(1_000)));
+        // A failure a second for 59 s: not logged, counted.
+        for i in 1..60 {
+            assert_eq!(s.failed(at(i * 1_000)), None);
+        }
+        assert_eq!(s.failed(at(60_000)), Some(60), "a minute later, with the failures since");
+        assert_eq!(s.failed(at(61_000)), None);
+        // Once a folder ran, the next failure is logged at once and retried as before.
+        s.ran();
+        assert!(s.may_try(at(61_001)));
+        assert_eq!(s.failed(at(61_500)), Some(1));
+        assert!(!s.may_try(at(62_000)));
     }
 }

@@ -169,6 +169,19 @@ BEGIN;
 SELECT url_id IS NOT NULL AS answered_in_a_transaction_block FROM annotate.next_url_for_annotation(811);
 COMMIT;
 SELECT count(*) > 0 AS still_pending_after_it FROM annotate_internal.queue_delta;
+-- A fold that fails there (here a trigger someone put on the extension's log of moved URLs)
+-- does not take the answer with it: the fold is undone, the writes stay pending, the server log
+-- says why.
+CREATE FUNCTION public.annotate_t_refuse() RETURNS trigger LANGUAGE plpgsql
+AS $$ BEGIN RAISE EXCEPTION 'refused by a test trigger'; END $$;
+CREATE TRIGGER annotate_t_refuse BEFORE INSERT ON annotate_internal.queue_moved
+    FOR EACH STATEMENT EXECUTE FUNCTION public.annotate_t_refuse();
+SET client_min_messages = log;
+SELECT url_id IS NOT NULL AS answered_though_the_fold_failed FROM annotate.next_url_for_annotation(811);
+RESET client_min_messages;
+SELECT count(*) > 0 AS still_pending_after_the_failed_fold FROM annotate_internal.queue_delta;
+DROP TRIGGER annotate_t_refuse ON annotate_internal.queue_moved;
+DROP FUNCTION public.annotate_t_refuse();
 SELECT url_id IS NOT NULL AS answered FROM annotate.next_url_for_annotation(811);
 SELECT count(*) AS pending_after_a_call_of_its_own FROM annotate_internal.queue_delta;
 SELECT count(*) AS rows_made FROM annotate_internal.queue WHERE url_id BETWEEN 5001 AND 5300;
