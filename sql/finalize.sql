@@ -35,7 +35,7 @@ ALTER FUNCTION annotate_internal.request_planning() SET search_path = pg_catalog
 
 -- Nothing the extension runs is worth compiling: its statements are index lookups or one
 -- pass over a table, and JIT compilation would cost more than any of them (SQL functions and
--- plpgsql included, the four inlined helpers aside: they take the calling function's).
+-- plpgsql included, the six inlined helpers aside: they take the calling function's).
 DO $jit$
 DECLARE
     f pg_catalog.regprocedure;

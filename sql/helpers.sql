@@ -1,10 +1,11 @@
 -- Relational building blocks shared by the statements in sql/queries/, the fold and verify().
 --
--- is_done(), pending_deltas(), pending_urls() and pending_batches() are written to be inlined into the statement
--- that calls them (a set-returning SQL function in FROM is expanded in place when it has no SET
--- clause), so they are the functions of the extension without a pinned search_path: they only ever run
--- inside a statement of a function that pins it, every reference in them is schema-qualified,
--- operators included, and PUBLIC cannot execute them (sql/finalize.sql).
+-- is_done() (with is_done_user() and is_done_session()), pending_deltas(), pending_urls() and
+-- pending_batches() are written to be inlined into the statement that calls them (a
+-- set-returning SQL function in FROM is expanded in place when it has no SET clause), so they
+-- are the functions of the extension without a pinned search_path: they only ever run inside a
+-- statement of a function that pins it, every reference in them is schema-qualified, operators
+-- included, and PUBLIC cannot execute them (sql/finalize.sql).
 
 -- One row (true) when the caller, user `caller_user` or anonymous session `caller_session` (the
 -- other is NULL), has annotated `url` in any of its four annotation tables (SPEC 3.1 rule 3,
@@ -33,6 +34,41 @@ AS $$
                            WHERE a.session_id OPERATOR(pg_catalog.=) caller_session AND a.url_id OPERATOR(pg_catalog.=) url)
                 OR EXISTS (SELECT 1 FROM public.annotation__record_type__anon a
                            WHERE a.session_id OPERATOR(pg_catalog.=) caller_session AND a.url_id OPERATOR(pg_catalog.=) url)))
+$$;
+
+-- is_done() for one kind of caller: the four probes of user `caller_user`, or of anonymous
+-- session `caller_session`. For a statement run by one kind only (sql/queries/walk_lease.sql
+-- and walk_lease_anon.sql): a generic plan keeps all eight probes of is_done(), and the
+-- executor sets up every one of them on every execution (and again for a recheck of a row a
+-- racing caller leased meanwhile), whether it runs them or not.
+CREATE FUNCTION annotate_internal.is_done_user(url integer, caller_user integer)
+RETURNS SETOF boolean
+LANGUAGE sql STABLE
+AS $$
+    SELECT true
+    WHERE EXISTS (SELECT 1 FROM public.annotation__url_type__user a
+                  WHERE a.url_id OPERATOR(pg_catalog.=) url AND a.user_id OPERATOR(pg_catalog.=) caller_user)
+       OR EXISTS (SELECT 1 FROM public.annotation__agency__user a
+                  WHERE a.url_id OPERATOR(pg_catalog.=) url AND a.user_id OPERATOR(pg_catalog.=) caller_user)
+       OR EXISTS (SELECT 1 FROM public.annotation__location__user a
+                  WHERE a.url_id OPERATOR(pg_catalog.=) url AND a.user_id OPERATOR(pg_catalog.=) caller_user)
+       OR EXISTS (SELECT 1 FROM public.annotation__record_type__user a
+                  WHERE a.url_id OPERATOR(pg_catalog.=) url AND a.user_id OPERATOR(pg_catalog.=) caller_user)
+$$;
+
+CREATE FUNCTION annotate_internal.is_done_session(url integer, caller_session uuid)
+RETURNS SETOF boolean
+LANGUAGE sql STABLE
+AS $$
+    SELECT true
+    WHERE EXISTS (SELECT 1 FROM public.annotation__url_type__anon a
+                  WHERE a.session_id OPERATOR(pg_catalog.=) caller_session AND a.url_id OPERATOR(pg_catalog.=) url)
+       OR EXISTS (SELECT 1 FROM public.annotation__agency__anon a
+                  WHERE a.session_id OPERATOR(pg_catalog.=) caller_session AND a.url_id OPERATOR(pg_catalog.=) url)
+       OR EXISTS (SELECT 1 FROM public.annotation__location__anon a
+                  WHERE a.session_id OPERATOR(pg_catalog.=) caller_session AND a.url_id OPERATOR(pg_catalog.=) url)
+       OR EXISTS (SELECT 1 FROM public.annotation__record_type__anon a
+                  WHERE a.session_id OPERATOR(pg_catalog.=) caller_session AND a.url_id OPERATOR(pg_catalog.=) url)
 $$;
 
 -- The writes not yet folded (queue_delta rows of transactions from fold_state.folded_below

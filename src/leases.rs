@@ -91,8 +91,9 @@ pub fn expire(client: &mut SpiClient<'_>) -> SpiResult<i64> {
     Ok(ended)
 }
 
-/// Walks the unleased range from `start` and leases what it reaches (sql/queries/walk_lease.sql):
-/// the URLs leased, and the first live entry the walk saw from `start` on.
+/// Walks the unleased range from `start` and leases what it reaches (sql/queries/walk_lease.sql,
+/// walk_lease_anon.sql for an anonymous session): the URLs leased, and the first live entry the
+/// walk saw from `start` on.
 fn walk_lease(
     client: &mut SpiClient<'_>,
     caller: &Caller,
@@ -114,7 +115,8 @@ fn walk_lease(
     ];
     let mut first = None;
     let mut leased = Vec::new();
-    st::WALK_LEASE.rows(client, &args, |r| {
+    let statement = if caller.session().is_some() { &st::WALK_LEASE_ANON } else { &st::WALK_LEASE };
+    statement.rows(client, &args, |r| {
         first = Some(Key {
             followed_any: r.get(11)?.unwrap_or(false),
             is_manual: r.get(12)?.unwrap_or(false),

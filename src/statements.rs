@@ -83,6 +83,12 @@ statement!(
     [INT4OID, UUIDOID, INTERVALOID, INT8OID, BOOLOID, BOOLOID, INT4OID, INT4OID, INT4OID, INT4OID],
     true
 );
+statement!(
+    WALK_LEASE_ANON,
+    "walk_lease_anon",
+    [INT4OID, UUIDOID, INTERVALOID, INT8OID, BOOLOID, BOOLOID, INT4OID, INT4OID, INT4OID, INT4OID],
+    true
+);
 statement!(LEASE_UNDO, "lease_undo", [INT4ARRAYOID], true);
 statement!(RELEASE, "release", [INT4OID, INT4OID, UUIDOID], true);
 // The response body (src/response.rs).
@@ -219,6 +225,7 @@ pub const ALL: &[&Statement] = &[
     &LEASE_EXPIRE,
     &LEASE,
     &WALK_LEASE,
+    &WALK_LEASE_ANON,
     &LEASE_UNDO,
     &RELEASE,
     &URL,
@@ -257,3 +264,28 @@ pub const ALL: &[&Statement] = &[
     &REFRESH_PRUNE,
     &STATUS,
 ];
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    /// A statement's text without its comments.
+    fn code(text: &str) -> String {
+        text.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n")
+    }
+
+    #[test]
+    fn the_anonymous_lease_walk_is_the_users_but_for_whose_annotations_it_probes() {
+        let user = code(WALK_LEASE.text);
+        let anon = code(WALK_LEASE_ANON.text);
+        let (u, a) = (
+            "annotate_internal.is_done_user(q.url_id, $1::integer)",
+            "annotate_internal.is_done_session(q.url_id, $2::uuid)",
+        );
+        assert_eq!(user.matches(u).count(), 2, "walk_lease.sql probes the user's annotations in both parts");
+        assert_eq!(anon.matches(a).count(), 2, "walk_lease_anon.sql probes the session's in both parts");
+        assert!(!user.contains("is_done(") && !anon.contains("is_done("), "neither sets up all eight probes");
+        assert_eq!(anon.replace(a, u), user, "walk_lease_anon.sql differs from walk_lease.sql elsewhere");
+        assert_eq!(WALK_LEASE.args, WALK_LEASE_ANON.args);
+    }
+}

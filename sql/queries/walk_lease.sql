@@ -1,9 +1,9 @@
 -- Walks the head of the queue and leases what it reaches, in one statement, as pgmq's read():
 -- an ordered walk of the unleased range of queue_order (SPEC 3.2 keys 2-5, then id) that passes
 -- over URLs another transaction holds right now (a racing caller's lease, a fold), never
--- waiting, and leases the first $4 it reaches to user $1 or session $2 (the other NULL) until
--- now() + $3. A row leased by a caller that committed since this statement's snapshot is
--- rechecked on its latest version and passed over. Used when the global order alone answers
+-- waiting, and leases the first $4 it reaches to user $1 ($2 is NULL) until now() + $3. A row
+-- leased by a caller that committed since this statement's snapshot is rechecked on its latest
+-- version and passed over. Used when the global order alone answers
 -- the caller (src/leases.rs: no followed batch, no pending write the caller could get).
 -- Left out: every URL with a write not folded yet, as this statement sees them (their queue
 -- rows may be stale: a URL validated a moment ago must not be leased).
@@ -18,6 +18,11 @@
 -- them; a Sort here would be planned for the generic plan's estimate of $4), each with the keys
 -- of the first live entry from $5-$10 on (columns 11-16); a single row with no URL when the
 -- walk leased nothing but found a live entry; no row when the range is empty from there.
+--
+-- For a user; walk_lease_anon.sql is the same statement for an anonymous session (probing the
+-- session's annotations): each kind's executor sets up only its own four probes, not all
+-- eight of is_done() (sql/helpers.sql), in every call. The two differ in nothing else (a unit
+-- test in src/statements.rs keeps them so).
 WITH first AS MATERIALIZED (   -- the first live entry from the start on, leasable or not
     SELECT w.followed_any, w.is_manual, w.user_votes, w.anon_votes, w.auto_votes, w.url_id
     FROM (SELECT * FROM (SELECT q.followed_any, q.is_manual, q.user_votes, q.anon_votes, q.auto_votes, q.url_id
@@ -54,7 +59,7 @@ picked AS MATERIALIZED (       -- evaluated once: rows are locked and leased exa
                            AND q.auto_votes OPERATOR(pg_catalog.=) $9::integer
                            AND q.url_id OPERATOR(pg_catalog.>=) $10::integer
                            AND NOT (q.url_id OPERATOR(pg_catalog.=) ANY ((SELECT p.ids FROM pending p)::integer[]))
-                           AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done(q.url_id, $1::integer, $2::uuid))
+                           AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done_user(q.url_id, $1::integer))
                          ORDER BY q.url_id
                          LIMIT $4::bigint
                          FOR UPDATE OF q SKIP LOCKED) ties
@@ -64,7 +69,7 @@ picked AS MATERIALIZED (       -- evaluated once: rows are locked and leased exa
                            AND ROW(q.followed_any, q.is_manual, q.user_votes, q.anon_votes, q.auto_votes)
                                OPERATOR(pg_catalog.<) ROW($5::boolean, $6::boolean, $7::integer, $8::integer, $9::integer)
                            AND NOT (q.url_id OPERATOR(pg_catalog.=) ANY ((SELECT p.ids FROM pending p)::integer[]))
-                           AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done(q.url_id, $1::integer, $2::uuid))
+                           AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done_user(q.url_id, $1::integer))
                          ORDER BY q.followed_any DESC, q.is_manual DESC, q.user_votes DESC, q.anon_votes DESC,
                                   q.auto_votes DESC, q.url_id
                          LIMIT $4::bigint

@@ -222,3 +222,34 @@ SELECT suspended AS folded_without_a_reader FROM annotate_internal.queue WHERE u
 DELETE FROM public.flag_url_suspended WHERE url_id = :quiet_url;
 REVOKE ALL ON public.flag_url_suspended FROM annotate_t_flagger;
 DROP ROLE annotate_t_flagger;
+
+-- A leasing walk passes over the URLs its caller annotated, for a user and for an anonymous
+-- session alike (each kind's walk probes its own annotation tables: sql/queries/walk_lease.sql,
+-- walk_lease_anon.sql). The URL annotated heads the order for everyone else.
+INSERT INTO public.anonymous_sessions (id) VALUES ('00000000-0000-0000-0000-0000000000c2'),
+                                                  ('00000000-0000-0000-0000-0000000000c3');
+CREATE FUNCTION pg_temp.first_free(caller int) RETURNS int LANGUAGE sql AS $$
+    SELECT n.url_id FROM annotate.next_url_for_annotation(caller, max_urls => 100) WITH ORDINALITY n
+    WHERE n.url_id NOT IN (SELECT url_id FROM leases) ORDER BY n.ordinality LIMIT 1
+$$;
+CREATE FUNCTION pg_temp.first_free_anon(caller uuid) RETURNS int LANGUAGE sql AS $$
+    SELECT n.url_id FROM annotate.next_url_for_anonymous_annotation(caller, max_urls => 100) WITH ORDINALITY n
+    WHERE n.url_id NOT IN (SELECT url_id FROM leases) ORDER BY n.ordinality LIMIT 1
+$$;
+SELECT pg_temp.first_free(812) AS user_head \gset
+INSERT INTO public.annotation__url_type__user (url_id, user_id, type) VALUES (:user_head, 812, 'data source');
+SELECT annotate_internal.fold_now() >= 0 AS folded;
+SELECT pg_temp.first_free(813) = :user_head AS annotated_url_heads_the_order_for_others,
+       pg_temp.first_free(812) AS want \gset
+SELECT :'annotated_url_heads_the_order_for_others' AS annotated_url_heads_the_order_for_others;
+SELECT url_id <> :user_head AS user_passed_over_its_own, url_id = :want AS user_leased_its_first_free
+FROM annotate.next_url_for_annotation(812, claim_for => '10 minutes');
+SELECT pg_temp.first_free_anon('00000000-0000-0000-0000-0000000000c2') AS anon_head \gset
+INSERT INTO public.annotation__url_type__anon (url_id, url_type, session_id)
+VALUES (:anon_head, 'data source', '00000000-0000-0000-0000-0000000000c2');
+SELECT annotate_internal.fold_now() >= 0 AS folded;
+SELECT pg_temp.first_free_anon('00000000-0000-0000-0000-0000000000c3') = :anon_head AS annotated_url_heads_the_order_for_others,
+       pg_temp.first_free_anon('00000000-0000-0000-0000-0000000000c2') AS want \gset
+SELECT :'annotated_url_heads_the_order_for_others' AS annotated_url_heads_the_order_for_others;
+SELECT url_id <> :anon_head AS session_passed_over_its_own, url_id = :want AS session_leased_its_first_free
+FROM annotate.next_url_for_anonymous_annotation('00000000-0000-0000-0000-0000000000c2', claim_for => '10 minutes');

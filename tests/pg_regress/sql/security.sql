@@ -268,7 +268,7 @@ SELECT annotate.detach();
 SELECT count(*) FROM annotate_internal.queue;
 RESET ROLE;
 
--- 6. The sweep: every function of the extension pins search_path, but for the four written to
+-- 6. The sweep: every function of the extension pins search_path, but for the six written to
 --    be inlined and the aggregate they use (sql/helpers.sql, whose support functions are
 --    pg_catalog's own); no SECURITY DEFINER function is executable by PUBLIC; nothing in
 --    annotate_internal is usable by PUBLIC.
@@ -281,6 +281,8 @@ SELECT p.oid::regprocedure AS inlinable, l.lanname AS language,
        p.prosecdef AS definer, has_function_privilege('public', p.oid, 'EXECUTE') AS public_may_execute
 FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
 WHERE p.oid IN ('annotate_internal.is_done(integer, integer, uuid)'::regprocedure,
+                'annotate_internal.is_done_user(integer, integer)'::regprocedure,
+                'annotate_internal.is_done_session(integer, uuid)'::regprocedure,
                 'annotate_internal.pending_deltas()'::regprocedure,
                 'annotate_internal.pending_urls()'::regprocedure, 'annotate_internal.pending_batches()'::regprocedure,
                 'annotate_internal.collect(anynonarray)'::regprocedure)
