@@ -5,10 +5,11 @@
 //! never waits for a lease being taken (sql/queries/fold_urls.sql passes over rows held right
 //! now). It is done by a background worker per database, the folder, started when the extension
 //! attaches, whenever a reader finds writes piling up without one, and by a writer that finds
-//! none running (src/triggers.rs; at most once per WRITER_CHECK per session, so that writes
-//! made while nobody reads do not pile up until the next reader pays for them); by refresh();
-//! and by nobody else: the app's writers only append. Answers never depend on when a fold
-//! happens.
+//! none running (src/triggers.rs; at most once per WRITER_CHECK per session, and again as a
+//! transaction that wrote commits, so that writes made while nobody reads do not pile up until
+//! the next reader pays for them); by refresh(); by a plain selection that read many when no
+//! folder can run (FOLD_ALONE_AT); and by nobody else: the app's writers only append. Answers
+//! never depend on when a fold happens.
 //!
 //! The folder exits after IDLE without work, so that it never keeps the database busy for long:
 //! DROP DATABASE, and CREATE DATABASE with the database as template, wait for a few seconds
@@ -20,6 +21,7 @@ use pgrx::bgworkers::{BackgroundWorker, BackgroundWorkerBuilder, BgWorkerStartTi
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::spi::{SpiClient, SpiResult};
+use pgrx::PgXactCallbackEvent;
 
 use crate::guc;
 use crate::statements as st;
@@ -225,59 +227,156 @@ pub fn wake() -> bool {
             STARTS.with(|s| s.set(Starts::default()));
             true
         }
-        None => {
-            // SAFETY: reading this backend's database id.
-            let database = unsafe { pg_sys::MyDatabaseId };
-            let started = BackgroundWorkerBuilder::new(FOLDER)
-                .set_type(FOLDER)
-                .set_library("annotate_ext")
-                .set_function("annotate_folder_main")
-                .set_argument(Some(pg_sys::Datum::from(u32::from(database))))
-                .enable_spi_access()
-                .set_start_time(BgWorkerStartTime::RecoveryFinished)
-                .set_restart_time(None)
-                .load_dynamic();
-            let mut starts = STARTS.with(|s| s.get());
-            if started.is_ok() {
-                starts.ran();
-            } else if let Some(failures) = starts.failed(now) {
-                log!(
-                    "annotate_ext: cannot start the folder: no background worker slot free (max_worker_processes); \
-                     {failures} start(s) failed in this session since the last such line; readers add the writes \
-                     not folded, and a plain selection that reads {FOLD_ALONE_AT} or more folds them; refresh() folds"
-                );
-            }
-            STARTS.with(|s| s.set(starts));
-            started.is_ok()
-        }
+        None => start_folder(now),
     }
 }
 
-/// How often a session that writes looks whether the folder runs (a query of pg_stat_activity,
-/// some 20 µs), and starts it when not: within IDLE, so that a steady writer finds it running.
+/// Registers this database's folder as a new background worker, unless a start failed within
+/// START_RETRY; logs a failure (once a minute per session). Whether it was registered. Raises
+/// no error (pre-commit: wake_at_commit()).
+fn start_folder(now: std::time::Instant) -> bool {
+    let mut starts = STARTS.with(|s| s.get());
+    if !starts.may_try(now) {
+        return false;
+    }
+    // SAFETY: reading this backend's database id.
+    let database = unsafe { pg_sys::MyDatabaseId };
+    let started = BackgroundWorkerBuilder::new(FOLDER)
+        .set_type(FOLDER)
+        .set_library("annotate_ext")
+        .set_function("annotate_folder_main")
+        .set_argument(Some(pg_sys::Datum::from(u32::from(database))))
+        .enable_spi_access()
+        .set_start_time(BgWorkerStartTime::RecoveryFinished)
+        .set_restart_time(None)
+        .load_dynamic()
+        .is_ok();
+    if started {
+        starts.ran();
+    } else if let Some(failures) = starts.failed(now) {
+        log!(
+            "annotate_ext: cannot start the folder: no background worker slot free (max_worker_processes); \
+             {failures} start(s) failed in this session since the last such line; readers add the writes \
+             not folded, and a plain selection that reads {FOLD_ALONE_AT} or more folds them; refresh() folds"
+        );
+    }
+    STARTS.with(|s| s.set(starts));
+    started
+}
+
+/// How often a session that writes looks whether the folder runs (pg_locks, some 20 µs), and
+/// starts it when not: within IDLE, so that a steady writer finds it running.
 const WRITER_CHECK: Duration = Duration::from_secs(1);
 
 thread_local! {
     static WRITER_CHECKED: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) };
+    /// The (local) transaction that wrote and looks again at its commit (wake_at_commit()).
+    static CHECK_AT_COMMIT: std::cell::Cell<Option<u32>> = const { std::cell::Cell::new(None) };
 }
 
-/// For the capture triggers, after a write was appended: wake() at most once per WRITER_CHECK.
+/// For the capture triggers, after a write was appended: wake() at most once per WRITER_CHECK,
+/// and again as the transaction commits if it was the last look a WRITER_CHECK before (a
+/// transaction longer than the folder's IDLE outlives the folder its first write woke: its
+/// writes, visible once it commits, would wait for the next reader or writer).
 pub fn wake_for_writer() {
     if !guc::FOLD_WORKER.get() {
         return;
     }
+    // SAFETY: this backend's PGPROC, set for a backend's lifetime.
+    let transaction = unsafe { (*pg_sys::MyProc).lxid };
+    if CHECK_AT_COMMIT.with(|c| c.replace(Some(transaction))) != Some(transaction) {
+        learn_folder_key();
+        pgrx::register_xact_callback(PgXactCallbackEvent::PreCommit, wake_at_commit);
+    }
+    if writer_check_due() {
+        // As the owner, as readers do: the writing role may not read pg_locks (a database can
+        // revoke it from PUBLIC), and the app's write must not fail for that.
+        crate::access::as_owner(wake);
+    }
+}
+
+/// Whether WRITER_CHECK passed since this session last looked for the folder as a writer; if
+/// so, it is taken to look now.
+fn writer_check_due() -> bool {
     let now = std::time::Instant::now();
-    let due = WRITER_CHECKED.with(|c| match c.get() {
+    WRITER_CHECKED.with(|c| match c.get() {
         Some(t) if now.duration_since(t) < WRITER_CHECK => false,
         _ => {
             c.set(Some(now));
             true
         }
-    });
-    if due {
-        // As the owner, as readers do: the writing role may not read pg_stat_activity (a
-        // database can revoke it from PUBLIC), and the app's write must not fail for that.
-        crate::access::as_owner(wake);
+    })
+}
+
+/// At the commit of a transaction that wrote (before it, its writes not yet visible: a folder
+/// woken now folds them in its next round, within IDLE): wake() as wake_for_writer() does, if
+/// due, without a statement, since anything that fails here fails the app's COMMIT. The
+/// folder is the holder of its advisory lock, tried without waiting.
+fn wake_at_commit() {
+    // SAFETY: reading recovery state.
+    if unsafe { pg_sys::RecoveryInProgress() } || !guc::FOLD_WORKER.get() || !writer_check_due() {
+        return;
+    }
+    let now = std::time::Instant::now();
+    let seen = FOLDER_SEEN.with(|c| c.get()).filter(|(at, _)| now.duration_since(*at) < FOLDER_SEEN_FOR);
+    if let Some((_, pid)) = seen {
+        // SAFETY: as in wake().
+        unsafe {
+            let proc_ = pg_sys::BackendPidGetProc(pid);
+            if !proc_.is_null() {
+                pg_sys::SetLatch(&mut (*proc_).procLatch);
+                return;
+            }
+        }
+    }
+    if !folder_lock_free() {
+        return; // a folder runs: it folds these writes in its next round
+    }
+    start_folder(now);
+}
+
+/// Whether no process holds the folder's advisory lock (sql/queries/folder_start.sql) in this
+/// database: taken without waiting and released at once. False when its key is not known yet.
+fn folder_lock_free() -> bool {
+    let Some(key) = FOLDER_KEY.with(|k| k.get()) else { return false };
+    // SAFETY: a LOCKTAG as SET_LOCKTAG_ADVISORY builds it for pg_try_advisory_lock(int4, int4),
+    // taken as a transaction lock without waiting and without raising an error (a full lock
+    // table reads as "held": no folder is started) and, when granted, released at once.
+    unsafe {
+        let tag = pg_sys::LOCKTAG {
+            locktag_field1: u32::from(pg_sys::MyDatabaseId),
+            locktag_field2: key,
+            locktag_field3: 3,
+            locktag_field4: 2,
+            locktag_type: pg_sys::LockTagType::LOCKTAG_ADVISORY as u8,
+            locktag_lockmethodid: pg_sys::USER_LOCKMETHOD as u8,
+        };
+        let mode = pg_sys::ExclusiveLock as pg_sys::LOCKMODE;
+        let got = pg_sys::LockAcquireExtended(&tag, mode, false, true, false, std::ptr::null_mut());
+        if got == pg_sys::LockAcquireResult::LOCKACQUIRE_NOT_AVAIL {
+            return false;
+        }
+        pg_sys::LockRelease(&tag, mode, false);
+        true
+    }
+}
+
+thread_local! {
+    /// hashtext('annotate_ext'), the first key of the extension's advisory locks, once known.
+    static FOLDER_KEY: std::cell::Cell<Option<u32>> = const { std::cell::Cell::new(None) };
+}
+
+/// Computes FOLDER_KEY once per session (hashtext() as the statements call it, under the
+/// database's default collation).
+fn learn_folder_key() {
+    if FOLDER_KEY.with(|k| k.get()).is_none() {
+        // SAFETY: hashtext() on a text datum allocated here, under the default collation.
+        let key = unsafe {
+            let text = "annotate_ext".into_datum().expect("a text datum");
+            pg_sys::OidFunctionCall1Coll(pg_sys::Oid::from(pg_sys::F_HASHTEXT), pg_sys::DEFAULT_COLLATION_OID, text)
+                .value() as u32
+        };
+        FOLDER_KEY.with(|k| k.set(Some(key)));
     }
 }
 

@@ -253,3 +253,24 @@ SELECT pg_temp.first_free_anon('00000000-0000-0000-0000-0000000000c3') = :anon_h
 SELECT :'annotated_url_heads_the_order_for_others' AS annotated_url_heads_the_order_for_others;
 SELECT url_id <> :anon_head AS session_passed_over_its_own, url_id = :want AS session_leased_its_first_free
 FROM annotate.next_url_for_anonymous_annotation('00000000-0000-0000-0000-0000000000c2', claim_for => '10 minutes');
+
+-- A transaction that writes and runs longer than the folder stays idle (two seconds) outlives
+-- the folder its first write woke (its writes are not visible yet): as it commits it wakes one
+-- again, so its writes are folded without waiting for a reader or another write.
+SELECT min(url_id) AS long_url FROM annotate_internal.queue WHERE NOT suspended \gset
+BEGIN;
+INSERT INTO public.flag_url_suspended (url_id) VALUES (:long_url);
+SELECT pg_sleep(3.5);
+SELECT pg_stat_clear_snapshot();
+SELECT count(*) AS folders_before_commit FROM pg_stat_activity
+WHERE backend_type = 'annotate_ext folder' AND datname = current_database();
+COMMIT;
+DO $$
+BEGIN
+    FOR i IN 1..100 LOOP
+        EXIT WHEN NOT EXISTS (SELECT 1 FROM annotate_internal.queue_delta);
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+END $$;
+SELECT suspended AS folded_after_the_long_transaction FROM annotate_internal.queue WHERE url_id = :long_url;
+DELETE FROM public.flag_url_suspended WHERE url_id = :long_url;
