@@ -549,17 +549,20 @@ AS $$
                            WHERE a.session_id OPERATOR(pg_catalog.=) caller_session AND a.url_id OPERATOR(pg_catalog.=) url)))
 $$;
 
--- is_done() for one kind of caller: the four probes of user `caller_user`, or of anonymous
--- session `caller_session`. For a statement run by one kind only (sql/queries/walk_lease.sql
--- and walk_lease_anon.sql): a generic plan keeps all eight probes of is_done(), and the
+-- is_done() for one kind of caller: the four probes of user `caller_user` (is_done_user), or
+-- of anonymous session `caller_session` (is_done_session). For the statements run by one kind
+-- only (src/statements.rs, TWINS): a generic plan keeps all eight probes of is_done(), and the
 -- executor sets up every one of them on every execution (and again for a recheck of a row a
--- racing caller leased meanwhile), whether it runs them or not.
-CREATE FUNCTION annotate_internal.is_done_user(url integer, caller_user integer)
+-- racing caller leased meanwhile), whether it runs them or not. Each takes the other kind's id
+-- too, which must be NULL: called with it set, it finds every URL done (a statement routed to
+-- the wrong kind hands out nothing rather than a URL its caller annotated).
+CREATE FUNCTION annotate_internal.is_done_user(url integer, caller_user integer, caller_session uuid)
 RETURNS SETOF boolean
 LANGUAGE sql STABLE
 AS $$
     SELECT true
-    WHERE EXISTS (SELECT 1 FROM public.annotation__url_type__user a
+    WHERE caller_session IS NOT NULL
+       OR EXISTS (SELECT 1 FROM public.annotation__url_type__user a
                   WHERE a.url_id OPERATOR(pg_catalog.=) url AND a.user_id OPERATOR(pg_catalog.=) caller_user)
        OR EXISTS (SELECT 1 FROM public.annotation__agency__user a
                   WHERE a.url_id OPERATOR(pg_catalog.=) url AND a.user_id OPERATOR(pg_catalog.=) caller_user)
@@ -569,12 +572,13 @@ AS $$
                   WHERE a.url_id OPERATOR(pg_catalog.=) url AND a.user_id OPERATOR(pg_catalog.=) caller_user)
 $$;
 
-CREATE FUNCTION annotate_internal.is_done_session(url integer, caller_session uuid)
+CREATE FUNCTION annotate_internal.is_done_session(url integer, caller_user integer, caller_session uuid)
 RETURNS SETOF boolean
 LANGUAGE sql STABLE
 AS $$
     SELECT true
-    WHERE EXISTS (SELECT 1 FROM public.annotation__url_type__anon a
+    WHERE caller_user IS NOT NULL
+       OR EXISTS (SELECT 1 FROM public.annotation__url_type__anon a
                   WHERE a.session_id OPERATOR(pg_catalog.=) caller_session AND a.url_id OPERATOR(pg_catalog.=) url)
        OR EXISTS (SELECT 1 FROM public.annotation__agency__anon a
                   WHERE a.session_id OPERATOR(pg_catalog.=) caller_session AND a.url_id OPERATOR(pg_catalog.=) url)

@@ -115,8 +115,7 @@ fn walk_lease(
     ];
     let mut first = None;
     let mut leased = Vec::new();
-    let statement = if caller.session().is_some() { &st::WALK_LEASE_ANON } else { &st::WALK_LEASE };
-    statement.rows(client, &args, |r| {
+    st::for_caller(&st::WALK_LEASE, caller.session().is_some()).rows(client, &args, |r| {
         first = Some(Key {
             followed_any: r.get(11)?.unwrap_or(false),
             is_manual: r.get(12)?.unwrap_or(false),

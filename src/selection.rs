@@ -352,7 +352,13 @@ impl Walk<'_> {
             n.into(),
             (self.leases == Leases::Count).into(),
         ];
-        stmt.rows(client, &args, walked)
+        self.kind(stmt).rows(client, &args, walked)
+    }
+
+    /// `stmt` as this walk's caller runs it (its twin for an anonymous session:
+    /// st::for_caller).
+    fn kind<'s>(&self, stmt: &'s st::Statement) -> &'s st::Statement {
+        st::for_caller(stmt, self.caller.session().is_some())
     }
 
     /// `stmt` (walk_order.sql or walk_batches.sql, whose column 11 is the statement's snapshot)
@@ -365,6 +371,7 @@ impl Walk<'_> {
         batches: &[i32],
         n: i64,
     ) -> SpiResult<(Vec<Candidate>, Option<String>, resume::Work)> {
+        let stmt = self.kind(stmt);
         stmt.ready(client)?;
         let started = resume::Work::start();
         let args: [DatumWithOid; 6] = [
@@ -544,6 +551,7 @@ impl Walk<'_> {
         scope: resume::Scope,
         n: i64,
     ) -> SpiResult<Option<Vec<Candidate>>> {
+        let (stmt, more_stmt) = (self.kind(stmt), self.kind(more_stmt));
         let mut stale = true;
         let mut more = false;
         let mut snapshot: Option<String> = None;

@@ -32,6 +32,18 @@ macro_rules! statement {
     };
 }
 
+/// The twin of statement `$user` for an anonymous session: file `$file`, the same arguments.
+macro_rules! anon_twin {
+    ($ident:ident, $user:ident, $file:literal) => {
+        pub const $ident: Statement = Statement {
+            name: $file,
+            text: include_str!(concat!("../sql/queries/", $file, ".sql")),
+            args: $user.args,
+            writes: $user.writes,
+        };
+    };
+}
+
 // The request path (src/selection.rs, src/leases.rs).
 statement!(STATE, "state", [], false);
 statement!(FOLLOWED, "followed", [INT4OID], false);
@@ -83,13 +95,39 @@ statement!(
     [INT4OID, UUIDOID, INTERVALOID, INT8OID, BOOLOID, BOOLOID, INT4OID, INT4OID, INT4OID, INT4OID],
     true
 );
-statement!(
-    WALK_LEASE_ANON,
-    "walk_lease_anon",
-    [INT4OID, UUIDOID, INTERVALOID, INT8OID, BOOLOID, BOOLOID, INT4OID, INT4OID, INT4OID, INT4OID],
-    true
-);
 statement!(LEASE_UNDO, "lease_undo", [INT4ARRAYOID], true);
+// The walks for an anonymous session: each probes the caller's annotations, and a plan sets up
+// every probe it holds on every execution, run or not; each kind's statement holds only its
+// own kind's four (sql/helpers.sql: is_done_user, is_done_session).
+anon_twin!(WALK_ORDER_ANON, WALK_ORDER, "walk_order_anon");
+anon_twin!(WALK_RESUME_ANON, WALK_RESUME, "walk_resume_anon");
+anon_twin!(WALK_RESUME_MORE_ANON, WALK_RESUME_MORE, "walk_resume_more_anon");
+anon_twin!(WALK_BATCH_RESUME_ANON, WALK_BATCH_RESUME, "walk_batch_resume_anon");
+anon_twin!(WALK_BATCH_RESUME_MORE_ANON, WALK_BATCH_RESUME_MORE, "walk_batch_resume_more_anon");
+anon_twin!(WALK_BATCHES_ANON, WALK_BATCHES, "walk_batches_anon");
+anon_twin!(WALK_IN_ANON, WALK_IN, "walk_in_anon");
+anon_twin!(WALK_LEASE_ANON, WALK_LEASE, "walk_lease_anon");
+
+/// Each statement written for a user, with its twin for an anonymous session.
+pub const TWINS: &[(&Statement, &Statement)] = &[
+    (&WALK_ORDER, &WALK_ORDER_ANON),
+    (&WALK_RESUME, &WALK_RESUME_ANON),
+    (&WALK_RESUME_MORE, &WALK_RESUME_MORE_ANON),
+    (&WALK_BATCH_RESUME, &WALK_BATCH_RESUME_ANON),
+    (&WALK_BATCH_RESUME_MORE, &WALK_BATCH_RESUME_MORE_ANON),
+    (&WALK_BATCHES, &WALK_BATCHES_ANON),
+    (&WALK_IN, &WALK_IN_ANON),
+    (&WALK_LEASE, &WALK_LEASE_ANON),
+];
+
+/// `stmt` as the caller's kind runs it: its twin for an anonymous session (`session`), if it
+/// has one.
+pub fn for_caller(stmt: &Statement, session: bool) -> &Statement {
+    if !session {
+        return stmt;
+    }
+    TWINS.iter().find(|(user, _)| user.name == stmt.name).map_or(stmt, |(_, anon)| anon)
+}
 statement!(RELEASE, "release", [INT4OID, INT4OID, UUIDOID], true);
 // The response body (src/response.rs).
 statement!(URL, "url", [INT4OID], false);
@@ -226,6 +264,13 @@ pub const ALL: &[&Statement] = &[
     &LEASE,
     &WALK_LEASE,
     &WALK_LEASE_ANON,
+    &WALK_ORDER_ANON,
+    &WALK_RESUME_ANON,
+    &WALK_RESUME_MORE_ANON,
+    &WALK_BATCH_RESUME_ANON,
+    &WALK_BATCH_RESUME_MORE_ANON,
+    &WALK_BATCHES_ANON,
+    &WALK_IN_ANON,
     &LEASE_UNDO,
     &RELEASE,
     &URL,
@@ -275,17 +320,22 @@ mod unit {
     }
 
     #[test]
-    fn the_anonymous_lease_walk_is_the_users_but_for_whose_annotations_it_probes() {
-        let user = code(WALK_LEASE.text);
-        let anon = code(WALK_LEASE_ANON.text);
-        let (u, a) = (
-            "annotate_internal.is_done_user(q.url_id, $1::integer)",
-            "annotate_internal.is_done_session(q.url_id, $2::uuid)",
-        );
-        assert_eq!(user.matches(u).count(), 2, "walk_lease.sql probes the user's annotations in both parts");
-        assert_eq!(anon.matches(a).count(), 2, "walk_lease_anon.sql probes the session's in both parts");
-        assert!(!user.contains("is_done(") && !anon.contains("is_done("), "neither sets up all eight probes");
-        assert_eq!(anon.replace(a, u), user, "walk_lease_anon.sql differs from walk_lease.sql elsewhere");
-        assert_eq!(WALK_LEASE.args, WALK_LEASE_ANON.args);
+    fn each_anonymous_twin_is_the_users_statement_but_for_whose_annotations_it_probes() {
+        let (u_probe, a_probe) = ("annotate_internal.is_done_user(", "annotate_internal.is_done_session(");
+        for (user, anon) in TWINS {
+            let (u, a) = (code(user.text), code(anon.text));
+            let n = a.matches(a_probe).count();
+            assert!(n > 0, "{} probes no session's annotations", anon.name);
+            assert_eq!(u.matches(u_probe).count(), n, "{}: as many probes as its twin", user.name);
+            assert!(!u.contains("is_done(") && !a.contains("is_done("), "{}: neither sets up all eight probes", user.name);
+            assert!(!u.contains(a_probe) && !a.contains(u_probe), "{}: each probes one kind", user.name);
+            assert_eq!(a.replace(a_probe, u_probe), u, "{} differs from {} elsewhere", anon.name, user.name);
+            assert_eq!(user.args, anon.args);
+            assert_eq!(format!("{}_anon", user.name), anon.name);
+            assert_eq!(for_caller(user, true).name, anon.name);
+            assert_eq!(for_caller(user, false).name, user.name);
+        }
+        assert_eq!(for_caller(&URL, true).name, URL.name, "a statement without a twin is its own");
     }
+
 }

@@ -9,6 +9,11 @@
 -- Columns 1-10 as walk_batches.sql's (the caller sorts them); 11 this statement's snapshot; 12 whether the
 -- point is void (as in walk_resume.sql): then one row with no URL; 13 whether
 -- walk_batch_resume_more.sql may find anything.
+--
+-- For a user; walk_batch_resume_anon.sql is this statement for an anonymous session, probing the
+-- session's annotations: each kind's plan sets up only its own four probes, not all eight of
+-- is_done() (sql/helpers.sql), on every execution. The two differ in nothing else (a unit
+-- test in src/statements.rs keeps them so).
 WITH moved AS MATERIALIZED (
     SELECT m.url_id FROM annotate_internal.queue_moved m
     WHERE m.xid OPERATOR(pg_catalog.>=) pg_catalog.pg_snapshot_xmin($11::pg_catalog.text::pg_catalog.pg_snapshot)
@@ -60,7 +65,7 @@ w AS (
            ORDER BY q.is_manual DESC, q.user_votes DESC, q.anon_votes DESC, q.auto_votes DESC, q.url_id)
           OFFSET 0) t
     WHERE NOT (SELECT s.stale FROM s)
-      AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done(t.url_id, $1::integer, $2::uuid))
+      AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done_user(t.url_id, $1::integer, $2::uuid))
     LIMIT $4::bigint)
 SELECT w.url_id, w.batch_id, w.followed_any, w.is_manual, w.user_votes::bigint, w.anon_votes::bigint,
        w.auto_votes::bigint, u.scheme::pg_catalog.text, u.url::pg_catalog.text, u.trailing_slash,

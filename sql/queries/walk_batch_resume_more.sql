@@ -4,6 +4,11 @@
 -- walk_batches.sql walks it), each its first $4 the caller may get. Arguments as
 -- walk_batch_resume.sql's. Columns 1-10 as walk_batches.sql's, in no order (the caller merges
 -- them with walk_batch_resume.sql's).
+--
+-- For a user; walk_batch_resume_more_anon.sql is this statement for an anonymous session, probing the
+-- session's annotations: each kind's plan sets up only its own four probes, not all eight of
+-- is_done() (sql/helpers.sql), on every execution. The two differ in nothing else (a unit
+-- test in src/statements.rs keeps them so).
 WITH moved AS MATERIALIZED (
     SELECT m.url_id FROM annotate_internal.queue_moved m
     WHERE m.xid OPERATOR(pg_catalog.>=) pg_catalog.pg_snapshot_xmin($11::pg_catalog.text::pg_catalog.pg_snapshot)
@@ -25,14 +30,14 @@ FROM ((SELECT c.url_id, c.batch_id, c.followed_any, c.is_manual, c.user_votes, c
        FROM (SELECT c.* FROM changed c
              ORDER BY c.is_manual DESC, c.user_votes DESC, c.anon_votes DESC, c.auto_votes DESC, c.url_id
              OFFSET 0) c      -- sorted first, then tested in order until $4 are found
-       WHERE NOT EXISTS (SELECT 1 FROM annotate_internal.is_done(c.url_id, $1::integer, $2::uuid))
+       WHERE NOT EXISTS (SELECT 1 FROM annotate_internal.is_done_user(c.url_id, $1::integer, $2::uuid))
        LIMIT $4::bigint)
       UNION ALL
       (SELECT q.url_id, q.batch_id, q.followed_any, q.is_manual, q.user_votes, q.anon_votes, q.auto_votes
        FROM annotate_internal.queue q
        WHERE q.batch_id OPERATOR(pg_catalog.=) $5::integer AND NOT q.validated AND NOT q.suspended AND q.leased
          AND NOT (q.url_id OPERATOR(pg_catalog.=) ANY ($3::integer[]))
-         AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done(q.url_id, $1::integer, $2::uuid))
+         AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done_user(q.url_id, $1::integer, $2::uuid))
        ORDER BY q.is_manual DESC, q.user_votes DESC, q.anon_votes DESC, q.auto_votes DESC, q.url_id
        LIMIT $4::bigint)) w
 JOIN public.urls u ON u.id OPERATOR(pg_catalog.=) w.url_id

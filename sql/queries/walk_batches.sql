@@ -5,6 +5,11 @@
 -- own annotations left out once, above the merge). $1 user_id, $2 session_id (one is NULL); $3 URLs to
 -- leave out (those with pending writes); $5 how many per batch; $6 whether leased URLs count.
 -- Column 11 is this statement's snapshot, for resume points recorded from it (src/resume.rs).
+--
+-- For a user; walk_batches_anon.sql is this statement for an anonymous session, probing the
+-- session's annotations: each kind's plan sets up only its own four probes, not all eight of
+-- is_done() (sql/helpers.sql), on every execution. The two differ in nothing else (a unit
+-- test in src/statements.rs keeps them so).
 SELECT w.url_id, w.batch_id, w.followed_any, w.is_manual, w.user_votes::bigint, w.anon_votes::bigint,
        w.auto_votes::bigint, u.scheme::pg_catalog.text, u.url::pg_catalog.text, u.trailing_slash,
        pg_catalog.pg_current_snapshot()::pg_catalog.text
@@ -26,7 +31,7 @@ CROSS JOIN LATERAL (
            ORDER BY q.is_manual DESC, q.user_votes DESC, q.anon_votes DESC, q.auto_votes DESC, q.url_id)
           ORDER BY 4 DESC, 5 DESC, 6 DESC, 7 DESC, 1
           OFFSET 0) o
-    WHERE NOT EXISTS (SELECT 1 FROM annotate_internal.is_done(o.url_id, $1::integer, $2::uuid))
+    WHERE NOT EXISTS (SELECT 1 FROM annotate_internal.is_done_user(o.url_id, $1::integer, $2::uuid))
     ORDER BY o.is_manual DESC, o.user_votes DESC, o.anon_votes DESC, o.auto_votes DESC, o.url_id
     LIMIT $5::bigint
 ) w

@@ -4,6 +4,11 @@
 -- annotations left out once, above the merge of the unleased and leased ranges). The order inside them
 -- is SPEC 3.2's (keys 1-2 being the same for all). $1 user_id, $2 session_id (one is NULL); $3
 -- URLs to leave out; $5 how many; $6 whether leased URLs count.
+--
+-- For a user; walk_in_anon.sql is this statement for an anonymous session, probing the
+-- session's annotations: each kind's plan sets up only its own four probes, not all eight of
+-- is_done() (sql/helpers.sql), on every execution. The two differ in nothing else (a unit
+-- test in src/statements.rs keeps them so).
 SELECT w.url_id, w.batch_id, w.followed_any, w.is_manual, w.user_votes::bigint, w.anon_votes::bigint,
        w.auto_votes::bigint, u.scheme::pg_catalog.text, u.url::pg_catalog.text, u.trailing_slash
 FROM (SELECT o.url_id, o.batch_id, o.followed_any, o.is_manual, o.user_votes, o.anon_votes, o.auto_votes
@@ -24,7 +29,7 @@ FROM (SELECT o.url_id, o.batch_id, o.followed_any, o.is_manual, o.user_votes, o.
                       q.auto_votes DESC, q.url_id)
             ORDER BY 3 DESC, 4 DESC, 5 DESC, 6 DESC, 7 DESC, 1
             OFFSET 0) o
-      WHERE NOT EXISTS (SELECT 1 FROM annotate_internal.is_done(o.url_id, $1::integer, $2::uuid))
+      WHERE NOT EXISTS (SELECT 1 FROM annotate_internal.is_done_user(o.url_id, $1::integer, $2::uuid))
       ORDER BY o.followed_any DESC, o.is_manual DESC, o.user_votes DESC, o.anon_votes DESC, o.auto_votes DESC,
                o.url_id
       LIMIT $5::bigint) w

@@ -59,7 +59,7 @@ picked AS MATERIALIZED (       -- evaluated once: rows are locked and leased exa
                            AND q.auto_votes OPERATOR(pg_catalog.=) $9::integer
                            AND q.url_id OPERATOR(pg_catalog.>=) $10::integer
                            AND NOT (q.url_id OPERATOR(pg_catalog.=) ANY ((SELECT p.ids FROM pending p)::integer[]))
-                           AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done_user(q.url_id, $1::integer))
+                           AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done_user(q.url_id, $1::integer, $2::uuid))
                          ORDER BY q.url_id
                          LIMIT $4::bigint
                          FOR UPDATE OF q SKIP LOCKED) ties
@@ -69,7 +69,7 @@ picked AS MATERIALIZED (       -- evaluated once: rows are locked and leased exa
                            AND ROW(q.followed_any, q.is_manual, q.user_votes, q.anon_votes, q.auto_votes)
                                OPERATOR(pg_catalog.<) ROW($5::boolean, $6::boolean, $7::integer, $8::integer, $9::integer)
                            AND NOT (q.url_id OPERATOR(pg_catalog.=) ANY ((SELECT p.ids FROM pending p)::integer[]))
-                           AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done_user(q.url_id, $1::integer))
+                           AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done_user(q.url_id, $1::integer, $2::uuid))
                          ORDER BY q.followed_any DESC, q.is_manual DESC, q.user_votes DESC, q.anon_votes DESC,
                                   q.auto_votes DESC, q.url_id
                          LIMIT $4::bigint

@@ -16,6 +16,11 @@
 -- rows at once. Then one row with no URL, and the caller walks from the start; otherwise one
 -- row with no URL when nothing is left to find. 13 whether walk_resume_more.sql may find
 -- anything: a URL before the point that changed since and may be the caller's, or any lease.
+--
+-- For a user; walk_resume_anon.sql is this statement for an anonymous session, probing the
+-- session's annotations: each kind's plan sets up only its own four probes, not all eight of
+-- is_done() (sql/helpers.sql), on every execution. The two differ in nothing else (a unit
+-- test in src/statements.rs keeps them so).
 WITH moved AS MATERIALIZED (
     SELECT m.url_id FROM annotate_internal.queue_moved m
     WHERE m.xid OPERATOR(pg_catalog.>=) pg_catalog.pg_snapshot_xmin($11::pg_catalog.text::pg_catalog.pg_snapshot)
@@ -70,7 +75,7 @@ w AS (
                     q.auto_votes DESC, q.url_id)
           OFFSET 0) t
     WHERE NOT (SELECT s.stale FROM s)
-      AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done(t.url_id, $1::integer, $2::uuid))
+      AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done_user(t.url_id, $1::integer, $2::uuid))
     LIMIT $4::bigint)
 SELECT w.url_id, w.batch_id, w.followed_any, w.is_manual, w.user_votes::bigint, w.anon_votes::bigint,
        w.auto_votes::bigint, u.scheme::pg_catalog.text, u.url::pg_catalog.text, u.trailing_slash,

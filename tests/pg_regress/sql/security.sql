@@ -281,8 +281,8 @@ SELECT p.oid::regprocedure AS inlinable, l.lanname AS language,
        p.prosecdef AS definer, has_function_privilege('public', p.oid, 'EXECUTE') AS public_may_execute
 FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
 WHERE p.oid IN ('annotate_internal.is_done(integer, integer, uuid)'::regprocedure,
-                'annotate_internal.is_done_user(integer, integer)'::regprocedure,
-                'annotate_internal.is_done_session(integer, uuid)'::regprocedure,
+                'annotate_internal.is_done_user(integer, integer, uuid)'::regprocedure,
+                'annotate_internal.is_done_session(integer, integer, uuid)'::regprocedure,
                 'annotate_internal.pending_deltas()'::regprocedure,
                 'annotate_internal.pending_urls()'::regprocedure, 'annotate_internal.pending_batches()'::regprocedure,
                 'annotate_internal.collect(anynonarray)'::regprocedure)
