@@ -123,8 +123,12 @@ pub fn fold_after_reading(client: &mut SpiClient<'_>) -> SpiResult<Folded> {
     // extension's tables) must not take it with it, nor fail every call after it. It runs in a
     // subtransaction, undone when it fails, and the writes stay pending. A cancel
     // (statement_timeout, pg_cancel_backend) still ends the call.
-    match crate::errors::in_subtransaction(|| fold(client)) {
-        Ok(folded) => folded,
+    // An SPI failure is raised inside the subtransaction, so that it too is rolled back.
+    let folded = crate::errors::in_subtransaction(|| {
+        fold(client).unwrap_or_else(|e| error!("annotate_ext: folding after answering: {e}"))
+    });
+    match folded {
+        Ok(folded) => Ok(folded),
         Err(e) if e.code == PgSqlErrorCode::ERRCODE_QUERY_CANCELED => e.raise_as(e.message.clone()),
         Err(e) => {
             log!(
@@ -351,7 +355,9 @@ fn folder_lock_free() -> bool {
             locktag_type: pg_sys::LockTagType::LOCKTAG_ADVISORY as u8,
             locktag_lockmethodid: pg_sys::USER_LOCKMETHOD as u8,
         };
-        let mode = pg_sys::ExclusiveLock as pg_sys::LOCKMODE;
+        // Share mode: it conflicts with the folder's exclusive lock, and sql/queries/
+        // folder_running.sql, which looks for that lock, does not take this one for a folder.
+        let mode = pg_sys::ShareLock as pg_sys::LOCKMODE;
         let got = pg_sys::LockAcquireExtended(&tag, mode, false, true, false, std::ptr::null_mut());
         if got == pg_sys::LockAcquireResult::LOCKACQUIRE_NOT_AVAIL {
             return false;
@@ -438,10 +444,21 @@ pub extern "C-unwind" fn annotate_folder_main(arg: pg_sys::Datum) {
         }
     }
 
-    let alone = BackgroundWorker::transaction(|| {
-        crate::statements::with_spi("starting the folder", |c| st::FOLDER_START.one::<bool>(c, &[]))
-            .unwrap_or(false)
-    });
+    // A writer's commit-time look (folder_lock_free()) holds the lock for a moment: tried
+    // three times, 10 ms apart, before concluding that another folder runs.
+    let mut alone = false;
+    for attempt in 0..3 {
+        if attempt > 0 {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        alone = BackgroundWorker::transaction(|| {
+            crate::statements::with_spi("starting the folder", |c| st::FOLDER_START.one::<bool>(c, &[]))
+                .unwrap_or(false)
+        });
+        if alone {
+            break;
+        }
+    }
     if !alone {
         return;
     }

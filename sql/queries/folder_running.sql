@@ -8,4 +8,5 @@ WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.granted
                                          WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
   AND l.classid OPERATOR(pg_catalog.=) pg_catalog.hashtext('annotate_ext')::pg_catalog.oid
   AND l.objid OPERATOR(pg_catalog.=) 3::pg_catalog.oid AND l.objsubid OPERATOR(pg_catalog.=) 2
+  AND l.mode OPERATOR(pg_catalog.=) 'ExclusiveLock' -- not a writer's probe (src/fold.rs: folder_lock_free)
 LIMIT 1
