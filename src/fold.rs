@@ -204,11 +204,7 @@ pub fn wake() -> bool {
     // to be running without asking pg_locks again (a reader meeting pending writes would
     // otherwise ask on every call).
     let now = std::time::Instant::now();
-    let seen = FOLDER_SEEN.with(|c| c.get()).and_then(|(at, pid)| {
-        // SAFETY: looking a process id up in ProcArray.
-        let alive = unsafe { !pg_sys::BackendPidGetProc(pid).is_null() };
-        (now.duration_since(at) < FOLDER_SEEN_FOR && alive).then_some(pid)
-    });
+    let seen = seen_folder(now);
     if seen.is_none() && !STARTS.with(|s| s.get()).may_try(now) {
         return false;
     }
@@ -220,18 +216,34 @@ pub fn wake() -> bool {
     });
     match pid {
         Some(pid) => {
-            // SAFETY: the PGPROC of a live process is valid while ProcArray holds it; setting
-            // its latch is what PostgreSQL itself does to wake a process.
-            unsafe {
-                let proc_ = pg_sys::BackendPidGetProc(pid);
-                if !proc_.is_null() {
-                    pg_sys::SetLatch(&mut (*proc_).procLatch);
-                }
-            }
+            set_latch(pid);
             STARTS.with(|s| s.set(Starts::default()));
             true
         }
         None => start_folder(now),
+    }
+}
+
+/// The folder seen running less than FOLDER_SEEN_FOR ago, if its process is still there.
+fn seen_folder(now: std::time::Instant) -> Option<i32> {
+    FOLDER_SEEN.with(|c| c.get()).and_then(|(at, pid)| {
+        // SAFETY: looking a process id up in ProcArray.
+        let alive = unsafe { !pg_sys::BackendPidGetProc(pid).is_null() };
+        (now.duration_since(at) < FOLDER_SEEN_FOR && alive).then_some(pid)
+    })
+}
+
+/// Wakes process `pid` (sets its latch) if it is still there; whether it was.
+fn set_latch(pid: i32) -> bool {
+    // SAFETY: the PGPROC of a live process is valid while ProcArray holds it; setting its latch
+    // is what PostgreSQL itself does to wake a process.
+    unsafe {
+        let proc_ = pg_sys::BackendPidGetProc(pid);
+        if proc_.is_null() {
+            return false;
+        }
+        pg_sys::SetLatch(&mut (*proc_).procLatch);
+        true
     }
 }
 
@@ -322,16 +334,8 @@ fn wake_at_commit() {
         return;
     }
     let now = std::time::Instant::now();
-    let seen = FOLDER_SEEN.with(|c| c.get()).filter(|(at, _)| now.duration_since(*at) < FOLDER_SEEN_FOR);
-    if let Some((_, pid)) = seen {
-        // SAFETY: as in wake().
-        unsafe {
-            let proc_ = pg_sys::BackendPidGetProc(pid);
-            if !proc_.is_null() {
-                pg_sys::SetLatch(&mut (*proc_).procLatch);
-                return;
-            }
-        }
+    if seen_folder(now).is_some_and(set_latch) {
+        return;
     }
     if !folder_lock_free() {
         return; // a folder runs: it folds these writes in its next round
