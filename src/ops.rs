@@ -70,7 +70,8 @@ fn progress(step: &str, seconds: f64, rows: i64) {
 /// two views (a step each: rows in it), ends leases that ran out (`leases`), folds pending
 /// writes into the queue (`queue`: delta rows folded), prunes the history (`history`: runs
 /// removed), and records the run. Returns at once, as one `skipped` step, when another
-/// refresh() is running in this database.
+/// refresh() is running in this database. Under REPEATABLE READ or SERIALIZABLE, `leases` and
+/// `queue` are left to the folder (run_steps()).
 pub fn refresh(concurrently: bool) -> Vec<Step> {
     access::require_primary("refresh", access::Work::Refresh);
     access::require_attached("refresh");
@@ -133,6 +134,11 @@ pub fn refresh(concurrently: bool) -> Vec<Step> {
     }
 }
 
+/// The names of the `leases` and `queue` steps when a run under REPEATABLE READ or SERIALIZABLE
+/// leaves them to the folder (run_steps()).
+const LEFT_LEASES: &str = "leases: left to the folder";
+const LEFT_QUEUE: &str = "queue: left to the folder";
+
 /// The steps of a run, each reported as it finishes; `current` names the step under way.
 fn run_steps(concurrently: bool, current: &RefCell<String>, steps: &RefCell<Vec<Step>>) {
     let done = |name: &str, seconds: f64, rows: i64| {
@@ -160,6 +166,24 @@ fn run_steps(concurrently: bool, current: &RefCell<String>, steps: &RefCell<Vec<
             Ok(count.one::<i64>(c, &[])?.unwrap_or(0))
         });
         done(name, t.elapsed().as_secs_f64(), rows);
+    }
+
+    // Under REPEATABLE READ or SERIALIZABLE (the caller's, or the database's default), this
+    // transaction's snapshot predates every fold and lease end committed since it began: ending
+    // leases or folding here would meet rows the folder changed meanwhile, and the whole run,
+    // views included, failed with a serialization failure (every run beside a write load). Both
+    // are left to the folder, which works in READ COMMITTED transactions of its own and is woken
+    // when the run ends; the two steps say so.
+    // SAFETY: reading the transaction's isolation level.
+    let own_snapshot = unsafe { pg_sys::XactIsoLevel } >= pg_sys::XACT_REPEATABLE_READ as i32;
+    if own_snapshot {
+        notice!(
+            "annotate.refresh: leases that ran out and pending writes are left to the folder: this transaction is \
+             REPEATABLE READ or SERIALIZABLE, and its snapshot cannot take over rows changed since it began"
+        );
+        steps.borrow_mut().push((LEFT_LEASES.into(), 0.0, 0));
+        steps.borrow_mut().push((LEFT_QUEUE.into(), 0.0, 0));
+        return;
     }
 
     *current.borrow_mut() = "leases".into();
