@@ -346,62 +346,26 @@ fn wake_at_commit() {
 /// Whether no process holds the folder's advisory lock (sql/queries/folder_start.sql) in this
 /// database: taken without waiting and released at once. False when its key is not known yet.
 fn folder_lock_free() -> bool {
-    advisory_lock_free(3)
-}
-
-/// Whether a fold is under way in another transaction: the folder's, refresh()'s, or a caller's
-/// that folds in its own (sql/queries/fold_begin.sql takes the fold lock for it). Until that
-/// transaction ends, the queue rows it folds are locked. Tried without waiting; a fold of this
-/// transaction's own does not count.
-pub fn fold_in_flight() -> bool {
-    learn_folder_key();
-    !advisory_lock_free(2)
-}
-
-/// Waits, at most `max`, until no other transaction folds (fold_in_flight()): true when none
-/// does any more. Polls rather than queueing on the lock, so that the wait can never close a
-/// cycle of waits (a deadlock) with the transaction that folds, whatever else it holds.
-pub fn wait_for_fold(max: Duration) -> bool {
-    let started = std::time::Instant::now();
-    loop {
-        if !fold_in_flight() {
-            return true;
-        }
-        if started.elapsed() >= max {
-            return false;
-        }
-        std::thread::sleep(Duration::from_micros(500));
-        pgrx::check_for_interrupts!();
-    }
-}
-
-/// Whether no other process holds the extension's advisory lock (hashtext('annotate_ext'),
-/// `key`) in this database: taken in share mode without waiting and released at once. False
-/// when the first key is not known yet.
-fn advisory_lock_free(key: u32) -> bool {
-    let Some(first) = FOLDER_KEY.with(|k| k.get()) else { return false };
+    let Some(key) = FOLDER_KEY.with(|k| k.get()) else { return false };
     // SAFETY: a LOCKTAG as SET_LOCKTAG_ADVISORY builds it for pg_try_advisory_lock(int4, int4),
     // taken as a transaction lock without waiting and without raising an error (a full lock
-    // table reads as "held") and, when granted, released at once. A lock this backend holds
-    // itself does not conflict.
+    // table reads as "held": no folder is started) and, when granted, released at once.
     unsafe {
         let tag = pg_sys::LOCKTAG {
             locktag_field1: u32::from(pg_sys::MyDatabaseId),
-            locktag_field2: first,
-            locktag_field3: key,
+            locktag_field2: key,
+            locktag_field3: 3,
             locktag_field4: 2,
             locktag_type: pg_sys::LockTagType::LOCKTAG_ADVISORY as u8,
             locktag_lockmethodid: pg_sys::USER_LOCKMETHOD as u8,
         };
-        // Share mode: it conflicts with the holder's exclusive lock, and sql/queries/
-        // folder_running.sql, which looks for the folder's, does not take this one for a folder.
+        // Share mode: it conflicts with the folder's exclusive lock, and sql/queries/
+        // folder_running.sql, which looks for that lock, does not take this one for a folder.
         let mode = pg_sys::ShareLock as pg_sys::LOCKMODE;
         let got = pg_sys::LockAcquireExtended(&tag, mode, false, true, false, std::ptr::null_mut());
         if got == pg_sys::LockAcquireResult::LOCKACQUIRE_NOT_AVAIL {
             return false;
         }
-        // Granted now, or already held by this transaction (then this call took one more
-        // reference to it): either way one release.
         pg_sys::LockRelease(&tag, mode, false);
         true
     }

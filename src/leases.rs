@@ -12,15 +12,8 @@
 //! walks, and leases what they returned in one statement that passes over rows another
 //! transaction holds (sql/queries/lease.sql); only a URL taken by someone else between the walk
 //! and the lease makes the call walk again.
-//!
-//! A call never waits for another caller. It waits for a fold under way (which holds the rows
-//! it folds until it commits, for milliseconds) in two cases only, where passing over its rows
-//! would change the answer rather than just its order: when the call would come back with
-//! fewer URLs than asked while rows it passed over were held, and when the caller's own
-//! running lease was among them (asking again would give another URL and leave the caller two
-//! leases). Then, once the fold ends, it takes those rows again; under READ COMMITTED only.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use pgrx::datum::{DatumWithOid, Interval};
 use pgrx::spi::{SpiClient, SpiResult};
@@ -42,21 +35,6 @@ const SLACK: i64 = 16;
 /// rows (a lease is taken on that row). The folder wakes at once and a fold takes milliseconds;
 /// this bounds the wait after a bulk import of many URLs.
 const ROW_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// How long a lease that passed over rows waits for a fold under way to end before it takes
-/// them again (a fold holds the rows it folds until it commits; it takes milliseconds, a large
-/// backlog's or refresh()'s longer). Past this the call answers with what it has.
-const FOLD_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// Whether a call that passed over rows should wait for a fold under way and take them again:
-/// only under READ COMMITTED, where the next statement sees the fold's rows (under REPEATABLE
-/// READ a row a fold changed since the snapshot cannot be locked at all), and only while
-/// another transaction folds.
-fn fold_holds_rows() -> bool {
-    // SAFETY: reading the transaction's isolation level.
-    let read_committed = unsafe { pgrx::pg_sys::XactIsoLevel } < pgrx::pg_sys::XACT_REPEATABLE_READ as i32;
-    read_committed && crate::fold::fold_in_flight()
-}
 
 /// The caller's running leases, still eligible, as candidates in SPEC 3.2 order.
 fn own(client: &mut SpiClient<'_>, ctx: &Context, caller: &Caller) -> SpiResult<Vec<Candidate>> {
@@ -154,33 +132,10 @@ fn walk_lease(
     Ok((leased, first))
 }
 
-/// Leases up to `max_urls` from the head of the unleased range, for a caller the global order
-/// alone answers (walk_lease()): from the recorded head, or from the start of the range when a
-/// URL may have been put back ahead of it.
-fn lease_from_head(
-    client: &mut SpiClient<'_>,
-    caller: &Caller,
-    lease: Interval,
-    max_urls: i64,
-) -> SpiResult<Vec<Candidate>> {
-    let start = head::read();
-    let (leased, first) = walk_lease(client, caller, lease, max_urls, start.start)?;
-    if head::after(&start, first) {
-        return Ok(leased);
-    }
-    // A URL may have been put back ahead of where the walk started, before its snapshot: undo,
-    // and walk from the start of the range.
-    head::moving();
-    let ids: Vec<i32> = leased.iter().map(|c| c.url_id).collect();
-    st::LEASE_UNDO.run(client, &[ids.into()])?;
-    Ok(walk_lease(client, caller, lease, max_urls, Key::START)?.0)
-}
-
 /// The URLs for `caller`, as selection gives them but leaving out URLs leased to others, each
 /// leased to the caller for `lease`: after `skip` of them, at most `max_urls`. Never waits for
-/// another caller; waits for a fold under way only when it passed over rows it would have
-/// leased (fold_holds_rows()). Also returns how many URLs other callers leased between this
-/// call's walk and its lease (contention). The caller's rights were checked by the API.
+/// another caller. Also returns how many URLs other callers leased between this call's walk and
+/// its lease (contention). The caller's rights were checked by the API.
 pub fn claim(caller: &Caller, max_urls: i64, skip: i64, lease: Interval) -> (Vec<Candidate>, usize) {
     crate::access::as_owner(|| {
         with_spi("leasing", |client| {
@@ -208,9 +163,16 @@ pub fn claim(caller: &Caller, max_urls: i64, skip: i64, lease: Interval) -> (Vec
             {
                 // The common caller (a new user, one who follows nothing, an anonymous
                 // session): walk and lease in one statement.
-                // Rows a fold holds are pending to this walk too, and left out as such: a
-                // call that meets pending writes it could get takes the path below.
-                let mut leased = lease_from_head(client, caller, lease, max_urls)?;
+                let start = head::read();
+                let (mut leased, first) = walk_lease(client, caller, lease, max_urls, start.start)?;
+                if !head::after(&start, first) {
+                    // A URL may have been put back ahead of where the walk started, before its
+                    // snapshot: undo, and walk from the start of the range.
+                    head::moving();
+                    let ids: Vec<i32> = leased.iter().map(|c| c.url_id).collect();
+                    st::LEASE_UNDO.run(client, &[ids.into()])?;
+                    leased = walk_lease(client, caller, lease, max_urls, Key::START)?.0;
+                }
                 selection::sort(&mut leased);
                 return Ok((leased, 0));
             }
@@ -218,9 +180,6 @@ pub fn claim(caller: &Caller, max_urls: i64, skip: i64, lease: Interval) -> (Vec
             let mut result: Vec<Candidate> = Vec::new();
             let mut skipped = 0i64;
             let mut conflicts = 0usize;
-            let mut missed: Vec<Candidate> = Vec::new(); // passed over: held, or leased meanwhile
-            let mut waited = false; // for a fold under way: once a call at most
-            let mut rank: HashMap<i32, usize> = HashMap::new(); // the order URLs were offered in
             for round in 0..ROUNDS {
                 let mut taken: Vec<i32> = mine.iter().map(|c| c.url_id).collect();
                 taken.extend(result.iter().map(|c| c.url_id));
@@ -287,69 +246,18 @@ pub fn claim(caller: &Caller, max_urls: i64, skip: i64, lease: Interval) -> (Vec
                     let rest: Vec<i32> = ids.iter().copied().filter(|id| !got.contains(id)).collect();
                     got.extend(take(client, rest, more)?);
                 }
-                // The caller's own running lease passed over: a fold holds its row (the URL's
-                // writes are being folded), and asking again would give another URL, leaving
-                // the caller two leases. Once the fold ends, take it again; leases taken here
-                // beyond the first `need` in order go back.
-                let own_missed: Vec<i32> = if round == 0 {
-                    mine.iter().map(|c| c.url_id).filter(|id| !got.contains(id)).collect()
-                } else {
-                    Vec::new()
-                };
-                if !own_missed.is_empty() && !waited && fold_holds_rows() {
-                    waited = true;
-                    if crate::fold::wait_for_fold(FOLD_WAIT) {
-                        let n = own_missed.len() as i64;
-                        got.extend(take(client, own_missed, n)?);
-                        let keep: HashSet<i32> =
-                            ids.iter().copied().filter(|id| got.contains(id)).take(need as usize).collect();
-                        let own: HashSet<i32> = mine.iter().map(|c| c.url_id).collect();
-                        let extra: Vec<i32> = got
-                            .iter()
-                            .copied()
-                            .filter(|id| !keep.contains(id) && !own.contains(id))
-                            .collect();
-                        if !extra.is_empty() {
-                            st::LEASE_UNDO.run(client, &[extra.into()])?;
-                        }
-                        got = keep;
-                    }
-                }
                 let complete = got.len() as i64 >= need;
                 for c in offer {
-                    let next = rank.len();
-                    rank.entry(c.url_id).or_insert(next);
                     if got.contains(&c.url_id) {
                         result.push(c);
                     } else if !complete {
                         passed.push(c.url_id); // taken by someone else meanwhile
-                        missed.push(c);
                         conflicts += 1;
                     }
                 }
                 if complete || exhausted {
                     break;
                 }
-            }
-            // Short, having passed over rows another transaction held: when that is a fold's
-            // (a batch's new URLs, its rows on a follow, the URLs whose writes are being folded),
-            // they free up in milliseconds. Once it ends, take them again, in order: a caller is
-            // not told there is nothing (or less) left while there is.
-            let short = max_urls - result.len() as i64;
-            if short > 0
-                && !missed.is_empty()
-                && !waited
-                && fold_holds_rows()
-                && crate::fold::wait_for_fold(FOLD_WAIT)
-            {
-                let ids: Vec<i32> = missed.iter().map(|c| c.url_id).collect();
-                let args: [DatumWithOid; 5] =
-                    [caller.user().into(), caller.session().into(), ids.into(), lease.into(), short.into()];
-                let got: HashSet<i32> =
-                    st::LEASE.rows(client, &args, |r| r.get::<i32>(1))?.into_iter().flatten().collect();
-                conflicts -= got.len(); // not taken by someone else after all
-                result.extend(missed.into_iter().filter(|c| got.contains(&c.url_id)));
-                result.sort_by_key(|c| rank.get(&c.url_id).copied());
             }
             Ok((result, conflicts))
         })
