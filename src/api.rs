@@ -64,6 +64,43 @@ fn paging(function: &str, max_urls: Option<i32>, skip: Option<i32>, leasing: boo
     (i64::from(max_urls), i64::from(skip))
 }
 
+/// leases::claim(), whose serialization failures under REPEATABLE READ or SERIALIZABLE say what
+/// happened and what to do. There a lease fails whenever the row it takes changed after the
+/// transaction's snapshot (a racing caller leased it, a fold rewrote it): at 8 clients leasing
+/// and releasing, 29% of calls failed under REPEATABLE READ and 68% under SERIALIZABLE, none
+/// under READ COMMITTED, where callers pass over each other's rows. The error keeps SQLSTATE
+/// 40001, which clients retry on. The subtransaction that catches it is taken only at those
+/// levels.
+fn claim(
+    function: &str,
+    caller: &Caller,
+    max_urls: i64,
+    skip: i64,
+    lease: Interval,
+) -> (Vec<Candidate>, usize) {
+    // SAFETY: reading the transaction's isolation level.
+    let own_snapshot = unsafe { pg_sys::XactIsoLevel } >= pg_sys::XACT_REPEATABLE_READ as i32;
+    if !own_snapshot {
+        return leases::claim(caller, max_urls, skip, lease);
+    }
+    match crate::errors::in_subtransaction(|| leases::claim(caller, max_urls, skip, lease)) {
+        Ok(claimed) => claimed,
+        Err(e) if e.code == PgSqlErrorCode::ERRCODE_T_R_SERIALIZATION_FAILURE => crate::errors::raise(
+            e.code,
+            format!(
+                "annotate.{function}: a URL this lease would take changed after this transaction's snapshot \
+                 (another caller leased it, or pending writes were folded into it)"
+            ),
+            Some(&e.message),
+            Some(
+                "Lease in READ COMMITTED transactions (SET TRANSACTION ISOLATION LEVEL READ COMMITTED), where \
+                 callers pass over each other's rows instead of failing, or retry the transaction.",
+            ),
+        ),
+        Err(e) => e.raise_as(e.message.clone()),
+    }
+}
+
 /// Selection for `caller`, leased when `lease` is given, after the caller's rights are checked.
 fn select(
     function: &str,
@@ -87,7 +124,7 @@ fn select(
                 Caller::Anonymous { .. } => access::ANON_ANNOTATIONS,
             };
             access::check_tables(function, Privilege::Insert, annotations);
-            let (leased, conflicts) = leases::claim(&caller, max_urls, skip, lease);
+            let (leased, conflicts) = claim(function, &caller, max_urls, skip, lease);
             timing::count_call(leased.len(), true, conflicts);
             leased
         }
