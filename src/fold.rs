@@ -120,16 +120,21 @@ pub fn fold_after_reading(client: &mut SpiClient<'_>) -> SpiResult<Folded> {
         return Ok(Folded::default());
     }
     // The answer is read: a fold that fails (a full disk, a trigger someone put on the
-    // extension's tables) must not take it with it, nor fail every call after it. It runs in a
-    // subtransaction, undone when it fails, and the writes stay pending. A cancel
-    // (statement_timeout, pg_cancel_backend) still ends the call.
+    // extension's tables) or that the statement's timeout cuts short must not take it with it,
+    // nor fail every call after it. It runs in a subtransaction, undone when it fails, and the
+    // writes stay pending. A cancel (pg_cancel_backend) still ends the call.
     // An SPI failure is raised inside the subtransaction, so that it too is rolled back.
     let folded = crate::errors::in_subtransaction(|| {
         fold(client).unwrap_or_else(|e| error!("annotate_ext: folding after answering: {e}"))
     });
     match folded {
         Ok(folded) => Ok(folded),
-        Err(e) if e.code == PgSqlErrorCode::ERRCODE_QUERY_CANCELED => e.raise_as(e.message.clone()),
+        // The caller's statement_timeout (the database's, say) running out during the fold is
+        // not a reason to fail a call whose answer is read: every call would then fail until
+        // someone else folds. A cancel that came sooner is the caller's (pg_cancel_backend).
+        Err(e) if e.code == PgSqlErrorCode::ERRCODE_QUERY_CANCELED && !statement_timed_out() => {
+            e.raise_as(e.message.clone())
+        }
         Err(e) => {
             log!(
                 "annotate_ext: a selection could not fold the writes it read after answering; they stay pending: {} (SQLSTATE {})",
@@ -139,6 +144,16 @@ pub fn fold_after_reading(client: &mut SpiClient<'_>) -> SpiResult<Folded> {
             Ok(Folded::default())
         }
     }
+}
+
+/// Whether this statement has run for statement_timeout or longer (when it is set): a cancel
+/// raised now is the timeout's.
+fn statement_timed_out() -> bool {
+    // SAFETY: reading a GUC's value, the statement's start and the clock.
+    let (timeout_ms, started, now) = unsafe {
+        (pg_sys::StatementTimeout, pg_sys::GetCurrentStatementStartTimestamp(), pg_sys::GetCurrentTimestamp())
+    };
+    timeout_ms > 0 && now - started >= i64::from(timeout_ms) * 1000
 }
 
 /// How long a folder found running is taken to be running (wake()).

@@ -182,6 +182,18 @@ RESET client_min_messages;
 SELECT count(*) > 0 AS still_pending_after_the_failed_fold FROM annotate_internal.queue_delta;
 DROP TRIGGER annotate_t_refuse ON annotate_internal.queue_moved;
 DROP FUNCTION public.annotate_t_refuse();
+-- Nor does one that the caller's statement_timeout cuts short (a database's bound meant for the
+-- app's statements; here a trigger makes the fold slow): the answer was read before it.
+CREATE FUNCTION public.annotate_t_slow() RETURNS trigger LANGUAGE plpgsql
+AS $$ BEGIN PERFORM pg_catalog.pg_sleep(3); RETURN NULL; END $$;
+CREATE TRIGGER annotate_t_slow BEFORE INSERT ON annotate_internal.queue_moved
+    FOR EACH STATEMENT EXECUTE FUNCTION public.annotate_t_slow();
+SET statement_timeout = '1s';
+SELECT url_id IS NOT NULL AS answered_though_the_fold_timed_out FROM annotate.next_url_for_annotation(811);
+RESET statement_timeout;
+SELECT count(*) > 0 AS still_pending_after_the_timed_out_fold FROM annotate_internal.queue_delta;
+DROP TRIGGER annotate_t_slow ON annotate_internal.queue_moved;
+DROP FUNCTION public.annotate_t_slow();
 SELECT url_id IS NOT NULL AS answered FROM annotate.next_url_for_annotation(811);
 SELECT count(*) AS pending_after_a_call_of_its_own FROM annotate_internal.queue_delta;
 SELECT count(*) AS rows_made FROM annotate_internal.queue WHERE url_id BETWEEN 5001 AND 5300;
