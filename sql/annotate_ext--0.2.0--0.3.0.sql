@@ -1224,14 +1224,14 @@ AS $$
             WHEN t.oid IS NULL THEN 'missing'
             WHEN t.tgfoid OPERATOR(pg_catalog.<>) 'annotate_internal.capture()'::pg_catalog.regprocedure
               OR t.tgnargs OPERATOR(pg_catalog.<>) 1
-              OR pg_catalog.encode(t.tgargs, 'escape') OPERATOR(pg_catalog.<>) (o.arg OPERATOR(pg_catalog.||) '\000')
+              OR pg_catalog.encode(t.tgargs, 'escape') OPERATOR(pg_catalog.<>) (o.arg OPERATOR(pg_catalog.||) E'\\000')
               OR t.tgtype OPERATOR(pg_catalog.<>) 17  -- ROW | AFTER | UPDATE
               OR t.tgqual IS NOT NULL
                 THEN 'altered: ' OPERATOR(pg_catalog.||) pg_catalog.pg_get_triggerdef(t.oid)
             WHEN ti.oid IS NULL THEN 'missing its INSERT trigger annotate_capture_insert'
             WHEN ti.tgfoid OPERATOR(pg_catalog.<>) 'annotate_internal.capture_insert()'::pg_catalog.regprocedure
               OR ti.tgnargs OPERATOR(pg_catalog.<>) 1
-              OR pg_catalog.encode(ti.tgargs, 'escape') OPERATOR(pg_catalog.<>) (o.arg OPERATOR(pg_catalog.||) '\000')
+              OR pg_catalog.encode(ti.tgargs, 'escape') OPERATOR(pg_catalog.<>) (o.arg OPERATOR(pg_catalog.||) E'\\000')
               OR ti.tgtype OPERATOR(pg_catalog.<>) 4  -- STATEMENT | AFTER | INSERT
               OR ti.tgnewtable IS NULL
               OR ti.tgqual IS NOT NULL
@@ -1239,7 +1239,7 @@ AS $$
             WHEN td.oid IS NULL THEN 'missing its DELETE trigger annotate_capture_delete'
             WHEN td.tgfoid OPERATOR(pg_catalog.<>) 'annotate_internal.capture_delete()'::pg_catalog.regprocedure
               OR td.tgnargs OPERATOR(pg_catalog.<>) 1
-              OR pg_catalog.encode(td.tgargs, 'escape') OPERATOR(pg_catalog.<>) (o.arg OPERATOR(pg_catalog.||) '\000')
+              OR pg_catalog.encode(td.tgargs, 'escape') OPERATOR(pg_catalog.<>) (o.arg OPERATOR(pg_catalog.||) E'\\000')
               OR td.tgtype OPERATOR(pg_catalog.<>) 8  -- STATEMENT | AFTER | DELETE
               OR td.tgoldtable IS NULL
               OR td.tgqual IS NOT NULL

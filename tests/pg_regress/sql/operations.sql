@@ -109,3 +109,16 @@ DROP OWNED BY annotate_t_ops_app;
 DROP ROLE annotate_t_ops_app;
 DROP ROLE annotate_t_ops_monitor;
 
+
+-- A database of a legacy app may set standard_conforming_strings = off: every operation works
+-- the same (attach()'s check of the capture triggers' arguments compared them with a literal
+-- that setting read as a NUL byte, and attach(), refresh(), verify() and status() failed with
+-- "invalid byte sequence for encoding").
+SET standard_conforming_strings = off;
+SELECT count(*) AS repairs FROM annotate.attach();
+SELECT count(*) AS problems FROM annotate.verify();
+SELECT (annotate.status()->>'attached')::boolean AS attached;
+SET client_min_messages = warning;
+SELECT count(*) > 0 AS refreshed FROM annotate.refresh() WHERE step = 'total';
+RESET client_min_messages;
+RESET standard_conforming_strings;
