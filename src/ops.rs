@@ -161,7 +161,11 @@ fn run_steps(concurrently: bool, current: &RefCell<String>, steps: &RefCell<Vec<
         *current.borrow_mut() = name.to_string();
         let t = Instant::now();
         let rows = with_spi(&format!("refresh: refreshing annotate.{name}"), |c| {
-            (if concurrently { concurrent } else { plain }).run(c, &[])?;
+            // REFRESH ... CONCURRENTLY builds statements naming its temporary tables, and under
+            // quote_all_identifiers = on it quotes a name and appends a suffix after the quote:
+            // "syntax error at or near "_2"" (PostgreSQL 15). The setting changes nothing else here.
+            let refresh = if concurrently { concurrent } else { plain };
+            guc::planning(&[(c"quote_all_identifiers", c"off")], || refresh.run(c, &[]))?;
             let count = if name == "url_annotation_flags" { &st::COUNT_FLAGS } else { &st::COUNT_COUNTS };
             Ok(count.one::<i64>(c, &[])?.unwrap_or(0))
         });

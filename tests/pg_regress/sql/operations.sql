@@ -122,3 +122,13 @@ SET client_min_messages = warning;
 SELECT count(*) > 0 AS refreshed FROM annotate.refresh() WHERE step = 'total';
 RESET client_min_messages;
 RESET standard_conforming_strings;
+
+-- Under quote_all_identifiers = on, REFRESH ... CONCURRENTLY itself failed (it quotes the name of
+-- its temporary table and appends a suffix after the quote: syntax error at or near "_2"):
+-- refresh() runs the views' refreshes with it off, and leaves it as it found it.
+SET quote_all_identifiers = on;
+SET client_min_messages = warning;
+SELECT count(*) > 0 AS refreshed_concurrently FROM annotate.refresh() WHERE step = 'total';
+RESET client_min_messages;
+SHOW quote_all_identifiers;
+RESET quote_all_identifiers;
