@@ -73,6 +73,9 @@ CREATE FUNCTION annotate_internal.object_problems()
 RETURNS TABLE (kind text, name text, table_name text, problem text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
+-- pg_get_indexdef() quotes every name under quote_all_identifiers = on: each index read as
+-- altered, and attach() (and so refresh()) dropped and rebuilt all of them on every run.
+SET quote_all_identifiers = off
 AS $$
     SELECT o.kind, o.name, o.table_name, p.problem
     FROM annotate_internal.attached_objects() o

@@ -123,10 +123,14 @@ SELECT count(*) > 0 AS refreshed FROM annotate.refresh() WHERE step = 'total';
 RESET client_min_messages;
 RESET standard_conforming_strings;
 
--- Under quote_all_identifiers = on, REFRESH ... CONCURRENTLY itself failed (it quotes the name of
--- its temporary table and appends a suffix after the quote: syntax error at or near "_2"):
--- refresh() runs the views' refreshes with it off, and leaves it as it found it.
+-- Under quote_all_identifiers = on, pg_get_indexdef() quotes every name: attach() read each of
+-- its indexes as altered, and it (and so every refresh()) dropped and rebuilt all 13 on the
+-- app's tables. And REFRESH ... CONCURRENTLY itself failed (it quotes the name of its temporary
+-- table and appends a suffix after the quote: syntax error at or near "_2"): refresh() runs the
+-- views' refreshes with it off, and leaves it as it found it.
 SET quote_all_identifiers = on;
+SELECT count(*) AS repairs_with_every_name_quoted FROM annotate.attach();
+SELECT count(*) AS problems_with_every_name_quoted FROM annotate.verify();
 SET client_min_messages = warning;
 SELECT count(*) > 0 AS refreshed_concurrently FROM annotate.refresh() WHERE step = 'total';
 RESET client_min_messages;
