@@ -88,6 +88,8 @@ BEGIN
                          ELSE 'pg_cron is in database ' OPERATOR(pg_catalog.||) cron_db
                               OPERATOR(pg_catalog.||) ': its jobs are listed there (cron.job)' END);
     END IF;
+    -- The pattern has no backslash: it reads the same under standard_conforming_strings = off
+    -- ('annotate\.refresh\(' then became an invalid pattern, and status() failed).
     EXECUTE $q$
         SELECT pg_catalog.jsonb_build_object(
                    'jobid', j.jobid, 'schedule', j.schedule, 'active', j.active,
@@ -98,7 +100,7 @@ BEGIN
                                 WHERE d.jobid OPERATOR(pg_catalog.=) j.jobid
                                 ORDER BY d.runid DESC LIMIT 1))
         FROM cron.job j
-        WHERE j.command OPERATOR(pg_catalog.~) 'annotate\.refresh\('
+        WHERE j.command OPERATOR(pg_catalog.~) 'annotate[.]refresh[(]'
           AND j.database OPERATOR(pg_catalog.=) pg_catalog.current_database()
         ORDER BY j.jobid DESC LIMIT 1 $q$
     INTO job;

@@ -78,20 +78,20 @@ BEGIN
                                WHERE d.object_type OPERATOR(pg_catalog.=) 'extension') THEN
         RETURN;
     END IF;
-    -- The objects attach() made, by the identity PostgreSQL reports for them.
+    -- The objects attach() made, by the names PostgreSQL reports for them: address_names, the
+    -- names as they are (object_identity quotes them, every one under quote_all_identifiers =
+    -- on, as the session dropping them has it, and then nothing matched).
     SELECT pg_catalog.string_agg(d.object_identity, ', ') INTO ours
     FROM pg_catalog.pg_event_trigger_dropped_objects() d
     JOIN annotate_internal.attached_objects() o
       ON (o.kind OPERATOR(pg_catalog.=) 'index' AND d.object_type OPERATOR(pg_catalog.=) 'index'
-          AND d.object_identity OPERATOR(pg_catalog.=) ('public.' OPERATOR(pg_catalog.||) o.name))
+          AND d.address_names OPERATOR(pg_catalog.=) ARRAY['public', o.name])
       OR (o.kind OPERATOR(pg_catalog.=) 'trigger' AND d.object_type OPERATOR(pg_catalog.=) 'trigger'
-          AND d.object_identity OPERATOR(pg_catalog.=) ANY (ARRAY[
-              'annotate_capture on public.' OPERATOR(pg_catalog.||) o.table_name,
-              'annotate_capture_insert on public.' OPERATOR(pg_catalog.||) o.table_name,
-              'annotate_capture_delete on public.' OPERATOR(pg_catalog.||) o.table_name,
-              'annotate_capture_truncate on public.' OPERATOR(pg_catalog.||) o.table_name]))
+          AND d.address_names[1:2] OPERATOR(pg_catalog.=) ARRAY['public', o.table_name]
+          AND d.address_names[3] OPERATOR(pg_catalog.=) ANY (ARRAY['annotate_capture', 'annotate_capture_insert',
+                                                                 'annotate_capture_delete', 'annotate_capture_truncate']))
       OR (o.kind OPERATOR(pg_catalog.=) 'view' AND d.object_type OPERATOR(pg_catalog.=) 'materialized view'
-          AND d.object_identity OPERATOR(pg_catalog.=) ('annotate.' OPERATOR(pg_catalog.||) o.name));
+          AND d.address_names OPERATOR(pg_catalog.=) ARRAY['annotate', o.name]);
     SELECT pg_catalog.string_agg(u.problem, '; ') INTO unmet FROM annotate_internal.unmet_requirements() u;
     IF unmet IS NOT NULL THEN
         RAISE EXCEPTION 'annotate_ext: this change takes away what annotate_ext reads: %', unmet

@@ -34,6 +34,10 @@ q -d "$cron_db" -c "$call" >/dev/null
 job=$(q -d "$cron_db" -c "SELECT annotate.schedule_refresh('* * * * *')")
 [ "$(q -d "$cron_db" -c "SELECT annotate.status()->'cron'->'job'->>'schedule'")" = '* * * * *' ] \
     || fail "status() does not show the job"
+# The same under standard_conforming_strings = off (a legacy app's setting): the job's pattern
+# read as an invalid regular expression there, and status() failed.
+[ "$(q -d "$cron_db" -c "SET standard_conforming_strings = off" -c "SELECT annotate.status()->'cron'->'job'->>'schedule'")" = '* * * * *' ] \
+    || fail "status() does not show the job under standard_conforming_strings = off"
 
 # Both jobs run at the next minute boundary; poll pg_cron's record of each.
 started=$(date +%s)

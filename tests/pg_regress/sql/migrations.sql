@@ -30,6 +30,14 @@ ALTER TABLE public.reviewing_user_url RENAME TO reviews;
 DROP INDEX public.annotate_agency_user_url_id;
 DROP TRIGGER annotate_capture ON public.urls;
 SELECT count(*) AS problems FROM annotate.verify();
+-- The same under quote_all_identifiers = on (the dropped objects' identities then have every
+-- name quoted, and the guard let these drops through).
+SET quote_all_identifiers = on;
+DROP INDEX public.annotate_agency_user_url_id;
+DROP TRIGGER annotate_capture ON public.urls;
+DROP MATERIALIZED VIEW annotate.url_annotation_flags;
+RESET quote_all_identifiers;
+SELECT count(*) AS problems FROM annotate.verify();
 
 -- A change PostgreSQL follows by itself is followed: an id retyped to bigint rebuilds the
 -- indexes on it, which are tied to the extension again.
