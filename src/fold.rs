@@ -411,6 +411,12 @@ fn learn_folder_key() {
 /// have rows.
 pub fn wait_for_rows(client: &mut SpiClient<'_>, ids: &[i32], max: Duration) -> SpiResult<bool> {
     wake();
+    // SAFETY: reading the transaction's isolation level. Under REPEATABLE READ or SERIALIZABLE
+    // the rows a fold gives them from now on are never in this transaction's snapshot: waiting
+    // for them only made every such call wait all of `max` and then pass over them.
+    if unsafe { pg_sys::XactIsoLevel } >= pg_sys::XACT_REPEATABLE_READ as i32 {
+        return Ok(false);
+    }
     let started = std::time::Instant::now();
     loop {
         let args: [DatumWithOid; 1] = [ids.to_vec().into()];
@@ -420,11 +426,7 @@ pub fn wait_for_rows(client: &mut SpiClient<'_>, ids: &[i32], max: Duration) -> 
         if started.elapsed() >= max {
             return Ok(false);
         }
-        // SAFETY: reading the transaction's isolation level. A fold under REPEATABLE READ could
-        // meet rows a newer fold changed: left to the folder.
-        let read_committed = unsafe { pg_sys::XactIsoLevel } < pg_sys::XACT_REPEATABLE_READ as i32;
-        if read_committed
-            && started.elapsed() >= Duration::from_millis(20)
+        if started.elapsed() >= Duration::from_millis(20)
             && st::FOLDER_RUNNING.one::<i32>(client, &[])?.is_none()
         {
             fold(client)?;
