@@ -136,3 +136,17 @@ SELECT count(*) > 0 AS refreshed_concurrently FROM annotate.refresh() WHERE step
 RESET client_min_messages;
 SHOW quote_all_identifiers;
 RESET quote_all_identifiers;
+
+-- A run's start is recorded as it was, whatever the session's DateStyle and TimeZone: in the SQL
+-- style the time was written with a zone abbreviation, and India's (IST) read back as Israel's,
+-- 3.5 hours off (a failed run's, read by the recorder under the database's settings, could
+-- also swap day and month).
+SET DateStyle = 'SQL, DMY';
+SET TimeZone = 'Asia/Kolkata';
+SET client_min_messages = warning;
+SELECT count(*) > 0 AS refreshed FROM annotate.refresh() WHERE step = 'total';
+RESET client_min_messages;
+SELECT abs(extract(epoch FROM now() - h.started_at)) < 60 AS started_at_as_it_was
+FROM annotate.refresh_history h ORDER BY h.id DESC LIMIT 1;
+RESET TimeZone;
+RESET DateStyle;
