@@ -195,6 +195,14 @@ pub enum Work {
     Refresh,
 }
 
+/// Whether this transaction's statements read its first snapshot, not one of their own
+/// (REPEATABLE READ or SERIALIZABLE: PostgreSQL's IsolationUsesXactSnapshot()). Rows changed
+/// since that snapshot can be neither seen nor locked there.
+pub fn transaction_snapshot() -> bool {
+    // SAFETY: reading the transaction's isolation level.
+    unsafe { pg_sys::XactIsoLevel >= pg_sys::XACT_REPEATABLE_READ as i32 }
+}
+
 /// Raises a clear error when the server is a standby, or the transaction read-only.
 pub fn require_primary(function: &str, work: Work) {
     let (what, detail, hint) = match work {

@@ -78,9 +78,7 @@ fn claim(
     skip: i64,
     lease: Interval,
 ) -> (Vec<Candidate>, usize) {
-    // SAFETY: reading the transaction's isolation level.
-    let own_snapshot = unsafe { pg_sys::XactIsoLevel } >= pg_sys::XACT_REPEATABLE_READ as i32;
-    if !own_snapshot {
+    if !access::transaction_snapshot() {
         return leases::claim(caller, max_urls, skip, lease);
     }
     match crate::errors::in_subtransaction(|| leases::claim(caller, max_urls, skip, lease)) {

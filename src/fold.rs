@@ -110,12 +110,9 @@ pub const FOLD_ALONE_AT: usize = 256;
 /// after it.
 pub fn fold_after_reading(client: &mut SpiClient<'_>) -> SpiResult<Folded> {
     // SAFETY: reading this backend's transaction state.
-    let own_transaction = unsafe {
-        !pg_sys::RecoveryInProgress()
-            && !pg_sys::IsTransactionBlock()
-            && !pg_sys::XactReadOnly
-            && pg_sys::XactIsoLevel < pg_sys::XACT_REPEATABLE_READ as i32
-    };
+    let own_transaction =
+        unsafe { !pg_sys::RecoveryInProgress() && !pg_sys::IsTransactionBlock() && !pg_sys::XactReadOnly }
+            && !crate::access::transaction_snapshot();
     if !own_transaction {
         return Ok(Folded::default());
     }
@@ -411,10 +408,10 @@ fn learn_folder_key() {
 /// have rows.
 pub fn wait_for_rows(client: &mut SpiClient<'_>, ids: &[i32], max: Duration) -> SpiResult<bool> {
     wake();
-    // SAFETY: reading the transaction's isolation level. Under REPEATABLE READ or SERIALIZABLE
-    // the rows a fold gives them from now on are never in this transaction's snapshot: waiting
-    // for them only made every such call wait all of `max` and then pass over them.
-    if unsafe { pg_sys::XactIsoLevel } >= pg_sys::XACT_REPEATABLE_READ as i32 {
+    // Under REPEATABLE READ or SERIALIZABLE the rows a fold gives them from now on are never in
+    // this transaction's snapshot: waiting for them only made every such call wait all of `max`
+    // and then pass over them.
+    if crate::access::transaction_snapshot() {
         return Ok(false);
     }
     let started = std::time::Instant::now();

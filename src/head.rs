@@ -350,8 +350,7 @@ fn prepared_possible() -> bool {
 pub fn read() -> Read {
     let file = queue_file();
     let none = Read { start: Key::START, used: false, version: None, file };
-    // SAFETY: reads the transaction's isolation level.
-    let own_snapshot = unsafe { pg_sys::XactIsoLevel } >= pg_sys::XACT_REPEATABLE_READ as i32;
+    let own_snapshot = crate::access::transaction_snapshot();
     if !SHARED_READY.load(Ordering::Relaxed)
         || MOVING.with(|m| m.get())
         || own_snapshot

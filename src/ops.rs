@@ -178,9 +178,7 @@ fn run_steps(concurrently: bool, current: &RefCell<String>, steps: &RefCell<Vec<
     // views included, failed with a serialization failure (every run beside a write load). Both
     // are left to the folder, which works in READ COMMITTED transactions of its own and is woken
     // when the run ends; the two steps say so.
-    // SAFETY: reading the transaction's isolation level.
-    let own_snapshot = unsafe { pg_sys::XactIsoLevel } >= pg_sys::XACT_REPEATABLE_READ as i32;
-    if own_snapshot {
+    if access::transaction_snapshot() {
         notice!(
             "annotate.refresh: leases that ran out and pending writes are left to the folder: this transaction is \
              REPEATABLE READ or SERIALIZABLE, and its snapshot cannot take over rows changed since it began"
