@@ -262,6 +262,15 @@ $$;
 
 -- Builds the queue from the app's tables in one set-based pass (at attach, and when a restore
 -- has brought back every attached object); the number of URLs queued.
+--
+-- Under REPEATABLE READ or SERIALIZABLE (the caller's, or the database's default) it reads the
+-- transaction's snapshot, taken when its first statement began (CREATE EXTENSION, say): before
+-- the locks that keep writers out, which it may have waited for. A write committed in between
+-- is not in what it reads, and its deltas, if the triggers were there to append any, go with
+-- the TRUNCATE. Such a build owes a reconcile(), which the folder makes in READ COMMITTED once
+-- this transaction has committed (annotate_internal.reconcile_owed()). Whether a transaction
+-- did commit in between cannot be told for those that began after the snapshot without a
+-- newer one, so every such build owes one.
 CREATE FUNCTION annotate_internal.build_queue()
 RETURNS bigint
 LANGUAGE plpgsql
@@ -269,6 +278,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     n bigint;
+    stale boolean := pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed';
 BEGIN
     TRUNCATE annotate_internal.queue, annotate_internal.batches,
              annotate_internal.queue_delta, annotate_internal.batch_event;
@@ -283,7 +293,17 @@ BEGIN
     INSERT INTO annotate_internal.batches SELECT * FROM annotate_internal.fresh_batches();
     ANALYZE annotate_internal.queue;
     ANALYZE annotate_internal.batches;
-    UPDATE annotate_internal.state SET attached = true, attached_at = pg_catalog.now();
+    UPDATE annotate_internal.state
+    SET attached = true, attached_at = pg_catalog.now(),
+        reconcile_owed = CASE WHEN stale THEN pg_catalog.pg_current_xact_id() END;
+    IF stale THEN
+        -- INFO: CREATE EXTENSION hides NOTICEs.
+        RAISE INFO 'annotate_ext: the queue was built from this transaction''s % snapshot, older than its locks: writes committed in between are reconciled after it commits',
+            pg_catalog.upper(pg_catalog.current_setting('transaction_isolation'))
+            USING HINT = 'The folder does it (annotate.fold_worker); without it, run SELECT annotate.reconcile() after the commit. '
+                         'Attach in READ COMMITTED to build from the tables as they are once locked.';
+        PERFORM annotate_internal.wake_folder_at_commit();
+    END IF;
     RETURN n;
 END
 $$;

@@ -30,6 +30,7 @@ ALTER FUNCTION annotate_internal.capture_insert() SET search_path = pg_catalog, 
 ALTER FUNCTION annotate_internal.capture_delete() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.queue_written() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.wake_folder() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate_internal.wake_folder_at_commit() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.fold_now() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.request_planning() SET search_path = pg_catalog, pg_temp;
 

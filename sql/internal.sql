@@ -10,11 +10,15 @@
 
 CREATE SCHEMA IF NOT EXISTS annotate_internal;
 
--- Whether the extension is attached to the app's tables (annotate.attach()).
+-- Whether the extension is attached to the app's tables (annotate.attach()), and whether the
+-- queue awaits a reconcile(): reconcile_owed is the transaction that rebuilt it from a snapshot
+-- older than its locks (build_queue() under REPEATABLE READ or SERIALIZABLE, sql/attach.sql),
+-- which the folder reconciles once that transaction has committed.
 CREATE TABLE annotate_internal.state (
-    singleton    boolean PRIMARY KEY DEFAULT true CHECK (singleton),
-    attached     boolean NOT NULL DEFAULT false,
-    attached_at  timestamptz
+    singleton       boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    attached        boolean NOT NULL DEFAULT false,
+    attached_at     timestamptz,
+    reconcile_owed  xid8
 );
 INSERT INTO annotate_internal.state DEFAULT VALUES;
 

@@ -155,9 +155,13 @@ DECLARE
     urls_fixed bigint;
     batches_fixed bigint;
     me xid8;
+    owed xid8;
 BEGIN
     PERFORM annotate_internal.require_primary('annotate.reconcile');
     me := pg_catalog.pg_current_xact_id();
+    -- A rebuild that owes a reconcile (build_queue()) and committed before the statements below
+    -- take their snapshots: they see what it could not.
+    SELECT s.reconcile_owed INTO owed FROM annotate_internal.state s;
     -- No fold while the corrections are computed (src/fold.rs takes the same lock).
     PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('annotate_ext'), 2);
     WITH diff AS (
@@ -217,9 +221,28 @@ BEGIN
     -- Writes that skipped the triggers may have taken back annotations no count reflects:
     -- every resume point kept before this is void (src/resume.rs).
     INSERT INTO annotate_internal.queue_moved (xid, url_id) VALUES (me, NULL);
+    IF owed IS NOT NULL THEN
+        UPDATE annotate_internal.state SET reconcile_owed = NULL WHERE reconcile_owed OPERATOR(pg_catalog.=) owed;
+    END IF;
     UPDATE annotate_internal.health
     SET reconciled_at = pg_catalog.clock_timestamp(), reconcile_fixed = urls_fixed OPERATOR(pg_catalog.+) batches_fixed;
     RETURN urls_fixed OPERATOR(pg_catalog.+) batches_fixed;
+END
+$$;
+
+-- For the folder, in each round (src/fold.rs): the reconcile() a rebuild owes, once the
+-- transaction that made it has committed (build_queue(), sql/attach.sql); the number of URLs and
+-- batches it corrected, or NULL when none is owed.
+CREATE FUNCTION annotate_internal.reconcile_owed()
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF (SELECT s.reconcile_owed FROM annotate_internal.state s) IS NULL THEN
+        RETURN NULL;
+    END IF;
+    RETURN annotate_internal.reconcile();
 END
 $$;
 

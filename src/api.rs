@@ -377,6 +377,13 @@ mod annotate_internal {
         crate::fold::wake();
     }
 
+    /// Wakes or starts this database's folder as the transaction commits (sql/attach.sql,
+    /// build_queue(): a rebuild that owes a reconcile()).
+    #[pg_extern]
+    fn wake_folder_at_commit() {
+        crate::fold::wake_at_this_commit();
+    }
+
     /// The planner settings every call of the request path runs under, as `name=value`
     /// (src/guc.rs REQUEST_PLANNING; tests/scripts/plans.sh checks the plans under them).
     #[pg_extern]

@@ -300,6 +300,9 @@ thread_local! {
     static WRITER_CHECKED: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) };
     /// The (local) transaction that wrote and looks again at its commit (wake_at_commit()).
     static CHECK_AT_COMMIT: std::cell::Cell<Option<u32>> = const { std::cell::Cell::new(None) };
+    /// Whether wake_at_commit() looks for the folder whenever this session last did
+    /// (wake_at_this_commit()).
+    static WAKE_AT_COMMIT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// For the capture triggers, after a write was appended: wake() at most once per WRITER_CHECK,
@@ -323,6 +326,18 @@ pub fn wake_for_writer() {
     }
 }
 
+/// For a queue rebuilt from a snapshot older than its locks, which owes a reconcile() the folder
+/// makes once this transaction has committed (sql/attach.sql, build_queue()): wakes or starts
+/// the folder as the transaction commits, however recently this session looked for it.
+pub fn wake_at_this_commit() {
+    if !guc::FOLD_WORKER.get() {
+        return;
+    }
+    learn_folder_key();
+    WAKE_AT_COMMIT.with(|c| c.set(true));
+    pgrx::register_xact_callback(PgXactCallbackEvent::PreCommit, wake_at_commit);
+}
+
 /// Whether WRITER_CHECK passed since this session last looked for the folder as a writer; if
 /// so, it is taken to look now.
 fn writer_check_due() -> bool {
@@ -342,7 +357,8 @@ fn writer_check_due() -> bool {
 /// folder is the holder of its advisory lock, tried without waiting.
 fn wake_at_commit() {
     // SAFETY: reading recovery state.
-    if unsafe { pg_sys::RecoveryInProgress() } || !guc::FOLD_WORKER.get() || !writer_check_due() {
+    let owed = WAKE_AT_COMMIT.with(|c| c.replace(false));
+    if unsafe { pg_sys::RecoveryInProgress() } || !guc::FOLD_WORKER.get() || !(writer_check_due() || owed) {
         return;
     }
     let now = std::time::Instant::now();
@@ -496,9 +512,14 @@ pub extern "C-unwind" fn annotate_folder_main(arg: pg_sys::Datum) {
                     return Ok(None); // DROP EXTENSION
                 }
                 let expired = crate::leases::expire(client)?;
+                let reconciled = st::RECONCILE_OWED.one::<i64>(client, &[])?;
+                if let Some(fixed) = reconciled {
+                    log!("annotate_ext: the folder reconciled the queue a rebuild from an older snapshot left: {fixed} URLs and batches corrected");
+                }
                 let folded = fold(client)?;
                 Ok(Some(
-                    expired > 0
+                    reconciled.is_some()
+                        || expired > 0
                         || folded.delta_rows > 0
                         || folded.urls_left > 0
                         || folded.moved_by_follows > 0,

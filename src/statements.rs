@@ -176,6 +176,7 @@ statement!(FOLDER_RUNNING, "folder_running", [], false);
 statement!(FOLDS_DONE, "folds_done", [INT4ARRAYOID], true);
 statement!(FOLDER_START, "folder_start", [], true);
 statement!(FOLDER_ROUND, "folder_round", [], true);
+statement!(RECONCILE_OWED, "reconcile_owed", [], true);
 
 thread_local! {
     static KEPT: RefCell<HashMap<&'static str, Rc<OwnedPreparedStatement>>> = RefCell::new(HashMap::new());
@@ -296,6 +297,7 @@ pub const ALL: &[&Statement] = &[
     &FOLDS_DONE,
     &FOLDER_START,
     &FOLDER_ROUND,
+    &RECONCILE_OWED,
     &ATTACH,
     &REFRESH_COUNT_CONCURRENTLY,
     &REFRESH_COUNT,
