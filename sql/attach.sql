@@ -279,13 +279,27 @@ AS $$
 DECLARE
     n bigint;
     stale boolean := pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed';
+    carried_folds bigint;
+    carried_rows bigint;
 BEGIN
     TRUNCATE annotate_internal.queue, annotate_internal.batches,
              annotate_internal.queue_delta, annotate_internal.batch_event;
     -- Every transaction that could still add deltas is at or above this snapshot's xmin.
-    UPDATE annotate_internal.fold_state
-    SET folded_below = pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()),
-        folded_at = pg_catalog.clock_timestamp();
+    IF NOT stale THEN
+        UPDATE annotate_internal.fold_state
+        SET folded_below = pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()),
+            folded_at = pg_catalog.clock_timestamp();
+    ELSE
+        -- A fold committed since the snapshot (the folder folds until the locks are taken) has
+        -- changed this row, and an UPDATE of it would fail with 40001: the row is made anew,
+        -- its counters as the snapshot saw them, queue_moved taken as whole only from this
+        -- transaction on (every resume point is void after a rebuild anyway, src/resume.rs).
+        SELECT f.folds, f.rows_folded INTO carried_folds, carried_rows FROM annotate_internal.fold_state f;
+        TRUNCATE annotate_internal.fold_state;
+        INSERT INTO annotate_internal.fold_state (folded_below, folded_at, folds, rows_folded, moved_from)
+        VALUES (pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()), pg_catalog.clock_timestamp(),
+                COALESCE(carried_folds, 0), COALESCE(carried_rows, 0), pg_catalog.pg_current_xact_id());
+    END IF;
     INSERT INTO annotate_internal.queue (url_id, batch_id, followed_any, is_manual, user_votes, anon_votes,
                                          auto_votes, agency_rows, validated, suspended)
     SELECT * FROM annotate_internal.fresh_queue();
