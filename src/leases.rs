@@ -176,6 +176,22 @@ pub fn claim(caller: &Caller, max_urls: i64, skip: i64, lease: Interval) -> (Vec
                 selection::sort(&mut leased);
                 return Ok((leased, 0));
             }
+            let take = |client: &mut SpiClient<'_>, ids: Vec<i32>, n: i64| -> SpiResult<HashSet<i32>> {
+                let args: [DatumWithOid; 5] =
+                    [caller.user().into(), caller.session().into(), ids.into(), lease.into(), n.into()];
+                Ok(st::LEASE.rows(client, &args, |r| r.get::<i32>(1))?.into_iter().flatten().collect())
+            };
+            if skip == 0 && max_urls > 0 && mine.len() as i64 >= max_urls {
+                // The caller asks again while holding as many leases as it wants: the walk below
+                // would offer those first and lease the first max_urls of them again, so they
+                // are renewed without it (it would probe SLACK more URLs for nothing). Should one
+                // not be the caller's to lease any more, the walk runs after all.
+                let first: Vec<Candidate> = mine.iter().take(max_urls as usize).cloned().collect();
+                let got = take(client, first.iter().map(|c| c.url_id).collect(), max_urls)?;
+                if got.len() == first.len() {
+                    return Ok((first, 0));
+                }
+            }
             let mut passed: Vec<i32> = Vec::new(); // skipped, or taken by someone else meanwhile
             let mut result: Vec<Candidate> = Vec::new();
             let mut skipped = 0i64;
@@ -225,11 +241,6 @@ pub fn claim(caller: &Caller, max_urls: i64, skip: i64, lease: Interval) -> (Vec
                 if !first_new.is_empty() {
                     crate::fold::wait_for_rows(client, &first_new, ROW_WAIT)?;
                 }
-                let take = |client: &mut SpiClient<'_>, ids: Vec<i32>, n: i64| -> SpiResult<HashSet<i32>> {
-                    let args: [DatumWithOid; 5] =
-                        [caller.user().into(), caller.session().into(), ids.into(), lease.into(), n.into()];
-                    Ok(st::LEASE.rows(client, &args, |r| r.get::<i32>(1))?.into_iter().flatten().collect())
-                };
                 let mut got = take(client, ids.clone(), need)?;
                 // URLs created since the last fold have no queue row to lease yet: have the
                 // folder fold them now, and lease them then.
