@@ -111,13 +111,22 @@ fn annotation(t: &mut CallTimer, url_id: i32, url: String, batch_id: Option<i32>
 }
 
 /// batch_info (SPEC 4) from the counts the queue keeps per batch: O(1) in the batch's size.
-/// They are internal, so they are read as the owner; the API checked the caller's rights on
-/// the tables they count.
+/// The folded counts alone when no write waits to be folded (batch_info_folded.sql), else with
+/// the pending writes added (batch_info.sql). They are internal, so they are read as the owner;
+/// the API checked the caller's rights on the tables they count.
 fn batch_info(batch_id: i32) -> BatchInfo {
     crate::access::as_owner(|| {
         spi(|c| {
-            let row = rows(c, &st::BATCH_INFO, batch_id, |r| Ok((r.get::<i64>(1)?, r.get::<i64>(2)?)))?;
-            let (total, annotated) = row.first().copied().unwrap_or((None, None));
+            let folded = rows(c, &st::BATCH_INFO_FOLDED, batch_id, |r| {
+                Ok((r.get::<i64>(1)?, r.get::<i64>(2)?, r.get::<bool>(3)?.unwrap_or(false)))
+            })?;
+            let (total, annotated) = match folded.first() {
+                Some(&(total, annotated, true)) => (total, annotated),
+                _ => {
+                    let row = rows(c, &st::BATCH_INFO, batch_id, |r| Ok((r.get::<i64>(1)?, r.get::<i64>(2)?)))?;
+                    row.first().copied().unwrap_or((None, None))
+                }
+            };
             Ok(BatchInfo::new(total.unwrap_or(0), annotated.unwrap_or(0)))
         })
     })

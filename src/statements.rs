@@ -140,6 +140,7 @@ statement!(AGENCY_NOT_FOUND, "agency_not_found", [INT4OID], false);
 statement!(LOCATION_NOT_FOUND, "location_not_found", [INT4OID], false);
 statement!(NAME_VOTES, "name_votes", [INT4OID], false);
 statement!(BATCH_INFO, "batch_info", [INT4OID], false);
+statement!(BATCH_INFO_FOLDED, "batch_info_folded", [INT4OID], false);
 statement!(SNAPSHOT, "snapshot", [INT4OID, UUIDOID, INT4OID, INT4OID, INT8OID, INT8OID], false);
 // The write path (src/triggers.rs) and folding (src/fold.rs).
 statement!(
@@ -284,6 +285,7 @@ pub const ALL: &[&Statement] = &[
     &LOCATION_NOT_FOUND,
     &NAME_VOTES,
     &BATCH_INFO,
+    &BATCH_INFO_FOLDED,
     &SNAPSHOT,
     &CAPTURE,
     &CAPTURE_BATCH,

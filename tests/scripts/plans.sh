@@ -21,7 +21,7 @@ statements=(state followed pending_any context context_batches pending_detail wa
             walk_order_anon walk_resume_anon walk_resume_more_anon walk_batches_anon walk_batch_resume_anon
             walk_batch_resume_more_anon walk_in_anon walk_url own_leases lease_check lease_expire lease walk_lease walk_lease_anon lease_undo release url
             html_content url_type_votes record_type_votes agency_votes location_votes agency_not_found
-            location_not_found name_votes batch_info folds_done folder_running capture capture_batch)
+            location_not_found name_votes batch_info batch_info_folded folds_done folder_running capture capture_batch)
 hostile="jit=on jit_above_cost=0 jit_inline_above_cost=0 jit_optimize_above_cost=0
          plan_cache_mode=force_custom_plan random_page_cost=100 seq_page_cost=0.001 cpu_index_tuple_cost=1
          enable_indexscan=off enable_indexonlyscan=off enable_nestloop=off enable_sort=on enable_seqscan=on

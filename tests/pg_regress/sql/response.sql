@@ -100,6 +100,28 @@ SELECT jsonb_pretty(annotate.annotation_for_url(1)->'name_suggestions');
 SELECT annotate.next_annotation(99, batch_id => 1)->'next_annotation'->'batch_info' AS with_batch,
        annotate.next_annotation(99)->'next_annotation'->'batch_info' AS without_batch;
 SELECT annotate.next_annotation(99, batch_id => 2) AS unknown_batch;
+-- The same counts whether the batch's writes wait to be folded (they are read and added) or
+-- were folded (the folded counts alone): a fourth URL and a second annotated one, pending, then
+-- folded; each against a count over the app's tables.
+INSERT INTO public.urls (id, url, source) VALUES (50, 'example.org/fourth', 'collector');
+INSERT INTO public.link_batches__urls (batch_id, url_id) VALUES (1, 50);
+INSERT INTO public.annotation__agency__user (agency_id, url_id, user_id) VALUES (1, 2, 10);
+CREATE TEMP VIEW batch_1_counts AS
+SELECT count(*) AS total_urls,
+       count(*) FILTER (WHERE EXISTS (SELECT 1 FROM public.annotation__agency__user a WHERE a.url_id = l.url_id)) AS annotated
+FROM public.link_batches__urls l WHERE l.batch_id = 1;
+SELECT (SELECT count(*) FROM annotate_internal.pending_deltas()) > 0 AS pending,
+       annotate.next_annotation(99, batch_id => 1)->'next_annotation'->'batch_info' AS batch_info,
+       (SELECT row_to_json(c) FROM batch_1_counts c) AS reference;
+SELECT annotate_internal.fold_now() > 0 AS folded;
+SELECT (SELECT count(*) FROM annotate_internal.pending_deltas()) > 0 AS pending,
+       annotate.next_annotation(99, batch_id => 1)->'next_annotation'->'batch_info' AS batch_info,
+       (SELECT row_to_json(c) FROM batch_1_counts c) AS reference;
+DELETE FROM public.annotation__agency__user WHERE url_id = 2;
+DELETE FROM public.link_batches__urls WHERE url_id = 50;
+DELETE FROM public.urls WHERE id = 50;
+SELECT annotate_internal.fold_now() >= 0 AS folded;
+DROP VIEW batch_1_counts;
 
 -- next_annotation picks the head of the user's queue; skip moves along it.
 SELECT annotate.next_annotation(10)->'next_annotation'->'url_info'->'url_id' AS for_user_10,
