@@ -246,19 +246,18 @@ fn int<T: FromDatum + IntoDatum>(row: &SpiHeapTupleData<'_>, n: usize) -> SpiRes
 /// Reads the context for `caller`. Runs as the owner (access::as_owner).
 pub fn context(client: &mut SpiClient<'_>, caller: &Caller) -> SpiResult<Context> {
     let mut ctx = Context::default();
-    if let Some(user) = caller.user() {
-        let args: [DatumWithOid; 1] = [user.into()];
-        ctx.followed = st::FOLLOWED.rows(client, &args, |r| r.get::<i32>(1))?.into_iter().flatten().collect();
-        ctx.followed.sort_unstable();
-    }
-    // Most calls find nothing waiting to be folded: then the rest is not read at all; and most
-    // of those that do find writes to URLs, not follow changes.
+    // The caller's followed batches, and whether anything waits to be folded: most calls find
+    // nothing, and then the rest is not read at all; most of those that do find writes to URLs,
+    // not follow changes.
     let (mut urls, mut batches) = (false, false);
-    st::PENDING_ANY.rows(client, &[], |r| {
-        urls = r.get::<bool>(1)?.unwrap_or(true);
-        batches = r.get::<bool>(2)?.unwrap_or(true);
+    let args: [DatumWithOid; 1] = [caller.user().into()];
+    st::CONTEXT_START.rows(client, &args, |r| {
+        ctx.followed = r.get::<Vec<Option<i32>>>(1)?.unwrap_or_default().into_iter().flatten().collect();
+        urls = r.get::<bool>(2)?.unwrap_or(true);
+        batches = r.get::<bool>(3)?.unwrap_or(true);
         Ok(())
     })?;
+    ctx.followed.sort_unstable();
     if batches {
         st::CONTEXT_BATCHES.rows(client, &[], |r| {
             if let Some(b) = int(&r, 1)? {

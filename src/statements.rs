@@ -46,8 +46,7 @@ macro_rules! anon_twin {
 
 // The request path (src/selection.rs, src/leases.rs).
 statement!(STATE, "state", [], false);
-statement!(FOLLOWED, "followed", [INT4OID], false);
-statement!(PENDING_ANY, "pending_any", [], false);
+statement!(CONTEXT_START, "context_start", [INT4OID], false);
 statement!(CURRENT_SNAPSHOT, "current_snapshot", [], false);
 statement!(CONTEXT, "context", [], false);
 statement!(CONTEXT_BATCHES, "context_batches", [], false);
@@ -246,8 +245,7 @@ pub fn with_spi<R>(what: &str, f: impl FnOnce(&mut SpiClient<'_>) -> SpiResult<R
 #[cfg(test)]
 pub const ALL: &[&Statement] = &[
     &STATE,
-    &FOLLOWED,
-    &PENDING_ANY,
+    &CONTEXT_START,
     &CURRENT_SNAPSHOT,
     &CONTEXT,
     &CONTEXT_BATCHES,

@@ -1,4 +1,4 @@
--- Read before the walks when pending_any.sql says a URL's writes wait to be folded: one row per
+-- Read before the walks when context_start.sql says a URL's writes wait to be folded: one row per
 -- URL with writes not yet folded, its state now as this snapshot sees it. Columns: url_id,
 -- batch_id, followed (whether anyone follows its batch, as folded: context_batches.sql says
 -- which batches changed since), eligible, is_manual, user_votes, anon_votes, auto_votes,

@@ -1,4 +1,4 @@
--- Read before the walks when pending_any.sql says a follow change waits to be folded: one row
+-- Read before the walks when context_start.sql says a follow change waits to be folded: one row
 -- per batch whose followed state such a change turned over, and whether anyone follows it now
 -- (a change that leaves the batch as it was folded, a second follower or a follower of one of
 -- several locations leaving, leaves its rows where the order indexes have them: nothing to walk

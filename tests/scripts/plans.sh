@@ -17,7 +17,7 @@ db=annotate_t_plans
 q() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 fail() { echo "plans: $*" >&2; exit 1; }
 
-statements=(state followed pending_any context context_batches pending_detail walk_order walk_resume walk_resume_more walk_batches walk_batch_resume walk_batch_resume_more walk_in
+statements=(state context_start context context_batches pending_detail walk_order walk_resume walk_resume_more walk_batches walk_batch_resume walk_batch_resume_more walk_in
             walk_order_anon walk_resume_anon walk_resume_more_anon walk_batches_anon walk_batch_resume_anon
             walk_batch_resume_more_anon walk_in_anon walk_url own_leases lease_check lease_expire lease walk_lease walk_lease_anon lease_undo release url
             html_content url_type_votes record_type_votes agency_votes location_votes agency_not_found
