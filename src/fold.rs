@@ -356,8 +356,8 @@ fn writer_check_due() -> bool {
 /// due, without a statement, since anything that fails here fails the app's COMMIT. The
 /// folder is the holder of its advisory lock, tried without waiting.
 fn wake_at_commit() {
-    // SAFETY: reading recovery state.
     let owed = WAKE_AT_COMMIT.with(|c| c.replace(false));
+    // SAFETY: reading recovery state.
     if unsafe { pg_sys::RecoveryInProgress() } || !guc::FOLD_WORKER.get() || !(writer_check_due() || owed) {
         return;
     }
