@@ -12,6 +12,7 @@ mod errors;
 mod fold;
 mod guc;
 mod head;
+mod held;
 mod leases;
 #[cfg(test)]
 mod lint;
@@ -47,6 +48,7 @@ pub extern "C-unwind" fn _PG_init() {
     guc::init();
     timing::init();
     head::init();
+    held::init();
 }
 
 /// Required by pgrx's test support; the extension's tests run through tests/run instead.

@@ -1,5 +1,6 @@
-//! The write path: what each write to a captured app table changes in the queue, appended in
-//! the writer's transaction (sql/queries/capture.sql, capture_batch.sql).
+//! The write path: what each write to a captured app table changes in the queue, held by the
+//! writer's transaction and appended as it commits (src/held.rs); follow changes appended at
+//! once (sql/queries/capture_batch.sql).
 //!
 //! A writer only ever inserts new rows into annotate_internal.queue_delta and batch_event: it
 //! updates no shared row, so it takes no lock the app's own write would not take, cannot
@@ -16,6 +17,7 @@ use std::ffi::{CStr, CString};
 use pgrx::datum::{DatumWithOid, Uuid};
 use pgrx::prelude::*;
 
+use crate::held::{self, scratch_context, Delta};
 use crate::statements::{self as st, with_spi};
 
 /// A captured table, named by the trigger's argument (sql/attach.sql lists them).
@@ -55,24 +57,6 @@ const KINDS: &[(&str, Kind, &str)] = &[
     ("record_type_anon", Kind::RecordTypeAnon, "annotation__record_type__anon"),
     ("location_anon", Kind::LocationAnon, "annotation__location__anon"),
 ];
-
-/// One change of a URL's queue state (a row of queue_delta, without its xid).
-#[derive(Clone, Debug, Default, PartialEq)]
-struct Delta {
-    url_id: i32,
-    batch_id: Option<i32>,
-    d_batch: i32,
-    d_exists: i32,
-    d_manual: i32,
-    d_user: i32,
-    d_anon: i32,
-    d_auto: i32,
-    d_agency: i32,
-    d_validated: i32,
-    d_suspended: i32,
-    done_user: Option<i32>,
-    done_session: Option<Uuid>,
-}
 
 /// A follow change: a batch's locations, or a location's followers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -330,63 +314,27 @@ fn kind_of(data: &pg_sys::TriggerData, function: &str, firing: Firing) -> Kind {
     }
 }
 
-/// The columns of annotate_internal.queue_delta, in order, with their types (sql/internal.sql).
-const DELTA_COLUMNS: [(&str, pg_sys::BuiltinOid); 15] = {
-    use pg_sys::BuiltinOid::{INT2OID, INT4ARRAYOID, INT4OID, UUIDOID, XID8OID};
-    [
-        ("xid", XID8OID),
-        ("url_id", INT4OID),
-        ("batch_id", INT4OID),
-        ("d_batch", INT2OID),
-        ("d_exists", INT2OID),
-        ("d_manual", INT2OID),
-        ("d_user", INT2OID),
-        ("d_anon", INT2OID),
-        ("d_auto", INT2OID),
-        ("d_agency", INT2OID),
-        ("d_validated", INT2OID),
-        ("d_suspended", INT2OID),
-        ("done_user", INT4OID),
-        ("done_session", UUIDOID),
-        ("more_urls", INT4ARRAYOID),
-    ]
-};
-
-/// The most URLs one row of queue_delta stands for: their array stays under the size at which
-/// PostgreSQL would compress or move it out of line (TOAST, about 2 kB a row).
-const PACK: usize = 400;
-
-/// Appends `d` to the rows to write: to the last one when it makes the same change (a bulk
-/// vote, flag or link: every row of the statement alike but for its URL), as one more URL,
-/// else as a row of its own. A row is a change and the URLs it applies to, url_id first.
-fn pack(rows: &mut Vec<(Delta, Vec<i32>)>, d: &Delta) {
-    if let Some((last, more)) = rows.last_mut() {
-        if more.len() + 1 < PACK && (Delta { url_id: last.url_id, ..d.clone() }) == *last {
-            more.push(d.url_id);
-            return;
-        }
-    }
-    rows.push((d.clone(), Vec::new()));
-}
-
-/// Where one trigger call's changes go: deltas straight into annotate_internal.queue_delta
-/// (DeltaWriter), follow changes through sql/queries/capture_batch.sql at the end.
+/// Where one trigger call's changes go: deltas held by this transaction until it commits or
+/// reads the extension's tables (src/held.rs), follow changes through
+/// sql/queries/capture_batch.sql at the end.
 struct Capture {
-    writer: Option<DeltaWriter>,
+    holder: Option<held::Holder>,
     /// Deltas for the statement file, when the table is not as this library knows it.
     fallback: Vec<Delta>,
     refollows: std::collections::BTreeSet<Refollow>,
+    wrote: bool,
 }
 
 impl Capture {
     fn new() -> Self {
-        Capture { writer: DeltaWriter::open(), fallback: Vec::new(), refollows: Default::default() }
+        Capture { holder: held::holder(), fallback: Vec::new(), refollows: Default::default(), wrote: false }
     }
 
     fn add(&mut self, deltas: Vec<Delta>, refollows: Vec<Refollow>) {
         for d in deltas {
-            match self.writer.as_mut() {
-                Some(w) => w.push(&d),
+            self.wrote = true;
+            match self.holder.as_ref() {
+                Some(h) => h.hold(&d),
                 None => self.fallback.push(d),
             }
         }
@@ -394,39 +342,15 @@ impl Capture {
     }
 
     fn finish(self) {
-        let wrote = self.writer.as_ref().is_some_and(|w| w.wrote) || !self.fallback.is_empty();
-        if let Some(w) = self.writer {
-            w.close();
-        }
-        if wrote || !self.refollows.is_empty() {
+        if self.wrote || !self.refollows.is_empty() {
             crate::fold::wake_for_writer();
         }
         if !self.fallback.is_empty() {
             // The table is not as this library knows it (a library newer or older than the
-            // extension's scripts): the statement file, which names its columns, does it.
-            crate::access::as_owner(|| {
-                with_spi("capturing a write", |client| {
-                    for d in &self.fallback {
-                        let args: [DatumWithOid; 13] = [
-                            d.url_id.into(),
-                            d.batch_id.into(),
-                            d.d_batch.into(),
-                            d.d_exists.into(),
-                            d.d_manual.into(),
-                            d.d_user.into(),
-                            d.d_anon.into(),
-                            d.d_auto.into(),
-                            d.d_agency.into(),
-                            d.d_validated.into(),
-                            d.d_suspended.into(),
-                            d.done_user.into(),
-                            d.done_session.into(),
-                        ];
-                        st::CAPTURE.run(client, &args)?;
-                    }
-                    Ok(())
-                })
-            });
+            // extension's scripts, an index or trigger its owner added): the statement file,
+            // which names its columns, appends them at once.
+            let rows: Vec<(Delta, Vec<i32>)> = self.fallback.into_iter().map(|d| (d, Vec::new())).collect();
+            held::append_through_sql(&rows);
         }
         if self.refollows.is_empty() {
             return;
@@ -445,208 +369,6 @@ impl Capture {
             })
         })
     }
-}
-
-/// A memory context under the current one, for what one row or one batch allocates: reset
-/// after it, so that a statement inserting millions of rows holds one row's or one batch's
-/// memory at a time, not all of it until the trigger returns.
-fn scratch_context(name: &'static std::ffi::CStr) -> pg_sys::MemoryContext {
-    // SAFETY: a child of the current context (the trigger call's), deleted by its owner or
-    // with its parent.
-    unsafe {
-        pg_sys::AllocSetContextCreateInternal(
-            pg_sys::CurrentMemoryContext,
-            name.as_ptr(),
-            0,
-            pg_sys::ALLOCSET_DEFAULT_INITSIZE as usize,
-            pg_sys::ALLOCSET_DEFAULT_MAXSIZE as usize,
-        )
-    }
-}
-
-/// Appends deltas to annotate_internal.queue_delta as PostgreSQL writes its own catalogs: heap
-/// inserts of up to BATCH rows at a time (heap_multi_insert) and their index entries
-/// (CatalogTuplesMultiInsertWithInfo), a row for up to PACK URLs with the same change (pack()),
-/// with the table and its index opened once per trigger
-/// call, without the executor, SPI or a plan: the write path's one cost on the app's writes. The
-/// table has no trigger, no constraint but NOT NULL, and a plain index; its columns and their
-/// types are checked when it is opened, and None returned when they are not the ones this
-/// library knows (nothing is written then: the caller's SQL fallback writes them). So are its
-/// indexes, triggers and CHECK constraints: the catalog insert path evaluates no index
-/// expression or predicate and fires nothing, so an index, trigger or constraint someone added
-/// to the table (its owner can) sends the writes through SQL instead of past it or into a
-/// crash. No privilege is checked: only a capture trigger that passed kind_of() gets here.
-struct DeltaWriter {
-    rel: pg_sys::Relation,
-    indexes: pg_sys::CatalogIndexState,
-    slots: Vec<*mut pg_sys::TupleTableSlot>,
-    /// The rows of the next flush: a change and the further URLs it applies to.
-    rows: Vec<(Delta, Vec<i32>)>,
-    /// Whether anything was pushed (and so will be written by close()).
-    wrote: bool,
-    xid: pg_sys::Datum,
-    /// What a batch allocates (its uuids and URL arrays, heap_multi_insert's arrays, index
-    /// entries), reset after each flush.
-    batch: pg_sys::MemoryContext,
-}
-
-impl DeltaWriter {
-    const BATCH: usize = 1000;
-
-    fn open() -> Option<Self> {
-        let internal = crate::access::namespace("annotate_internal");
-        let relid = crate::access::relation(internal, "queue_delta");
-        if relid == pg_sys::InvalidOid {
-            return None;
-        }
-        // SAFETY: the relation is opened with the lock an INSERT takes (kept to the end of the
-        // transaction, as the executor keeps it), its descriptor and indexes read while it is
-        // open, and what was opened closed again when the table is not the one expected.
-        unsafe {
-            let rel = pg_sys::table_open(relid, pg_sys::RowExclusiveLock as pg_sys::LOCKMODE);
-            let desc = (*rel).rd_att;
-            let natts = (*desc).natts as usize;
-            let attrs = (*desc).attrs.as_slice(natts);
-            let known = natts == DELTA_COLUMNS.len()
-                && attrs.iter().zip(DELTA_COLUMNS).all(|(a, (name, ty))| {
-                    !a.attisdropped
-                        && a.atttypid == ty.value()
-                        && CStr::from_ptr(a.attname.data.as_ptr()).to_bytes() == name.as_bytes()
-                });
-            let constr = (*desc).constr;
-            let plain_table = (*rel).trigdesc.is_null() && (constr.is_null() || (*constr).num_check == 0);
-            let indexes = pg_sys::CatalogOpenIndexes(rel);
-            if !known || !plain_table || !plain_indexes(indexes) {
-                pg_sys::CatalogCloseIndexes(indexes);
-                pg_sys::table_close(rel, pg_sys::RowExclusiveLock as pg_sys::LOCKMODE);
-                return None;
-            }
-            Some(DeltaWriter {
-                rel,
-                indexes,
-                slots: Vec::new(),
-                rows: Vec::new(),
-                wrote: false,
-                xid: pg_sys::Datum::from(pg_sys::GetTopFullTransactionId().value),
-                batch: scratch_context(c"annotate_ext delta batch"),
-            })
-        }
-    }
-
-    fn push(&mut self, d: &Delta) {
-        self.wrote = true;
-        pack(&mut self.rows, d);
-        if self.rows.len() > Self::BATCH {
-            let next = self.rows.pop();
-            self.flush();
-            self.rows.extend(next);
-        }
-    }
-
-    fn flush(&mut self) {
-        if self.rows.is_empty() {
-            return;
-        }
-        let small = |v: i32| pg_sys::Datum::from(v.clamp(i16::MIN.into(), i16::MAX.into()) as i16);
-        // SAFETY: each slot is made for the table's descriptor; its values are set in the
-        // descriptor's order and types (checked in open()). What they point to (a uuid, an
-        // int4 array) is allocated in the batch context, as is what heap_multi_insert leaves in
-        // the current one; the slots' tuples, formed in the slots' own context, are freed by
-        // ExecClearTuple, after which nothing points into the batch context and it is reset.
-        unsafe {
-            // Slots live as long as the writer (made in the trigger call's context).
-            while self.slots.len() < self.rows.len() {
-                self.slots.push(pg_sys::MakeSingleTupleTableSlot((*self.rel).rd_att, &pg_sys::TTSOpsHeapTuple));
-            }
-            let outer = pg_sys::CurrentMemoryContext;
-            pg_sys::CurrentMemoryContext = self.batch;
-            for ((d, more), &slot) in self.rows.iter().zip(&self.slots) {
-                pg_sys::ExecClearTuple(slot);
-                let session = d.done_session.map(|u| {
-                    let p = pg_sys::palloc(16).cast::<u8>();
-                    std::ptr::copy_nonoverlapping(u.as_bytes().as_ptr(), p, 16);
-                    pg_sys::Datum::from(p)
-                });
-                let urls = (!more.is_empty()).then(|| {
-                    let mut elems: Vec<pg_sys::Datum> = more.iter().map(|&u| pg_sys::Datum::from(u)).collect();
-                    let array = pg_sys::construct_array(
-                        elems.as_mut_ptr(),
-                        elems.len() as i32,
-                        pg_sys::INT4OID,
-                        4,
-                        true,
-                        pg_sys::TYPALIGN_INT as std::ffi::c_char,
-                    );
-                    pg_sys::Datum::from(array)
-                });
-                let values = [
-                    self.xid,
-                    pg_sys::Datum::from(d.url_id),
-                    pg_sys::Datum::from(d.batch_id.unwrap_or(0)),
-                    small(d.d_batch),
-                    small(d.d_exists),
-                    small(d.d_manual),
-                    small(d.d_user),
-                    small(d.d_anon),
-                    small(d.d_auto),
-                    small(d.d_agency),
-                    small(d.d_validated),
-                    small(d.d_suspended),
-                    pg_sys::Datum::from(d.done_user.unwrap_or(0)),
-                    session.unwrap_or(pg_sys::Datum::from(0)),
-                    urls.unwrap_or(pg_sys::Datum::from(0)),
-                ];
-                let mut nulls = [false; 15];
-                nulls[2] = d.batch_id.is_none();
-                nulls[12] = d.done_user.is_none();
-                nulls[13] = session.is_none();
-                nulls[14] = urls.is_none();
-                std::ptr::copy_nonoverlapping(values.as_ptr(), (*slot).tts_values, values.len());
-                std::ptr::copy_nonoverlapping(nulls.as_ptr(), (*slot).tts_isnull, nulls.len());
-                pg_sys::ExecStoreVirtualTuple(slot);
-            }
-            let n = self.rows.len();
-            pg_sys::CatalogTuplesMultiInsertWithInfo(self.rel, self.slots.as_mut_ptr(), n as i32, self.indexes);
-            pg_sys::CurrentMemoryContext = outer;
-            for &slot in &self.slots[..n] {
-                pg_sys::ExecClearTuple(slot);
-            }
-            pg_sys::MemoryContextReset(self.batch);
-        }
-        self.rows.clear();
-    }
-
-    fn close(mut self) {
-        self.flush();
-        // SAFETY: the slots, indexes and table opened in open() and push(), closed once; the
-        // table's lock is kept to the end of the transaction.
-        unsafe {
-            for &slot in &self.slots {
-                pg_sys::ExecDropSingleTupleTableSlot(slot);
-            }
-            pg_sys::CatalogCloseIndexes(self.indexes);
-            pg_sys::table_close(self.rel, pg_sys::NoLock as pg_sys::LOCKMODE);
-            pg_sys::MemoryContextDelete(self.batch);
-        }
-    }
-}
-
-/// Whether every index CatalogOpenIndexes opened is one the catalog insert path maintains
-/// correctly (CatalogIndexInsert only asserts it): no expression, no predicate, no exclusion
-/// constraint, uniqueness checked at once.
-///
-/// # Safety
-/// `indexes` is a live result of CatalogOpenIndexes.
-unsafe fn plain_indexes(indexes: pg_sys::CatalogIndexState) -> bool {
-    let n = (*indexes).ri_NumIndices.max(0) as usize;
-    (0..n).all(|i| {
-        let info = *(*indexes).ri_IndexRelationInfo.add(i);
-        let index = *(*indexes).ri_IndexRelationDescs.add(i);
-        (*info).ii_Expressions.is_null()
-            && (*info).ii_Predicate.is_null()
-            && (*info).ii_ExclusionOps.is_null()
-            && (*(*index).rd_index).indimmediate
-    })
 }
 
 /// Captures a statement's rows, inserted or deleted, from its transition table `store`: what
@@ -799,30 +521,6 @@ mod unit {
         assert!(r.is_empty());
         let (d, _) = changes(Kind::UrlTypeUser, Some(&fact(7, Some(3))), None);
         assert_eq!(d, vec![Delta { url_id: 7, d_user: -1, ..Delta::default() }]);
-    }
-
-    #[test]
-    fn a_bulk_statements_rows_with_one_change_are_one_row_of_up_to_pack_urls() {
-        let vote = |url| Delta { url_id: url, d_auto: 1, ..Delta::default() };
-        let mut rows = Vec::new();
-        for url in 1..=(PACK as i32 + 5) {
-            pack(&mut rows, &vote(url));
-        }
-        assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0].0, vote(1));
-        assert_eq!(rows[0].1, (2..=PACK as i32).collect::<Vec<_>>());
-        assert_eq!(rows[1], (vote(PACK as i32 + 1), (PACK as i32 + 2..=PACK as i32 + 5).collect()));
-    }
-
-    #[test]
-    fn rows_with_another_change_or_voter_are_not_packed_together() {
-        let mut rows = Vec::new();
-        let d = |url, d_auto, done_user| Delta { url_id: url, d_auto, done_user, ..Delta::default() };
-        for delta in [d(1, 1, None), d(2, -1, None), d(3, -1, None), d(4, -1, Some(7)), d(5, -1, Some(8))] {
-            pack(&mut rows, &delta);
-        }
-        let urls: Vec<(i32, Vec<i32>)> = rows.iter().map(|(d, more)| (d.url_id, more.clone())).collect();
-        assert_eq!(urls, vec![(1, vec![]), (2, vec![3]), (4, vec![]), (5, vec![])]);
     }
 
     #[test]
