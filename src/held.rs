@@ -14,10 +14,11 @@
 //! - The transaction's own later statements do see them: any statement whose range table holds
 //!   a table of annotate_internal writes out what is held first (the ExecutorStart hook below),
 //!   with the command id of the statement that made the writes, so that they are visible to it
-//!   as they were when the triggers appended them one by one. TRUNCATE of the table (a rebuild
-//!   by attach(), detach()) is not such a statement: a rebuild reads the app's tables, writes of
-//!   this transaction included, so held writes made before it are dropped instead (each is
-//!   tagged with the table's relfilenode at the time).
+//!   as they were when the triggers appended them one by one. A TRUNCATE of the table is not
+//!   such a statement: it voids what was held before it, as it voids what was appended (each
+//!   held write is tagged with the table's relfilenode). attach() and detach() read the
+//!   extension's tables before theirs, which writes out what is held, and a rebuild reads the
+//!   app's tables, this transaction's writes included.
 //! - A subtransaction that rolls back takes its writes with it: each is tagged with the
 //!   subtransaction that made it. Written out from inside a subtransaction, a write of an
 //!   enclosing one is kept here too (its copy in the table would go if the subtransaction
