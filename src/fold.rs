@@ -202,6 +202,17 @@ thread_local! {
     static STARTS: std::cell::Cell<Starts> = std::cell::Cell::new(Starts::default());
 }
 
+/// Ends the leases that ran out (sql/queries/lease_expire.sql); how many. Each round of the
+/// folder does, and so do a leasing call that finds one due and refresh(): the write that
+/// returns their URLs to the unleased range, below the request path that leases.
+pub fn expire_leases(client: &mut SpiClient<'_>) -> SpiResult<i64> {
+    let ended = st::LEASE_EXPIRE.one::<i64>(client, &[])?.unwrap_or(0);
+    if ended > 0 {
+        crate::head::moving(); // their URLs are back in the unleased range
+    }
+    Ok(ended)
+}
+
 /// Starts this database's folder unless one runs, or wakes it (sets its latch) when it sleeps.
 /// Quietly does nothing on a standby. When no worker slot is free, logs it (once a minute per
 /// session, with how many starts failed) and tries again no sooner than START_RETRY (readers
@@ -511,7 +522,7 @@ pub extern "C-unwind" fn annotate_folder_main(arg: pg_sys::Datum) {
                 if st::FOLDER_ROUND.one::<bool>(client, &[])? != Some(true) {
                     return Ok(None); // DROP EXTENSION
                 }
-                let expired = crate::leases::expire(client)?;
+                let expired = expire_leases(client)?;
                 let reconciled = st::RECONCILE_OWED.one::<i64>(client, &[])?;
                 if let Some(fixed) = reconciled {
                     log!("annotate_ext: the folder reconciled the queue a rebuild from an older snapshot left: {fixed} URLs and batches corrected");

@@ -111,69 +111,36 @@ static SHARED_READY: AtomicBool = AtomicBool::new(false);
 thread_local! {
     /// This transaction called moving() already.
     static MOVING: Cell<bool> = const { Cell::new(false) };
-    /// One of the extension's own statements is running (src/statements.rs): those that put
-    /// entries back call moving() themselves, and the others must not count as doing so.
-    static OURS: Cell<u32> = const { Cell::new(0) };
     /// The queue's OID in this backend's database, once looked up; reset by any pg_class change.
     static QUEUE: Cell<Option<pg_sys::Oid>> = const { Cell::new(None) };
 }
 
-static mut PREV_EXECUTOR_START: pg_sys::ExecutorStart_hook_type = None;
-
+/// Called from _PG_init: the shared memory, in the postmaster, while shared_preload_libraries
+/// load.
 #[allow(unexpected_cfgs)] // pg_shmem_init! names every PostgreSQL version pgrx supports
-pub fn init() {
-    // SAFETY: read-only access to a flag the postmaster sets before calling _PG_init; the hook
-    // is installed once, in the postmaster, chained to whatever was there.
+pub fn init_shared() {
+    pg_shmem_init!(SHARED);
+    SHARED_READY.store(true, Ordering::Relaxed);
+}
+
+/// Before a statement's executor starts (src/hooks.rs): any statement not the extension's own
+/// that writes the queue (a DBA's UPDATE, a script) may put entries back, and counts as
+/// moving() too. The extension's own statements that put entries back call moving()
+/// themselves, and the others must not count as doing so.
+///
+/// # Safety
+/// `query_desc` is the executor's valid query descriptor.
+pub unsafe fn executor_starting(query_desc: *mut pg_sys::QueryDesc) {
+    // SAFETY: the planned statement's range table is a list of RangeTblEntry pointers.
     unsafe {
-        if pg_sys::process_shared_preload_libraries_in_progress {
-            pg_shmem_init!(SHARED);
-            SHARED_READY.store(true, Ordering::Relaxed);
-            crate::resume::init_shared();
-            PREV_EXECUTOR_START = pg_sys::ExecutorStart_hook;
-            pg_sys::ExecutorStart_hook = Some(executor_start);
-        }
-    }
-}
-
-/// Marks one of the extension's own statements as running, until dropped.
-pub struct Ours(());
-
-pub fn ours() -> Ours {
-    OURS.with(|o| o.set(o.get() + 1));
-    Ours(())
-}
-
-/// Whether one of the extension's own statements is running in this backend.
-pub fn ours_running() -> bool {
-    OURS.with(|o| o.get()) > 0
-}
-
-impl Drop for Ours {
-    fn drop(&mut self) {
-        OURS.with(|o| o.set(o.get().saturating_sub(1)));
-    }
-}
-
-/// Any statement not the extension's own that writes the queue (a DBA's UPDATE, a script)
-/// may put entries back: it counts as moving() too.
-#[pg_guard]
-unsafe extern "C-unwind" fn executor_start(query_desc: *mut pg_sys::QueryDesc, eflags: std::ffi::c_int) {
-    // SAFETY: the executor hands a valid query descriptor; the planned statement's range table
-    // is a list of RangeTblEntry pointers.
-    unsafe {
-        if OURS.with(|o| o.get()) == 0 && writes_queue(query_desc) {
+        if !crate::statements::ours_running() && writes_queue(query_desc) {
             moving();
         }
-        match PREV_EXECUTOR_START {
-            Some(prev) => pg_sys::ffi::pg_guard_ffi_boundary(|| prev(query_desc, eflags)),
-            None => pg_sys::standard_ExecutorStart(query_desc, eflags),
-        }
     }
-    crate::resume::executor_started();
 }
 
 unsafe fn writes_queue(query_desc: *mut pg_sys::QueryDesc) -> bool {
-    // SAFETY: see executor_start.
+    // SAFETY: see executor_starting.
     unsafe {
         let stmt = (*query_desc).plannedstmt;
         if stmt.is_null()

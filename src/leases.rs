@@ -18,8 +18,9 @@ use std::collections::HashSet;
 use pgrx::datum::{DatumWithOid, Interval};
 use pgrx::spi::{SpiClient, SpiResult};
 
+use crate::caller::Caller;
 use crate::head::{self, Key};
-use crate::selection::{self, Caller, Candidate, Context, Leases};
+use crate::selection::{self, Candidate, Context, Leases};
 use crate::statements::{self as st, with_spi};
 
 /// At most this many rounds of walk-and-lease when racing callers keep taking the URLs chosen
@@ -85,15 +86,6 @@ fn own(client: &mut SpiClient<'_>, ctx: &Context, caller: &Caller) -> SpiResult<
     Ok(own)
 }
 
-/// Ends the leases that ran out (sql/queries/lease_expire.sql); how many.
-pub fn expire(client: &mut SpiClient<'_>) -> SpiResult<i64> {
-    let ended = st::LEASE_EXPIRE.one::<i64>(client, &[])?.unwrap_or(0);
-    if ended > 0 {
-        head::moving(); // their URLs are back in the unleased range
-    }
-    Ok(ended)
-}
-
 /// Walks the unleased range from `start` and leases what it reaches (sql/queries/walk_lease.sql,
 /// walk_lease_anon.sql for an anonymous session): the URLs leased, and the first live entry the
 /// walk saw from `start` on.
@@ -154,7 +146,7 @@ pub fn claim(caller: &Caller, max_urls: i64, skip: i64, lease: Interval) -> (Vec
                 Ok(())
             })?;
             if due {
-                expire(client)?;
+                crate::fold::expire_leases(client)?;
             }
             let ctx = selection::context(client, caller)?;
             let mine = if held { own(client, &ctx, caller)? } else { Vec::new() };

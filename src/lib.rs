@@ -1,18 +1,24 @@
 //! annotate_ext: the next URL to annotate, served from inside PostgreSQL.
 //!
 //! Relational logic lives in `sql/`; Rust runs the request path (api -> leases -> selection ->
-//! statements), assembles the response body, captures writes and folds them, and keeps timing
-//! statistics. See README.md for the design and SPEC section 5 for the API.
+//! resume -> fold -> head -> statements), assembles the response body, captures writes and folds
+//! them, and keeps timing statistics. The modules sit in layers, each using only those below it
+//! (src/layers.rs lists them, and a unit test holds the code to the list). See README.md for
+//! the design and SPEC section 5 for the API.
 
 use pgrx::prelude::*;
 
 mod access;
 mod api;
+mod caller;
 mod errors;
 mod fold;
 mod guc;
 mod head;
 mod held;
+mod hooks;
+#[cfg(test)]
+mod layers;
 mod leases;
 #[cfg(test)]
 mod lint;
@@ -47,7 +53,7 @@ pub extern "C-unwind" fn _PG_init() {
     std::env::set_var("RUST_LIB_BACKTRACE", "0");
     guc::init();
     timing::init();
-    head::init();
+    hooks::init();
     held::init();
 }
 

@@ -190,7 +190,7 @@ fn run_steps(concurrently: bool, current: &RefCell<String>, steps: &RefCell<Vec<
 
     *current.borrow_mut() = "leases".into();
     let t = Instant::now();
-    let ended = with_spi("refresh: ending leases that ran out", crate::leases::expire);
+    let ended = with_spi("refresh: ending leases that ran out", fold::expire_leases);
     done("leases", t.elapsed().as_secs_f64(), ended);
 
     // Last: a fold holds the fold lock until this transaction ends, and the folder waits.

@@ -39,11 +39,13 @@ use pgrx::prelude::*;
 use pgrx::{pg_shmem_init, PGRXSharedMemory, PgLwLock};
 
 use crate::head::{self, Key};
-use crate::selection::Caller;
+use crate::caller::Caller;
 
-/// Resume points kept, over all databases: a caller's point lives in the entry its identity
-/// hashes to, and a newer caller hashing there takes it over.
+/// Resume points kept, over all databases: a caller's point lives in one of the WAYS entries of
+/// the set its identity hashes to; a newer caller hashing there takes over an empty entry, or
+/// else the one recorded longest ago.
 const ENTRIES: usize = 2048;
+const WAYS: usize = 4;
 /// The longest snapshot kept (its text: xmin:xmax:xip,...); a walk with a longer one, taken
 /// while many transactions ran, records no point.
 const SNAPSHOT_BYTES: usize = 200;
@@ -67,6 +69,8 @@ struct Entry {
     files: u64,
     snapshot: [u8; SNAPSHOT_BYTES],
     snapshot_len: u8,
+    /// When it was recorded (Points::clock), to choose the entry a new point takes over.
+    stamp: u64,
 }
 
 impl Entry {
@@ -78,18 +82,47 @@ impl Entry {
         files: 0,
         snapshot: [0; SNAPSHOT_BYTES],
         snapshot_len: 0,
+        stamp: 0,
     };
+
+    fn is(&self, db: pg_sys::Oid, who: Who, scope: Scope) -> bool {
+        self.database == db && self.who == who && self.scope == scope
+    }
 }
 
 #[derive(Clone, Copy)]
 pub struct Points {
     entries: [Entry; ENTRIES],
+    /// Points recorded so far: each entry's stamp.
+    clock: u64,
 }
 
 impl Default for Points {
     fn default() -> Self {
-        Points { entries: [Entry::EMPTY; ENTRIES] }
+        Points { entries: [Entry::EMPTY; ENTRIES], clock: 0 }
     }
+}
+
+impl Points {
+    /// The entries a point for `db`, `who` and `scope` may live in.
+    fn set(&self, db: pg_sys::Oid, who: Who, scope: Scope) -> &[Entry] {
+        let first = set_index(db, who, scope) * WAYS;
+        &self.entries[first..first + WAYS]
+    }
+
+    fn set_mut(&mut self, db: pg_sys::Oid, who: Who, scope: Scope) -> &mut [Entry] {
+        let first = set_index(db, who, scope) * WAYS;
+        &mut self.entries[first..first + WAYS]
+    }
+}
+
+/// Which entry of a set a new point for `db`, `who` and `scope` goes to: the caller's own, else
+/// an empty one, else the one recorded longest ago.
+fn slot(set: &[Entry], db: pg_sys::Oid, who: Who, scope: Scope) -> usize {
+    set.iter()
+        .position(|e| e.is(db, who, scope))
+        .or_else(|| set.iter().position(|e| e.who == Who::Nobody))
+        .unwrap_or_else(|| (0..set.len()).min_by_key(|&i| set[i].stamp).unwrap_or(0))
 }
 
 // SAFETY: plain data, no pointers.
@@ -98,7 +131,7 @@ unsafe impl PGRXSharedMemory for Points {}
 static SHARED: PgLwLock<Points> = unsafe { PgLwLock::new(c"annotate_ext resume points") };
 static SHARED_READY: AtomicBool = AtomicBool::new(false);
 
-/// Called from head::init, in the postmaster, while shared_preload_libraries load.
+/// Called from _PG_init, in the postmaster, while shared_preload_libraries load.
 #[allow(unexpected_cfgs)] // pg_shmem_init! names every PostgreSQL version pgrx supports
 pub fn init_shared() {
     pg_shmem_init!(SHARED);
@@ -113,13 +146,13 @@ fn who(caller: &Caller) -> Who {
     }
 }
 
-fn entry_index(db: pg_sys::Oid, who: Who, scope: Scope) -> usize {
+fn set_index(db: pg_sys::Oid, who: Who, scope: Scope) -> usize {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     u32::from(db).hash(&mut h);
     who.hash_into(&mut h);
     scope.hash(&mut h);
-    (h.finish() % ENTRIES as u64) as usize
+    (h.finish() % (ENTRIES / WAYS) as u64) as usize
 }
 
 impl Who {
@@ -248,8 +281,8 @@ pub fn point(caller: &Caller, scope: Scope) -> Option<Point> {
     }
     let db = head::database();
     let points = SHARED.share();
-    let e = &points.entries[entry_index(db, who, scope)];
-    (e.database == db && e.who == who && e.scope == scope).then(|| Point {
+    let e = points.set(db, who, scope).iter().find(|e| e.is(db, who, scope))?;
+    Some(Point {
         key: e.key,
         snapshot: String::from_utf8_lossy(&e.snapshot[..usize::from(e.snapshot_len)]).into_owned(),
         files: e.files,
@@ -292,7 +325,10 @@ pub fn record(caller: &Caller, scope: Scope, key: Key, snapshot: &str) {
         Entry { database: db, who, scope, key, files, snapshot_len: snapshot.len() as u8, ..Entry::EMPTY };
     e.snapshot[..snapshot.len()].copy_from_slice(snapshot.as_bytes());
     let mut points = SHARED.exclusive();
-    points.entries[entry_index(db, who, scope)] = e;
+    points.clock += 1;
+    e.stamp = points.clock;
+    let set = points.set_mut(db, who, scope);
+    set[slot(set, db, who, scope)] = e;
 }
 
 /// Forgets the caller's point for `scope`, if it has one: its walk from the start, after the
@@ -304,8 +340,7 @@ pub fn forget(caller: &Caller, scope: Scope) {
     }
     let db = head::database();
     let mut points = SHARED.exclusive();
-    let e = &mut points.entries[entry_index(db, who, scope)];
-    if e.database == db && e.who == who && e.scope == scope {
+    if let Some(e) = points.set_mut(db, who, scope).iter_mut().find(|e| e.is(db, who, scope)) {
         *e = Entry::EMPTY;
     }
 }
@@ -338,7 +373,7 @@ thread_local! {
     static MARK: std::cell::Cell<Option<i64>> = const { std::cell::Cell::new(None) };
 }
 
-/// Called by the executor start hook (src/head.rs) once a statement's executor has started: the
+/// Called by the executor start hook (src/hooks.rs) once a statement's executor has started: the
 /// first after Work::start marks where the walk's count begins, so that planning it (which a
 /// cache invalidation, after a vacuum or an analyze, makes read catalog pages) does not count.
 pub fn executor_started() {
@@ -413,5 +448,35 @@ mod tests {
         // Fifty returned after two thousand of the caller's own.
         assert!(worth(w(812 + 6_000, 50), 150));
         assert!(worth(w(40, 1), 1));
+    }
+
+    #[test]
+    fn a_new_point_takes_an_empty_entry_of_its_set_then_the_oldest() {
+        let db = pg_sys::Oid::from(5u32);
+        let entry = |u: i32, stamp: u64| Entry {
+            database: db,
+            who: Who::User(u),
+            scope: Scope::Order(0),
+            stamp,
+            ..Entry::EMPTY
+        };
+        let mut set = [Entry::EMPTY; WAYS];
+        // Callers hashing to one set do not take each other's points while it has room.
+        for u in 0..WAYS as i32 {
+            let i = slot(&set, db, Who::User(u), Scope::Order(0));
+            assert_eq!(i, u as usize);
+            set[i] = entry(u, 10 + u as u64);
+        }
+        // A caller's new point replaces its own.
+        assert_eq!(slot(&set, db, Who::User(2), Scope::Order(0)), 2);
+        // Another scope, database or caller is not its own: the set is full, so the entry
+        // recorded longest ago goes.
+        set[1].stamp = 3;
+        assert_eq!(slot(&set, db, Who::User(2), Scope::Batch(7)), 1);
+        assert_eq!(slot(&set, pg_sys::Oid::from(6u32), Who::User(2), Scope::Order(0)), 1);
+        assert_eq!(slot(&set, db, Who::User(9), Scope::Order(0)), 1);
+        // Forgotten points leave room.
+        set[3] = Entry::EMPTY;
+        assert_eq!(slot(&set, db, Who::User(9), Scope::Order(0)), 3);
     }
 }

@@ -15,48 +15,12 @@ use pgrx::datum::{DatumWithOid, TimestampWithTimeZone, Uuid};
 use pgrx::prelude::*;
 use pgrx::spi::{SpiClient, SpiHeapTupleData, SpiResult};
 
+use crate::caller::Caller;
 use crate::guc::{self, Selection};
 use crate::head::Key;
 use crate::payload::compose_url;
 use crate::resume;
 use crate::statements::{self as st, with_spi};
-
-/// Who is asking, with the filters each kind of caller may use.
-#[derive(Clone, Copy, Debug)]
-pub enum Caller {
-    User { user_id: i32, batch_id: Option<i32>, url_id: Option<i32> },
-    Anonymous { session_id: Uuid },
-}
-
-impl Caller {
-    pub fn user(&self) -> Option<i32> {
-        match self {
-            Caller::User { user_id, .. } => Some(*user_id),
-            Caller::Anonymous { .. } => None,
-        }
-    }
-
-    pub fn session(&self) -> Option<Uuid> {
-        match self {
-            Caller::User { .. } => None,
-            Caller::Anonymous { session_id } => Some(*session_id),
-        }
-    }
-
-    pub fn batch(&self) -> Option<i32> {
-        match self {
-            Caller::User { batch_id, .. } => *batch_id,
-            Caller::Anonymous { .. } => None,
-        }
-    }
-
-    pub fn url(&self) -> Option<i32> {
-        match self {
-            Caller::User { url_id, .. } => *url_id,
-            Caller::Anonymous { .. } => None,
-        }
-    }
-}
 
 /// One eligible URL with the keys it was ordered by.
 #[derive(Clone, Debug, PartialEq)]

@@ -12,6 +12,33 @@ use pgrx::pg_sys::BuiltinOid::{BOOLOID, INT4ARRAYOID, INT4OID, INT8OID, INTERVAL
 use pgrx::prelude::*;
 use pgrx::spi::{OwnedPreparedStatement, SpiClient, SpiHeapTupleData, SpiResult};
 
+thread_local! {
+    /// How many of the extension's own statements are running in this backend (nested ones
+    /// included).
+    static OURS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Marks one of the extension's own statements as running, until dropped.
+struct Ours(());
+
+fn ours() -> Ours {
+    OURS.with(|o| o.set(o.get() + 1));
+    Ours(())
+}
+
+impl Drop for Ours {
+    fn drop(&mut self) {
+        OURS.with(|o| o.set(o.get().saturating_sub(1)));
+    }
+}
+
+/// Whether one of the extension's own statements is running in this backend: the executor
+/// start hook (src/head.rs) and the queue's statement trigger (src/triggers.rs) tell the
+/// extension's writes to the queue from anyone else's.
+pub fn ours_running() -> bool {
+    OURS.with(|o| o.get()) > 0
+}
+
 /// A statement: its name (the file under sql/queries/), text, argument types, and whether it
 /// writes (a writing statement takes a new snapshot; a reading one sees the caller's).
 pub struct Statement {
@@ -212,7 +239,7 @@ impl Statement {
         each: impl FnMut(SpiHeapTupleData<'_>) -> SpiResult<T>,
     ) -> SpiResult<Vec<T>> {
         let prepared = self.prepared(client)?;
-        let _ours = crate::head::ours();
+        let _ours = ours();
         let table = if self.writes {
             client.update(&*prepared, None, args)?
         } else {

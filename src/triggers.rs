@@ -497,7 +497,7 @@ mod annotate_internal {
                 None,
             );
         }
-        if !crate::head::ours_running() {
+        if !crate::statements::ours_running() {
             crate::access::as_owner(|| {
                 with_spi("logging a write to the queue", |client| st::QUEUE_WRITTEN.run(client, &[]))
             });
