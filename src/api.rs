@@ -10,7 +10,8 @@ use pgrx::JsonB;
 use crate::access::{self, Privilege};
 use crate::errors::bad_argument;
 use crate::guc;
-use crate::selection::{Caller, Candidate};
+use crate::caller::Caller;
+use crate::selection::Candidate;
 use crate::{leases, ops, response, selection, timing};
 
 fn required<T>(function: &str, argument: &str, value: Option<T>) -> T {
@@ -279,8 +280,35 @@ fn release_claim(
         access::require_attached(F);
         access::require_primary(F, access::Work::Lease);
         access::check_tables(F, Privilege::Insert, annotations);
-        leases::release(url_id, user_id, session_id)
+        release(url_id, user_id, session_id)
     })
+}
+
+/// leases::release(), whose serialization failure under REPEATABLE READ or SERIALIZABLE says
+/// what happened and what to do, as claim()'s does: there the release fails when the URL's
+/// queue row changed after the transaction's snapshot (pending writes were folded into it, its
+/// lease ran out and was ended). The error keeps SQLSTATE 40001, which clients retry on. The
+/// subtransaction that catches it is taken only at those levels.
+fn release(url_id: i32, user_id: Option<i32>, session_id: Option<Uuid>) -> bool {
+    if !access::transaction_snapshot() {
+        return leases::release(url_id, user_id, session_id);
+    }
+    match crate::errors::in_subtransaction(|| leases::release(url_id, user_id, session_id)) {
+        Ok(released) => released,
+        Err(e) if e.code == PgSqlErrorCode::ERRCODE_T_R_SERIALIZATION_FAILURE => crate::errors::raise(
+            e.code,
+            format!(
+                "annotate.release_claim: URL {url_id} changed after this transaction's snapshot (pending writes \
+                 were folded into it, or its lease was ended)"
+            ),
+            Some(&e.message),
+            Some(
+                "Release in a READ COMMITTED transaction (SET TRANSACTION ISOLATION LEVEL READ COMMITTED), or \
+                 retry the transaction.",
+            ),
+        ),
+        Err(e) => e.raise_as(e.message.clone()),
+    }
 }
 
 /// Refreshes the upstream PR's materialized views (CONCURRENTLY by default, so readers are never
