@@ -367,4 +367,23 @@ mod unit {
         assert_eq!(for_caller(&URL, true).name, URL.name, "a statement without a twin is its own");
     }
 
+    #[test]
+    fn every_file_under_sql_queries_is_one_statement_and_every_statement_a_file() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sql/queries");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .expect("sql/queries")
+            .map(|e| e.expect("an entry").file_name().to_string_lossy().into_owned())
+            .filter_map(|f| f.strip_suffix(".sql").map(str::to_owned))
+            .collect();
+        files.sort();
+        let mut names: Vec<String> = ALL.iter().map(|s| s.name.to_owned()).collect();
+        names.sort();
+        let listed = names.len();
+        names.dedup();
+        assert_eq!(names.len(), listed, "a statement is listed twice in ALL");
+        assert_eq!(names, files, "ALL and the files under sql/queries/ differ");
+        for s in ALL {
+            assert!(!code(s.text).trim().is_empty(), "{} has no statement", s.name);
+        }
+    }
 }
