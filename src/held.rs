@@ -14,17 +14,23 @@
 //! - The transaction's own later statements do see them: any statement whose range table holds
 //!   a table of annotate_internal writes out what is held first (the ExecutorStart hook below),
 //!   with the command id of the statement that made the writes, so that they are visible to it
-//!   as they were when the triggers appended them one by one. A TRUNCATE of the table is not
-//!   such a statement: it voids what was held before it, as it voids what was appended (each
-//!   held write is tagged with the table's relfilenode). attach() and detach() read the
-//!   extension's tables before theirs, which writes out what is held, and a rebuild reads the
-//!   app's tables, this transaction's writes included.
+//!   as they were when the triggers appended them one by one. A statement whose snapshot is
+//!   older than some of the writes (a cursor's) gets only those it sees; the others stay held.
+//!   Writes of several commands are packed into one row only when netted (one URL's changes,
+//!   which take the latest command's id). So does a statement that may run in parallel
+//!   workers, which hold nothing. Utility statements that may read or change a table (a
+//!   TRUNCATE, CLUSTER or ALTER TABLE of queue_delta, a COPY of it) write out what is held
+//!   first (the ProcessUtility hook below), so that they treat held writes as appended ones:
+//!   a TRUNCATE voids them, a rewrite keeps them, a savepoint rolled back around either
+//!   undoes it. attach() and detach() read the extension's tables before theirs, which writes
+//!   out what is held, and a rebuild reads the app's tables, this transaction's writes
+//!   included.
 //! - A subtransaction that rolls back takes its writes with it: each is tagged with the
 //!   subtransaction that made it. Written out from inside a subtransaction, a write of an
 //!   enclosing one is kept here too (its copy in the table would go if the subtransaction
 //!   rolled back) until the copy's subtransaction is part of the one that made it.
-//! - At most HOLD_URLS URLs are held; past that they are written out, so that a bulk load
-//!   holds a bounded amount of memory.
+//! - At most HOLD_URLS URLs are held unwritten; past that they are written out, so that a bulk
+//!   load holds a bounded amount of memory.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -111,12 +117,24 @@ pub fn pack(rows: &mut Vec<(Delta, Vec<i32>)>, d: &Delta) {
 /// apart: a URL made or deleted (d_exists, whose deletion ends leases by transaction), and a
 /// change of nothing (a row leaving a table that only ends leases: the fold logs its URL for
 /// resume points, src/resume.rs). A sum stays within the table's smallint. Packed again.
+#[cfg(test)]
 pub fn net(rows: &[(Delta, Vec<i32>)]) -> Vec<(Delta, Vec<i32>)> {
+    let rows: Vec<_> = rows.iter().map(|(d, more)| (d.clone(), more.clone(), 0)).collect();
+    net_by_command(&rows).into_iter().flat_map(|(_, rows)| rows).collect()
+}
+
+/// net(), for rows made by several commands (`rows`: a change, its URLs and the id of the
+/// command that made it): a URL's changes are netted whatever command made them, and the sum
+/// takes the latest one's id; changes alike pack into one row only when their commands are
+/// the same. The rows to write, by command id, in ascending order.
+pub fn net_by_command(
+    rows: &[(Delta, Vec<i32>, pg_sys::CommandId)],
+) -> Vec<(pg_sys::CommandId, Vec<(Delta, Vec<i32>)>)> {
     type Key = (i32, Option<i32>, Option<i32>, Option<[u8; 16]>, usize);
-    let mut sums: HashMap<Key, (Delta, [i32; 9], bool)> = HashMap::new();
-    let mut out: Vec<Delta> = Vec::new();
+    let mut sums: HashMap<Key, (Delta, [i32; 9], bool, pg_sys::CommandId)> = HashMap::new();
+    let mut out: Vec<(pg_sys::CommandId, Delta)> = Vec::new();
     let mut apart = 0usize;
-    for (d, more) in rows {
+    for (d, more, cid) in rows {
         let c = d.counts();
         let nothing = c == [0; 9] && d.done_user.is_none() && d.done_session.is_none();
         for &url in std::iter::once(&d.url_id).chain(more) {
@@ -127,31 +145,40 @@ pub fn net(rows: &[(Delta, Vec<i32>)]) -> Vec<(Delta, Vec<i32>)> {
                 0
             };
             let key = (url, d.batch_id, d.done_user, d.done_session.map(|u| *u.as_bytes()), unique);
-            let entry = sums.entry(key).or_insert_with(|| (d.with_counts(url, [0; 9]), [0; 9], nothing));
+            let entry =
+                sums.entry(key).or_insert_with(|| (d.with_counts(url, [0; 9]), [0; 9], nothing, *cid));
             if entry.1.iter().zip(c).any(|(s, x)| (s + x).abs() > i16::MAX as i32) {
-                out.push(entry.0.with_counts(url, entry.1));
+                out.push((entry.3, entry.0.with_counts(url, entry.1)));
                 entry.1 = [0; 9];
             }
             for (s, x) in entry.1.iter_mut().zip(c) {
                 *s += x;
             }
+            entry.3 = entry.3.max(*cid);
         }
     }
-    for (d, c, nothing) in sums.into_values() {
+    for (d, c, nothing, cid) in sums.into_values() {
         let keep = nothing || c != [0; 9] || d.done_user.is_some() || d.done_session.is_some();
         if keep {
-            out.push(d.with_counts(d.url_id, c));
+            out.push((cid, d.with_counts(d.url_id, c)));
         }
     }
-    // Alike changes side by side, URLs in order, so that they pack into few rows.
-    out.sort_by_key(|d| {
-        (d.counts(), d.batch_id, d.done_user, d.done_session.map(|u| *u.as_bytes()), d.url_id)
+    // By command, alike changes side by side, URLs in order, so that they pack into few rows.
+    out.sort_by_key(|(cid, d)| {
+        (*cid, d.counts(), d.batch_id, d.done_user, d.done_session.map(|u| *u.as_bytes()), d.url_id)
     });
-    let mut packed = Vec::new();
-    for d in &out {
-        pack(&mut packed, d);
+    let mut by_command: Vec<(pg_sys::CommandId, Vec<(Delta, Vec<i32>)>)> = Vec::new();
+    for (cid, d) in &out {
+        match by_command.last_mut() {
+            Some((last, packed)) if last == cid => pack(packed, d),
+            _ => {
+                let mut packed = Vec::new();
+                pack(&mut packed, d);
+                by_command.push((*cid, packed));
+            }
+        }
     }
-    packed
+    by_command
 }
 
 /// Writes held by this backend's transaction.
@@ -160,6 +187,7 @@ struct Held {
     /// The transaction they belong to (its local id).
     xact: u32,
     rows: Vec<HeldRow>,
+    /// URLs held and not written out yet (the cap, HOLD_URLS, is on these).
     urls: usize,
     /// Rows not written out yet (copied is None), so that the hook's test costs nothing.
     unwritten: usize,
@@ -171,7 +199,7 @@ struct Held {
 
 impl Held {
     fn count(&mut self) {
-        self.urls = self.rows.iter().map(|r| 1 + r.more.len()).sum();
+        self.urls = self.rows.iter().filter(|r| r.copied.is_none()).map(|r| 1 + r.more.len()).sum();
         self.unwritten = self.rows.iter().filter(|r| r.copied.is_none()).count();
     }
 }
@@ -179,10 +207,8 @@ impl Held {
 struct HeldRow {
     /// The subtransaction that made the writes.
     sub: pg_sys::SubTransactionId,
-    /// The command that made them (the latest, for rows packed from several).
+    /// The command that made them (rows of several commands are not packed together).
     cid: pg_sys::CommandId,
-    /// queue_delta's relfilenode when they were made: a TRUNCATE since (a rebuild) voids them.
-    node: pg_sys::Oid,
     /// Written out already, from inside this (still open) subtransaction, which did not make
     /// them: the row stays held until that copy belongs to the subtransaction that did.
     copied: Option<pg_sys::SubTransactionId>,
@@ -194,33 +220,18 @@ thread_local! {
     static HELD: RefCell<Held> = RefCell::new(Held::default());
 }
 
-/// queue_delta's OID and current relfilenode, if it is there.
-fn delta_table() -> Option<(pg_sys::Oid, pg_sys::Oid)> {
+/// queue_delta's OID, if it is there.
+fn delta_table() -> Option<pg_sys::Oid> {
     let internal = crate::access::namespace("annotate_internal");
     let relid = crate::access::relation(internal, "queue_delta");
-    if relid == pg_sys::InvalidOid {
-        return None;
-    }
-    // SAFETY: a relcache lookup of an existing relation (the caller's transaction holds, or is
-    // about to take, a lock on it), released at once.
-    unsafe {
-        let rel = pg_sys::RelationIdGetRelation(relid);
-        if rel.is_null() {
-            return None;
-        }
-        let node = (*rel).rd_node.relNode;
-        pg_sys::RelationClose(rel);
-        Some((relid, node))
-    }
+    (relid != pg_sys::InvalidOid).then_some(relid)
 }
 
-/// Where one trigger call's deltas are held: the current subtransaction and command, and the
-/// table's relfilenode. None when the table is not as this library knows it: the caller
-/// appends through SQL at once.
+/// Where one trigger call's deltas are held: the current subtransaction and command. None when
+/// the table is not as this library knows it: the caller appends through SQL at once.
 pub struct Holder {
     sub: pg_sys::SubTransactionId,
     cid: pg_sys::CommandId,
-    node: pg_sys::Oid,
 }
 
 pub fn holder() -> Option<Holder> {
@@ -246,8 +257,8 @@ pub fn holder() -> Option<Holder> {
     if !HELD.with(|h| h.borrow().direct.is_some_and(|(plain, _)| plain)) {
         return None;
     }
-    let (_, node) = delta_table()?;
-    Some(Holder { sub, cid, node })
+    delta_table()?;
+    Some(Holder { sub, cid })
 }
 
 impl Holder {
@@ -258,13 +269,12 @@ impl Holder {
             h.urls += 1;
             if let Some(last) = h.rows.last_mut() {
                 if last.sub == self.sub
-                    && last.node == self.node
+                    && last.cid == self.cid
                     && last.copied.is_none()
                     && last.more.len() + 1 < PACK
                     && (Delta { url_id: last.delta.url_id, ..d.clone() }) == last.delta
                 {
                     last.more.push(d.url_id);
-                    last.cid = last.cid.max(self.cid);
                     return h.urls > HOLD_URLS;
                 }
             }
@@ -272,7 +282,6 @@ impl Holder {
             h.rows.push(HeldRow {
                 sub: self.sub,
                 cid: self.cid,
-                node: self.node,
                 copied: None,
                 delta: d.clone(),
                 more: Vec::new(),
@@ -280,7 +289,7 @@ impl Holder {
             h.urls > HOLD_URLS
         });
         if full {
-            write_out();
+            write_out(None);
         }
     }
 }
@@ -290,32 +299,31 @@ pub fn holding() -> bool {
     HELD.with(|h| h.try_borrow().is_ok_and(|h| h.unwritten > 0))
 }
 
-/// Writes out what is held and not yet in the table, netted, as of the current subtransaction.
-pub fn write_out() {
+/// Writes out what is held and not yet in the table, netted, as of the current subtransaction:
+/// all of it, or (`before`) what commands before that one made (a statement whose snapshot
+/// is older than this transaction's latest writes, a cursor's, must not see those, and they
+/// stay held).
+pub fn write_out(before: Option<pg_sys::CommandId>) {
     // SAFETY: this backend's transaction state.
     let (xact, sub) = unsafe { ((*pg_sys::MyProc).lxid, pg_sys::GetCurrentSubTransactionId()) };
-    let Some((_, node)) = delta_table() else {
+    if delta_table().is_none() {
         // The extension is gone (dropped by this transaction): nothing to write to.
         HELD.with(|h| *h.borrow_mut() = Held::default());
         return;
-    };
-    let (rows, cid) = HELD.with(|h| {
+    }
+    let rows = HELD.with(|h| {
         let mut h = h.borrow_mut();
         if h.xact != xact {
             *h = Held { xact, ..Held::default() };
         }
         let mut rows = Vec::new();
-        let mut cid = 0;
-        // Rows of a relfilenode gone (a TRUNCATE since) were counted by the rebuild.
-        h.rows.retain(|r| r.node == node);
         let mut kept = Vec::new();
         for mut r in std::mem::take(&mut h.rows) {
-            if r.copied.is_some() {
+            if r.copied.is_some() || before.is_some_and(|b| r.cid >= b) {
                 kept.push(r);
                 continue;
             }
-            cid = cid.max(r.cid);
-            rows.push((r.delta.clone(), r.more.clone()));
+            rows.push((r.delta.clone(), r.more.clone(), r.cid));
             if r.sub >= sub {
                 // Made here or in a subtransaction committed into this one: the copy is it.
                 continue;
@@ -325,21 +333,26 @@ pub fn write_out() {
         }
         h.rows = kept;
         h.count();
-        (rows, cid)
+        rows
     });
     if rows.is_empty() {
         return;
     }
-    let netted = net(&rows);
+    let netted = net_by_command(&rows);
     if netted.is_empty() {
         return;
     }
     match DeltaWriter::open() {
         Some(mut w) => {
-            w.write(&netted, cid);
+            // Each with the id of the command that made it (of the latest, for a URL's
+            // changes netted from several): visible to the statements after it, as the row
+            // would have been if the trigger had appended it.
+            for (cid, rows) in &netted {
+                w.write(rows, *cid);
+            }
             w.close();
         }
-        None => append_through_sql(&netted),
+        None => append_through_sql(&netted.into_iter().flat_map(|(_, rows)| rows).collect::<Vec<_>>()),
     }
 }
 
@@ -374,34 +387,139 @@ pub fn append_through_sql(rows: &[(Delta, Vec<i32>)]) {
 }
 
 static mut PREV_EXECUTOR_START: pg_sys::ExecutorStart_hook_type = None;
+static mut PREV_PROCESS_UTILITY: pg_sys::ProcessUtility_hook_type = None;
 
-/// Installs the hook and the transaction callbacks, once per process (in the postmaster when
+/// Installs the hooks and the transaction callbacks, once per process (in the postmaster when
 /// preloaded, else in the backend that loads the library).
 pub fn init() {
     // SAFETY: hooks and callbacks are installed once, at load, chained to what was there.
     unsafe {
         PREV_EXECUTOR_START = pg_sys::ExecutorStart_hook;
         pg_sys::ExecutorStart_hook = Some(executor_start);
+        PREV_PROCESS_UTILITY = pg_sys::ProcessUtility_hook;
+        pg_sys::ProcessUtility_hook = Some(process_utility);
         pg_sys::RegisterXactCallback(Some(at_transaction_end), std::ptr::null_mut());
         pg_sys::RegisterSubXactCallback(Some(at_subtransaction_end), std::ptr::null_mut());
     }
 }
 
-/// Before a statement that reads or writes a table of annotate_internal runs, what this
-/// transaction holds is written out, visible to it (the command ids of the writes are older).
-#[pg_guard]
+/// Before a statement that reads or writes a table of annotate_internal runs, or one that may
+/// run in parallel workers (which hold nothing: a function they run may read the tables), what
+/// this transaction holds is written out, as far as the statement's snapshot sees it: the
+/// writes of the commands before it. Nothing is written in parallel mode (a statement inside
+/// one that runs in parallel: what was held was written out before it). Not a #[pg_guard]
+/// function, for the reason process_utility gives.
 unsafe extern "C-unwind" fn executor_start(query_desc: *mut pg_sys::QueryDesc, eflags: std::ffi::c_int) {
-    // SAFETY: the executor hands a valid query descriptor; the range table is a list of
-    // RangeTblEntry pointers. Nothing is written in parallel mode (a worker holds nothing).
+    // SAFETY: the query descriptor the executor hands over, passed on as it came.
     unsafe {
-        if holding() && !pg_sys::IsInParallelMode() && touches_ours(query_desc) {
-            write_out();
-        }
+        before_executor(query_desc);
         match PREV_EXECUTOR_START {
-            Some(prev) => pg_sys::ffi::pg_guard_ffi_boundary(|| prev(query_desc, eflags)),
-            None => pg_sys::standard_ExecutorStart(query_desc, eflags),
+            Some(prev) => prev(query_desc, eflags),
+            None => crate::errors::standard_executor_start(query_desc, eflags),
         }
     }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn before_executor(query_desc: *mut pg_sys::QueryDesc) {
+    // SAFETY: the executor hands a valid query descriptor; its planned statement's range table
+    // is a list of RangeTblEntry pointers, and its snapshot, when set, a valid one.
+    unsafe {
+        if holding() && !pg_sys::IsInParallelMode() && (touches_ours(query_desc) || parallel(query_desc)) {
+            let snapshot = (*query_desc).snapshot;
+            write_out((!snapshot.is_null()).then(|| (*snapshot).curcid));
+        }
+    }
+}
+
+unsafe fn parallel(query_desc: *mut pg_sys::QueryDesc) -> bool {
+    // SAFETY: see executor_start.
+    unsafe {
+        let stmt = (*query_desc).plannedstmt;
+        !stmt.is_null() && (*stmt).parallelModeNeeded
+    }
+}
+
+/// Before a utility statement, what this transaction holds is written out, but for those that
+/// neither read nor change a table (transaction control, settings, cursors and prepared
+/// statements, whose queries pass through executor_start): a TRUNCATE, CLUSTER or ALTER TABLE
+/// of queue_delta then treats held writes as it treats appended ones (a TRUNCATE voids them, a
+/// rewrite keeps them, a savepoint rolled back around either undoes it), and a COPY of the
+/// table sees it.
+///
+/// Not a #[pg_guard] function: an error the statement raises goes on to PostgreSQL's handler
+/// as it was raised, with its CONTEXT lines (an event trigger's, say), rather than caught and
+/// raised again from here. Nothing in this frame needs dropping, and the write-out runs in a
+/// guarded function of its own.
+#[allow(clippy::too_many_arguments)]
+unsafe extern "C-unwind" fn process_utility(
+    pstmt: *mut pg_sys::PlannedStmt,
+    query_string: *const std::ffi::c_char,
+    read_only_tree: bool,
+    context: pg_sys::ProcessUtilityContext::Type,
+    params: pg_sys::ParamListInfo,
+    query_env: *mut pg_sys::QueryEnvironment,
+    dest: *mut pg_sys::DestReceiver,
+    qc: *mut pg_sys::QueryCompletion,
+) {
+    // SAFETY: the planned utility statement PostgreSQL hands over, passed on as it came.
+    unsafe {
+        before_utility(pstmt);
+        match PREV_PROCESS_UTILITY {
+            Some(prev) => prev(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc),
+            None => crate::errors::standard_process_utility(
+                pstmt,
+                query_string,
+                read_only_tree,
+                context,
+                params,
+                query_env,
+                dest,
+                qc,
+            ),
+        }
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn before_utility(pstmt: *mut pg_sys::PlannedStmt) {
+    // SAFETY: see process_utility.
+    unsafe {
+        if holding()
+            && !pg_sys::IsInParallelMode()
+            && !pstmt.is_null()
+            && may_touch_tables((*pstmt).utilityStmt)
+        {
+            write_out(None);
+        }
+    }
+}
+
+/// Whether a utility statement may read or change a table outside the executor.
+unsafe fn may_touch_tables(node: *mut pg_sys::Node) -> bool {
+    use pg_sys::NodeTag::*;
+    if node.is_null() {
+        return false;
+    }
+    // SAFETY: a parse node, whose first field is its tag.
+    !matches!(
+        unsafe { (*node).type_ },
+        T_TransactionStmt
+            | T_VariableSetStmt
+            | T_VariableShowStmt
+            | T_DeclareCursorStmt
+            | T_FetchStmt
+            | T_ClosePortalStmt
+            | T_PrepareStmt
+            | T_ExecuteStmt
+            | T_DeallocateStmt
+            | T_DoStmt
+            | T_CallStmt
+            | T_NotifyStmt
+            | T_ListenStmt
+            | T_UnlistenStmt
+            | T_ExplainStmt
+    )
 }
 
 unsafe fn touches_ours(query_desc: *mut pg_sys::QueryDesc) -> bool {
@@ -430,7 +548,7 @@ unsafe extern "C-unwind" fn at_transaction_end(event: pg_sys::XactEvent::Type, _
     match event {
         XACT_EVENT_PRE_COMMIT | XACT_EVENT_PRE_PREPARE => {
             if holding() {
-                write_out();
+                write_out(None);
             }
         }
         XACT_EVENT_COMMIT | XACT_EVENT_ABORT | XACT_EVENT_PREPARE | XACT_EVENT_PARALLEL_ABORT => {
@@ -549,7 +667,7 @@ impl DeltaWriter {
     const BATCH: usize = 1000;
 
     fn open() -> Option<Self> {
-        let (relid, _) = delta_table()?;
+        let relid = delta_table()?;
         // SAFETY: the relation is opened with the lock an INSERT takes (kept to the end of the
         // transaction, as the executor keeps it), its descriptor and indexes read while it is
         // open, and what was opened closed again when the table is not the one expected.
@@ -826,6 +944,26 @@ mod unit {
         let netted = net(&rows);
         assert_eq!(netted.iter().map(|(d, _)| d.d_agency).sum::<i32>(), 40_000);
         assert!(netted.iter().all(|(d, _)| d.d_agency <= i16::MAX as i32));
+    }
+
+    #[test]
+    fn changes_of_several_commands_net_by_url_and_pack_by_command() {
+        let vote = |url| Delta { d_auto: 1, ..d(url) };
+        // Two statements' alike votes on other URLs: a row each, with its own command id, so
+        // that a snapshot taken between the two sees the first.
+        let rows = vec![(vote(7), vec![], 1), (vote(8), vec![9], 3)];
+        assert_eq!(net_by_command(&rows), vec![(1, vec![(vote(7), vec![])]), (3, vec![(vote(8), vec![9])])]);
+        // A POST's four statements on one URL: one row, with the latest id.
+        let user = Some(3);
+        let rows = vec![
+            (Delta { d_user: 1, done_user: user, ..d(7) }, vec![], 4),
+            (Delta { done_user: user, ..d(7) }, vec![], 5),
+            (Delta { d_agency: 1, done_user: user, ..d(7) }, vec![], 6),
+        ];
+        assert_eq!(
+            net_by_command(&rows),
+            vec![(6, vec![(Delta { d_user: 1, d_agency: 1, done_user: user, ..d(7) }, vec![])])]
+        );
     }
 
     #[test]

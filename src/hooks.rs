@@ -23,15 +23,28 @@ pub fn init() {
     }
 }
 
-#[pg_guard]
+/// Not a #[pg_guard] function: an error the executor raises goes on to PostgreSQL's handler as
+/// it was raised, with its CONTEXT lines, rather than caught and raised again from here.
+/// Nothing in this frame needs dropping; what runs before and after is guarded on its own.
 unsafe extern "C-unwind" fn executor_start(query_desc: *mut pg_sys::QueryDesc, eflags: std::ffi::c_int) {
     // SAFETY: the executor hands a valid query descriptor, passed on as it came.
     unsafe {
-        crate::head::executor_starting(query_desc);
+        before(query_desc);
         match PREV_EXECUTOR_START {
-            Some(prev) => pg_sys::ffi::pg_guard_ffi_boundary(|| prev(query_desc, eflags)),
-            None => pg_sys::standard_ExecutorStart(query_desc, eflags),
+            Some(prev) => prev(query_desc, eflags),
+            None => crate::errors::standard_executor_start(query_desc, eflags),
         }
+        after();
     }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn before(query_desc: *mut pg_sys::QueryDesc) {
+    // SAFETY: see executor_start.
+    unsafe { crate::head::executor_starting(query_desc) }
+}
+
+#[pg_guard]
+extern "C-unwind" fn after() {
     crate::resume::executor_started();
 }

@@ -93,15 +93,94 @@ COMMIT;
 SELECT * FROM annotate.verify();
 SELECT annotate.reconcile() AS corrected;
 SELECT count(*) AS problems FROM annotate.verify();
--- ... while one in a savepoint rolled back voids nothing.
+-- ... while one in a savepoint rolled back voids nothing, a read after it there included.
 BEGIN;
 INSERT INTO public.annotation__url_type__auto (url_id, relevant) VALUES (32, true);
 SAVEPOINT t;
 SET LOCAL client_min_messages = warning;
 TRUNCATE annotate_internal.queue_delta;
+SELECT count(*) AS pending FROM annotate_internal.queue_delta;
 ROLLBACK TO SAVEPOINT t;
 COMMIT;
 SELECT url_id, r FROM q WHERE url_id = 32;
+SELECT count(*) AS problems FROM annotate.verify();
+
+-- A rewrite of the pending writes' table (CLUSTER, SET UNLOGGED and LOGGED) keeps what was
+-- held, as it keeps what was appended; a COPY of the table sees it.
+SELECT FROM annotate_internal.fold_now();
+BEGIN;
+INSERT INTO public.annotation__url_type__auto (url_id, relevant) VALUES (34, true);
+CLUSTER annotate_internal.queue_delta USING queue_delta_xid;
+INSERT INTO public.annotation__url_type__auto (url_id, relevant) VALUES (35, true);
+ALTER TABLE annotate_internal.queue_delta SET UNLOGGED;
+ALTER TABLE annotate_internal.queue_delta SET LOGGED;
+INSERT INTO public.annotation__url_type__auto (url_id, relevant) VALUES (46, true);
+COPY annotate_internal.queue_delta (url_id, d_auto) TO STDOUT;
+COMMIT;
+SELECT url_id, r FROM q WHERE url_id IN (34, 35, 46) ORDER BY url_id;
+SELECT count(*) AS problems FROM annotate.verify();
+-- A rebuild inside a savepoint that rolls back leaves the writes held from before it.
+BEGIN;
+INSERT INTO public.annotation__url_type__auto (url_id, relevant) VALUES (36, true);
+SAVEPOINT s;
+SELECT annotate.detach();
+INSERT INTO public.annotation__url_type__auto (url_id, relevant) VALUES (37, true);
+SET LOCAL client_min_messages = warning;
+SELECT step FROM annotate.attach() WHERE step = 'queue';
+SELECT count(*) AS pending FROM annotate_internal.queue_delta;
+ROLLBACK TO SAVEPOINT s;
+INSERT INTO public.annotation__url_type__auto (url_id, relevant) VALUES (38, true);
+COMMIT;
+SELECT url_id, r FROM q WHERE url_id BETWEEN 36 AND 38 ORDER BY url_id;
+SELECT count(*) AS problems FROM annotate.verify();
+
+-- A cursor's statement sees this transaction's writes from before it was declared, and not
+-- those after, wherever it reads the extension's tables (here through a function that is not
+-- inlined, so its declaration writes out nothing) and whenever they are written out: the
+-- writes of two statements are two rows, each with its statement's command id.
+BEGIN;
+INSERT INTO public.annotation__url_type__auto (url_id, relevant) VALUES (40, true);
+DECLARE c CURSOR FOR SELECT url_id, auto_votes FROM annotate_internal.queue_now() WHERE url_id IN (40, 41) ORDER BY url_id;
+INSERT INTO public.annotation__url_type__auto (url_id, relevant) VALUES (41, true);
+FETCH ALL FROM c;
+INSERT INTO public.annotation__url_type__auto (url_id, relevant) VALUES (42, true);
+DECLARE d CURSOR FOR SELECT url_id, auto_votes FROM annotate_internal.queue_now() WHERE url_id IN (42, 43) ORDER BY url_id;
+INSERT INTO public.annotation__url_type__auto (url_id, relevant) VALUES (43, true);
+SELECT * FROM mine;
+FETCH ALL FROM d;
+COMMIT;
+SELECT count(*) AS problems FROM annotate.verify();
+
+-- A statement that runs in parallel workers writes out what is held first: they hold nothing,
+-- and a function they run may read the extension's tables.
+CREATE FUNCTION pending_rows(u integer) RETURNS bigint LANGUAGE sql STABLE PARALLEL SAFE
+AS 'SELECT count(*) FROM annotate_internal.queue_delta d WHERE d.url_id = u';
+BEGIN;
+INSERT INTO public.annotation__url_type__auto (url_id, relevant) VALUES (45, true);
+SET LOCAL force_parallel_mode = on;
+SELECT pending_rows(45);
+COMMIT;
+
+-- Inside a savepoint, the writes held from before it and written out there no longer count
+-- towards the 50,000 URLs held: the savepoint's own writes are held and netted.
+BEGIN;
+DO $$
+BEGIN
+    FOR k IN 1..125 LOOP
+        INSERT INTO public.flag_url_suspended (url_id) SELECT i FROM generate_series(1001, 1200) i;
+        DELETE FROM public.flag_url_suspended WHERE url_id BETWEEN 1001 AND 1200;
+    END LOOP;
+END $$;
+SAVEPOINT many;
+DO $$
+BEGIN
+    FOR k IN 1..500 LOOP
+        INSERT INTO public.flag_url_suspended (url_id) VALUES (1);
+        DELETE FROM public.flag_url_suspended WHERE url_id = 1;
+    END LOOP;
+END $$;
+SELECT * FROM mine;
+COMMIT;
 SELECT count(*) AS problems FROM annotate.verify();
 
 -- A bulk load holds a bounded number of URLs (50,000): past that, what is held is written
