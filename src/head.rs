@@ -22,7 +22,9 @@
 //! UPDATE, a script) counts as moving too: an executor hook sees it. A new table (TRUNCATE,
 //! attach's rebuild, VACUUM FULL) has a new relfilenode, which the head records. No head is
 //! used or recorded by a walk under REPEATABLE READ or SERIALIZABLE (its snapshot may predate
-//! the read), nor on a server that allows prepared transactions (max_prepared_transactions
+//! the read), nor recorded by a transaction that wrote before its walk (it may hold leases of
+//! its own, uncommitted, which its walk saw out of the range and a rollback puts back), nor on a
+//! server that allows prepared transactions (max_prepared_transactions
 //! above 0: COMMIT PREPARED makes a transaction's changes visible where no callback sees it);
 //! a PREPARE that moved entries stops heads for its database in any case. Without
 //! `shared_preload_libraries` there is no shared memory, and every walk starts at the start of
@@ -272,6 +274,9 @@ pub struct Read {
     pub used: bool,
     version: Option<u64>,
     file: pg_sys::Oid,
+    /// Whether this transaction had written before the walk (it may have leased: its walk then
+    /// does not see its own leases' URLs in the range, which a rollback puts back).
+    wrote: bool,
 }
 
 /// The queue's relfilenode as this backend sees it now.
@@ -316,7 +321,9 @@ fn prepared_possible() -> bool {
 /// this read: such a walk neither uses nor records a head.
 pub fn read() -> Read {
     let file = queue_file();
-    let none = Read { start: Key::START, used: false, version: None, file };
+    // SAFETY: this transaction's xid, if it has one.
+    let wrote = unsafe { pg_sys::GetTopTransactionIdIfAny() } != pg_sys::InvalidTransactionId;
+    let none = Read { start: Key::START, used: false, version: None, file, wrote };
     let own_snapshot = crate::access::transaction_snapshot();
     if !SHARED_READY.load(Ordering::Relaxed)
         || MOVING.with(|m| m.get())
@@ -335,7 +342,7 @@ pub fn read() -> Read {
     }
     match s.head {
         Some((key, f)) if f == file && file != pg_sys::InvalidOid => {
-            Read { start: key, used: true, version: Some(s.version), file }
+            Read { start: key, used: true, version: Some(s.version), file, wrote }
         }
         _ => Read { version: Some(s.version), ..none },
     }
@@ -360,6 +367,11 @@ pub fn after(read: &Read, first: Option<Key>) -> bool {
     };
     if !unmoved {
         return !read.used;
+    }
+    // A transaction that wrote before the walk may have leased URLs ahead of `first` (its walk
+    // saw them out of the range), and they come back if it rolls back: it records nothing.
+    if read.wrote {
+        return true;
     }
     if let (Some(key), Some(s)) = (first, slot(&mut heads)) {
         if s.version == read.version.unwrap_or(0) && file != pg_sys::InvalidOid {

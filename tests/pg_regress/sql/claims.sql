@@ -160,6 +160,23 @@ ON CONFLICT DO NOTHING;
 SELECT annotate_internal.fold_now() > 0 AS folded;
 SELECT pg_temp.first_free(808) = :last_url AS moved_up_is_first_free;
 SELECT url_id = :last_url AS moved_up_leased_next FROM annotate.next_url_for_annotation(808, claim_for => '10 minutes');
+-- Leases rolled back: a transaction (or a savepoint) that leased twice, and whose second walk
+-- saw its first lease out of the range, is undone; the URLs it leased are the first free again.
+UPDATE annotate_internal.queue SET leased = false, lease_user = NULL, lease_session = NULL, lease_until = NULL, lease_xid = NULL;
+SELECT pg_temp.first_free(820) AS want \gset
+BEGIN;
+SELECT url_id = :want AS leased_in_a_transaction FROM annotate.next_url_for_annotation(820, claim_for => '10 minutes');
+SELECT url_id <> :want AS second_lease FROM annotate.next_url_for_annotation(821, claim_for => '10 minutes');
+ROLLBACK;
+SELECT url_id = :want AS rolled_back_url_leased_next FROM annotate.next_url_for_annotation(822, claim_for => '10 minutes');
+SELECT pg_temp.first_free(823) AS want \gset
+BEGIN;
+SAVEPOINT s;
+SELECT url_id = :want AS leased_in_a_savepoint FROM annotate.next_url_for_annotation(823, claim_for => '10 minutes');
+SELECT url_id <> :want AS second_lease FROM annotate.next_url_for_annotation(824, claim_for => '10 minutes');
+ROLLBACK TO SAVEPOINT s;
+COMMIT;
+SELECT url_id = :want AS rolled_back_url_leased_next FROM annotate.next_url_for_annotation(825, claim_for => '10 minutes');
 
 -- With no folder running, a plain selection that read many URLs with writes not folded yet
 -- (here 300 new ones) folds them itself once it has its answer, when the call is a transaction
