@@ -116,28 +116,6 @@ pub fn in_subtransaction<R>(f: impl FnOnce() -> R) -> Result<R, Caught> {
     }
 }
 
-// PostgreSQL's own functions the extension's hooks (src/hooks.rs, src/held.rs) chain to, called
-// directly: pgrx's bindings of them catch an error they raise and turn it into a Rust panic,
-// which needs a #[pg_guard] frame to raise it again, and raised again it has lost its CONTEXT
-// lines (an event trigger's, a function's). The hooks are not #[pg_guard] functions and hold
-// nothing that needs dropping, so an error passes through them to PostgreSQL's handler as it
-// was raised; what they run before and after is guarded on its own.
-unsafe extern "C-unwind" {
-    #[link_name = "standard_ExecutorStart"]
-    pub fn standard_executor_start(query_desc: *mut pg_sys::QueryDesc, eflags: std::ffi::c_int);
-    #[link_name = "standard_ProcessUtility"]
-    pub fn standard_process_utility(
-        pstmt: *mut pg_sys::PlannedStmt,
-        query_string: *const std::ffi::c_char,
-        read_only_tree: bool,
-        context: pg_sys::ProcessUtilityContext::Type,
-        params: pg_sys::ParamListInfo,
-        query_env: *mut pg_sys::QueryEnvironment,
-        dest: *mut pg_sys::DestReceiver,
-        qc: *mut pg_sys::QueryCompletion,
-    );
-}
-
 #[cfg(test)]
 mod unit {
     use super::*;

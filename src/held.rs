@@ -12,7 +12,8 @@
 //! - Nobody else can see a transaction's writes before it commits, so appending at its commit
 //!   changes nothing for other sessions, the folder included.
 //! - The transaction's own later statements do see them: any statement whose range table holds
-//!   a table of annotate_internal writes out what is held first (the ExecutorStart hook below),
+//!   a table of annotate_internal writes out what is held first (before_executor, from the
+//!   ExecutorStart hook in src/hooks.rs),
 //!   with the command id of the statement that made the writes, so that they are visible to it
 //!   as they were when the triggers appended them one by one. A statement whose snapshot is
 //!   older than some of the writes (a cursor's) gets only those it sees; the others stay held.
@@ -20,7 +21,8 @@
 //!   which take the latest command's id). So does a statement that may run in parallel
 //!   workers, which hold nothing. Utility statements that may read or change a table (a
 //!   TRUNCATE, CLUSTER or ALTER TABLE of queue_delta, a COPY of it) write out what is held
-//!   first (the ProcessUtility hook below), so that they treat held writes as appended ones:
+//!   first (before_utility, from the ProcessUtility hook), so that they treat held writes as
+//!   appended ones:
 //!   a TRUNCATE voids them, a rewrite keeps them, a savepoint rolled back around either
 //!   undoes it. attach() and detach() read the extension's tables before theirs, which writes
 //!   out what is held, and a rebuild reads the app's tables, this transaction's writes
@@ -386,18 +388,12 @@ pub fn append_through_sql(rows: &[(Delta, Vec<i32>)]) {
     })
 }
 
-static mut PREV_EXECUTOR_START: pg_sys::ExecutorStart_hook_type = None;
-static mut PREV_PROCESS_UTILITY: pg_sys::ProcessUtility_hook_type = None;
-
-/// Installs the hooks and the transaction callbacks, once per process (in the postmaster when
-/// preloaded, else in the backend that loads the library).
+/// Installs the transaction callbacks, once per process (in the postmaster when preloaded,
+/// else in the backend that loads the library). The hooks that write out what is held before
+/// a statement are src/hooks.rs's, calling before_executor() and before_utility().
 pub fn init() {
-    // SAFETY: hooks and callbacks are installed once, at load, chained to what was there.
+    // SAFETY: callbacks are registered once, at load.
     unsafe {
-        PREV_EXECUTOR_START = pg_sys::ExecutorStart_hook;
-        pg_sys::ExecutorStart_hook = Some(executor_start);
-        PREV_PROCESS_UTILITY = pg_sys::ProcessUtility_hook;
-        pg_sys::ProcessUtility_hook = Some(process_utility);
         pg_sys::RegisterXactCallback(Some(at_transaction_end), std::ptr::null_mut());
         pg_sys::RegisterSubXactCallback(Some(at_subtransaction_end), std::ptr::null_mut());
     }
@@ -407,23 +403,14 @@ pub fn init() {
 /// run in parallel workers (which hold nothing: a function they run may read the tables), what
 /// this transaction holds is written out, as far as the statement's snapshot sees it: the
 /// writes of the commands before it. Nothing is written in parallel mode (a statement inside
-/// one that runs in parallel: what was held was written out before it). Not a #[pg_guard]
-/// function, for the reason process_utility gives.
-unsafe extern "C-unwind" fn executor_start(query_desc: *mut pg_sys::QueryDesc, eflags: std::ffi::c_int) {
-    // SAFETY: the query descriptor the executor hands over, passed on as it came.
-    unsafe {
-        before_executor(query_desc);
-        match PREV_EXECUTOR_START {
-            Some(prev) => prev(query_desc, eflags),
-            None => crate::errors::standard_executor_start(query_desc, eflags),
-        }
-    }
-}
-
+/// one that runs in parallel: what was held was written out before it).
+///
+/// # Safety
+/// `query_desc` is the executor's valid query descriptor.
 #[pg_guard]
-unsafe extern "C-unwind" fn before_executor(query_desc: *mut pg_sys::QueryDesc) {
-    // SAFETY: the executor hands a valid query descriptor; its planned statement's range table
-    // is a list of RangeTblEntry pointers, and its snapshot, when set, a valid one.
+pub unsafe extern "C-unwind" fn before_executor(query_desc: *mut pg_sys::QueryDesc) {
+    // SAFETY: its planned statement's range table is a list of RangeTblEntry pointers, and its
+    // snapshot, when set, a valid one.
     unsafe {
         if holding() && !pg_sys::IsInParallelMode() && (touches_ours(query_desc) || parallel(query_desc)) {
             let snapshot = (*query_desc).snapshot;
@@ -433,7 +420,7 @@ unsafe extern "C-unwind" fn before_executor(query_desc: *mut pg_sys::QueryDesc) 
 }
 
 unsafe fn parallel(query_desc: *mut pg_sys::QueryDesc) -> bool {
-    // SAFETY: see executor_start.
+    // SAFETY: see before_executor.
     unsafe {
         let stmt = (*query_desc).plannedstmt;
         !stmt.is_null() && (*stmt).parallelModeNeeded
@@ -442,48 +429,16 @@ unsafe fn parallel(query_desc: *mut pg_sys::QueryDesc) -> bool {
 
 /// Before a utility statement, what this transaction holds is written out, but for those that
 /// neither read nor change a table (transaction control, settings, cursors and prepared
-/// statements, whose queries pass through executor_start): a TRUNCATE, CLUSTER or ALTER TABLE
+/// statements, whose queries pass through before_executor): a TRUNCATE, CLUSTER or ALTER TABLE
 /// of queue_delta then treats held writes as it treats appended ones (a TRUNCATE voids them, a
 /// rewrite keeps them, a savepoint rolled back around either undoes it), and a COPY of the
 /// table sees it.
 ///
-/// Not a #[pg_guard] function: an error the statement raises goes on to PostgreSQL's handler
-/// as it was raised, with its CONTEXT lines (an event trigger's, say), rather than caught and
-/// raised again from here. Nothing in this frame needs dropping, and the write-out runs in a
-/// guarded function of its own.
-#[allow(clippy::too_many_arguments)]
-unsafe extern "C-unwind" fn process_utility(
-    pstmt: *mut pg_sys::PlannedStmt,
-    query_string: *const std::ffi::c_char,
-    read_only_tree: bool,
-    context: pg_sys::ProcessUtilityContext::Type,
-    params: pg_sys::ParamListInfo,
-    query_env: *mut pg_sys::QueryEnvironment,
-    dest: *mut pg_sys::DestReceiver,
-    qc: *mut pg_sys::QueryCompletion,
-) {
-    // SAFETY: the planned utility statement PostgreSQL hands over, passed on as it came.
-    unsafe {
-        before_utility(pstmt);
-        match PREV_PROCESS_UTILITY {
-            Some(prev) => prev(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc),
-            None => crate::errors::standard_process_utility(
-                pstmt,
-                query_string,
-                read_only_tree,
-                context,
-                params,
-                query_env,
-                dest,
-                qc,
-            ),
-        }
-    }
-}
-
+/// # Safety
+/// `pstmt` is null or the planned utility statement PostgreSQL hands to ProcessUtility.
 #[pg_guard]
-unsafe extern "C-unwind" fn before_utility(pstmt: *mut pg_sys::PlannedStmt) {
-    // SAFETY: see process_utility.
+pub unsafe extern "C-unwind" fn before_utility(pstmt: *mut pg_sys::PlannedStmt) {
+    // SAFETY: as above.
     unsafe {
         if holding()
             && !pg_sys::IsInParallelMode()
@@ -523,7 +478,7 @@ unsafe fn may_touch_tables(node: *mut pg_sys::Node) -> bool {
 }
 
 unsafe fn touches_ours(query_desc: *mut pg_sys::QueryDesc) -> bool {
-    // SAFETY: see executor_start.
+    // SAFETY: see before_executor.
     unsafe {
         let stmt = (*query_desc).plannedstmt;
         if stmt.is_null() || (*stmt).rtable.is_null() {
