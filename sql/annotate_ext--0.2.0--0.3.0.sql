@@ -88,7 +88,7 @@ The ordering of items is not stable, it is driven by a dependency graph.
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:29
+-- src/lib.rs:36
 -- bootstrap
 -- The extension's own state, in schema annotate_internal: not part of the API, not usable by
 -- PUBLIC (sql/finalize.sql), reached only through the functions of schema annotate. Nothing
@@ -260,7 +260,144 @@ INSERT INTO annotate_internal.health DEFAULT VALUES;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:31
+-- src/lib.rs:37
+-- requires:
+--   internal
+
+-- What annotate_ext reads from the application (SPEC section 2): every table and column, by
+-- name, and the kind of type it needs. attach() refuses to attach while one is missing, and
+-- the DDL watch (sql/watch.sql) refuses a migration that would take one away.
+
+-- kind: 'id' (any integer type), 'text' (any type with a text form), 'uuid', 'bool', 'number',
+-- 'timestamp', 'relation' (the table or view itself).
+CREATE FUNCTION annotate_internal.requirements()
+RETURNS TABLE (table_name text, column_name text, kind text)
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT r.t, r.c, r.k
+    FROM (VALUES
+        ('urls', NULL, 'relation'), ('urls', 'id', 'id'), ('urls', 'url', 'text'),
+        ('urls', 'scheme', 'text'), ('urls', 'trailing_slash', 'bool'), ('urls', 'source', 'text'),
+        ('link_batches__urls', NULL, 'relation'), ('link_batches__urls', 'url_id', 'id'),
+        ('link_batches__urls', 'batch_id', 'id'),
+        ('link_batches__locations', NULL, 'relation'), ('link_batches__locations', 'batch_id', 'id'),
+        ('link_batches__locations', 'location_id', 'id'),
+        ('link__locations__user_follows', NULL, 'relation'),
+        ('link__locations__user_follows', 'location_id', 'id'),
+        ('link__locations__user_follows', 'user_id', 'id'),
+        ('locations_expanded', NULL, 'relation'), ('locations_expanded', 'id', 'id'),
+        ('locations_expanded', 'full_display_name', 'text'),
+        ('agencies', NULL, 'relation'), ('agencies', 'id', 'id'), ('agencies', 'name', 'text'),
+        ('flag_url_validated', NULL, 'relation'), ('flag_url_validated', 'url_id', 'id'),
+        ('flag_url_suspended', NULL, 'relation'), ('flag_url_suspended', 'url_id', 'id'),
+        ('reviewing_user_url', NULL, 'relation'), ('reviewing_user_url', 'url_id', 'id'),
+        ('link_agencies__urls', NULL, 'relation'), ('link_agencies__urls', 'url_id', 'id'),
+        ('url_html_content', NULL, 'relation'), ('url_html_content', 'url_id', 'id'),
+        ('url_html_content', 'content_type', 'text'), ('url_html_content', 'content', 'text'),
+        ('link_user_suggestion_agency_not_found', NULL, 'relation'),
+        ('link_user_suggestion_agency_not_found', 'url_id', 'id'),
+        ('link_user_suggestion_location_not_found', NULL, 'relation'),
+        ('link_user_suggestion_location_not_found', 'url_id', 'id'),
+        ('annotation__url_type__user', NULL, 'relation'), ('annotation__url_type__user', 'url_id', 'id'),
+        ('annotation__url_type__user', 'user_id', 'id'), ('annotation__url_type__user', 'type', 'text'),
+        ('annotation__url_type__user', 'created_at', 'timestamp'),
+        ('annotation__record_type__user', NULL, 'relation'),
+        ('annotation__record_type__user', 'url_id', 'id'), ('annotation__record_type__user', 'user_id', 'id'),
+        ('annotation__record_type__user', 'record_type', 'text'),
+        ('annotation__record_type__user', 'created_at', 'timestamp'),
+        ('annotation__agency__user', NULL, 'relation'), ('annotation__agency__user', 'url_id', 'id'),
+        ('annotation__agency__user', 'user_id', 'id'), ('annotation__agency__user', 'agency_id', 'id'),
+        ('annotation__location__user', NULL, 'relation'), ('annotation__location__user', 'url_id', 'id'),
+        ('annotation__location__user', 'user_id', 'id'), ('annotation__location__user', 'location_id', 'id'),
+        ('annotation__url_type__anon', NULL, 'relation'), ('annotation__url_type__anon', 'url_id', 'id'),
+        ('annotation__url_type__anon', 'session_id', 'uuid'), ('annotation__url_type__anon', 'url_type', 'text'),
+        ('annotation__url_type__anon', 'created_at', 'timestamp'),
+        ('annotation__record_type__anon', NULL, 'relation'),
+        ('annotation__record_type__anon', 'url_id', 'id'), ('annotation__record_type__anon', 'session_id', 'uuid'),
+        ('annotation__record_type__anon', 'record_type', 'text'),
+        ('annotation__record_type__anon', 'created_at', 'timestamp'),
+        ('annotation__agency__anon', NULL, 'relation'), ('annotation__agency__anon', 'url_id', 'id'),
+        ('annotation__agency__anon', 'session_id', 'uuid'), ('annotation__agency__anon', 'agency_id', 'id'),
+        ('annotation__location__anon', NULL, 'relation'), ('annotation__location__anon', 'url_id', 'id'),
+        ('annotation__location__anon', 'session_id', 'uuid'),
+        ('annotation__location__anon', 'location_id', 'id'),
+        ('annotation__url_type__auto', NULL, 'relation'), ('annotation__url_type__auto', 'url_id', 'id'),
+        ('annotation__record_type__auto', NULL, 'relation'), ('annotation__record_type__auto', 'url_id', 'id'),
+        ('annotation__agency__auto__subtasks', NULL, 'relation'),
+        ('annotation__agency__auto__subtasks', 'id', 'id'), ('annotation__agency__auto__subtasks', 'url_id', 'id'),
+        ('annotation__agency__auto__suggestions', NULL, 'relation'),
+        ('annotation__agency__auto__suggestions', 'subtask_id', 'id'),
+        ('annotation__agency__auto__suggestions', 'agency_id', 'id'),
+        ('annotation__agency__auto__suggestions', 'confidence', 'number'),
+        ('annotation__location__auto__subtasks', NULL, 'relation'),
+        ('annotation__location__auto__subtasks', 'id', 'id'),
+        ('annotation__location__auto__subtasks', 'url_id', 'id'),
+        ('annotation__location__auto__suggestions', NULL, 'relation'),
+        ('annotation__location__auto__suggestions', 'subtask_id', 'id'),
+        ('annotation__location__auto__suggestions', 'location_id', 'id'),
+        ('annotation__location__auto__suggestions', 'confidence', 'number'),
+        ('annotation__name__suggestions', NULL, 'relation'), ('annotation__name__suggestions', 'id', 'id'),
+        ('annotation__name__suggestions', 'url_id', 'id'), ('annotation__name__suggestions', 'suggestion', 'text'),
+        ('annotation__name__suggestions', 'source', 'text'),
+        ('annotation__name__user__endorsements', NULL, 'relation'),
+        ('annotation__name__user__endorsements', 'suggestion_id', 'id'),
+        ('annotation__name__anon__endorsements', NULL, 'relation'),
+        ('annotation__name__anon__endorsements', 'suggestion_id', 'id')
+    ) AS r(t, c, k)
+$$;
+
+-- Every requirement this database does not meet, one line each, in the order above (empty
+-- when all are met). Types are judged by category, so an integer id may become bigint and a
+-- varchar text, but a renamed or dropped column, or an id turned into text, is a problem.
+CREATE FUNCTION annotate_internal.unmet_requirements()
+RETURNS TABLE (table_name text, column_name text, problem text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT r.table_name, r.column_name,
+           CASE
+               WHEN c.oid IS NULL THEN pg_catalog.format('public.%I is missing', r.table_name)
+               WHEN a.attnum IS NULL THEN pg_catalog.format('public.%I has no column %I', r.table_name, r.column_name)
+               ELSE pg_catalog.format('public.%I.%I is of type %s, which annotate_ext cannot read as %s',
+                                      r.table_name, r.column_name, a.atttypid::pg_catalog.regtype, r.kind)
+           END
+    FROM annotate_internal.requirements() WITH ORDINALITY AS r(table_name, column_name, kind, n)
+    LEFT JOIN pg_catalog.pg_class c
+           ON c.relnamespace OPERATOR(pg_catalog.=) 'public'::pg_catalog.regnamespace
+          AND c.relname OPERATOR(pg_catalog.=) r.table_name
+          AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,v,m,p}'::"char"[])
+    LEFT JOIN pg_catalog.pg_attribute a
+           ON a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attname OPERATOR(pg_catalog.=) r.column_name
+          AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+    LEFT JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
+    WHERE (r.column_name IS NULL AND c.oid IS NULL)
+       OR (r.column_name IS NOT NULL AND c.oid IS NOT NULL AND a.attnum IS NULL)
+       OR (r.column_name IS NOT NULL AND a.attnum IS NOT NULL AND NOT CASE r.kind
+               WHEN 'id' THEN a.atttypid OPERATOR(pg_catalog.=) ANY ('{int2,int4,int8}'::pg_catalog.regtype[])
+               WHEN 'uuid' THEN a.atttypid OPERATOR(pg_catalog.=) 'uuid'::pg_catalog.regtype
+               WHEN 'bool' THEN a.atttypid OPERATOR(pg_catalog.=) 'bool'::pg_catalog.regtype
+               WHEN 'number' THEN t.typcategory OPERATOR(pg_catalog.=) 'N'
+               WHEN 'timestamp' THEN t.typcategory OPERATOR(pg_catalog.=) 'D'
+               ELSE t.typcategory OPERATOR(pg_catalog.=) ANY ('{S,E}'::"char"[])
+           END)
+    ORDER BY r.n
+$$;
+
+-- The tables of the app this database lacks (NULL when none), for the install's message.
+CREATE FUNCTION annotate_internal.missing_app_tables()
+RETURNS text[]
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.array_agg(u.table_name)
+    FROM annotate_internal.unmet_requirements() u
+    WHERE u.column_name IS NULL
+$$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:38
 -- requires:
 --   internal
 
@@ -568,7 +705,7 @@ $$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:32
+-- src/lib.rs:39
 -- requires:
 --   helpers
 
@@ -795,11 +932,20 @@ BEGIN
     -- Writes that skipped the triggers may have taken back annotations no count reflects:
     -- every resume point kept before this is void (src/resume.rs).
     INSERT INTO annotate_internal.queue_moved (xid, url_id) VALUES (me, NULL);
-    IF owed IS NOT NULL THEN
-        UPDATE annotate_internal.state SET reconcile_owed = NULL WHERE reconcile_owed OPERATOR(pg_catalog.=) owed;
-    END IF;
-    UPDATE annotate_internal.health
-    SET reconciled_at = pg_catalog.clock_timestamp(), reconcile_fixed = urls_fixed OPERATOR(pg_catalog.+) batches_fixed;
+    -- Bookkeeping: under REPEATABLE READ or SERIALIZABLE these rows may have changed since the
+    -- transaction's snapshot (a verify() in another session records its run in health), which
+    -- fails their update with 40001. The repair above stands all the same: this run's record
+    -- is then left out (status() shows the one before), and an owed reconcile stays owed (the
+    -- folder makes it again).
+    BEGIN
+        IF owed IS NOT NULL THEN
+            UPDATE annotate_internal.state SET reconcile_owed = NULL WHERE reconcile_owed OPERATOR(pg_catalog.=) owed;
+        END IF;
+        UPDATE annotate_internal.health
+        SET reconciled_at = pg_catalog.clock_timestamp(), reconcile_fixed = urls_fixed OPERATOR(pg_catalog.+) batches_fixed;
+    EXCEPTION WHEN serialization_failure THEN
+        NULL;
+    END;
     RETURN urls_fixed OPERATOR(pg_catalog.+) batches_fixed;
 END
 $$;
@@ -825,229 +971,25 @@ $$;
 -- triggers (session_replication_role = replica), or whenever verify() reports differences.
 CREATE FUNCTION annotate.reconcile()
 RETURNS bigint
-LANGUAGE sql
+LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT annotate_internal.reconcile()
-$$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:34
--- requires:
---   helpers
-
--- Snapshot mode (SPEC 3.4, annotate.selection = snapshot): the upstream PR's selection, with
--- vote counts from annotate.url_annotation_count_view as of the last refresh (a URL missing
--- from it counts 0) and every filter and follow read live. It sorts every eligible URL by
--- design, so unlike the live walks it is planned for the values of each call, under the
--- planner's stock settings whatever the server's are (the SET clauses below).
-CREATE FUNCTION annotate_internal.snapshot_candidates(p_user integer, p_session uuid, p_batch integer,
-                                                      p_url integer, p_limit bigint, p_skip bigint)
-RETURNS TABLE (url_id integer, scheme text, url text, trailing_slash boolean, followed_by_any_user boolean,
-               is_manual boolean, user_url_type_count bigint, anon_url_type_count bigint,
-               auto_url_type_count bigint, followed_by_user boolean, batch_id integer)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-SET jit = off
-SET plan_cache_mode = force_custom_plan
-SET enable_seqscan = on SET enable_indexscan = on SET enable_indexonlyscan = on SET enable_bitmapscan = on
-SET enable_sort = on SET enable_incremental_sort = on SET enable_hashagg = on SET enable_hashjoin = on
-SET enable_mergejoin = on SET enable_nestloop = on SET enable_material = on SET enable_memoize = on
-SET random_page_cost = 4 SET seq_page_cost = 1 SET cpu_tuple_cost = 0.01 SET cpu_index_tuple_cost = 0.005
-SET cpu_operator_cost = 0.0025 SET work_mem = '64MB' SET hash_mem_multiplier = 16
-SET from_collapse_limit = 8 SET join_collapse_limit = 8
-AS $$
 BEGIN
-    RETURN QUERY
-    -- Follows are per batch: computed once for every followed batch, not once per URL.
-    WITH followed AS (
-        SELECT bl.batch_id, pg_catalog.bool_or(fo.user_id OPERATOR(pg_catalog.=) p_user) AS by_user
-        FROM public.link_batches__locations bl
-        JOIN public.link__locations__user_follows fo ON fo.location_id OPERATOR(pg_catalog.=) bl.location_id
-        GROUP BY bl.batch_id)
-    SELECT u.id::integer,
-           u.scheme::pg_catalog.text,
-           u.url::pg_catalog.text,
-           u.trailing_slash,
-           f.followed_by_any_user,
-           u.source::pg_catalog.text OPERATOR(pg_catalog.=) 'manual',
-           c.user_url_type_count,
-           c.anon_url_type_count,
-           c.auto_url_type_count,
-           f.followed_by_user,
-           lb.batch_id::integer
-    FROM public.urls u
-    LEFT JOIN public.link_batches__urls lb ON lb.url_id OPERATOR(pg_catalog.=) u.id
-    LEFT JOIN followed fb ON fb.batch_id OPERATOR(pg_catalog.=) lb.batch_id
-    CROSS JOIN LATERAL (
-        SELECT COALESCE(fb.by_user, false) AS followed_by_user,
-               fb.batch_id IS NOT NULL AS followed_by_any_user
-    ) f
-    LEFT JOIN annotate.url_annotation_count_view v ON v.url_id OPERATOR(pg_catalog.=) u.id
-    CROSS JOIN LATERAL (
-        SELECT COALESCE(v.user_url_type_count, 0) AS user_url_type_count,
-               COALESCE(v.anon_url_type_count, 0) AS anon_url_type_count,
-               COALESCE(v.auto_url_type_count, 0) AS auto_url_type_count
-    ) c
-    WHERE (p_batch IS NULL OR lb.batch_id OPERATOR(pg_catalog.=) p_batch)
-      AND (p_url IS NULL OR u.id OPERATOR(pg_catalog.=) p_url)
-      -- Flagged URLs: with a batch or URL filter (a custom plan: p_batch and p_url are
-      -- constants in it), probed per URL as anti-joins; without one, hashed with the caller's
-      -- annotations below (these anti-joins are then against nothing), as an empty flag table
-      -- the planner expects one row of is rescanned once per URL.
-      AND NOT EXISTS (SELECT 1 FROM public.flag_url_suspended s
-                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
-      AND NOT EXISTS (SELECT 1 FROM public.flag_url_validated s
-                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
-      -- The caller's annotations (and, without a filter, the flagged URLs), hashed once (a
-      -- per-URL probe of each table would be run a million times at 1M URLs); url_id is NOT
-      -- NULL in each, so NOT IN means "not among them". Written NOT (= ANY), as NOT IN parses:
-      -- the planner hashes only an = ANY subplan (a <> ALL one is rescanned for every URL), and
-      -- only one it expects to fit in work_mem times hash_mem_multiplier (both set above: some
-      -- 20 million rows).
-      AND NOT (u.id OPERATOR(pg_catalog.=) ANY (
-          SELECT s.url_id FROM public.flag_url_suspended s WHERE p_batch IS NULL AND p_url IS NULL
-          UNION ALL SELECT s.url_id FROM public.flag_url_validated s WHERE p_batch IS NULL AND p_url IS NULL
-          UNION ALL SELECT a.url_id FROM public.annotation__url_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__agency__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__location__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__record_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__url_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
-          UNION ALL SELECT a.url_id FROM public.annotation__agency__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
-          UNION ALL SELECT a.url_id FROM public.annotation__location__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
-          UNION ALL SELECT a.url_id FROM public.annotation__record_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session))
-    ORDER BY f.followed_by_user DESC,
-             f.followed_by_any_user DESC,
-             6 DESC,
-             c.user_url_type_count DESC,
-             c.anon_url_type_count DESC,
-             c.auto_url_type_count DESC,
-             u.id
-    LIMIT p_limit OFFSET p_skip;
+    RETURN annotate_internal.reconcile();
+EXCEPTION WHEN serialization_failure THEN
+    -- Under REPEATABLE READ or SERIALIZABLE: a batch's counts, which it corrects in place,
+    -- changed after the transaction's snapshot (a fold). Said as such, SQLSTATE kept (clients
+    -- retry on it).
+    RAISE EXCEPTION 'annotate.reconcile: the queue changed after this transaction''s snapshot (pending writes were folded into it)'
+        USING ERRCODE = 'serialization_failure', DETAIL = SQLERRM,
+              HINT = 'Run reconcile() in a READ COMMITTED transaction (SET TRANSACTION ISOLATION LEVEL READ COMMITTED), or retry the transaction.';
 END
 $$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:37
--- requires:
---   internal
-
--- Scheduling refresh() with pg_cron. pg_cron is optional and lives in one database per server
--- (cron.database_name, postgres by default): when that is this database, schedule_refresh()
--- schedules here; otherwise its error shows the cron.schedule_in_database call to run there.
--- The job is named after the database ('annotate_ext refresh <database>'): pg_cron's job names
--- are one namespace per user across every database it serves.
-
-CREATE FUNCTION annotate.schedule_refresh(schedule text DEFAULT '17 3 * * *')
-RETURNS bigint
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    job bigint;
-    cron_db text := pg_catalog.current_setting('cron.database_name', true);
-BEGIN
-    IF schedule IS NULL THEN
-        RAISE EXCEPTION 'annotate.schedule_refresh: schedule must not be NULL'
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
-        IF cron_db IS NULL THEN
-            RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is not loaded on this server'
-                USING ERRCODE = 'feature_not_supported',
-                      HINT = 'Install pg_cron (Debian: postgresql-15-cron), add it to shared_preload_libraries, '
-                             'restart, CREATE EXTENSION pg_cron in the database cron.database_name names (postgres '
-                             'by default), and schedule from there with cron.schedule_in_database (see the README).';
-        END IF;
-        RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is in database %, not in this one', cron_db
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = pg_catalog.format(
-                      'In database %s run: SELECT cron.schedule_in_database(%L, %L, %L, %L);',
-                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
-                      schedule, 'SELECT annotate.refresh()', pg_catalog.current_database());
-    END IF;
-    -- A named job: scheduling again replaces the schedule.
-    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
-        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(), schedule,
-              'SELECT annotate.refresh()';
-    RETURN job;
-END
-$$;
-
-CREATE FUNCTION annotate.unschedule_refresh()
-RETURNS boolean
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    found_job boolean;
-    cron_db text := pg_catalog.current_setting('cron.database_name', true);
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
-        RAISE EXCEPTION 'annotate.unschedule_refresh: pg_cron is not installed in this database'
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = CASE WHEN cron_db IS NOT NULL THEN pg_catalog.format(
-                      'In database %s run: SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = %L AND database = %L;',
-                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
-                      pg_catalog.current_database()) END;
-    END IF;
-    EXECUTE 'SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname OPERATOR(pg_catalog.=) $1)' INTO found_job
-        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
-    IF found_job THEN
-        EXECUTE 'SELECT cron.unschedule($1)'
-            USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
-    END IF;
-    RETURN found_job;
-END
-$$;
-
--- The pg_cron job that runs refresh() for this database, for status(): its schedule and last
--- outcome when pg_cron is in this database; otherwise where pg_cron is (its job list is there,
--- out of reach from here; the runs themselves show in annotate.refresh_history either way).
-CREATE FUNCTION annotate_internal.cron_status()
-RETURNS jsonb
-LANGUAGE plpgsql
-STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    cron_db text := pg_catalog.current_setting('cron.database_name', true);
-    job jsonb;
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
-        RETURN pg_catalog.jsonb_build_object(
-            'in_this_database', false,
-            'cron_database', cron_db,
-            'note', CASE WHEN cron_db IS NULL THEN 'pg_cron is not loaded on this server'
-                         ELSE 'pg_cron is in database ' OPERATOR(pg_catalog.||) cron_db
-                              OPERATOR(pg_catalog.||) ': its jobs are listed there (cron.job)' END);
-    END IF;
-    -- The pattern has no backslash: it reads the same under standard_conforming_strings = off
-    -- ('annotate\.refresh\(' then became an invalid pattern, and status() failed).
-    EXECUTE $q$
-        SELECT pg_catalog.jsonb_build_object(
-                   'jobid', j.jobid, 'schedule', j.schedule, 'active', j.active,
-                   'last_run', (SELECT pg_catalog.jsonb_build_object('status', d.status, 'start_time', d.start_time,
-                                                                    'end_time', d.end_time,
-                                                                    'return_message', d.return_message)
-                                FROM cron.job_run_details d
-                                WHERE d.jobid OPERATOR(pg_catalog.=) j.jobid
-                                ORDER BY d.runid DESC LIMIT 1))
-        FROM cron.job j
-        WHERE j.command OPERATOR(pg_catalog.~) 'annotate[.]refresh[(]'
-          AND j.database OPERATOR(pg_catalog.=) pg_catalog.current_database()
-        ORDER BY j.jobid DESC LIMIT 1 $q$
-    INTO job;
-    RETURN pg_catalog.jsonb_build_object('in_this_database', true, 'cron_database', cron_db, 'job', job);
-END
-$$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:33
+-- src/lib.rs:40
 -- requires:
 --   verify
 
@@ -1111,144 +1053,7 @@ $$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:30
--- requires:
---   internal
-
--- What annotate_ext reads from the application (SPEC section 2): every table and column, by
--- name, and the kind of type it needs. attach() refuses to attach while one is missing, and
--- the DDL watch (sql/watch.sql) refuses a migration that would take one away.
-
--- kind: 'id' (any integer type), 'text' (any type with a text form), 'uuid', 'bool', 'number',
--- 'timestamp', 'relation' (the table or view itself).
-CREATE FUNCTION annotate_internal.requirements()
-RETURNS TABLE (table_name text, column_name text, kind text)
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT r.t, r.c, r.k
-    FROM (VALUES
-        ('urls', NULL, 'relation'), ('urls', 'id', 'id'), ('urls', 'url', 'text'),
-        ('urls', 'scheme', 'text'), ('urls', 'trailing_slash', 'bool'), ('urls', 'source', 'text'),
-        ('link_batches__urls', NULL, 'relation'), ('link_batches__urls', 'url_id', 'id'),
-        ('link_batches__urls', 'batch_id', 'id'),
-        ('link_batches__locations', NULL, 'relation'), ('link_batches__locations', 'batch_id', 'id'),
-        ('link_batches__locations', 'location_id', 'id'),
-        ('link__locations__user_follows', NULL, 'relation'),
-        ('link__locations__user_follows', 'location_id', 'id'),
-        ('link__locations__user_follows', 'user_id', 'id'),
-        ('locations_expanded', NULL, 'relation'), ('locations_expanded', 'id', 'id'),
-        ('locations_expanded', 'full_display_name', 'text'),
-        ('agencies', NULL, 'relation'), ('agencies', 'id', 'id'), ('agencies', 'name', 'text'),
-        ('flag_url_validated', NULL, 'relation'), ('flag_url_validated', 'url_id', 'id'),
-        ('flag_url_suspended', NULL, 'relation'), ('flag_url_suspended', 'url_id', 'id'),
-        ('reviewing_user_url', NULL, 'relation'), ('reviewing_user_url', 'url_id', 'id'),
-        ('link_agencies__urls', NULL, 'relation'), ('link_agencies__urls', 'url_id', 'id'),
-        ('url_html_content', NULL, 'relation'), ('url_html_content', 'url_id', 'id'),
-        ('url_html_content', 'content_type', 'text'), ('url_html_content', 'content', 'text'),
-        ('link_user_suggestion_agency_not_found', NULL, 'relation'),
-        ('link_user_suggestion_agency_not_found', 'url_id', 'id'),
-        ('link_user_suggestion_location_not_found', NULL, 'relation'),
-        ('link_user_suggestion_location_not_found', 'url_id', 'id'),
-        ('annotation__url_type__user', NULL, 'relation'), ('annotation__url_type__user', 'url_id', 'id'),
-        ('annotation__url_type__user', 'user_id', 'id'), ('annotation__url_type__user', 'type', 'text'),
-        ('annotation__url_type__user', 'created_at', 'timestamp'),
-        ('annotation__record_type__user', NULL, 'relation'),
-        ('annotation__record_type__user', 'url_id', 'id'), ('annotation__record_type__user', 'user_id', 'id'),
-        ('annotation__record_type__user', 'record_type', 'text'),
-        ('annotation__record_type__user', 'created_at', 'timestamp'),
-        ('annotation__agency__user', NULL, 'relation'), ('annotation__agency__user', 'url_id', 'id'),
-        ('annotation__agency__user', 'user_id', 'id'), ('annotation__agency__user', 'agency_id', 'id'),
-        ('annotation__location__user', NULL, 'relation'), ('annotation__location__user', 'url_id', 'id'),
-        ('annotation__location__user', 'user_id', 'id'), ('annotation__location__user', 'location_id', 'id'),
-        ('annotation__url_type__anon', NULL, 'relation'), ('annotation__url_type__anon', 'url_id', 'id'),
-        ('annotation__url_type__anon', 'session_id', 'uuid'), ('annotation__url_type__anon', 'url_type', 'text'),
-        ('annotation__url_type__anon', 'created_at', 'timestamp'),
-        ('annotation__record_type__anon', NULL, 'relation'),
-        ('annotation__record_type__anon', 'url_id', 'id'), ('annotation__record_type__anon', 'session_id', 'uuid'),
-        ('annotation__record_type__anon', 'record_type', 'text'),
-        ('annotation__record_type__anon', 'created_at', 'timestamp'),
-        ('annotation__agency__anon', NULL, 'relation'), ('annotation__agency__anon', 'url_id', 'id'),
-        ('annotation__agency__anon', 'session_id', 'uuid'), ('annotation__agency__anon', 'agency_id', 'id'),
-        ('annotation__location__anon', NULL, 'relation'), ('annotation__location__anon', 'url_id', 'id'),
-        ('annotation__location__anon', 'session_id', 'uuid'),
-        ('annotation__location__anon', 'location_id', 'id'),
-        ('annotation__url_type__auto', NULL, 'relation'), ('annotation__url_type__auto', 'url_id', 'id'),
-        ('annotation__record_type__auto', NULL, 'relation'), ('annotation__record_type__auto', 'url_id', 'id'),
-        ('annotation__agency__auto__subtasks', NULL, 'relation'),
-        ('annotation__agency__auto__subtasks', 'id', 'id'), ('annotation__agency__auto__subtasks', 'url_id', 'id'),
-        ('annotation__agency__auto__suggestions', NULL, 'relation'),
-        ('annotation__agency__auto__suggestions', 'subtask_id', 'id'),
-        ('annotation__agency__auto__suggestions', 'agency_id', 'id'),
-        ('annotation__agency__auto__suggestions', 'confidence', 'number'),
-        ('annotation__location__auto__subtasks', NULL, 'relation'),
-        ('annotation__location__auto__subtasks', 'id', 'id'),
-        ('annotation__location__auto__subtasks', 'url_id', 'id'),
-        ('annotation__location__auto__suggestions', NULL, 'relation'),
-        ('annotation__location__auto__suggestions', 'subtask_id', 'id'),
-        ('annotation__location__auto__suggestions', 'location_id', 'id'),
-        ('annotation__location__auto__suggestions', 'confidence', 'number'),
-        ('annotation__name__suggestions', NULL, 'relation'), ('annotation__name__suggestions', 'id', 'id'),
-        ('annotation__name__suggestions', 'url_id', 'id'), ('annotation__name__suggestions', 'suggestion', 'text'),
-        ('annotation__name__suggestions', 'source', 'text'),
-        ('annotation__name__user__endorsements', NULL, 'relation'),
-        ('annotation__name__user__endorsements', 'suggestion_id', 'id'),
-        ('annotation__name__anon__endorsements', NULL, 'relation'),
-        ('annotation__name__anon__endorsements', 'suggestion_id', 'id')
-    ) AS r(t, c, k)
-$$;
-
--- Every requirement this database does not meet, one line each, in the order above (empty
--- when all are met). Types are judged by category, so an integer id may become bigint and a
--- varchar text, but a renamed or dropped column, or an id turned into text, is a problem.
-CREATE FUNCTION annotate_internal.unmet_requirements()
-RETURNS TABLE (table_name text, column_name text, problem text)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT r.table_name, r.column_name,
-           CASE
-               WHEN c.oid IS NULL THEN pg_catalog.format('public.%I is missing', r.table_name)
-               WHEN a.attnum IS NULL THEN pg_catalog.format('public.%I has no column %I', r.table_name, r.column_name)
-               ELSE pg_catalog.format('public.%I.%I is of type %s, which annotate_ext cannot read as %s',
-                                      r.table_name, r.column_name, a.atttypid::pg_catalog.regtype, r.kind)
-           END
-    FROM annotate_internal.requirements() WITH ORDINALITY AS r(table_name, column_name, kind, n)
-    LEFT JOIN pg_catalog.pg_class c
-           ON c.relnamespace OPERATOR(pg_catalog.=) 'public'::pg_catalog.regnamespace
-          AND c.relname OPERATOR(pg_catalog.=) r.table_name
-          AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,v,m,p}'::"char"[])
-    LEFT JOIN pg_catalog.pg_attribute a
-           ON a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attname OPERATOR(pg_catalog.=) r.column_name
-          AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
-    LEFT JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
-    WHERE (r.column_name IS NULL AND c.oid IS NULL)
-       OR (r.column_name IS NOT NULL AND c.oid IS NOT NULL AND a.attnum IS NULL)
-       OR (r.column_name IS NOT NULL AND a.attnum IS NOT NULL AND NOT CASE r.kind
-               WHEN 'id' THEN a.atttypid OPERATOR(pg_catalog.=) ANY ('{int2,int4,int8}'::pg_catalog.regtype[])
-               WHEN 'uuid' THEN a.atttypid OPERATOR(pg_catalog.=) 'uuid'::pg_catalog.regtype
-               WHEN 'bool' THEN a.atttypid OPERATOR(pg_catalog.=) 'bool'::pg_catalog.regtype
-               WHEN 'number' THEN t.typcategory OPERATOR(pg_catalog.=) 'N'
-               WHEN 'timestamp' THEN t.typcategory OPERATOR(pg_catalog.=) 'D'
-               ELSE t.typcategory OPERATOR(pg_catalog.=) ANY ('{S,E}'::"char"[])
-           END)
-    ORDER BY r.n
-$$;
-
--- The tables of the app this database lacks (NULL when none), for the install's message.
-CREATE FUNCTION annotate_internal.missing_app_tables()
-RETURNS text[]
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT pg_catalog.array_agg(u.table_name)
-    FROM annotate_internal.unmet_requirements() u
-    WHERE u.column_name IS NULL
-$$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:35
+-- src/lib.rs:42
 -- requires:
 --   helpers
 --   requirements
@@ -1818,7 +1623,7 @@ $$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:36
+-- src/lib.rs:43
 -- requires:
 --   attach
 
@@ -1942,7 +1747,220 @@ CREATE EVENT TRIGGER annotate_sql_drop ON sql_drop
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:250
+-- src/lib.rs:44
+-- requires:
+--   internal
+
+-- Scheduling refresh() with pg_cron. pg_cron is optional and lives in one database per server
+-- (cron.database_name, postgres by default): when that is this database, schedule_refresh()
+-- schedules here; otherwise its error shows the cron.schedule_in_database call to run there.
+-- The job is named after the database ('annotate_ext refresh <database>'): pg_cron's job names
+-- are one namespace per user across every database it serves.
+
+CREATE FUNCTION annotate.schedule_refresh(schedule text DEFAULT '17 3 * * *')
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    job bigint;
+    cron_db text := pg_catalog.current_setting('cron.database_name', true);
+BEGIN
+    IF schedule IS NULL THEN
+        RAISE EXCEPTION 'annotate.schedule_refresh: schedule must not be NULL'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        IF cron_db IS NULL THEN
+            RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is not loaded on this server'
+                USING ERRCODE = 'feature_not_supported',
+                      HINT = 'Install pg_cron (Debian: postgresql-15-cron), add it to shared_preload_libraries, '
+                             'restart, CREATE EXTENSION pg_cron in the database cron.database_name names (postgres '
+                             'by default), and schedule from there with cron.schedule_in_database (see the README).';
+        END IF;
+        RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is in database %, not in this one', cron_db
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = pg_catalog.format(
+                      'In database %s run: SELECT cron.schedule_in_database(%L, %L, %L, %L);',
+                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
+                      schedule, 'SELECT annotate.refresh()', pg_catalog.current_database());
+    END IF;
+    -- A named job: scheduling again replaces the schedule.
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(), schedule,
+              'SELECT annotate.refresh()';
+    RETURN job;
+END
+$$;
+
+CREATE FUNCTION annotate.unschedule_refresh()
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    found_job boolean;
+    cron_db text := pg_catalog.current_setting('cron.database_name', true);
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        RAISE EXCEPTION 'annotate.unschedule_refresh: pg_cron is not installed in this database'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = CASE WHEN cron_db IS NOT NULL THEN pg_catalog.format(
+                      'In database %s run: SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = %L AND database = %L;',
+                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
+                      pg_catalog.current_database()) END;
+    END IF;
+    EXECUTE 'SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname OPERATOR(pg_catalog.=) $1)' INTO found_job
+        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
+    IF found_job THEN
+        EXECUTE 'SELECT cron.unschedule($1)'
+            USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
+    END IF;
+    RETURN found_job;
+END
+$$;
+
+-- The pg_cron job that runs refresh() for this database, for status(): its schedule and last
+-- outcome when pg_cron is in this database; otherwise where pg_cron is (its job list is there,
+-- out of reach from here; the runs themselves show in annotate.refresh_history either way).
+CREATE FUNCTION annotate_internal.cron_status()
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cron_db text := pg_catalog.current_setting('cron.database_name', true);
+    job jsonb;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        RETURN pg_catalog.jsonb_build_object(
+            'in_this_database', false,
+            'cron_database', cron_db,
+            'note', CASE WHEN cron_db IS NULL THEN 'pg_cron is not loaded on this server'
+                         ELSE 'pg_cron is in database ' OPERATOR(pg_catalog.||) cron_db
+                              OPERATOR(pg_catalog.||) ': its jobs are listed there (cron.job)' END);
+    END IF;
+    -- The pattern has no backslash: it reads the same under standard_conforming_strings = off
+    -- ('annotate\.refresh\(' then became an invalid pattern, and status() failed).
+    EXECUTE $q$
+        SELECT pg_catalog.jsonb_build_object(
+                   'jobid', j.jobid, 'schedule', j.schedule, 'active', j.active,
+                   'last_run', (SELECT pg_catalog.jsonb_build_object('status', d.status, 'start_time', d.start_time,
+                                                                    'end_time', d.end_time,
+                                                                    'return_message', d.return_message)
+                                FROM cron.job_run_details d
+                                WHERE d.jobid OPERATOR(pg_catalog.=) j.jobid
+                                ORDER BY d.runid DESC LIMIT 1))
+        FROM cron.job j
+        WHERE j.command OPERATOR(pg_catalog.~) 'annotate[.]refresh[(]'
+          AND j.database OPERATOR(pg_catalog.=) pg_catalog.current_database()
+        ORDER BY j.jobid DESC LIMIT 1 $q$
+    INTO job;
+    RETURN pg_catalog.jsonb_build_object('in_this_database', true, 'cron_database', cron_db, 'job', job);
+END
+$$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:41
+-- requires:
+--   helpers
+
+-- Snapshot mode (SPEC 3.4, annotate.selection = snapshot): the upstream PR's selection, with
+-- vote counts from annotate.url_annotation_count_view as of the last refresh (a URL missing
+-- from it counts 0) and every filter and follow read live. It sorts every eligible URL by
+-- design, so unlike the live walks it is planned for the values of each call, under the
+-- planner's stock settings whatever the server's are (the SET clauses below).
+CREATE FUNCTION annotate_internal.snapshot_candidates(p_user integer, p_session uuid, p_batch integer,
+                                                      p_url integer, p_limit bigint, p_skip bigint)
+RETURNS TABLE (url_id integer, scheme text, url text, trailing_slash boolean, followed_by_any_user boolean,
+               is_manual boolean, user_url_type_count bigint, anon_url_type_count bigint,
+               auto_url_type_count bigint, followed_by_user boolean, batch_id integer)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET plan_cache_mode = force_custom_plan
+SET enable_seqscan = on SET enable_indexscan = on SET enable_indexonlyscan = on SET enable_bitmapscan = on
+SET enable_sort = on SET enable_incremental_sort = on SET enable_hashagg = on SET enable_hashjoin = on
+SET enable_mergejoin = on SET enable_nestloop = on SET enable_material = on SET enable_memoize = on
+SET random_page_cost = 4 SET seq_page_cost = 1 SET cpu_tuple_cost = 0.01 SET cpu_index_tuple_cost = 0.005
+SET cpu_operator_cost = 0.0025 SET work_mem = '64MB' SET hash_mem_multiplier = 16
+SET from_collapse_limit = 8 SET join_collapse_limit = 8
+AS $$
+BEGIN
+    RETURN QUERY
+    -- Follows are per batch: computed once for every followed batch, not once per URL.
+    WITH followed AS (
+        SELECT bl.batch_id, pg_catalog.bool_or(fo.user_id OPERATOR(pg_catalog.=) p_user) AS by_user
+        FROM public.link_batches__locations bl
+        JOIN public.link__locations__user_follows fo ON fo.location_id OPERATOR(pg_catalog.=) bl.location_id
+        GROUP BY bl.batch_id)
+    SELECT u.id::integer,
+           u.scheme::pg_catalog.text,
+           u.url::pg_catalog.text,
+           u.trailing_slash,
+           f.followed_by_any_user,
+           u.source::pg_catalog.text OPERATOR(pg_catalog.=) 'manual',
+           c.user_url_type_count,
+           c.anon_url_type_count,
+           c.auto_url_type_count,
+           f.followed_by_user,
+           lb.batch_id::integer
+    FROM public.urls u
+    LEFT JOIN public.link_batches__urls lb ON lb.url_id OPERATOR(pg_catalog.=) u.id
+    LEFT JOIN followed fb ON fb.batch_id OPERATOR(pg_catalog.=) lb.batch_id
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(fb.by_user, false) AS followed_by_user,
+               fb.batch_id IS NOT NULL AS followed_by_any_user
+    ) f
+    LEFT JOIN annotate.url_annotation_count_view v ON v.url_id OPERATOR(pg_catalog.=) u.id
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(v.user_url_type_count, 0) AS user_url_type_count,
+               COALESCE(v.anon_url_type_count, 0) AS anon_url_type_count,
+               COALESCE(v.auto_url_type_count, 0) AS auto_url_type_count
+    ) c
+    WHERE (p_batch IS NULL OR lb.batch_id OPERATOR(pg_catalog.=) p_batch)
+      AND (p_url IS NULL OR u.id OPERATOR(pg_catalog.=) p_url)
+      -- Flagged URLs: with a batch or URL filter (a custom plan: p_batch and p_url are
+      -- constants in it), probed per URL as anti-joins; without one, hashed with the caller's
+      -- annotations below (these anti-joins are then against nothing), as an empty flag table
+      -- the planner expects one row of is rescanned once per URL.
+      AND NOT EXISTS (SELECT 1 FROM public.flag_url_suspended s
+                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
+      AND NOT EXISTS (SELECT 1 FROM public.flag_url_validated s
+                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
+      -- The caller's annotations (and, without a filter, the flagged URLs), hashed once (a
+      -- per-URL probe of each table would be run a million times at 1M URLs); url_id is NOT
+      -- NULL in each, so NOT IN means "not among them". Written NOT (= ANY), as NOT IN parses:
+      -- the planner hashes only an = ANY subplan (a <> ALL one is rescanned for every URL), and
+      -- only one it expects to fit in work_mem times hash_mem_multiplier (both set above: some
+      -- 20 million rows).
+      AND NOT (u.id OPERATOR(pg_catalog.=) ANY (
+          SELECT s.url_id FROM public.flag_url_suspended s WHERE p_batch IS NULL AND p_url IS NULL
+          UNION ALL SELECT s.url_id FROM public.flag_url_validated s WHERE p_batch IS NULL AND p_url IS NULL
+          UNION ALL SELECT a.url_id FROM public.annotation__url_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__agency__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__location__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__record_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__url_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
+          UNION ALL SELECT a.url_id FROM public.annotation__agency__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
+          UNION ALL SELECT a.url_id FROM public.annotation__location__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
+          UNION ALL SELECT a.url_id FROM public.annotation__record_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session))
+    ORDER BY f.followed_by_user DESC,
+             f.followed_by_any_user DESC,
+             6 DESC,
+             c.user_url_type_count DESC,
+             c.anon_url_type_count DESC,
+             c.auto_url_type_count DESC,
+             u.id
+    LIMIT p_limit OFFSET p_skip;
+END
+$$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:251
 -- annotate_ext::api::annotation_for_url
 CREATE  FUNCTION "annotation_for_url"(
 	"url_id" INT, /* Option < i32 > */
@@ -1953,7 +1971,7 @@ AS 'MODULE_PATHNAME', 'annotation_for_url_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:338
+-- src/api.rs:366
 -- annotate_ext::api::call_stats
 CREATE  FUNCTION "call_stats"() RETURNS TABLE (
 	"calls" bigint,  /* i64 */
@@ -1970,7 +1988,7 @@ AS 'MODULE_PATHNAME', 'call_stats_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:303
+-- src/api.rs:331
 -- annotate_ext::api::last_timings
 CREATE  FUNCTION "last_timings"() RETURNS TABLE (
 	"phase" TEXT,  /* String */
@@ -1982,7 +2000,7 @@ AS 'MODULE_PATHNAME', 'last_timings_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:210
+-- src/api.rs:211
 -- annotate_ext::api::next_annotation
 CREATE  FUNCTION "next_annotation"(
 	"user_id" INT, /* Option < i32 > */
@@ -1996,7 +2014,7 @@ AS 'MODULE_PATHNAME', 'next_annotation_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:232
+-- src/api.rs:233
 -- annotate_ext::api::next_anonymous_annotation
 CREATE  FUNCTION "next_anonymous_annotation"(
 	"session_id" uuid, /* Option < Uuid > */
@@ -2008,7 +2026,7 @@ AS 'MODULE_PATHNAME', 'next_anonymous_annotation_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:151
+-- src/api.rs:152
 -- annotate_ext::api::next_url_for_annotation
 CREATE  FUNCTION "next_url_for_annotation"(
 	"user_id" INT, /* Option < i32 > */
@@ -2032,7 +2050,7 @@ AS 'MODULE_PATHNAME', 'next_url_for_annotation_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:183
+-- src/api.rs:184
 -- annotate_ext::api::next_url_for_anonymous_annotation
 CREATE  FUNCTION "next_url_for_anonymous_annotation"(
 	"session_id" uuid, /* Option < Uuid > */
@@ -2054,7 +2072,7 @@ AS 'MODULE_PATHNAME', 'next_url_for_anonymous_annotation_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:289
+-- src/api.rs:317
 -- annotate_ext::api::refresh
 CREATE  FUNCTION "refresh"(
 	"concurrently" bool DEFAULT true /* bool */
@@ -2069,7 +2087,7 @@ AS 'MODULE_PATHNAME', 'refresh_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:265
+-- src/api.rs:266
 -- annotate_ext::api::release_claim
 CREATE  FUNCTION "release_claim"(
 	"url_id" INT, /* Option < i32 > */
@@ -2081,7 +2099,7 @@ AS 'MODULE_PATHNAME', 'release_claim_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:365
+-- src/api.rs:393
 -- annotate_ext::api::reset_timings
 CREATE  FUNCTION "reset_timings"() RETURNS void
 STRICT
@@ -2090,7 +2108,7 @@ AS 'MODULE_PATHNAME', 'reset_timings_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:297
+-- src/api.rs:325
 -- annotate_ext::api::status
 CREATE  FUNCTION "status"() RETURNS jsonb /* JsonB */
 STRICT
@@ -2099,7 +2117,7 @@ AS 'MODULE_PATHNAME', 'status_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:330
+-- src/api.rs:358
 -- annotate_ext::api::timing_histogram
 CREATE  FUNCTION "timing_histogram"() RETURNS TABLE (
 	"phase" TEXT,  /* String */
@@ -2112,7 +2130,7 @@ AS 'MODULE_PATHNAME', 'timing_histogram_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:310
+-- src/api.rs:338
 -- annotate_ext::api::timing_stats
 CREATE  FUNCTION "timing_stats"() RETURNS TABLE (
 	"phase" TEXT,  /* String */
@@ -2131,39 +2149,12 @@ AS 'MODULE_PATHNAME', 'timing_stats_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:370
+-- src/api.rs:398
 CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::api::annotate_internal */
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:382
--- annotate_ext::api::annotate_internal::wake_folder_at_commit
-CREATE  FUNCTION annotate_internal."wake_folder_at_commit"() RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'wake_folder_at_commit_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:375
--- annotate_ext::api::annotate_internal::wake_folder
-CREATE  FUNCTION annotate_internal."wake_folder"() RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'wake_folder_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:389
--- annotate_ext::api::annotate_internal::request_planning
-CREATE  FUNCTION annotate_internal."request_planning"() RETURNS TEXT[] /* Vec < String > */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'request_planning_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:399
+-- src/api.rs:427
 -- annotate_ext::api::annotate_internal::fold_now
 CREATE  FUNCTION annotate_internal."fold_now"() RETURNS bigint /* i64 */
 STRICT
@@ -2172,12 +2163,39 @@ AS 'MODULE_PATHNAME', 'fold_now_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/triggers.rs:690
+-- src/api.rs:410
+-- annotate_ext::api::annotate_internal::wake_folder_at_commit
+CREATE  FUNCTION annotate_internal."wake_folder_at_commit"() RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'wake_folder_at_commit_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:403
+-- annotate_ext::api::annotate_internal::wake_folder
+CREATE  FUNCTION annotate_internal."wake_folder"() RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'wake_folder_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:417
+-- annotate_ext::api::annotate_internal::request_planning
+CREATE  FUNCTION annotate_internal."request_planning"() RETURNS TEXT[] /* Vec < String > */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'request_planning_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:429
 CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::triggers::annotate_internal */
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/triggers.rs:699
+-- src/triggers.rs:438
 -- annotate_ext::triggers::annotate_internal::capture
 CREATE FUNCTION annotate_internal."capture"()
 	RETURNS TRIGGER
@@ -2186,16 +2204,7 @@ CREATE FUNCTION annotate_internal."capture"()
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/triggers.rs:729
--- annotate_ext::triggers::annotate_internal::capture_delete
-CREATE FUNCTION annotate_internal."capture_delete"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'capture_delete_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:717
+-- src/triggers.rs:456
 -- annotate_ext::triggers::annotate_internal::capture_insert
 CREATE FUNCTION annotate_internal."capture_insert"()
 	RETURNS TRIGGER
@@ -2204,7 +2213,16 @@ CREATE FUNCTION annotate_internal."capture_insert"()
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/triggers.rs:740
+-- src/triggers.rs:468
+-- annotate_ext::triggers::annotate_internal::capture_delete
+CREATE FUNCTION annotate_internal."capture_delete"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_delete_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:479
 -- annotate_ext::triggers::annotate_internal::capture_truncate
 CREATE FUNCTION annotate_internal."capture_truncate"()
 	RETURNS TRIGGER
@@ -2213,7 +2231,7 @@ CREATE FUNCTION annotate_internal."capture_truncate"()
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/triggers.rs:760
+-- src/triggers.rs:499
 -- annotate_ext::triggers::annotate_internal::queue_written
 CREATE FUNCTION annotate_internal."queue_written"()
 	RETURNS TRIGGER
@@ -2222,7 +2240,7 @@ CREATE FUNCTION annotate_internal."queue_written"()
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:38
+-- src/lib.rs:45
 -- finalize
 -- Runs last: the settings every function runs with, who may call what, what each object is,
 -- and the attachment to the app's tables.
