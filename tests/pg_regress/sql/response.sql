@@ -113,7 +113,8 @@ FROM public.link_batches__urls l WHERE l.batch_id = 1;
 SELECT (SELECT count(*) FROM annotate_internal.pending_deltas()) > 0 AS pending,
        annotate.next_annotation(99, batch_id => 1)->'next_annotation'->'batch_info' AS batch_info,
        (SELECT row_to_json(c) FROM batch_1_counts c) AS reference;
-SELECT annotate_internal.fold_now() > 0 AS folded;
+-- (The folder, which runs in this layer, may have folded them first.)
+SELECT annotate_internal.fold_now() >= 0 AS folded;
 SELECT (SELECT count(*) FROM annotate_internal.pending_deltas()) > 0 AS pending,
        annotate.next_annotation(99, batch_id => 1)->'next_annotation'->'batch_info' AS batch_info,
        (SELECT row_to_json(c) FROM batch_1_counts c) AS reference;
