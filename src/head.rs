@@ -96,11 +96,16 @@ impl Slot {
 #[derive(Clone, Copy)]
 pub struct Heads {
     slots: [Slot; SLOTS],
+    /// Transactions that may put entries back in a database that has no slot (none was free):
+    /// counted here, for every database, as a slot counts its own. While any is in flight no
+    /// database claims a slot, so that no slot starts without counting one of them; a walk that
+    /// would claim one checks that the version did not move since its read.
+    unslotted: Slot,
 }
 
 impl Default for Heads {
     fn default() -> Self {
-        Heads { slots: [Slot::EMPTY; SLOTS] }
+        Heads { slots: [Slot::EMPTY; SLOTS], unslotted: Slot::EMPTY }
     }
 }
 
@@ -212,17 +217,82 @@ pub(crate) fn database() -> pg_sys::Oid {
     unsafe { pg_sys::MyDatabaseId }
 }
 
-/// This database's slot, claimed if it has none and one is free.
+/// This database's slot, claimed if it has none and one is free (and no transaction counted
+/// in `unslotted` is in flight: see there).
 fn slot(heads: &mut Heads) -> Option<&mut Slot> {
-    let db = database();
-    let i = heads
-        .slots
-        .iter()
-        .position(|s| s.database == db)
-        .or_else(|| heads.slots.iter().position(|s| s.database == pg_sys::InvalidOid))?;
+    slot_of(heads, database())
+}
+
+fn slot_of(heads: &mut Heads, db: pg_sys::Oid) -> Option<&mut Slot> {
+    let claimable = heads.unslotted.in_flight == 0 && !heads.unslotted.stopped;
+    let i = heads.slots.iter().position(|s| s.database == db).or_else(|| {
+        claimable.then(|| heads.slots.iter().position(|s| s.database == pg_sys::InvalidOid)).flatten()
+    })?;
     let s = &mut heads.slots[i];
     s.database = db;
     Some(s)
+}
+
+/// Frees the slot of database `db` (dropped: no session is connected to it), for another
+/// database to claim. Its version goes on counting: a walk that read the slot before sees it
+/// moved.
+fn free(heads: &mut Heads, db: pg_sys::Oid) {
+    if let Some(s) = heads.slots.iter_mut().find(|s| s.database == db) {
+        *s = Slot { version: s.version + 1, ..Slot::EMPTY };
+    }
+}
+
+/// Before a utility statement (src/hooks.rs): for `DROP DATABASE`, the OID of the database it
+/// drops, if there is one; else InvalidOid.
+///
+/// # Safety
+/// `pstmt` is the planned utility statement PostgreSQL hands to ProcessUtility.
+#[pg_guard]
+pub unsafe extern "C-unwind" fn dropping_database(pstmt: *mut pg_sys::PlannedStmt) -> pg_sys::Oid {
+    // SAFETY: a utility statement's node, read as the type its tag names; the name looked up
+    // without raising when missing.
+    unsafe {
+        let node = (*pstmt).utilityStmt;
+        if !SHARED_READY.load(Ordering::Relaxed) || node.is_null() || (*node).type_ != pg_sys::NodeTag::T_DropdbStmt
+        {
+            return pg_sys::InvalidOid;
+        }
+        let stmt = node.cast::<pg_sys::DropdbStmt>();
+        pg_sys::get_database_oid((*stmt).dbname, true)
+    }
+}
+
+/// After `DROP DATABASE` dropped database `db` (src/hooks.rs): its slot is free again, for
+/// another database to claim. Without this, once more than SLOTS databases had used leases on
+/// a server (a test server creating and dropping them), every database after those walked
+/// from the start of the range, at a cost growing with the leases taken since the last vacuum.
+#[pg_guard]
+pub extern "C-unwind" fn database_dropped(db: pg_sys::Oid) {
+    if SHARED_READY.load(Ordering::Relaxed) && db != pg_sys::InvalidOid {
+        free(&mut SHARED.exclusive(), db);
+    }
+}
+
+/// For status(): whether this database holds a slot, and how many databases do (of SLOTS).
+/// None without shared memory.
+pub fn slots_used() -> Option<(bool, usize, usize)> {
+    if !SHARED_READY.load(Ordering::Relaxed) {
+        return None;
+    }
+    let db = database();
+    let heads = SHARED.share();
+    let used = heads.slots.iter().filter(|s| s.database != pg_sys::InvalidOid).count();
+    Some((heads.slots.iter().any(|s| s.database == db), used, SLOTS))
+}
+
+/// Where a transaction that may put entries back is counted: this database's slot, or
+/// `unslotted` when it had none.
+fn counter(heads: &mut Heads, in_slot: bool) -> Option<&mut Slot> {
+    if in_slot {
+        slot(heads)
+    } else {
+        Some(&mut heads.unslotted)
+    }
 }
 
 /// Called before this transaction changes the queue in a way that may put entries back into
@@ -231,27 +301,24 @@ pub fn moving() {
     if !SHARED_READY.load(Ordering::Relaxed) || MOVING.with(|m| m.replace(true)) {
         return;
     }
-    let counted = {
+    // Counted in this database's slot, or in `unslotted` when it has none and none is free.
+    let in_slot = {
         let mut heads = SHARED.exclusive();
-        match slot(&mut heads) {
-            Some(s) => {
-                s.version += 1;
-                s.in_flight += 1;
-                s.head = None;
-                true
-            }
-            None => false,
+        let in_slot = slot(&mut heads).is_some();
+        if let Some(s) = counter(&mut heads, in_slot) {
+            s.version += 1;
+            s.in_flight += 1;
+            s.head = None;
         }
+        in_slot
     };
     let ended = move || {
         MOVING.with(|m| m.set(false));
-        if counted {
-            let mut heads = SHARED.exclusive();
-            if let Some(s) = slot(&mut heads) {
-                s.version += 1;
-                s.in_flight = s.in_flight.saturating_sub(1);
-                s.head = None;
-            }
+        let mut heads = SHARED.exclusive();
+        if let Some(s) = counter(&mut heads, in_slot) {
+            s.version += 1;
+            s.in_flight = s.in_flight.saturating_sub(1);
+            s.head = None;
         }
     };
     pgrx::register_xact_callback(PgXactCallbackEvent::Commit, ended);
@@ -259,7 +326,7 @@ pub fn moving() {
     pgrx::register_xact_callback(PgXactCallbackEvent::Prepare, move || {
         MOVING.with(|m| m.set(false));
         let mut heads = SHARED.exclusive();
-        if let Some(s) = slot(&mut heads) {
+        if let Some(s) = counter(&mut heads, in_slot) {
             s.stopped = true;
             s.head = None;
         }
@@ -273,6 +340,8 @@ pub struct Read {
     /// Whether `start` is a recorded head (not the start of the range).
     pub used: bool,
     version: Option<u64>,
+    /// `unslotted`'s version, when this database had no slot at the read.
+    unslotted: Option<u64>,
     file: pg_sys::Oid,
     /// Whether this transaction had written before the walk (it may have leased: its walk then
     /// does not see its own leases' URLs in the range, which a rollback puts back).
@@ -323,7 +392,7 @@ pub fn read() -> Read {
     let file = queue_file();
     // SAFETY: this transaction's xid, if it has one.
     let wrote = unsafe { pg_sys::GetTopTransactionIdIfAny() } != pg_sys::InvalidTransactionId;
-    let none = Read { start: Key::START, used: false, version: None, file, wrote };
+    let none = Read { start: Key::START, used: false, version: None, unslotted: None, file, wrote };
     let own_snapshot = crate::access::transaction_snapshot();
     if !SHARED_READY.load(Ordering::Relaxed)
         || MOVING.with(|m| m.get())
@@ -334,15 +403,20 @@ pub fn read() -> Read {
     }
     let heads = SHARED.share();
     let Some(s) = heads.slots.iter().find(|s| s.database == database()) else {
-        // No slot yet: a walk may claim one when it records a head.
-        return Read { version: Some(0), ..none };
+        // No slot yet: a walk may claim one when it records a head, unless a transaction that
+        // had no slot to be counted in is in flight.
+        let u = heads.unslotted;
+        if u.in_flight > 0 || u.stopped {
+            return none;
+        }
+        return Read { version: Some(0), unslotted: Some(u.version), ..none };
     };
     if s.stopped || s.in_flight > 0 {
         return none;
     }
     match s.head {
         Some((key, f)) if f == file && file != pg_sys::InvalidOid => {
-            Read { start: key, used: true, version: Some(s.version), file, wrote }
+            Read { start: key, used: true, version: Some(s.version), unslotted: None, file, wrote }
         }
         _ => Read { version: Some(s.version), ..none },
     }
@@ -360,11 +434,18 @@ pub fn after(read: &Read, first: Option<Key>) -> bool {
     let mut heads = SHARED.exclusive();
     let db = database();
     let current = heads.slots.iter().find(|s| s.database == db).copied();
-    let unmoved = match (read.version, current) {
-        (Some(v), Some(s)) => s.version == v && s.in_flight == 0 && !s.stopped && file == read.file,
-        (Some(0), None) => file == read.file,
-        _ => false,
-    };
+    // A walk that found no slot records only if no transaction counted in `unslotted` began or
+    // ended since its read: one that committed after the walk's snapshot may have put entries
+    // back before the head the walk would record.
+    let u = heads.unslotted;
+    let unslotted_unmoved =
+        read.unslotted.is_none_or(|v| u.version == v && u.in_flight == 0 && !u.stopped);
+    let unmoved = unslotted_unmoved
+        && match (read.version, current) {
+            (Some(v), Some(s)) => s.version == v && s.in_flight == 0 && !s.stopped && file == read.file,
+            (Some(0), None) => file == read.file,
+            _ => false,
+        };
     if !unmoved {
         return !read.used;
     }
@@ -389,7 +470,30 @@ pub fn after(read: &Read, first: Option<Key>) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::Key;
+    use super::{free, slot_of, Heads, Key, SLOTS};
+    use pgrx::pg_sys::Oid;
+
+    #[test]
+    fn a_dropped_databases_slot_is_claimed_again_unless_an_uncounted_move_is_in_flight() {
+        let mut heads = Heads::default();
+        for db in 1..=SLOTS as u32 {
+            assert!(slot_of(&mut heads, Oid::from(db)).is_some());
+        }
+        let late = Oid::from(1000u32);
+        assert!(slot_of(&mut heads, late).is_none(), "all slots taken");
+        slot_of(&mut heads, Oid::from(7u32)).unwrap().version = 5;
+        free(&mut heads, Oid::from(7u32));
+        // A move in a database without a slot is counted apart; no slot is claimed meanwhile.
+        heads.unslotted.in_flight = 1;
+        assert!(slot_of(&mut heads, late).is_none());
+        heads.unslotted.in_flight = 0;
+        let s = slot_of(&mut heads, late).expect("the dropped database's slot");
+        assert!(s.version > 5, "its version goes on counting: {}", s.version);
+        assert!(s.head.is_none() && s.in_flight == 0 && !s.stopped);
+        // Its own slot is found whatever else holds.
+        heads.unslotted.in_flight = 3;
+        assert!(slot_of(&mut heads, late).is_some());
+    }
 
     fn k(f: bool, m: bool, u: i32, a: i32, r: i32, id: i32) -> Key {
         Key { followed_any: f, is_manual: m, user_votes: u, anon_votes: a, auto_votes: r, url_id: id }

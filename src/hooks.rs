@@ -90,6 +90,7 @@ unsafe extern "C-unwind" fn process_utility(
     // SAFETY: the planned utility statement PostgreSQL hands over, passed on as it came.
     unsafe {
         crate::held::before_utility(pstmt);
+        let dropping = crate::head::dropping_database(pstmt);
         match PREV_PROCESS_UTILITY {
             Some(prev) => prev(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc),
             None => standard_process_utility(
@@ -102,6 +103,10 @@ unsafe extern "C-unwind" fn process_utility(
                 dest,
                 qc,
             ),
+        }
+        // Reached only when the statement succeeded (an error does not return here).
+        if dropping != pg_sys::InvalidOid {
+            crate::head::database_dropped(dropping);
         }
     }
 }

@@ -305,5 +305,14 @@ pub fn status() -> Value {
     obj.insert("timing_scope".into(), json!(timing::scope()));
     obj.insert("track_timing".into(), json!(guc::TRACK_TIMING.get()));
     obj.insert("resume_points".into(), json!(crate::resume::count()));
+    obj.insert(
+        "lease_heads".into(),
+        match crate::head::slots_used() {
+            Some((this_database, used, slots)) => {
+                json!({"this_database": this_database, "databases": used, "slots": slots})
+            }
+            None => Value::Null,
+        },
+    );
     out
 }
