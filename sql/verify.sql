@@ -131,14 +131,30 @@ AS $$
 DECLARE
     n bigint;
 BEGIN
-    RETURN QUERY SELECT * FROM annotate_internal.verify_rows();
+    BEGIN
+        RETURN QUERY SELECT * FROM annotate_internal.verify_rows();
+    EXCEPTION WHEN query_canceled OR lock_not_available THEN
+        -- A statement_timeout, a lock_timeout (an app table locked by a migration) or a cancel
+        -- in the middle of the comparison: said in one line, not with the comparison's whole
+        -- statement as CONTEXT.
+        RAISE EXCEPTION 'annotate.verify: %', SQLERRM
+            USING ERRCODE = SQLSTATE,
+                  HINT = 'verify() compares every URL with the app''s tables: run it with a longer statement_timeout (SET LOCAL statement_timeout = ''10min'') or none.';
+    END;
     GET DIAGNOSTICS n = ROW_COUNT;
     IF NOT pg_catalog.pg_is_in_recovery()
        AND pg_catalog.current_setting('transaction_read_only') OPERATOR(pg_catalog.=) 'off' THEN
-        PERFORM 1 FROM annotate_internal.health h FOR UPDATE SKIP LOCKED;
-        IF FOUND THEN
-            UPDATE annotate_internal.health SET verified_at = pg_catalog.clock_timestamp(), verify_problems = n;
-        END IF;
+        -- Under REPEATABLE READ or SERIALIZABLE the row may have changed since the snapshot (a
+        -- verify() or reconcile() in another session recorded its run), which fails its lock
+        -- with 40001: this run's record is then left out, and verify() answers all the same.
+        BEGIN
+            PERFORM 1 FROM annotate_internal.health h FOR UPDATE SKIP LOCKED;
+            IF FOUND THEN
+                UPDATE annotate_internal.health SET verified_at = pg_catalog.clock_timestamp(), verify_problems = n;
+            END IF;
+        EXCEPTION WHEN serialization_failure THEN
+            NULL;
+        END;
     END IF;
 END
 $$;
