@@ -260,259 +260,6 @@ INSERT INTO annotate_internal.health DEFAULT VALUES;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:44
--- requires:
---   internal
-
--- Scheduling refresh() with pg_cron. pg_cron is optional and lives in one database per server
--- (cron.database_name, postgres by default): when that is this database, schedule_refresh()
--- schedules here; otherwise its error shows the cron.schedule_in_database call to run there.
--- The job is named after the database ('annotate_ext refresh <database>'): pg_cron's job names
--- are one namespace per user across every database it serves.
-
-CREATE FUNCTION annotate.schedule_refresh(schedule text DEFAULT '17 3 * * *')
-RETURNS bigint
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    job bigint;
-    cron_db text := pg_catalog.current_setting('cron.database_name', true);
-BEGIN
-    IF schedule IS NULL THEN
-        RAISE EXCEPTION 'annotate.schedule_refresh: schedule must not be NULL'
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
-        IF cron_db IS NULL THEN
-            RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is not loaded on this server'
-                USING ERRCODE = 'feature_not_supported',
-                      HINT = 'Install pg_cron (Debian: postgresql-15-cron), add it to shared_preload_libraries, '
-                             'restart, CREATE EXTENSION pg_cron in the database cron.database_name names (postgres '
-                             'by default), and schedule from there with cron.schedule_in_database (see the README).';
-        END IF;
-        RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is in database %, not in this one', cron_db
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = pg_catalog.format(
-                      'In database %s run: SELECT cron.schedule_in_database(%L, %L, %L, %L);',
-                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
-                      schedule, 'SELECT annotate.refresh()', pg_catalog.current_database());
-    END IF;
-    -- A named job: scheduling again replaces the schedule.
-    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
-        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(), schedule,
-              'SELECT annotate.refresh()';
-    RETURN job;
-END
-$$;
-
-CREATE FUNCTION annotate.unschedule_refresh()
-RETURNS boolean
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    found_job boolean;
-    cron_db text := pg_catalog.current_setting('cron.database_name', true);
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
-        RAISE EXCEPTION 'annotate.unschedule_refresh: pg_cron is not installed in this database'
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = CASE WHEN cron_db IS NOT NULL THEN pg_catalog.format(
-                      'In database %s run: SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = %L AND database = %L;',
-                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
-                      pg_catalog.current_database()) END;
-    END IF;
-    EXECUTE 'SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname OPERATOR(pg_catalog.=) $1)' INTO found_job
-        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
-    IF found_job THEN
-        EXECUTE 'SELECT cron.unschedule($1)'
-            USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
-    END IF;
-    RETURN found_job;
-END
-$$;
-
--- The pg_cron job that runs refresh() for this database, for status(): its schedule and last
--- outcome when pg_cron is in this database; otherwise where pg_cron is (its job list is there,
--- out of reach from here; the runs themselves show in annotate.refresh_history either way).
-CREATE FUNCTION annotate_internal.cron_status()
-RETURNS jsonb
-LANGUAGE plpgsql
-STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    cron_db text := pg_catalog.current_setting('cron.database_name', true);
-    job jsonb;
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
-        RETURN pg_catalog.jsonb_build_object(
-            'in_this_database', false,
-            'cron_database', cron_db,
-            'note', CASE WHEN cron_db IS NULL THEN 'pg_cron is not loaded on this server'
-                         ELSE 'pg_cron is in database ' OPERATOR(pg_catalog.||) cron_db
-                              OPERATOR(pg_catalog.||) ': its jobs are listed there (cron.job)' END);
-    END IF;
-    -- The pattern has no backslash: it reads the same under standard_conforming_strings = off
-    -- ('annotate\.refresh\(' then became an invalid pattern, and status() failed).
-    EXECUTE $q$
-        SELECT pg_catalog.jsonb_build_object(
-                   'jobid', j.jobid, 'schedule', j.schedule, 'active', j.active,
-                   'last_run', (SELECT pg_catalog.jsonb_build_object('status', d.status, 'start_time', d.start_time,
-                                                                    'end_time', d.end_time,
-                                                                    'return_message', d.return_message)
-                                FROM cron.job_run_details d
-                                WHERE d.jobid OPERATOR(pg_catalog.=) j.jobid
-                                ORDER BY d.runid DESC LIMIT 1))
-        FROM cron.job j
-        WHERE j.command OPERATOR(pg_catalog.~) 'annotate[.]refresh[(]'
-          AND j.database OPERATOR(pg_catalog.=) pg_catalog.current_database()
-        ORDER BY j.jobid DESC LIMIT 1 $q$
-    INTO job;
-    RETURN pg_catalog.jsonb_build_object('in_this_database', true, 'cron_database', cron_db, 'job', job);
-END
-$$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:37
--- requires:
---   internal
-
--- What annotate_ext reads from the application (SPEC section 2): every table and column, by
--- name, and the kind of type it needs. attach() refuses to attach while one is missing, and
--- the DDL watch (sql/watch.sql) refuses a migration that would take one away.
-
--- kind: 'id' (any integer type), 'text' (any type with a text form), 'uuid', 'bool', 'number',
--- 'timestamp', 'relation' (the table or view itself).
-CREATE FUNCTION annotate_internal.requirements()
-RETURNS TABLE (table_name text, column_name text, kind text)
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT r.t, r.c, r.k
-    FROM (VALUES
-        ('urls', NULL, 'relation'), ('urls', 'id', 'id'), ('urls', 'url', 'text'),
-        ('urls', 'scheme', 'text'), ('urls', 'trailing_slash', 'bool'), ('urls', 'source', 'text'),
-        ('link_batches__urls', NULL, 'relation'), ('link_batches__urls', 'url_id', 'id'),
-        ('link_batches__urls', 'batch_id', 'id'),
-        ('link_batches__locations', NULL, 'relation'), ('link_batches__locations', 'batch_id', 'id'),
-        ('link_batches__locations', 'location_id', 'id'),
-        ('link__locations__user_follows', NULL, 'relation'),
-        ('link__locations__user_follows', 'location_id', 'id'),
-        ('link__locations__user_follows', 'user_id', 'id'),
-        ('locations_expanded', NULL, 'relation'), ('locations_expanded', 'id', 'id'),
-        ('locations_expanded', 'full_display_name', 'text'),
-        ('agencies', NULL, 'relation'), ('agencies', 'id', 'id'), ('agencies', 'name', 'text'),
-        ('flag_url_validated', NULL, 'relation'), ('flag_url_validated', 'url_id', 'id'),
-        ('flag_url_suspended', NULL, 'relation'), ('flag_url_suspended', 'url_id', 'id'),
-        ('reviewing_user_url', NULL, 'relation'), ('reviewing_user_url', 'url_id', 'id'),
-        ('link_agencies__urls', NULL, 'relation'), ('link_agencies__urls', 'url_id', 'id'),
-        ('url_html_content', NULL, 'relation'), ('url_html_content', 'url_id', 'id'),
-        ('url_html_content', 'content_type', 'text'), ('url_html_content', 'content', 'text'),
-        ('link_user_suggestion_agency_not_found', NULL, 'relation'),
-        ('link_user_suggestion_agency_not_found', 'url_id', 'id'),
-        ('link_user_suggestion_location_not_found', NULL, 'relation'),
-        ('link_user_suggestion_location_not_found', 'url_id', 'id'),
-        ('annotation__url_type__user', NULL, 'relation'), ('annotation__url_type__user', 'url_id', 'id'),
-        ('annotation__url_type__user', 'user_id', 'id'), ('annotation__url_type__user', 'type', 'text'),
-        ('annotation__url_type__user', 'created_at', 'timestamp'),
-        ('annotation__record_type__user', NULL, 'relation'),
-        ('annotation__record_type__user', 'url_id', 'id'), ('annotation__record_type__user', 'user_id', 'id'),
-        ('annotation__record_type__user', 'record_type', 'text'),
-        ('annotation__record_type__user', 'created_at', 'timestamp'),
-        ('annotation__agency__user', NULL, 'relation'), ('annotation__agency__user', 'url_id', 'id'),
-        ('annotation__agency__user', 'user_id', 'id'), ('annotation__agency__user', 'agency_id', 'id'),
-        ('annotation__location__user', NULL, 'relation'), ('annotation__location__user', 'url_id', 'id'),
-        ('annotation__location__user', 'user_id', 'id'), ('annotation__location__user', 'location_id', 'id'),
-        ('annotation__url_type__anon', NULL, 'relation'), ('annotation__url_type__anon', 'url_id', 'id'),
-        ('annotation__url_type__anon', 'session_id', 'uuid'), ('annotation__url_type__anon', 'url_type', 'text'),
-        ('annotation__url_type__anon', 'created_at', 'timestamp'),
-        ('annotation__record_type__anon', NULL, 'relation'),
-        ('annotation__record_type__anon', 'url_id', 'id'), ('annotation__record_type__anon', 'session_id', 'uuid'),
-        ('annotation__record_type__anon', 'record_type', 'text'),
-        ('annotation__record_type__anon', 'created_at', 'timestamp'),
-        ('annotation__agency__anon', NULL, 'relation'), ('annotation__agency__anon', 'url_id', 'id'),
-        ('annotation__agency__anon', 'session_id', 'uuid'), ('annotation__agency__anon', 'agency_id', 'id'),
-        ('annotation__location__anon', NULL, 'relation'), ('annotation__location__anon', 'url_id', 'id'),
-        ('annotation__location__anon', 'session_id', 'uuid'),
-        ('annotation__location__anon', 'location_id', 'id'),
-        ('annotation__url_type__auto', NULL, 'relation'), ('annotation__url_type__auto', 'url_id', 'id'),
-        ('annotation__record_type__auto', NULL, 'relation'), ('annotation__record_type__auto', 'url_id', 'id'),
-        ('annotation__agency__auto__subtasks', NULL, 'relation'),
-        ('annotation__agency__auto__subtasks', 'id', 'id'), ('annotation__agency__auto__subtasks', 'url_id', 'id'),
-        ('annotation__agency__auto__suggestions', NULL, 'relation'),
-        ('annotation__agency__auto__suggestions', 'subtask_id', 'id'),
-        ('annotation__agency__auto__suggestions', 'agency_id', 'id'),
-        ('annotation__agency__auto__suggestions', 'confidence', 'number'),
-        ('annotation__location__auto__subtasks', NULL, 'relation'),
-        ('annotation__location__auto__subtasks', 'id', 'id'),
-        ('annotation__location__auto__subtasks', 'url_id', 'id'),
-        ('annotation__location__auto__suggestions', NULL, 'relation'),
-        ('annotation__location__auto__suggestions', 'subtask_id', 'id'),
-        ('annotation__location__auto__suggestions', 'location_id', 'id'),
-        ('annotation__location__auto__suggestions', 'confidence', 'number'),
-        ('annotation__name__suggestions', NULL, 'relation'), ('annotation__name__suggestions', 'id', 'id'),
-        ('annotation__name__suggestions', 'url_id', 'id'), ('annotation__name__suggestions', 'suggestion', 'text'),
-        ('annotation__name__suggestions', 'source', 'text'),
-        ('annotation__name__user__endorsements', NULL, 'relation'),
-        ('annotation__name__user__endorsements', 'suggestion_id', 'id'),
-        ('annotation__name__anon__endorsements', NULL, 'relation'),
-        ('annotation__name__anon__endorsements', 'suggestion_id', 'id')
-    ) AS r(t, c, k)
-$$;
-
--- Every requirement this database does not meet, one line each, in the order above (empty
--- when all are met). Types are judged by category, so an integer id may become bigint and a
--- varchar text, but a renamed or dropped column, or an id turned into text, is a problem.
-CREATE FUNCTION annotate_internal.unmet_requirements()
-RETURNS TABLE (table_name text, column_name text, problem text)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT r.table_name, r.column_name,
-           CASE
-               WHEN c.oid IS NULL THEN pg_catalog.format('public.%I is missing', r.table_name)
-               WHEN a.attnum IS NULL THEN pg_catalog.format('public.%I has no column %I', r.table_name, r.column_name)
-               ELSE pg_catalog.format('public.%I.%I is of type %s, which annotate_ext cannot read as %s',
-                                      r.table_name, r.column_name, a.atttypid::pg_catalog.regtype, r.kind)
-           END
-    FROM annotate_internal.requirements() WITH ORDINALITY AS r(table_name, column_name, kind, n)
-    LEFT JOIN pg_catalog.pg_class c
-           ON c.relnamespace OPERATOR(pg_catalog.=) 'public'::pg_catalog.regnamespace
-          AND c.relname OPERATOR(pg_catalog.=) r.table_name
-          AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,v,m,p}'::"char"[])
-    LEFT JOIN pg_catalog.pg_attribute a
-           ON a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attname OPERATOR(pg_catalog.=) r.column_name
-          AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
-    LEFT JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
-    WHERE (r.column_name IS NULL AND c.oid IS NULL)
-       OR (r.column_name IS NOT NULL AND c.oid IS NOT NULL AND a.attnum IS NULL)
-       OR (r.column_name IS NOT NULL AND a.attnum IS NOT NULL AND NOT CASE r.kind
-               WHEN 'id' THEN a.atttypid OPERATOR(pg_catalog.=) ANY ('{int2,int4,int8}'::pg_catalog.regtype[])
-               WHEN 'uuid' THEN a.atttypid OPERATOR(pg_catalog.=) 'uuid'::pg_catalog.regtype
-               WHEN 'bool' THEN a.atttypid OPERATOR(pg_catalog.=) 'bool'::pg_catalog.regtype
-               WHEN 'number' THEN t.typcategory OPERATOR(pg_catalog.=) 'N'
-               WHEN 'timestamp' THEN t.typcategory OPERATOR(pg_catalog.=) 'D'
-               ELSE t.typcategory OPERATOR(pg_catalog.=) ANY ('{S,E}'::"char"[])
-           END)
-    ORDER BY r.n
-$$;
-
--- The tables of the app this database lacks (NULL when none), for the install's message.
-CREATE FUNCTION annotate_internal.missing_app_tables()
-RETURNS text[]
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT pg_catalog.array_agg(u.table_name)
-    FROM annotate_internal.unmet_requirements() u
-    WHERE u.column_name IS NULL
-$$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/lib.rs:38
 -- requires:
 --   internal
@@ -817,6 +564,621 @@ BEGIN
             USING ERRCODE = 'read_only_sql_transaction';
     END IF;
 END
+$$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:39
+-- requires:
+--   helpers
+
+-- Checking the queue against the app's tables, and repairing it.
+
+-- Every URL's queue state as a reader sees it now: the folded row, or for a URL with pending
+-- writes, the folded row plus those writes; followed_any recomputed for batches with pending
+-- follow changes. present is false for a URL deleted since the last fold (its counts are what
+-- is left to take away). A whole-table pass, for verify(), reconcile() and TRUNCATE.
+CREATE FUNCTION annotate_internal.queue_now()
+RETURNS TABLE (url_id integer, present boolean, batch_id integer, followed_any boolean, is_manual boolean,
+               user_votes integer, anon_votes integer, auto_votes integer, agency_rows integer,
+               validated boolean, suspended boolean)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH p AS (SELECT pu.* FROM annotate_internal.pending_urls() pu),
+    moved AS (SELECT pb.batch_id, pb.followed FROM annotate_internal.pending_batches() pb),
+    r AS (
+        SELECT q.url_id, true AS present, q.batch_id, q.followed_any, q.is_manual, q.user_votes, q.anon_votes,
+               q.auto_votes, q.agency_rows, q.validated, q.suspended
+        FROM annotate_internal.queue q
+        WHERE NOT EXISTS (SELECT 1 FROM p WHERE p.url_id OPERATOR(pg_catalog.=) q.url_id)
+        UNION ALL
+        SELECT p.url_id, p.present, p.batch_id, COALESCE(b.followed, false), p.is_manual, p.user_votes,
+               p.anon_votes, p.auto_votes, p.agency_rows, p.validated, p.suspended
+        FROM p LEFT JOIN annotate_internal.batches b ON b.batch_id OPERATOR(pg_catalog.=) p.batch_id)
+    SELECT r.url_id, r.present, r.batch_id, COALESCE(m.followed, r.followed_any),
+           r.is_manual, r.user_votes, r.anon_votes, r.auto_votes, r.agency_rows, r.validated, r.suspended
+    FROM r LEFT JOIN moved m ON m.batch_id OPERATOR(pg_catalog.=) r.batch_id
+$$;
+
+-- Every batch's state as a reader sees it now: the folded counts plus the pending URL writes,
+-- followed recomputed where follow changes are pending.
+CREATE FUNCTION annotate_internal.batches_now()
+RETURNS TABLE (batch_id integer, followed boolean, total_urls bigint, annotated_urls bigint)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH p AS (SELECT pu.* FROM annotate_internal.pending_urls() pu),
+    adj AS (
+        SELECT t.batch_id, pg_catalog.sum(t.total)::bigint AS total, pg_catalog.sum(t.annotated)::bigint AS annotated
+        FROM (SELECT p.old_batch_id AS batch_id, -1 AS total,
+                     CASE WHEN p.old_annotated THEN -1 ELSE 0 END AS annotated
+              FROM p WHERE p.existed AND p.old_batch_id IS NOT NULL
+              UNION ALL
+              SELECT p.batch_id, 1, CASE WHEN p.annotated THEN 1 ELSE 0 END
+              FROM p WHERE p.present AND p.batch_id IS NOT NULL) t
+        GROUP BY t.batch_id),
+    moved AS (SELECT pb.batch_id, pb.followed FROM annotate_internal.pending_batches() pb),
+    ids AS (SELECT b.batch_id FROM annotate_internal.batches b
+            UNION SELECT a.batch_id FROM adj a UNION SELECT m.batch_id FROM moved m)
+    SELECT i.batch_id, COALESCE(m.followed, b.followed, false),
+           COALESCE(b.total_urls, 0) OPERATOR(pg_catalog.+) COALESCE(a.total, 0),
+           COALESCE(b.annotated_urls, 0) OPERATOR(pg_catalog.+) COALESCE(a.annotated, 0)
+    FROM ids i
+    LEFT JOIN annotate_internal.batches b ON b.batch_id OPERATOR(pg_catalog.=) i.batch_id
+    LEFT JOIN adj a ON a.batch_id OPERATOR(pg_catalog.=) i.batch_id
+    LEFT JOIN moved m ON m.batch_id OPERATOR(pg_catalog.=) i.batch_id
+$$;
+
+-- Differences between what a reader sees and a fresh computation from the app's tables, one
+-- line each: a URL's row (url_id set), a batch's counts, or an object of the attachment
+-- (url_id NULL). Empty when healthy. Reads every URL: run it occasionally, not per request.
+CREATE FUNCTION annotate_internal.verify_rows()
+RETURNS TABLE (url_id integer, problem text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT (SELECT s.attached FROM annotate_internal.state s) THEN
+        RETURN QUERY SELECT NULL::integer,
+            'annotate_ext is not attached to the application''s tables: run SELECT annotate.attach()'::text;
+        RETURN;
+    END IF;
+    RETURN QUERY
+    SELECT NULL::integer, pg_catalog.format('%s %s%s: %s', o.kind, o.name,
+               CASE WHEN o.table_name IS NULL THEN '' ELSE ' on public.' OPERATOR(pg_catalog.||) o.table_name END,
+               o.problem)
+    FROM annotate_internal.object_problems() o;
+    RETURN QUERY
+    SELECT COALESCE(f.url_id, n.url_id),
+           CASE
+               WHEN n.url_id IS NULL THEN 'missing from the queue'
+               WHEN f.url_id IS NULL THEN 'in the queue but not in public.urls'
+               ELSE pg_catalog.concat_ws('; ',
+                   CASE WHEN n.batch_id IS DISTINCT FROM f.batch_id
+                        THEN pg_catalog.format('batch_id is %s, should be %s', n.batch_id, f.batch_id) END,
+                   CASE WHEN n.followed_any OPERATOR(pg_catalog.<>) f.followed_any
+                        THEN pg_catalog.format('followed_any is %s, should be %s', n.followed_any, f.followed_any) END,
+                   CASE WHEN n.is_manual OPERATOR(pg_catalog.<>) f.is_manual
+                        THEN pg_catalog.format('is_manual is %s, should be %s', n.is_manual, f.is_manual) END,
+                   CASE WHEN n.user_votes OPERATOR(pg_catalog.<>) f.user_votes
+                        THEN pg_catalog.format('user_votes is %s, should be %s', n.user_votes, f.user_votes) END,
+                   CASE WHEN n.anon_votes OPERATOR(pg_catalog.<>) f.anon_votes
+                        THEN pg_catalog.format('anon_votes is %s, should be %s', n.anon_votes, f.anon_votes) END,
+                   CASE WHEN n.auto_votes OPERATOR(pg_catalog.<>) f.auto_votes
+                        THEN pg_catalog.format('auto_votes is %s, should be %s', n.auto_votes, f.auto_votes) END,
+                   CASE WHEN n.agency_rows OPERATOR(pg_catalog.<>) f.agency_rows
+                        THEN pg_catalog.format('agency_rows is %s, should be %s', n.agency_rows, f.agency_rows) END,
+                   CASE WHEN n.validated OPERATOR(pg_catalog.<>) f.validated
+                        THEN pg_catalog.format('validated is %s, should be %s', n.validated, f.validated) END,
+                   CASE WHEN n.suspended OPERATOR(pg_catalog.<>) f.suspended
+                        THEN pg_catalog.format('suspended is %s, should be %s', n.suspended, f.suspended) END)
+           END
+    FROM (SELECT * FROM annotate_internal.queue_now() x WHERE x.present) n
+    FULL JOIN annotate_internal.fresh_queue() f ON f.url_id OPERATOR(pg_catalog.=) n.url_id
+    WHERE n.url_id IS NULL OR f.url_id IS NULL
+       OR (n.batch_id, n.followed_any, n.is_manual, n.user_votes, n.anon_votes, n.auto_votes, n.agency_rows,
+           n.validated, n.suspended)
+          IS DISTINCT FROM
+          (f.batch_id, f.followed_any, f.is_manual, f.user_votes, f.anon_votes, f.auto_votes, f.agency_rows,
+           f.validated, f.suspended)
+    ORDER BY 1;
+    RETURN QUERY
+    SELECT NULL::integer,
+           pg_catalog.format('batch %s: followed %s, total_urls %s, annotated_urls %s; should be %s, %s, %s',
+                             COALESCE(n.batch_id, f.batch_id), n.followed, n.total_urls, n.annotated_urls,
+                             COALESCE(f.followed, false), COALESCE(f.total_urls, 0), COALESCE(f.annotated_urls, 0))
+    FROM annotate_internal.batches_now() n
+    FULL JOIN annotate_internal.fresh_batches() f ON f.batch_id OPERATOR(pg_catalog.=) n.batch_id
+    WHERE (COALESCE(n.followed, false), COALESCE(n.total_urls, 0), COALESCE(n.annotated_urls, 0))
+          IS DISTINCT FROM (COALESCE(f.followed, false), COALESCE(f.total_urls, 0), COALESCE(f.annotated_urls, 0));
+END
+$$;
+
+-- verify(): the rows above, and the outcome kept for status() where the transaction can write
+-- (not on a standby; never waiting for another verify() to finish).
+CREATE FUNCTION annotate.verify()
+RETURNS TABLE (url_id integer, problem text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint;
+BEGIN
+    BEGIN
+        RETURN QUERY SELECT * FROM annotate_internal.verify_rows();
+    EXCEPTION WHEN query_canceled OR lock_not_available THEN
+        -- A statement_timeout, a lock_timeout (an app table locked by a migration) or a cancel
+        -- in the middle of the comparison: said in one line, not with the comparison's whole
+        -- statement as CONTEXT.
+        RAISE EXCEPTION 'annotate.verify: %', SQLERRM
+            USING ERRCODE = SQLSTATE,
+                  HINT = 'verify() compares every URL with the app''s tables: run it with a longer statement_timeout (SET LOCAL statement_timeout = ''10min'') or none.';
+    END;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    IF NOT pg_catalog.pg_is_in_recovery()
+       AND pg_catalog.current_setting('transaction_read_only') OPERATOR(pg_catalog.=) 'off' THEN
+        -- Under REPEATABLE READ or SERIALIZABLE the row may have changed since the snapshot (a
+        -- verify() or reconcile() in another session recorded its run), which fails its lock
+        -- with 40001: this run's record is then left out, and verify() answers all the same.
+        BEGIN
+            PERFORM 1 FROM annotate_internal.health h FOR UPDATE SKIP LOCKED;
+            IF FOUND THEN
+                UPDATE annotate_internal.health SET verified_at = pg_catalog.clock_timestamp(), verify_problems = n;
+            END IF;
+        EXCEPTION WHEN serialization_failure THEN
+            NULL;
+        END;
+    END IF;
+END
+$$;
+
+-- Makes the queue equal to a fresh computation from the app's tables; the number of URLs and
+-- batches corrected. URL rows are corrected the way the app's writes move them, by appending
+-- deltas (so it waits for no reader or writer); batch counts left wrong after that are set.
+CREATE FUNCTION annotate_internal.reconcile()
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    urls_fixed bigint;
+    batches_fixed bigint;
+    me xid8;
+    owed xid8;
+BEGIN
+    PERFORM annotate_internal.require_primary('annotate.reconcile');
+    me := pg_catalog.pg_current_xact_id();
+    -- A rebuild that owes a reconcile (build_queue()) and committed before the statements below
+    -- take their snapshots: they see what it could not.
+    SELECT s.reconcile_owed INTO owed FROM annotate_internal.state s;
+    -- No fold while the corrections are computed (src/fold.rs takes the same lock).
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('annotate_ext'), 2);
+    WITH diff AS (
+        SELECT COALESCE(f.url_id, n.url_id) AS url_id, n.url_id IS NOT NULL AS queued, f.url_id IS NOT NULL AS fresh,
+               n.batch_id AS n_batch, f.batch_id AS f_batch,
+               COALESCE(f.is_manual::integer, 0) OPERATOR(pg_catalog.-) COALESCE(n.is_manual::integer, 0) AS d_manual,
+               COALESCE(f.user_votes, 0) OPERATOR(pg_catalog.-) COALESCE(n.user_votes, 0) AS d_user,
+               COALESCE(f.anon_votes, 0) OPERATOR(pg_catalog.-) COALESCE(n.anon_votes, 0) AS d_anon,
+               COALESCE(f.auto_votes, 0) OPERATOR(pg_catalog.-) COALESCE(n.auto_votes, 0) AS d_auto,
+               COALESCE(f.agency_rows, 0) OPERATOR(pg_catalog.-) COALESCE(n.agency_rows, 0) AS d_agency,
+               COALESCE(f.validated::integer, 0) OPERATOR(pg_catalog.-) COALESCE(n.validated::integer, 0) AS d_validated,
+               COALESCE(f.suspended::integer, 0) OPERATOR(pg_catalog.-) COALESCE(n.suspended::integer, 0) AS d_suspended,
+               n.followed_any IS DISTINCT FROM f.followed_any AS follow_wrong
+        FROM (SELECT * FROM annotate_internal.queue_now() x WHERE x.present) n
+        FULL JOIN annotate_internal.fresh_queue() f ON f.url_id OPERATOR(pg_catalog.=) n.url_id
+        WHERE n.url_id IS NULL OR f.url_id IS NULL
+           OR (n.batch_id, n.followed_any, n.is_manual, n.user_votes, n.anon_votes, n.auto_votes, n.agency_rows,
+               n.validated, n.suspended)
+              IS DISTINCT FROM
+              (f.batch_id, f.followed_any, f.is_manual, f.user_votes, f.anon_votes, f.auto_votes, f.agency_rows,
+               f.validated, f.suspended)),
+    deltas AS (
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, batch_id, d_batch, d_exists, d_manual, d_user,
+                                                   d_anon, d_auto, d_agency, d_validated, d_suspended)
+        SELECT me, d.url_id, NULL, 0,
+               CASE WHEN d.fresh AND NOT d.queued THEN 1 WHEN d.queued AND NOT d.fresh THEN -1 ELSE 0 END,
+               d.d_manual, d.d_user, d.d_anon, d.d_auto, d.d_agency, d.d_validated, d.d_suspended
+        FROM diff d
+        UNION ALL
+        SELECT me, d.url_id, d.n_batch, -1, 0, 0, 0, 0, 0, 0, 0, 0
+        FROM diff d WHERE d.n_batch IS DISTINCT FROM d.f_batch AND d.n_batch IS NOT NULL
+        UNION ALL
+        SELECT me, d.url_id, d.f_batch, 1, 0, 0, 0, 0, 0, 0, 0, 0
+        FROM diff d WHERE d.n_batch IS DISTINCT FROM d.f_batch AND d.f_batch IS NOT NULL
+        RETURNING url_id),
+    events AS (
+        INSERT INTO annotate_internal.batch_event (xid, batch_id)
+        SELECT DISTINCT me, d.f_batch FROM diff d WHERE d.follow_wrong AND d.f_batch IS NOT NULL
+        RETURNING batch_id)
+    SELECT pg_catalog.count(DISTINCT d.url_id) INTO urls_fixed FROM deltas d;
+
+    -- Batch counts follow from the URL rows; what is still wrong is set directly.
+    WITH wrong AS (
+        SELECT f.batch_id, f.total_urls OPERATOR(pg_catalog.-) COALESCE(n.total_urls, 0) AS d_total,
+               f.annotated_urls OPERATOR(pg_catalog.-) COALESCE(n.annotated_urls, 0) AS d_annotated
+        FROM annotate_internal.fresh_batches() f
+        LEFT JOIN annotate_internal.batches_now() n ON n.batch_id OPERATOR(pg_catalog.=) f.batch_id
+        WHERE (f.total_urls, f.annotated_urls) IS DISTINCT FROM (n.total_urls, n.annotated_urls)),
+    fixed AS (
+        INSERT INTO annotate_internal.batches AS b (batch_id, total_urls, annotated_urls)
+        SELECT w.batch_id, w.d_total, w.d_annotated FROM wrong w
+        ON CONFLICT (batch_id) DO UPDATE
+        SET total_urls = b.total_urls OPERATOR(pg_catalog.+) EXCLUDED.total_urls,
+            annotated_urls = b.annotated_urls OPERATOR(pg_catalog.+) EXCLUDED.annotated_urls
+        RETURNING 1)
+    SELECT pg_catalog.count(*) INTO batches_fixed FROM fixed;
+    -- Writes that skipped the triggers may have taken back annotations no count reflects:
+    -- every resume point kept before this is void (src/resume.rs).
+    INSERT INTO annotate_internal.queue_moved (xid, url_id) VALUES (me, NULL);
+    -- Bookkeeping: under REPEATABLE READ or SERIALIZABLE these rows may have changed since the
+    -- transaction's snapshot (a verify() in another session records its run in health), which
+    -- fails their update with 40001. The repair above stands all the same: this run's record
+    -- is then left out (status() shows the one before), and an owed reconcile stays owed (the
+    -- folder makes it again).
+    BEGIN
+        IF owed IS NOT NULL THEN
+            UPDATE annotate_internal.state SET reconcile_owed = NULL WHERE reconcile_owed OPERATOR(pg_catalog.=) owed;
+        END IF;
+        UPDATE annotate_internal.health
+        SET reconciled_at = pg_catalog.clock_timestamp(), reconcile_fixed = urls_fixed OPERATOR(pg_catalog.+) batches_fixed;
+    EXCEPTION WHEN serialization_failure THEN
+        NULL;
+    END;
+    RETURN urls_fixed OPERATOR(pg_catalog.+) batches_fixed;
+END
+$$;
+
+-- For the folder, in each round (src/fold.rs): the reconcile() a rebuild owes, once the
+-- transaction that made it has committed (build_queue(), sql/attach.sql); the number of URLs and
+-- batches it corrected, or NULL when none is owed.
+CREATE FUNCTION annotate_internal.reconcile_owed()
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF (SELECT s.reconcile_owed FROM annotate_internal.state s) IS NULL THEN
+        RETURN NULL;
+    END IF;
+    RETURN annotate_internal.reconcile();
+END
+$$;
+
+-- Makes the queue equal to a fresh computation from the app's tables (see reconcile() above);
+-- the number of URLs and batches corrected. For operators: after writes that skipped the
+-- triggers (session_replication_role = replica), or whenever verify() reports differences.
+CREATE FUNCTION annotate.reconcile()
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN annotate_internal.reconcile();
+EXCEPTION WHEN serialization_failure THEN
+    -- Under REPEATABLE READ or SERIALIZABLE: a batch's counts, which it corrects in place,
+    -- changed after the transaction's snapshot (a fold). Said as such, SQLSTATE kept (clients
+    -- retry on it).
+    RAISE EXCEPTION 'annotate.reconcile: the queue changed after this transaction''s snapshot (pending writes were folded into it)'
+        USING ERRCODE = 'serialization_failure', DETAIL = SQLERRM,
+              HINT = 'Run reconcile() in a READ COMMITTED transaction (SET TRANSACTION ISOLATION LEVEL READ COMMITTED), or retry the transaction.';
+END
+$$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:40
+-- requires:
+--   verify
+
+-- TRUNCATE of a captured app table (src/triggers.rs, capture_truncate): the queue moves by what
+-- the table's rows contributed, appended as deltas like any other write, so a TRUNCATE costs a
+-- pass over the queue, not a rebuild from every table. TRUNCATE urls ... CASCADE fires this
+-- for every table it empties, the URLs' own rows maybe first: a URL gone since the last fold
+-- still has its counts taken away. The number of deltas appended.
+CREATE FUNCTION annotate_internal.truncated(kind text)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    me xid8 := pg_catalog.pg_current_xact_id();
+    n bigint := 0;
+BEGIN
+    IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed'
+       AND kind OPERATOR(pg_catalog.<>) ALL ('{record_type_user,location_user,agency_anon,record_type_anon,location_anon}'::text[]) THEN
+        -- Under REPEATABLE READ or SERIALIZABLE the queue read below is the transaction's
+        -- snapshot, taken before the TRUNCATE's lock: a write to the table committed in between
+        -- is not in it, and its deltas, which stay, would leave the counts off what the empty
+        -- table implies. As a rebuild does (build_queue(), sql/attach.sql), this TRUNCATE owes
+        -- a reconcile(), which the folder makes in READ COMMITTED once it has committed.
+        BEGIN
+            UPDATE annotate_internal.state SET reconcile_owed = me;
+        EXCEPTION WHEN serialization_failure THEN
+            -- The row changed since the snapshot: the app's TRUNCATE must not fail for that.
+            RAISE WARNING 'annotate_ext: this TRUNCATE under % may leave the queue off by writes committed since the transaction''s snapshot',
+                pg_catalog.upper(pg_catalog.current_setting('transaction_isolation'))
+                USING HINT = 'Run SELECT annotate.reconcile() once this transaction has committed.';
+        END;
+        PERFORM annotate_internal.wake_folder_at_commit();
+    END IF;
+    IF kind OPERATOR(pg_catalog.=) 'urls' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_exists, d_manual)
+        SELECT me, q.url_id, -1, CASE WHEN q.is_manual THEN -1 ELSE 0 END FROM annotate_internal.queue_now() q
+        WHERE q.present;
+    ELSIF kind OPERATOR(pg_catalog.=) 'batch_link' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, batch_id, d_batch)
+        SELECT me, q.url_id, q.batch_id, -1 FROM annotate_internal.queue_now() q WHERE q.batch_id IS NOT NULL;
+    ELSIF kind OPERATOR(pg_catalog.=) 'url_type_user' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_user)
+        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.user_votes FROM annotate_internal.queue_now() q
+        WHERE q.user_votes OPERATOR(pg_catalog.<>) 0;
+    ELSIF kind OPERATOR(pg_catalog.=) 'url_type_anon' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_anon)
+        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.anon_votes FROM annotate_internal.queue_now() q
+        WHERE q.anon_votes OPERATOR(pg_catalog.<>) 0;
+    ELSIF kind OPERATOR(pg_catalog.=) 'url_type_auto' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_auto)
+        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.auto_votes FROM annotate_internal.queue_now() q
+        WHERE q.auto_votes OPERATOR(pg_catalog.<>) 0;
+    ELSIF kind OPERATOR(pg_catalog.=) 'agency_user' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_agency)
+        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.agency_rows FROM annotate_internal.queue_now() q
+        WHERE q.agency_rows OPERATOR(pg_catalog.<>) 0;
+    ELSIF kind OPERATOR(pg_catalog.=) 'validated' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_validated)
+        SELECT me, q.url_id, -1 FROM annotate_internal.queue_now() q WHERE q.validated;
+    ELSIF kind OPERATOR(pg_catalog.=) 'suspended' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_suspended)
+        SELECT me, q.url_id, -1 FROM annotate_internal.queue_now() q WHERE q.suspended;
+    ELSIF kind OPERATOR(pg_catalog.=) ANY ('{follow,batch_location}'::text[]) THEN
+        -- No batch is followed any more: every batch that was is recomputed.
+        INSERT INTO annotate_internal.batch_event (xid, batch_id)
+        SELECT me, b.batch_id FROM annotate_internal.batches_now() b WHERE b.followed;
+    ELSE
+        -- The other captured tables only end leases: emptying them changes no queue row, but
+        -- every URL in them may be a caller's to annotate again (src/resume.rs).
+        INSERT INTO annotate_internal.queue_moved (xid, url_id) VALUES (me, NULL);
+        RETURN 0;
+    END IF;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:41
+-- requires:
+--   helpers
+
+-- Snapshot mode (SPEC 3.4, annotate.selection = snapshot): the upstream PR's selection, with
+-- vote counts from annotate.url_annotation_count_view as of the last refresh (a URL missing
+-- from it counts 0) and every filter and follow read live. It sorts every eligible URL by
+-- design, so unlike the live walks it is planned for the values of each call, under the
+-- planner's stock settings whatever the server's are (the SET clauses below).
+CREATE FUNCTION annotate_internal.snapshot_candidates(p_user integer, p_session uuid, p_batch integer,
+                                                      p_url integer, p_limit bigint, p_skip bigint)
+RETURNS TABLE (url_id integer, scheme text, url text, trailing_slash boolean, followed_by_any_user boolean,
+               is_manual boolean, user_url_type_count bigint, anon_url_type_count bigint,
+               auto_url_type_count bigint, followed_by_user boolean, batch_id integer)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET plan_cache_mode = force_custom_plan
+SET enable_seqscan = on SET enable_indexscan = on SET enable_indexonlyscan = on SET enable_bitmapscan = on
+SET enable_sort = on SET enable_incremental_sort = on SET enable_hashagg = on SET enable_hashjoin = on
+SET enable_mergejoin = on SET enable_nestloop = on SET enable_material = on SET enable_memoize = on
+SET random_page_cost = 4 SET seq_page_cost = 1 SET cpu_tuple_cost = 0.01 SET cpu_index_tuple_cost = 0.005
+SET cpu_operator_cost = 0.0025 SET work_mem = '64MB' SET hash_mem_multiplier = 16
+SET from_collapse_limit = 8 SET join_collapse_limit = 8
+AS $$
+BEGIN
+    RETURN QUERY
+    -- Follows are per batch: computed once for every followed batch, not once per URL.
+    WITH followed AS (
+        SELECT bl.batch_id, pg_catalog.bool_or(fo.user_id OPERATOR(pg_catalog.=) p_user) AS by_user
+        FROM public.link_batches__locations bl
+        JOIN public.link__locations__user_follows fo ON fo.location_id OPERATOR(pg_catalog.=) bl.location_id
+        GROUP BY bl.batch_id)
+    SELECT u.id::integer,
+           u.scheme::pg_catalog.text,
+           u.url::pg_catalog.text,
+           u.trailing_slash,
+           f.followed_by_any_user,
+           u.source::pg_catalog.text OPERATOR(pg_catalog.=) 'manual',
+           c.user_url_type_count,
+           c.anon_url_type_count,
+           c.auto_url_type_count,
+           f.followed_by_user,
+           lb.batch_id::integer
+    FROM public.urls u
+    LEFT JOIN public.link_batches__urls lb ON lb.url_id OPERATOR(pg_catalog.=) u.id
+    LEFT JOIN followed fb ON fb.batch_id OPERATOR(pg_catalog.=) lb.batch_id
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(fb.by_user, false) AS followed_by_user,
+               fb.batch_id IS NOT NULL AS followed_by_any_user
+    ) f
+    LEFT JOIN annotate.url_annotation_count_view v ON v.url_id OPERATOR(pg_catalog.=) u.id
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(v.user_url_type_count, 0) AS user_url_type_count,
+               COALESCE(v.anon_url_type_count, 0) AS anon_url_type_count,
+               COALESCE(v.auto_url_type_count, 0) AS auto_url_type_count
+    ) c
+    WHERE (p_batch IS NULL OR lb.batch_id OPERATOR(pg_catalog.=) p_batch)
+      AND (p_url IS NULL OR u.id OPERATOR(pg_catalog.=) p_url)
+      -- Flagged URLs: with a batch or URL filter (a custom plan: p_batch and p_url are
+      -- constants in it), probed per URL as anti-joins; without one, hashed with the caller's
+      -- annotations below (these anti-joins are then against nothing), as an empty flag table
+      -- the planner expects one row of is rescanned once per URL.
+      AND NOT EXISTS (SELECT 1 FROM public.flag_url_suspended s
+                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
+      AND NOT EXISTS (SELECT 1 FROM public.flag_url_validated s
+                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
+      -- The caller's annotations (and, without a filter, the flagged URLs), hashed once (a
+      -- per-URL probe of each table would be run a million times at 1M URLs); url_id is NOT
+      -- NULL in each, so NOT IN means "not among them". Written NOT (= ANY), as NOT IN parses:
+      -- the planner hashes only an = ANY subplan (a <> ALL one is rescanned for every URL), and
+      -- only one it expects to fit in work_mem times hash_mem_multiplier (both set above: some
+      -- 20 million rows).
+      AND NOT (u.id OPERATOR(pg_catalog.=) ANY (
+          SELECT s.url_id FROM public.flag_url_suspended s WHERE p_batch IS NULL AND p_url IS NULL
+          UNION ALL SELECT s.url_id FROM public.flag_url_validated s WHERE p_batch IS NULL AND p_url IS NULL
+          UNION ALL SELECT a.url_id FROM public.annotation__url_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__agency__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__location__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__record_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__url_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
+          UNION ALL SELECT a.url_id FROM public.annotation__agency__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
+          UNION ALL SELECT a.url_id FROM public.annotation__location__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
+          UNION ALL SELECT a.url_id FROM public.annotation__record_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session))
+    ORDER BY f.followed_by_user DESC,
+             f.followed_by_any_user DESC,
+             6 DESC,
+             c.user_url_type_count DESC,
+             c.anon_url_type_count DESC,
+             c.auto_url_type_count DESC,
+             u.id
+    LIMIT p_limit OFFSET p_skip;
+END
+$$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:37
+-- requires:
+--   internal
+
+-- What annotate_ext reads from the application (SPEC section 2): every table and column, by
+-- name, and the kind of type it needs. attach() refuses to attach while one is missing, and
+-- the DDL watch (sql/watch.sql) refuses a migration that would take one away.
+
+-- kind: 'id' (any integer type), 'text' (any type with a text form), 'uuid', 'bool', 'number',
+-- 'timestamp', 'relation' (the table or view itself).
+CREATE FUNCTION annotate_internal.requirements()
+RETURNS TABLE (table_name text, column_name text, kind text)
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT r.t, r.c, r.k
+    FROM (VALUES
+        ('urls', NULL, 'relation'), ('urls', 'id', 'id'), ('urls', 'url', 'text'),
+        ('urls', 'scheme', 'text'), ('urls', 'trailing_slash', 'bool'), ('urls', 'source', 'text'),
+        ('link_batches__urls', NULL, 'relation'), ('link_batches__urls', 'url_id', 'id'),
+        ('link_batches__urls', 'batch_id', 'id'),
+        ('link_batches__locations', NULL, 'relation'), ('link_batches__locations', 'batch_id', 'id'),
+        ('link_batches__locations', 'location_id', 'id'),
+        ('link__locations__user_follows', NULL, 'relation'),
+        ('link__locations__user_follows', 'location_id', 'id'),
+        ('link__locations__user_follows', 'user_id', 'id'),
+        ('locations_expanded', NULL, 'relation'), ('locations_expanded', 'id', 'id'),
+        ('locations_expanded', 'full_display_name', 'text'),
+        ('agencies', NULL, 'relation'), ('agencies', 'id', 'id'), ('agencies', 'name', 'text'),
+        ('flag_url_validated', NULL, 'relation'), ('flag_url_validated', 'url_id', 'id'),
+        ('flag_url_suspended', NULL, 'relation'), ('flag_url_suspended', 'url_id', 'id'),
+        ('reviewing_user_url', NULL, 'relation'), ('reviewing_user_url', 'url_id', 'id'),
+        ('link_agencies__urls', NULL, 'relation'), ('link_agencies__urls', 'url_id', 'id'),
+        ('url_html_content', NULL, 'relation'), ('url_html_content', 'url_id', 'id'),
+        ('url_html_content', 'content_type', 'text'), ('url_html_content', 'content', 'text'),
+        ('link_user_suggestion_agency_not_found', NULL, 'relation'),
+        ('link_user_suggestion_agency_not_found', 'url_id', 'id'),
+        ('link_user_suggestion_location_not_found', NULL, 'relation'),
+        ('link_user_suggestion_location_not_found', 'url_id', 'id'),
+        ('annotation__url_type__user', NULL, 'relation'), ('annotation__url_type__user', 'url_id', 'id'),
+        ('annotation__url_type__user', 'user_id', 'id'), ('annotation__url_type__user', 'type', 'text'),
+        ('annotation__url_type__user', 'created_at', 'timestamp'),
+        ('annotation__record_type__user', NULL, 'relation'),
+        ('annotation__record_type__user', 'url_id', 'id'), ('annotation__record_type__user', 'user_id', 'id'),
+        ('annotation__record_type__user', 'record_type', 'text'),
+        ('annotation__record_type__user', 'created_at', 'timestamp'),
+        ('annotation__agency__user', NULL, 'relation'), ('annotation__agency__user', 'url_id', 'id'),
+        ('annotation__agency__user', 'user_id', 'id'), ('annotation__agency__user', 'agency_id', 'id'),
+        ('annotation__location__user', NULL, 'relation'), ('annotation__location__user', 'url_id', 'id'),
+        ('annotation__location__user', 'user_id', 'id'), ('annotation__location__user', 'location_id', 'id'),
+        ('annotation__url_type__anon', NULL, 'relation'), ('annotation__url_type__anon', 'url_id', 'id'),
+        ('annotation__url_type__anon', 'session_id', 'uuid'), ('annotation__url_type__anon', 'url_type', 'text'),
+        ('annotation__url_type__anon', 'created_at', 'timestamp'),
+        ('annotation__record_type__anon', NULL, 'relation'),
+        ('annotation__record_type__anon', 'url_id', 'id'), ('annotation__record_type__anon', 'session_id', 'uuid'),
+        ('annotation__record_type__anon', 'record_type', 'text'),
+        ('annotation__record_type__anon', 'created_at', 'timestamp'),
+        ('annotation__agency__anon', NULL, 'relation'), ('annotation__agency__anon', 'url_id', 'id'),
+        ('annotation__agency__anon', 'session_id', 'uuid'), ('annotation__agency__anon', 'agency_id', 'id'),
+        ('annotation__location__anon', NULL, 'relation'), ('annotation__location__anon', 'url_id', 'id'),
+        ('annotation__location__anon', 'session_id', 'uuid'),
+        ('annotation__location__anon', 'location_id', 'id'),
+        ('annotation__url_type__auto', NULL, 'relation'), ('annotation__url_type__auto', 'url_id', 'id'),
+        ('annotation__record_type__auto', NULL, 'relation'), ('annotation__record_type__auto', 'url_id', 'id'),
+        ('annotation__agency__auto__subtasks', NULL, 'relation'),
+        ('annotation__agency__auto__subtasks', 'id', 'id'), ('annotation__agency__auto__subtasks', 'url_id', 'id'),
+        ('annotation__agency__auto__suggestions', NULL, 'relation'),
+        ('annotation__agency__auto__suggestions', 'subtask_id', 'id'),
+        ('annotation__agency__auto__suggestions', 'agency_id', 'id'),
+        ('annotation__agency__auto__suggestions', 'confidence', 'number'),
+        ('annotation__location__auto__subtasks', NULL, 'relation'),
+        ('annotation__location__auto__subtasks', 'id', 'id'),
+        ('annotation__location__auto__subtasks', 'url_id', 'id'),
+        ('annotation__location__auto__suggestions', NULL, 'relation'),
+        ('annotation__location__auto__suggestions', 'subtask_id', 'id'),
+        ('annotation__location__auto__suggestions', 'location_id', 'id'),
+        ('annotation__location__auto__suggestions', 'confidence', 'number'),
+        ('annotation__name__suggestions', NULL, 'relation'), ('annotation__name__suggestions', 'id', 'id'),
+        ('annotation__name__suggestions', 'url_id', 'id'), ('annotation__name__suggestions', 'suggestion', 'text'),
+        ('annotation__name__suggestions', 'source', 'text'),
+        ('annotation__name__user__endorsements', NULL, 'relation'),
+        ('annotation__name__user__endorsements', 'suggestion_id', 'id'),
+        ('annotation__name__anon__endorsements', NULL, 'relation'),
+        ('annotation__name__anon__endorsements', 'suggestion_id', 'id')
+    ) AS r(t, c, k)
+$$;
+
+-- Every requirement this database does not meet, one line each, in the order above (empty
+-- when all are met). Types are judged by category, so an integer id may become bigint and a
+-- varchar text, but a renamed or dropped column, or an id turned into text, is a problem.
+CREATE FUNCTION annotate_internal.unmet_requirements()
+RETURNS TABLE (table_name text, column_name text, problem text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT r.table_name, r.column_name,
+           CASE
+               WHEN c.oid IS NULL THEN pg_catalog.format('public.%I is missing', r.table_name)
+               WHEN a.attnum IS NULL THEN pg_catalog.format('public.%I has no column %I', r.table_name, r.column_name)
+               ELSE pg_catalog.format('public.%I.%I is of type %s, which annotate_ext cannot read as %s',
+                                      r.table_name, r.column_name, a.atttypid::pg_catalog.regtype, r.kind)
+           END
+    FROM annotate_internal.requirements() WITH ORDINALITY AS r(table_name, column_name, kind, n)
+    LEFT JOIN pg_catalog.pg_class c
+           ON c.relnamespace OPERATOR(pg_catalog.=) 'public'::pg_catalog.regnamespace
+          AND c.relname OPERATOR(pg_catalog.=) r.table_name
+          AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,v,m,p}'::"char"[])
+    LEFT JOIN pg_catalog.pg_attribute a
+           ON a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attname OPERATOR(pg_catalog.=) r.column_name
+          AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+    LEFT JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
+    WHERE (r.column_name IS NULL AND c.oid IS NULL)
+       OR (r.column_name IS NOT NULL AND c.oid IS NOT NULL AND a.attnum IS NULL)
+       OR (r.column_name IS NOT NULL AND a.attnum IS NOT NULL AND NOT CASE r.kind
+               WHEN 'id' THEN a.atttypid OPERATOR(pg_catalog.=) ANY ('{int2,int4,int8}'::pg_catalog.regtype[])
+               WHEN 'uuid' THEN a.atttypid OPERATOR(pg_catalog.=) 'uuid'::pg_catalog.regtype
+               WHEN 'bool' THEN a.atttypid OPERATOR(pg_catalog.=) 'bool'::pg_catalog.regtype
+               WHEN 'number' THEN t.typcategory OPERATOR(pg_catalog.=) 'N'
+               WHEN 'timestamp' THEN t.typcategory OPERATOR(pg_catalog.=) 'D'
+               ELSE t.typcategory OPERATOR(pg_catalog.=) ANY ('{S,E}'::"char"[])
+           END)
+    ORDER BY r.n
+$$;
+
+-- The tables of the app this database lacks (NULL when none), for the install's message.
+CREATE FUNCTION annotate_internal.missing_app_tables()
+RETURNS text[]
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.array_agg(u.table_name)
+    FROM annotate_internal.unmet_requirements() u
+    WHERE u.column_name IS NULL
 $$;
 /* </end connected objects> */
 
@@ -1515,462 +1877,117 @@ CREATE EVENT TRIGGER annotate_sql_drop ON sql_drop
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:39
+-- src/lib.rs:44
 -- requires:
---   helpers
+--   internal
 
--- Checking the queue against the app's tables, and repairing it.
+-- Scheduling refresh() with pg_cron. pg_cron is optional and lives in one database per server
+-- (cron.database_name, postgres by default): when that is this database, schedule_refresh()
+-- schedules here; otherwise its error shows the cron.schedule_in_database call to run there.
+-- The job is named after the database ('annotate_ext refresh <database>'): pg_cron's job names
+-- are one namespace per user across every database it serves.
 
--- Every URL's queue state as a reader sees it now: the folded row, or for a URL with pending
--- writes, the folded row plus those writes; followed_any recomputed for batches with pending
--- follow changes. present is false for a URL deleted since the last fold (its counts are what
--- is left to take away). A whole-table pass, for verify(), reconcile() and TRUNCATE.
-CREATE FUNCTION annotate_internal.queue_now()
-RETURNS TABLE (url_id integer, present boolean, batch_id integer, followed_any boolean, is_manual boolean,
-               user_votes integer, anon_votes integer, auto_votes integer, agency_rows integer,
-               validated boolean, suspended boolean)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    WITH p AS (SELECT pu.* FROM annotate_internal.pending_urls() pu),
-    moved AS (SELECT pb.batch_id, pb.followed FROM annotate_internal.pending_batches() pb),
-    r AS (
-        SELECT q.url_id, true AS present, q.batch_id, q.followed_any, q.is_manual, q.user_votes, q.anon_votes,
-               q.auto_votes, q.agency_rows, q.validated, q.suspended
-        FROM annotate_internal.queue q
-        WHERE NOT EXISTS (SELECT 1 FROM p WHERE p.url_id OPERATOR(pg_catalog.=) q.url_id)
-        UNION ALL
-        SELECT p.url_id, p.present, p.batch_id, COALESCE(b.followed, false), p.is_manual, p.user_votes,
-               p.anon_votes, p.auto_votes, p.agency_rows, p.validated, p.suspended
-        FROM p LEFT JOIN annotate_internal.batches b ON b.batch_id OPERATOR(pg_catalog.=) p.batch_id)
-    SELECT r.url_id, r.present, r.batch_id, COALESCE(m.followed, r.followed_any),
-           r.is_manual, r.user_votes, r.anon_votes, r.auto_votes, r.agency_rows, r.validated, r.suspended
-    FROM r LEFT JOIN moved m ON m.batch_id OPERATOR(pg_catalog.=) r.batch_id
-$$;
-
--- Every batch's state as a reader sees it now: the folded counts plus the pending URL writes,
--- followed recomputed where follow changes are pending.
-CREATE FUNCTION annotate_internal.batches_now()
-RETURNS TABLE (batch_id integer, followed boolean, total_urls bigint, annotated_urls bigint)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    WITH p AS (SELECT pu.* FROM annotate_internal.pending_urls() pu),
-    adj AS (
-        SELECT t.batch_id, pg_catalog.sum(t.total)::bigint AS total, pg_catalog.sum(t.annotated)::bigint AS annotated
-        FROM (SELECT p.old_batch_id AS batch_id, -1 AS total,
-                     CASE WHEN p.old_annotated THEN -1 ELSE 0 END AS annotated
-              FROM p WHERE p.existed AND p.old_batch_id IS NOT NULL
-              UNION ALL
-              SELECT p.batch_id, 1, CASE WHEN p.annotated THEN 1 ELSE 0 END
-              FROM p WHERE p.present AND p.batch_id IS NOT NULL) t
-        GROUP BY t.batch_id),
-    moved AS (SELECT pb.batch_id, pb.followed FROM annotate_internal.pending_batches() pb),
-    ids AS (SELECT b.batch_id FROM annotate_internal.batches b
-            UNION SELECT a.batch_id FROM adj a UNION SELECT m.batch_id FROM moved m)
-    SELECT i.batch_id, COALESCE(m.followed, b.followed, false),
-           COALESCE(b.total_urls, 0) OPERATOR(pg_catalog.+) COALESCE(a.total, 0),
-           COALESCE(b.annotated_urls, 0) OPERATOR(pg_catalog.+) COALESCE(a.annotated, 0)
-    FROM ids i
-    LEFT JOIN annotate_internal.batches b ON b.batch_id OPERATOR(pg_catalog.=) i.batch_id
-    LEFT JOIN adj a ON a.batch_id OPERATOR(pg_catalog.=) i.batch_id
-    LEFT JOIN moved m ON m.batch_id OPERATOR(pg_catalog.=) i.batch_id
-$$;
-
--- Differences between what a reader sees and a fresh computation from the app's tables, one
--- line each: a URL's row (url_id set), a batch's counts, or an object of the attachment
--- (url_id NULL). Empty when healthy. Reads every URL: run it occasionally, not per request.
-CREATE FUNCTION annotate_internal.verify_rows()
-RETURNS TABLE (url_id integer, problem text)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF NOT (SELECT s.attached FROM annotate_internal.state s) THEN
-        RETURN QUERY SELECT NULL::integer,
-            'annotate_ext is not attached to the application''s tables: run SELECT annotate.attach()'::text;
-        RETURN;
-    END IF;
-    RETURN QUERY
-    SELECT NULL::integer, pg_catalog.format('%s %s%s: %s', o.kind, o.name,
-               CASE WHEN o.table_name IS NULL THEN '' ELSE ' on public.' OPERATOR(pg_catalog.||) o.table_name END,
-               o.problem)
-    FROM annotate_internal.object_problems() o;
-    RETURN QUERY
-    SELECT COALESCE(f.url_id, n.url_id),
-           CASE
-               WHEN n.url_id IS NULL THEN 'missing from the queue'
-               WHEN f.url_id IS NULL THEN 'in the queue but not in public.urls'
-               ELSE pg_catalog.concat_ws('; ',
-                   CASE WHEN n.batch_id IS DISTINCT FROM f.batch_id
-                        THEN pg_catalog.format('batch_id is %s, should be %s', n.batch_id, f.batch_id) END,
-                   CASE WHEN n.followed_any OPERATOR(pg_catalog.<>) f.followed_any
-                        THEN pg_catalog.format('followed_any is %s, should be %s', n.followed_any, f.followed_any) END,
-                   CASE WHEN n.is_manual OPERATOR(pg_catalog.<>) f.is_manual
-                        THEN pg_catalog.format('is_manual is %s, should be %s', n.is_manual, f.is_manual) END,
-                   CASE WHEN n.user_votes OPERATOR(pg_catalog.<>) f.user_votes
-                        THEN pg_catalog.format('user_votes is %s, should be %s', n.user_votes, f.user_votes) END,
-                   CASE WHEN n.anon_votes OPERATOR(pg_catalog.<>) f.anon_votes
-                        THEN pg_catalog.format('anon_votes is %s, should be %s', n.anon_votes, f.anon_votes) END,
-                   CASE WHEN n.auto_votes OPERATOR(pg_catalog.<>) f.auto_votes
-                        THEN pg_catalog.format('auto_votes is %s, should be %s', n.auto_votes, f.auto_votes) END,
-                   CASE WHEN n.agency_rows OPERATOR(pg_catalog.<>) f.agency_rows
-                        THEN pg_catalog.format('agency_rows is %s, should be %s', n.agency_rows, f.agency_rows) END,
-                   CASE WHEN n.validated OPERATOR(pg_catalog.<>) f.validated
-                        THEN pg_catalog.format('validated is %s, should be %s', n.validated, f.validated) END,
-                   CASE WHEN n.suspended OPERATOR(pg_catalog.<>) f.suspended
-                        THEN pg_catalog.format('suspended is %s, should be %s', n.suspended, f.suspended) END)
-           END
-    FROM (SELECT * FROM annotate_internal.queue_now() x WHERE x.present) n
-    FULL JOIN annotate_internal.fresh_queue() f ON f.url_id OPERATOR(pg_catalog.=) n.url_id
-    WHERE n.url_id IS NULL OR f.url_id IS NULL
-       OR (n.batch_id, n.followed_any, n.is_manual, n.user_votes, n.anon_votes, n.auto_votes, n.agency_rows,
-           n.validated, n.suspended)
-          IS DISTINCT FROM
-          (f.batch_id, f.followed_any, f.is_manual, f.user_votes, f.anon_votes, f.auto_votes, f.agency_rows,
-           f.validated, f.suspended)
-    ORDER BY 1;
-    RETURN QUERY
-    SELECT NULL::integer,
-           pg_catalog.format('batch %s: followed %s, total_urls %s, annotated_urls %s; should be %s, %s, %s',
-                             COALESCE(n.batch_id, f.batch_id), n.followed, n.total_urls, n.annotated_urls,
-                             COALESCE(f.followed, false), COALESCE(f.total_urls, 0), COALESCE(f.annotated_urls, 0))
-    FROM annotate_internal.batches_now() n
-    FULL JOIN annotate_internal.fresh_batches() f ON f.batch_id OPERATOR(pg_catalog.=) n.batch_id
-    WHERE (COALESCE(n.followed, false), COALESCE(n.total_urls, 0), COALESCE(n.annotated_urls, 0))
-          IS DISTINCT FROM (COALESCE(f.followed, false), COALESCE(f.total_urls, 0), COALESCE(f.annotated_urls, 0));
-END
-$$;
-
--- verify(): the rows above, and the outcome kept for status() where the transaction can write
--- (not on a standby; never waiting for another verify() to finish).
-CREATE FUNCTION annotate.verify()
-RETURNS TABLE (url_id integer, problem text)
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    n bigint;
-BEGIN
-    BEGIN
-        RETURN QUERY SELECT * FROM annotate_internal.verify_rows();
-    EXCEPTION WHEN query_canceled OR lock_not_available THEN
-        -- A statement_timeout, a lock_timeout (an app table locked by a migration) or a cancel
-        -- in the middle of the comparison: said in one line, not with the comparison's whole
-        -- statement as CONTEXT.
-        RAISE EXCEPTION 'annotate.verify: %', SQLERRM
-            USING ERRCODE = SQLSTATE,
-                  HINT = 'verify() compares every URL with the app''s tables: run it with a longer statement_timeout (SET LOCAL statement_timeout = ''10min'') or none.';
-    END;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    IF NOT pg_catalog.pg_is_in_recovery()
-       AND pg_catalog.current_setting('transaction_read_only') OPERATOR(pg_catalog.=) 'off' THEN
-        -- Under REPEATABLE READ or SERIALIZABLE the row may have changed since the snapshot (a
-        -- verify() or reconcile() in another session recorded its run), which fails its lock
-        -- with 40001: this run's record is then left out, and verify() answers all the same.
-        BEGIN
-            PERFORM 1 FROM annotate_internal.health h FOR UPDATE SKIP LOCKED;
-            IF FOUND THEN
-                UPDATE annotate_internal.health SET verified_at = pg_catalog.clock_timestamp(), verify_problems = n;
-            END IF;
-        EXCEPTION WHEN serialization_failure THEN
-            NULL;
-        END;
-    END IF;
-END
-$$;
-
--- Makes the queue equal to a fresh computation from the app's tables; the number of URLs and
--- batches corrected. URL rows are corrected the way the app's writes move them, by appending
--- deltas (so it waits for no reader or writer); batch counts left wrong after that are set.
-CREATE FUNCTION annotate_internal.reconcile()
+CREATE FUNCTION annotate.schedule_refresh(schedule text DEFAULT '17 3 * * *')
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    urls_fixed bigint;
-    batches_fixed bigint;
-    me xid8;
-    owed xid8;
+    job bigint;
+    cron_db text := pg_catalog.current_setting('cron.database_name', true);
 BEGIN
-    PERFORM annotate_internal.require_primary('annotate.reconcile');
-    me := pg_catalog.pg_current_xact_id();
-    -- A rebuild that owes a reconcile (build_queue()) and committed before the statements below
-    -- take their snapshots: they see what it could not.
-    SELECT s.reconcile_owed INTO owed FROM annotate_internal.state s;
-    -- No fold while the corrections are computed (src/fold.rs takes the same lock).
-    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('annotate_ext'), 2);
-    WITH diff AS (
-        SELECT COALESCE(f.url_id, n.url_id) AS url_id, n.url_id IS NOT NULL AS queued, f.url_id IS NOT NULL AS fresh,
-               n.batch_id AS n_batch, f.batch_id AS f_batch,
-               COALESCE(f.is_manual::integer, 0) OPERATOR(pg_catalog.-) COALESCE(n.is_manual::integer, 0) AS d_manual,
-               COALESCE(f.user_votes, 0) OPERATOR(pg_catalog.-) COALESCE(n.user_votes, 0) AS d_user,
-               COALESCE(f.anon_votes, 0) OPERATOR(pg_catalog.-) COALESCE(n.anon_votes, 0) AS d_anon,
-               COALESCE(f.auto_votes, 0) OPERATOR(pg_catalog.-) COALESCE(n.auto_votes, 0) AS d_auto,
-               COALESCE(f.agency_rows, 0) OPERATOR(pg_catalog.-) COALESCE(n.agency_rows, 0) AS d_agency,
-               COALESCE(f.validated::integer, 0) OPERATOR(pg_catalog.-) COALESCE(n.validated::integer, 0) AS d_validated,
-               COALESCE(f.suspended::integer, 0) OPERATOR(pg_catalog.-) COALESCE(n.suspended::integer, 0) AS d_suspended,
-               n.followed_any IS DISTINCT FROM f.followed_any AS follow_wrong
-        FROM (SELECT * FROM annotate_internal.queue_now() x WHERE x.present) n
-        FULL JOIN annotate_internal.fresh_queue() f ON f.url_id OPERATOR(pg_catalog.=) n.url_id
-        WHERE n.url_id IS NULL OR f.url_id IS NULL
-           OR (n.batch_id, n.followed_any, n.is_manual, n.user_votes, n.anon_votes, n.auto_votes, n.agency_rows,
-               n.validated, n.suspended)
-              IS DISTINCT FROM
-              (f.batch_id, f.followed_any, f.is_manual, f.user_votes, f.anon_votes, f.auto_votes, f.agency_rows,
-               f.validated, f.suspended)),
-    deltas AS (
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, batch_id, d_batch, d_exists, d_manual, d_user,
-                                                   d_anon, d_auto, d_agency, d_validated, d_suspended)
-        SELECT me, d.url_id, NULL, 0,
-               CASE WHEN d.fresh AND NOT d.queued THEN 1 WHEN d.queued AND NOT d.fresh THEN -1 ELSE 0 END,
-               d.d_manual, d.d_user, d.d_anon, d.d_auto, d.d_agency, d.d_validated, d.d_suspended
-        FROM diff d
-        UNION ALL
-        SELECT me, d.url_id, d.n_batch, -1, 0, 0, 0, 0, 0, 0, 0, 0
-        FROM diff d WHERE d.n_batch IS DISTINCT FROM d.f_batch AND d.n_batch IS NOT NULL
-        UNION ALL
-        SELECT me, d.url_id, d.f_batch, 1, 0, 0, 0, 0, 0, 0, 0, 0
-        FROM diff d WHERE d.n_batch IS DISTINCT FROM d.f_batch AND d.f_batch IS NOT NULL
-        RETURNING url_id),
-    events AS (
-        INSERT INTO annotate_internal.batch_event (xid, batch_id)
-        SELECT DISTINCT me, d.f_batch FROM diff d WHERE d.follow_wrong AND d.f_batch IS NOT NULL
-        RETURNING batch_id)
-    SELECT pg_catalog.count(DISTINCT d.url_id) INTO urls_fixed FROM deltas d;
-
-    -- Batch counts follow from the URL rows; what is still wrong is set directly.
-    WITH wrong AS (
-        SELECT f.batch_id, f.total_urls OPERATOR(pg_catalog.-) COALESCE(n.total_urls, 0) AS d_total,
-               f.annotated_urls OPERATOR(pg_catalog.-) COALESCE(n.annotated_urls, 0) AS d_annotated
-        FROM annotate_internal.fresh_batches() f
-        LEFT JOIN annotate_internal.batches_now() n ON n.batch_id OPERATOR(pg_catalog.=) f.batch_id
-        WHERE (f.total_urls, f.annotated_urls) IS DISTINCT FROM (n.total_urls, n.annotated_urls)),
-    fixed AS (
-        INSERT INTO annotate_internal.batches AS b (batch_id, total_urls, annotated_urls)
-        SELECT w.batch_id, w.d_total, w.d_annotated FROM wrong w
-        ON CONFLICT (batch_id) DO UPDATE
-        SET total_urls = b.total_urls OPERATOR(pg_catalog.+) EXCLUDED.total_urls,
-            annotated_urls = b.annotated_urls OPERATOR(pg_catalog.+) EXCLUDED.annotated_urls
-        RETURNING 1)
-    SELECT pg_catalog.count(*) INTO batches_fixed FROM fixed;
-    -- Writes that skipped the triggers may have taken back annotations no count reflects:
-    -- every resume point kept before this is void (src/resume.rs).
-    INSERT INTO annotate_internal.queue_moved (xid, url_id) VALUES (me, NULL);
-    -- Bookkeeping: under REPEATABLE READ or SERIALIZABLE these rows may have changed since the
-    -- transaction's snapshot (a verify() in another session records its run in health), which
-    -- fails their update with 40001. The repair above stands all the same: this run's record
-    -- is then left out (status() shows the one before), and an owed reconcile stays owed (the
-    -- folder makes it again).
-    BEGIN
-        IF owed IS NOT NULL THEN
-            UPDATE annotate_internal.state SET reconcile_owed = NULL WHERE reconcile_owed OPERATOR(pg_catalog.=) owed;
+    IF schedule IS NULL THEN
+        RAISE EXCEPTION 'annotate.schedule_refresh: schedule must not be NULL'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        IF cron_db IS NULL THEN
+            RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is not loaded on this server'
+                USING ERRCODE = 'feature_not_supported',
+                      HINT = 'Install pg_cron (Debian: postgresql-15-cron), add it to shared_preload_libraries, '
+                             'restart, CREATE EXTENSION pg_cron in the database cron.database_name names (postgres '
+                             'by default), and schedule from there with cron.schedule_in_database (see the README).';
         END IF;
-        UPDATE annotate_internal.health
-        SET reconciled_at = pg_catalog.clock_timestamp(), reconcile_fixed = urls_fixed OPERATOR(pg_catalog.+) batches_fixed;
-    EXCEPTION WHEN serialization_failure THEN
-        NULL;
-    END;
-    RETURN urls_fixed OPERATOR(pg_catalog.+) batches_fixed;
-END
-$$;
-
--- For the folder, in each round (src/fold.rs): the reconcile() a rebuild owes, once the
--- transaction that made it has committed (build_queue(), sql/attach.sql); the number of URLs and
--- batches it corrected, or NULL when none is owed.
-CREATE FUNCTION annotate_internal.reconcile_owed()
-RETURNS bigint
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF (SELECT s.reconcile_owed FROM annotate_internal.state s) IS NULL THEN
-        RETURN NULL;
+        RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is in database %, not in this one', cron_db
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = pg_catalog.format(
+                      'In database %s run: SELECT cron.schedule_in_database(%L, %L, %L, %L);',
+                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
+                      schedule, 'SELECT annotate.refresh()', pg_catalog.current_database());
     END IF;
-    RETURN annotate_internal.reconcile();
+    -- A named job: scheduling again replaces the schedule.
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(), schedule,
+              'SELECT annotate.refresh()';
+    RETURN job;
 END
 $$;
 
--- Makes the queue equal to a fresh computation from the app's tables (see reconcile() above);
--- the number of URLs and batches corrected. For operators: after writes that skipped the
--- triggers (session_replication_role = replica), or whenever verify() reports differences.
-CREATE FUNCTION annotate.reconcile()
-RETURNS bigint
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    RETURN annotate_internal.reconcile();
-EXCEPTION WHEN serialization_failure THEN
-    -- Under REPEATABLE READ or SERIALIZABLE: a batch's counts, which it corrects in place,
-    -- changed after the transaction's snapshot (a fold). Said as such, SQLSTATE kept (clients
-    -- retry on it).
-    RAISE EXCEPTION 'annotate.reconcile: the queue changed after this transaction''s snapshot (pending writes were folded into it)'
-        USING ERRCODE = 'serialization_failure', DETAIL = SQLERRM,
-              HINT = 'Run reconcile() in a READ COMMITTED transaction (SET TRANSACTION ISOLATION LEVEL READ COMMITTED), or retry the transaction.';
-END
-$$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:40
--- requires:
---   verify
-
--- TRUNCATE of a captured app table (src/triggers.rs, capture_truncate): the queue moves by what
--- the table's rows contributed, appended as deltas like any other write, so a TRUNCATE costs a
--- pass over the queue, not a rebuild from every table. TRUNCATE urls ... CASCADE fires this
--- for every table it empties, the URLs' own rows maybe first: a URL gone since the last fold
--- still has its counts taken away. The number of deltas appended.
-CREATE FUNCTION annotate_internal.truncated(kind text)
-RETURNS bigint
+CREATE FUNCTION annotate.unschedule_refresh()
+RETURNS boolean
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    me xid8 := pg_catalog.pg_current_xact_id();
-    n bigint := 0;
+    found_job boolean;
+    cron_db text := pg_catalog.current_setting('cron.database_name', true);
 BEGIN
-    IF kind OPERATOR(pg_catalog.=) 'urls' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_exists, d_manual)
-        SELECT me, q.url_id, -1, CASE WHEN q.is_manual THEN -1 ELSE 0 END FROM annotate_internal.queue_now() q
-        WHERE q.present;
-    ELSIF kind OPERATOR(pg_catalog.=) 'batch_link' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, batch_id, d_batch)
-        SELECT me, q.url_id, q.batch_id, -1 FROM annotate_internal.queue_now() q WHERE q.batch_id IS NOT NULL;
-    ELSIF kind OPERATOR(pg_catalog.=) 'url_type_user' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_user)
-        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.user_votes FROM annotate_internal.queue_now() q
-        WHERE q.user_votes OPERATOR(pg_catalog.<>) 0;
-    ELSIF kind OPERATOR(pg_catalog.=) 'url_type_anon' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_anon)
-        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.anon_votes FROM annotate_internal.queue_now() q
-        WHERE q.anon_votes OPERATOR(pg_catalog.<>) 0;
-    ELSIF kind OPERATOR(pg_catalog.=) 'url_type_auto' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_auto)
-        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.auto_votes FROM annotate_internal.queue_now() q
-        WHERE q.auto_votes OPERATOR(pg_catalog.<>) 0;
-    ELSIF kind OPERATOR(pg_catalog.=) 'agency_user' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_agency)
-        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.agency_rows FROM annotate_internal.queue_now() q
-        WHERE q.agency_rows OPERATOR(pg_catalog.<>) 0;
-    ELSIF kind OPERATOR(pg_catalog.=) 'validated' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_validated)
-        SELECT me, q.url_id, -1 FROM annotate_internal.queue_now() q WHERE q.validated;
-    ELSIF kind OPERATOR(pg_catalog.=) 'suspended' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_suspended)
-        SELECT me, q.url_id, -1 FROM annotate_internal.queue_now() q WHERE q.suspended;
-    ELSIF kind OPERATOR(pg_catalog.=) ANY ('{follow,batch_location}'::text[]) THEN
-        -- No batch is followed any more: every batch that was is recomputed.
-        INSERT INTO annotate_internal.batch_event (xid, batch_id)
-        SELECT me, b.batch_id FROM annotate_internal.batches_now() b WHERE b.followed;
-    ELSE
-        -- The other captured tables only end leases: emptying them changes no queue row, but
-        -- every URL in them may be a caller's to annotate again (src/resume.rs).
-        INSERT INTO annotate_internal.queue_moved (xid, url_id) VALUES (me, NULL);
-        RETURN 0;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        RAISE EXCEPTION 'annotate.unschedule_refresh: pg_cron is not installed in this database'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = CASE WHEN cron_db IS NOT NULL THEN pg_catalog.format(
+                      'In database %s run: SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = %L AND database = %L;',
+                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
+                      pg_catalog.current_database()) END;
     END IF;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    RETURN n;
+    EXECUTE 'SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname OPERATOR(pg_catalog.=) $1)' INTO found_job
+        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
+    IF found_job THEN
+        EXECUTE 'SELECT cron.unschedule($1)'
+            USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
+    END IF;
+    RETURN found_job;
 END
 $$;
-/* </end connected objects> */
 
-/* <begin connected objects> */
--- src/lib.rs:41
--- requires:
---   helpers
-
--- Snapshot mode (SPEC 3.4, annotate.selection = snapshot): the upstream PR's selection, with
--- vote counts from annotate.url_annotation_count_view as of the last refresh (a URL missing
--- from it counts 0) and every filter and follow read live. It sorts every eligible URL by
--- design, so unlike the live walks it is planned for the values of each call, under the
--- planner's stock settings whatever the server's are (the SET clauses below).
-CREATE FUNCTION annotate_internal.snapshot_candidates(p_user integer, p_session uuid, p_batch integer,
-                                                      p_url integer, p_limit bigint, p_skip bigint)
-RETURNS TABLE (url_id integer, scheme text, url text, trailing_slash boolean, followed_by_any_user boolean,
-               is_manual boolean, user_url_type_count bigint, anon_url_type_count bigint,
-               auto_url_type_count bigint, followed_by_user boolean, batch_id integer)
-LANGUAGE plpgsql STABLE
+-- The pg_cron job that runs refresh() for this database, for status(): its schedule and last
+-- outcome when pg_cron is in this database; otherwise where pg_cron is (its job list is there,
+-- out of reach from here; the runs themselves show in annotate.refresh_history either way).
+CREATE FUNCTION annotate_internal.cron_status()
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
 SET search_path = pg_catalog, pg_temp
-SET jit = off
-SET plan_cache_mode = force_custom_plan
-SET enable_seqscan = on SET enable_indexscan = on SET enable_indexonlyscan = on SET enable_bitmapscan = on
-SET enable_sort = on SET enable_incremental_sort = on SET enable_hashagg = on SET enable_hashjoin = on
-SET enable_mergejoin = on SET enable_nestloop = on SET enable_material = on SET enable_memoize = on
-SET random_page_cost = 4 SET seq_page_cost = 1 SET cpu_tuple_cost = 0.01 SET cpu_index_tuple_cost = 0.005
-SET cpu_operator_cost = 0.0025 SET work_mem = '64MB' SET hash_mem_multiplier = 16
-SET from_collapse_limit = 8 SET join_collapse_limit = 8
 AS $$
+DECLARE
+    cron_db text := pg_catalog.current_setting('cron.database_name', true);
+    job jsonb;
 BEGIN
-    RETURN QUERY
-    -- Follows are per batch: computed once for every followed batch, not once per URL.
-    WITH followed AS (
-        SELECT bl.batch_id, pg_catalog.bool_or(fo.user_id OPERATOR(pg_catalog.=) p_user) AS by_user
-        FROM public.link_batches__locations bl
-        JOIN public.link__locations__user_follows fo ON fo.location_id OPERATOR(pg_catalog.=) bl.location_id
-        GROUP BY bl.batch_id)
-    SELECT u.id::integer,
-           u.scheme::pg_catalog.text,
-           u.url::pg_catalog.text,
-           u.trailing_slash,
-           f.followed_by_any_user,
-           u.source::pg_catalog.text OPERATOR(pg_catalog.=) 'manual',
-           c.user_url_type_count,
-           c.anon_url_type_count,
-           c.auto_url_type_count,
-           f.followed_by_user,
-           lb.batch_id::integer
-    FROM public.urls u
-    LEFT JOIN public.link_batches__urls lb ON lb.url_id OPERATOR(pg_catalog.=) u.id
-    LEFT JOIN followed fb ON fb.batch_id OPERATOR(pg_catalog.=) lb.batch_id
-    CROSS JOIN LATERAL (
-        SELECT COALESCE(fb.by_user, false) AS followed_by_user,
-               fb.batch_id IS NOT NULL AS followed_by_any_user
-    ) f
-    LEFT JOIN annotate.url_annotation_count_view v ON v.url_id OPERATOR(pg_catalog.=) u.id
-    CROSS JOIN LATERAL (
-        SELECT COALESCE(v.user_url_type_count, 0) AS user_url_type_count,
-               COALESCE(v.anon_url_type_count, 0) AS anon_url_type_count,
-               COALESCE(v.auto_url_type_count, 0) AS auto_url_type_count
-    ) c
-    WHERE (p_batch IS NULL OR lb.batch_id OPERATOR(pg_catalog.=) p_batch)
-      AND (p_url IS NULL OR u.id OPERATOR(pg_catalog.=) p_url)
-      -- Flagged URLs: with a batch or URL filter (a custom plan: p_batch and p_url are
-      -- constants in it), probed per URL as anti-joins; without one, hashed with the caller's
-      -- annotations below (these anti-joins are then against nothing), as an empty flag table
-      -- the planner expects one row of is rescanned once per URL.
-      AND NOT EXISTS (SELECT 1 FROM public.flag_url_suspended s
-                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
-      AND NOT EXISTS (SELECT 1 FROM public.flag_url_validated s
-                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
-      -- The caller's annotations (and, without a filter, the flagged URLs), hashed once (a
-      -- per-URL probe of each table would be run a million times at 1M URLs); url_id is NOT
-      -- NULL in each, so NOT IN means "not among them". Written NOT (= ANY), as NOT IN parses:
-      -- the planner hashes only an = ANY subplan (a <> ALL one is rescanned for every URL), and
-      -- only one it expects to fit in work_mem times hash_mem_multiplier (both set above: some
-      -- 20 million rows).
-      AND NOT (u.id OPERATOR(pg_catalog.=) ANY (
-          SELECT s.url_id FROM public.flag_url_suspended s WHERE p_batch IS NULL AND p_url IS NULL
-          UNION ALL SELECT s.url_id FROM public.flag_url_validated s WHERE p_batch IS NULL AND p_url IS NULL
-          UNION ALL SELECT a.url_id FROM public.annotation__url_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__agency__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__location__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__record_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__url_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
-          UNION ALL SELECT a.url_id FROM public.annotation__agency__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
-          UNION ALL SELECT a.url_id FROM public.annotation__location__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
-          UNION ALL SELECT a.url_id FROM public.annotation__record_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session))
-    ORDER BY f.followed_by_user DESC,
-             f.followed_by_any_user DESC,
-             6 DESC,
-             c.user_url_type_count DESC,
-             c.anon_url_type_count DESC,
-             c.auto_url_type_count DESC,
-             u.id
-    LIMIT p_limit OFFSET p_skip;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        RETURN pg_catalog.jsonb_build_object(
+            'in_this_database', false,
+            'cron_database', cron_db,
+            'note', CASE WHEN cron_db IS NULL THEN 'pg_cron is not loaded on this server'
+                         ELSE 'pg_cron is in database ' OPERATOR(pg_catalog.||) cron_db
+                              OPERATOR(pg_catalog.||) ': its jobs are listed there (cron.job)' END);
+    END IF;
+    -- The pattern has no backslash: it reads the same under standard_conforming_strings = off
+    -- ('annotate\.refresh\(' then became an invalid pattern, and status() failed).
+    EXECUTE $q$
+        SELECT pg_catalog.jsonb_build_object(
+                   'jobid', j.jobid, 'schedule', j.schedule, 'active', j.active,
+                   'last_run', (SELECT pg_catalog.jsonb_build_object('status', d.status, 'start_time', d.start_time,
+                                                                    'end_time', d.end_time,
+                                                                    'return_message', d.return_message)
+                                FROM cron.job_run_details d
+                                WHERE d.jobid OPERATOR(pg_catalog.=) j.jobid
+                                ORDER BY d.runid DESC LIMIT 1))
+        FROM cron.job j
+        WHERE j.command OPERATOR(pg_catalog.~) 'annotate[.]refresh[(]'
+          AND j.database OPERATOR(pg_catalog.=) pg_catalog.current_database()
+        ORDER BY j.jobid DESC LIMIT 1 $q$
+    INTO job;
+    RETURN pg_catalog.jsonb_build_object('in_this_database', true, 'cron_database', cron_db, 'job', job);
 END
 $$;
 /* </end connected objects> */
@@ -2179,21 +2196,21 @@ AS 'MODULE_PATHNAME', 'fold_now_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:417
--- annotate_ext::api::annotate_internal::request_planning
-CREATE  FUNCTION annotate_internal."request_planning"() RETURNS TEXT[] /* Vec < String > */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'request_planning_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api.rs:403
 -- annotate_ext::api::annotate_internal::wake_folder
 CREATE  FUNCTION annotate_internal."wake_folder"() RETURNS void
 STRICT
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'wake_folder_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:417
+-- annotate_ext::api::annotate_internal::request_planning
+CREATE  FUNCTION annotate_internal."request_planning"() RETURNS TEXT[] /* Vec < String > */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'request_planning_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2211,24 +2228,6 @@ CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::triggers::annota
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/triggers.rs:499
--- annotate_ext::triggers::annotate_internal::queue_written
-CREATE FUNCTION annotate_internal."queue_written"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'queue_written_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:456
--- annotate_ext::triggers::annotate_internal::capture_insert
-CREATE FUNCTION annotate_internal."capture_insert"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'capture_insert_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/triggers.rs:438
 -- annotate_ext::triggers::annotate_internal::capture
 CREATE FUNCTION annotate_internal."capture"()
@@ -2238,12 +2237,30 @@ CREATE FUNCTION annotate_internal."capture"()
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/triggers.rs:499
+-- annotate_ext::triggers::annotate_internal::queue_written
+CREATE FUNCTION annotate_internal."queue_written"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'queue_written_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/triggers.rs:468
 -- annotate_ext::triggers::annotate_internal::capture_delete
 CREATE FUNCTION annotate_internal."capture_delete"()
 	RETURNS TRIGGER
 	LANGUAGE c
 	AS 'MODULE_PATHNAME', 'capture_delete_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:456
+-- annotate_ext::triggers::annotate_internal::capture_insert
+CREATE FUNCTION annotate_internal."capture_insert"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_insert_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */

@@ -12,6 +12,23 @@ DECLARE
     me xid8 := pg_catalog.pg_current_xact_id();
     n bigint := 0;
 BEGIN
+    IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed'
+       AND kind OPERATOR(pg_catalog.<>) ALL ('{record_type_user,location_user,agency_anon,record_type_anon,location_anon}'::text[]) THEN
+        -- Under REPEATABLE READ or SERIALIZABLE the queue read below is the transaction's
+        -- snapshot, taken before the TRUNCATE's lock: a write to the table committed in between
+        -- is not in it, and its deltas, which stay, would leave the counts off what the empty
+        -- table implies. As a rebuild does (build_queue(), sql/attach.sql), this TRUNCATE owes
+        -- a reconcile(), which the folder makes in READ COMMITTED once it has committed.
+        BEGIN
+            UPDATE annotate_internal.state SET reconcile_owed = me;
+        EXCEPTION WHEN serialization_failure THEN
+            -- The row changed since the snapshot: the app's TRUNCATE must not fail for that.
+            RAISE WARNING 'annotate_ext: this TRUNCATE under % may leave the queue off by writes committed since the transaction''s snapshot',
+                pg_catalog.upper(pg_catalog.current_setting('transaction_isolation'))
+                USING HINT = 'Run SELECT annotate.reconcile() once this transaction has committed.';
+        END;
+        PERFORM annotate_internal.wake_folder_at_commit();
+    END IF;
     IF kind OPERATOR(pg_catalog.=) 'urls' THEN
         INSERT INTO annotate_internal.queue_delta (xid, url_id, d_exists, d_manual)
         SELECT me, q.url_id, -1, CASE WHEN q.is_manual THEN -1 ELSE 0 END FROM annotate_internal.queue_now() q
