@@ -34,7 +34,7 @@
 //! - At most HOLD_URLS URLs are held unwritten; past that they are written out, so that a bulk
 //!   load holds a bounded amount of memory.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::ffi::CStr;
 
@@ -222,11 +222,64 @@ thread_local! {
     static HELD: RefCell<Held> = RefCell::new(Held::default());
 }
 
+thread_local! {
+    /// queue_delta's OID as last looked up by name, and whether the table is as this library
+    /// knows it (DeltaWriter::open()) once checked: forgotten when the table's cache entry is
+    /// invalidated, which dropping or renaming it, and adding a column, index, trigger or
+    /// constraint to it, all do (in this transaction as soon as its next command starts).
+    static DELTA: Cell<Option<(pg_sys::Oid, Option<bool>)>> = const { Cell::new(None) };
+    static DELTA_CALLBACK: Cell<bool> = const { Cell::new(false) };
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn forget_delta(_arg: pg_sys::Datum, relid: pg_sys::Oid) {
+    DELTA.with(|d| {
+        if d.get().is_some_and(|(oid, _)| relid == pg_sys::InvalidOid || relid == oid) {
+            d.set(None);
+        }
+    });
+}
+
 /// queue_delta's OID, if it is there.
 fn delta_table() -> Option<pg_sys::Oid> {
+    if let Some((oid, _)) = DELTA.with(|d| d.get()) {
+        return Some(oid);
+    }
     let internal = crate::access::namespace("annotate_internal");
     let relid = crate::access::relation(internal, "queue_delta");
-    (relid != pg_sys::InvalidOid).then_some(relid)
+    if relid == pg_sys::InvalidOid {
+        return None;
+    }
+    if !DELTA_CALLBACK.with(|c| c.replace(true)) {
+        // SAFETY: registering a callback that only clears a cached value.
+        unsafe { pg_sys::CacheRegisterRelcacheCallback(Some(forget_delta), pg_sys::Datum::from(0)) };
+    }
+    DELTA.with(|d| d.set(Some((relid, None))));
+    Some(relid)
+}
+
+/// Whether queue_delta is as this library knows it, so that writes can be held and written
+/// without SQL; takes the lock on it an INSERT takes, kept to the end of the transaction. The
+/// table is opened and looked over only when its cache entry changed since the last time.
+fn delta_table_plain() -> bool {
+    let Some(relid) = delta_table() else { return false };
+    if DELTA.with(|d| d.get()).is_some_and(|(_, plain)| plain.is_some()) {
+        // SAFETY: a lock on a relation by OID; taking it anew reads the invalidations sent
+        // meanwhile, which forget what was checked if the table changed.
+        unsafe { pg_sys::LockRelationOid(relid, pg_sys::RowExclusiveLock as pg_sys::LOCKMODE) };
+        if let Some((oid, Some(plain))) = DELTA.with(|d| d.get()) {
+            if oid == relid {
+                return plain;
+            }
+        }
+    }
+    let plain = DeltaWriter::open().map(DeltaWriter::close).is_some();
+    DELTA.with(|d| {
+        if let Some((oid, _)) = d.get() {
+            d.set(Some((oid, Some(plain))));
+        }
+    });
+    plain
 }
 
 /// Where one trigger call's deltas are held: the current subtransaction and command. None when
@@ -253,13 +306,14 @@ pub fn holder() -> Option<Holder> {
         // This transaction's first write (or the first since the subtransaction that checked
         // rolled back): the table's lock, as an INSERT takes it, kept to the end of the
         // transaction, as the catalog path keeps it.
-        let plain = DeltaWriter::open().map(DeltaWriter::close).is_some();
+        let plain = delta_table_plain();
         HELD.with(|h| h.borrow_mut().direct = Some((plain, sub)));
     }
+    // Checked in this transaction: the table is there (write_out() looks again, in case this
+    // transaction dropped the extension since).
     if !HELD.with(|h| h.borrow().direct.is_some_and(|(plain, _)| plain)) {
         return None;
     }
-    delta_table()?;
     Some(Holder { sub, cid })
 }
 

@@ -12,7 +12,7 @@
 //! its own), and each checks, before anything else, that it fires AFTER a row operation on the
 //! app table its argument names: fed from anywhere else it raises an error and writes nothing.
 
-use std::ffi::{CStr, CString};
+use std::ffi::CStr;
 
 use pgrx::datum::{DatumWithOid, Uuid};
 use pgrx::prelude::*;
@@ -272,12 +272,10 @@ enum Firing {
 /// was made to: AFTER, as `firing` says, on that table in schema public.
 fn kind_of(data: &pg_sys::TriggerData, function: &str, firing: Firing) -> Kind {
     // SAFETY: a trigger call's TriggerData, its Trigger and its relation, valid for the call.
-    let (args, relid) = unsafe {
+    let (arg, nargs, rel) = unsafe {
         let trigger = &*data.tg_trigger;
-        let args: Vec<String> = (0..trigger.tgnargs as usize)
-            .map(|i| CStr::from_ptr(*trigger.tgargs.add(i)).to_string_lossy().into_owned())
-            .collect();
-        (args, (*data.tg_relation).rd_id)
+        let arg = (trigger.tgnargs > 0).then(|| CStr::from_ptr(*trigger.tgargs).to_bytes());
+        (arg, trigger.tgnargs, &*(*data.tg_relation).rd_rel)
     };
     use pgrx::trigger_support as ts;
     let event = data.tg_event;
@@ -296,15 +294,14 @@ fn kind_of(data: &pg_sys::TriggerData, function: &str, firing: Firing) -> Kind {
         }
         Firing::Truncate => ts::trigger_fired_for_statement(event) && ts::trigger_fired_by_truncate(event),
     };
-    let found = args.first().and_then(|a| KINDS.iter().find(|(name, _, _)| name == a));
-    let expected = found.map(|(_, _, table)| {
-        let public = CString::new("public").unwrap();
-        let table = CString::new(*table).unwrap();
-        // SAFETY: name lookups; InvalidOid when missing.
-        unsafe { pg_sys::get_relname_relid(table.as_ptr(), pg_sys::get_namespace_oid(public.as_ptr(), true)) }
-    });
+    let found = arg.and_then(|a| KINDS.iter().find(|(name, _, _)| name.as_bytes() == a));
+    // The relation's own catalog row (its name and schema), read from the relcache entry the
+    // call holds: no lookup by name on every call.
+    // SAFETY: relname is a NUL-terminated NameData.
+    let relname = unsafe { CStr::from_ptr(rel.relname.data.as_ptr()) }.to_bytes();
+    let expected = found.map(|(_, _, table)| relname == table.as_bytes() && rel.relnamespace == public_schema());
     match (found, expected) {
-        (Some((_, kind, _)), Some(oid)) if after && firing_ok && args.len() == 1 && oid == relid => *kind,
+        (Some((_, kind, _)), Some(true)) if after && firing_ok && nargs == 1 => *kind,
         _ => crate::errors::raise(
             PgSqlErrorCode::ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
             format!("annotate_internal.{function}: fired on a table or in a way it was not made for"),
@@ -312,6 +309,26 @@ fn kind_of(data: &pg_sys::TriggerData, function: &str, firing: Firing) -> Kind {
             None,
         ),
     }
+}
+
+thread_local! {
+    /// Schema public's OID, as looked up in the (local) transaction that set it.
+    static PUBLIC: std::cell::Cell<(u32, pg_sys::Oid)> = const { std::cell::Cell::new((0, pg_sys::InvalidOid)) };
+}
+
+/// Schema public's OID (InvalidOid when there is none), looked up once per transaction.
+fn public_schema() -> pg_sys::Oid {
+    // SAFETY: this backend's PGPROC, set for a backend's lifetime.
+    let xact = unsafe { (*pg_sys::MyProc).lxid };
+    PUBLIC.with(|p| {
+        let (at, oid) = p.get();
+        if at == xact && oid != pg_sys::InvalidOid {
+            return oid;
+        }
+        let oid = crate::access::namespace("public");
+        p.set((xact, oid));
+        oid
+    })
 }
 
 /// Where one trigger call's changes go: deltas held by this transaction until it commits or
