@@ -123,6 +123,12 @@ AS $$
                 THEN 'missing its TRUNCATE trigger annotate_capture_truncate'
             WHEN t.tgenabled OPERATOR(pg_catalog.=) 'D' OR ti.tgenabled OPERATOR(pg_catalog.=) 'D'
               OR td.tgenabled OPERATOR(pg_catalog.=) 'D' OR tr.tgenabled OPERATOR(pg_catalog.=) 'D' THEN 'disabled'
+            -- ENABLE REPLICA TRIGGER: it fires only where session_replication_role = replica, so
+            -- the app's writes go uncaptured. (ENABLE ALWAYS TRIGGER, which fires in both, is
+            -- fine: a logical replica's apply worker captures its writes with it.)
+            WHEN t.tgenabled OPERATOR(pg_catalog.=) 'R' OR ti.tgenabled OPERATOR(pg_catalog.=) 'R'
+              OR td.tgenabled OPERATOR(pg_catalog.=) 'R' OR tr.tgenabled OPERATOR(pg_catalog.=) 'R'
+                THEN 'enabled for replication only (ENABLE REPLICA TRIGGER): the app''s writes are not captured'
             WHEN NOT annotate_internal.is_tied('pg_catalog.pg_trigger', t.oid)
               OR NOT annotate_internal.is_tied('pg_catalog.pg_trigger', ti.oid)
               OR NOT annotate_internal.is_tied('pg_catalog.pg_trigger', td.oid)

@@ -26,11 +26,19 @@ BEGIN
         RETURN;   -- DDL of our own, below
     END IF;
     SELECT s.attached INTO attached FROM annotate_internal.state s;
+    -- Commands in the schemas it reads or made, and any that may move a table out of them: a
+    -- table's SET SCHEMA reports the schema it went to, a schema's RENAME none.
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger_ddl_commands() c
-                   WHERE c.schema_name OPERATOR(pg_catalog.=) ANY ('{public,annotate}'::text[])) THEN
+                   WHERE c.schema_name OPERATOR(pg_catalog.=) ANY ('{public,annotate}'::text[])
+                      OR c.command_tag OPERATOR(pg_catalog.=) ANY ('{ALTER TABLE,ALTER SCHEMA}'::text[])) THEN
         RETURN;
     END IF;
     PERFORM pg_catalog.set_config('annotate_ext.in_watch', 'on', true);
+    IF attached AND pg_catalog.to_regnamespace('public') IS NULL THEN
+        RAISE EXCEPTION 'annotate_ext: this change takes away schema public, where annotate_ext reads the application''s tables'
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  HINT = 'Run SELECT annotate.detach() before this migration and SELECT annotate.attach() after it.';
+    END IF;
     IF attached THEN
         SELECT pg_catalog.string_agg(u.problem, '; ') INTO unmet FROM annotate_internal.unmet_requirements() u;
         IF unmet IS NOT NULL THEN
@@ -108,7 +116,7 @@ END
 $$;
 
 CREATE EVENT TRIGGER annotate_ddl_end ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'CREATE VIEW', 'ALTER INDEX', 'CREATE INDEX',
+    WHEN TAG IN ('ALTER TABLE', 'ALTER SCHEMA', 'ALTER VIEW', 'CREATE VIEW', 'ALTER INDEX', 'CREATE INDEX',
                  'CREATE TRIGGER', 'ALTER TRIGGER', 'CREATE MATERIALIZED VIEW',
                  'ALTER MATERIALIZED VIEW', 'REFRESH MATERIALIZED VIEW')
     EXECUTE FUNCTION annotate_internal.on_ddl_end();

@@ -200,20 +200,32 @@ impl Row {
         (!null).then_some((datum, typid))
     }
 
-    /// An integer id column of any width, as the queue holds it.
-    fn id(&self, name: &str) -> Option<i32> {
+    /// An integer id column of any width.
+    fn wide_id(&self, name: &str) -> Option<i64> {
         let (datum, typid) = self.datum(name)?;
-        let value: i64 = match typid {
+        Some(match typid {
             pg_sys::INT2OID => datum.value() as i16 as i64,
             pg_sys::INT4OID => datum.value() as i32 as i64,
             pg_sys::INT8OID => datum.value() as i64,
             _ => error!("annotate_ext: column {name} is not an integer"),
-        };
+        })
+    }
+
+    /// An integer id column of any width, as the queue holds it.
+    fn id(&self, name: &str) -> Option<i32> {
+        let value = self.wide_id(name)?;
         Some(
             i32::try_from(value).unwrap_or_else(|_| {
                 error!("annotate_ext: {name} {value} is beyond the queue's integer range")
             }),
         )
+    }
+
+    /// An annotator's user_id: only ends that user's lease, which a user_id beyond the range of
+    /// the API's user_id argument (integer) cannot hold. Such an id (a column retyped to bigint)
+    /// counts the annotation all the same, and names no annotator, rather than fail the write.
+    fn annotator(&self) -> Option<i32> {
+        self.wide_id("user_id").and_then(|v| i32::try_from(v).ok())
     }
 
     fn uuid(&self, name: &str) -> Option<Uuid> {
@@ -241,7 +253,7 @@ impl Row {
             Kind::BatchLocation => (self.id("batch_id"), self.id("location_id"), None, false),
             Kind::Follow => (self.id("location_id"), None, None, false),
             Kind::UrlTypeUser | Kind::AgencyUser | Kind::RecordTypeUser | Kind::LocationUser => {
-                (self.id("url_id"), self.id("user_id"), None, false)
+                (self.id("url_id"), self.annotator(), None, false)
             }
             Kind::UrlTypeAnon | Kind::AgencyAnon | Kind::RecordTypeAnon | Kind::LocationAnon => {
                 (self.id("url_id"), None, self.uuid("session_id"), false)
