@@ -34,6 +34,8 @@ pub struct Folded {
     pub urls: i64,
     pub urls_left: i64,
     pub moved_by_follows: i64,
+    /// Batches some of whose URLs' rows a lease held: their follow change stays pending.
+    pub batches_left: i64,
 }
 
 /// Folds what is pending, if no other fold or attach is under way, under guc::FOLD_PLANNING.
@@ -52,8 +54,11 @@ fn fold_planned(client: &mut SpiClient<'_>) -> SpiResult<Folded> {
         return Ok(Folded::default());
     }
     let mut out = Folded { ran: true, ..Folded::default() };
-    for (_, moved) in st::FOLD_BATCHES.rows(client, &[], |r| Ok((r.get::<i64>(1)?, r.get::<i64>(2)?)))? {
-        out.moved_by_follows = moved.unwrap_or(0);
+    for (moved, left) in st::FOLD_BATCHES.rows(client, &[], |r| {
+        Ok((r.get::<i64>(2)?.unwrap_or(0), r.get::<i64>(3)?.unwrap_or(0)))
+    })? {
+        out.moved_by_follows = moved;
+        out.batches_left = left;
     }
     for (rows, urls, left) in st::FOLD_URLS.rows(client, &[], |r| {
         Ok((r.get::<i64>(1)?.unwrap_or(0), r.get::<i64>(2)?.unwrap_or(0), r.get::<i64>(3)?.unwrap_or(0)))
@@ -533,6 +538,7 @@ pub extern "C-unwind" fn annotate_folder_main(arg: pg_sys::Datum) {
                         || expired > 0
                         || folded.delta_rows > 0
                         || folded.urls_left > 0
+                        || folded.batches_left > 0
                         || folded.moved_by_follows > 0,
                 ))
             })
