@@ -26,11 +26,19 @@ BEGIN
         RETURN;   -- DDL of our own, below
     END IF;
     SELECT s.attached INTO attached FROM annotate_internal.state s;
-    -- Commands in the schemas it reads or made, and any that may move a table out of them: a
-    -- table's SET SCHEMA reports the schema it went to, a schema's RENAME none.
+    -- Commands in the schemas it reads or made, and those that took a table it reads out of
+    -- public (a SET SCHEMA reports the schema the table went to) or public itself away (a
+    -- schema's RENAME reports none). Other schemas' DDL is no business of the extension's.
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger_ddl_commands() c
                    WHERE c.schema_name OPERATOR(pg_catalog.=) ANY ('{public,annotate}'::text[])
-                      OR c.command_tag OPERATOR(pg_catalog.=) ANY ('{ALTER TABLE,ALTER SCHEMA}'::text[])) THEN
+                      OR (c.command_tag OPERATOR(pg_catalog.=) 'ALTER SCHEMA'
+                          AND pg_catalog.to_regnamespace('public') IS NULL)
+                      OR (c.command_tag OPERATOR(pg_catalog.=) 'ALTER TABLE'
+                          AND c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                          AND EXISTS (SELECT 1 FROM pg_catalog.pg_class k
+                                      JOIN annotate_internal.requirements() r
+                                        ON r.table_name OPERATOR(pg_catalog.=) k.relname
+                                      WHERE k.oid OPERATOR(pg_catalog.=) c.objid))) THEN
         RETURN;
     END IF;
     PERFORM pg_catalog.set_config('annotate_ext.in_watch', 'on', true);

@@ -32,10 +32,20 @@ ALTER TABLE public.annotation__url_type__user SET SCHEMA elsewhere;
 ALTER SCHEMA public RENAME TO app;
 INSERT INTO public.annotation__url_type__user (url_id, user_id, type) VALUES (4, 7, 'meta url');
 DELETE FROM public.annotation__url_type__user WHERE url_id = 4 AND user_id = 7;
--- Moving a table it does not read is no business of the extension's.
+-- Moving a table it does not read is no business of the extension's, nor is other schemas' DDL
+-- while something it reads is missing (that only refuses DDL in public).
 CREATE TABLE public.scratch (n int);
 ALTER TABLE public.scratch SET SCHEMA elsewhere;
-DROP SCHEMA elsewhere CASCADE;
+SET session_replication_role = replica;
+ALTER TABLE public.reviewing_user_url RENAME TO reviews;
+RESET session_replication_role;
+ALTER TABLE elsewhere.scratch ADD COLUMN m int;
+ALTER SCHEMA elsewhere RENAME TO elsewhere2;
+ALTER TABLE public.urls ADD COLUMN language text;
+SET session_replication_role = replica;
+ALTER TABLE public.reviews RENAME TO reviewing_user_url;
+RESET session_replication_role;
+DROP SCHEMA elsewhere2 CASCADE;
 -- Nor can what it made on the app's tables be dropped by hand (Alembic's autogenerate would
 -- propose it); the hint names the filter.
 DROP INDEX public.annotate_agency_user_url_id;
