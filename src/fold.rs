@@ -218,6 +218,29 @@ pub fn expire_leases(client: &mut SpiClient<'_>) -> SpiResult<i64> {
     Ok(ended)
 }
 
+/// For a leasing call inside a transaction block (src/leases.rs), when leases ran out: has the
+/// folder end them, in a transaction of its own, and waits for that (at most `max`), instead of
+/// ending them in the caller's transaction, where the rows stay locked until it ends and every
+/// other leasing caller passes over them meanwhile. False when no folder runs, the transaction
+/// reads one snapshot (its later statements would not see them ended), or they were not ended
+/// in time: the caller ends them itself then.
+pub fn expire_leases_by_folder(client: &mut SpiClient<'_>, max: Duration) -> SpiResult<bool> {
+    if crate::access::transaction_snapshot() || !wake() {
+        return Ok(false);
+    }
+    let started = std::time::Instant::now();
+    loop {
+        if st::LEASES_DUE.one::<bool>(client, &[])? == Some(false) {
+            return Ok(true);
+        }
+        if started.elapsed() >= max {
+            return Ok(false);
+        }
+        std::thread::sleep(Duration::from_micros(500));
+        pgrx::check_for_interrupts!();
+    }
+}
+
 /// Starts this database's folder unless one runs, or wakes it (sets its latch) when it sleeps.
 /// Quietly does nothing on a standby. When no worker slot is free, logs it (once a minute per
 /// session, with how many starts failed) and tries again no sooner than START_RETRY (readers
@@ -439,6 +462,21 @@ fn learn_folder_key() {
 /// free, or annotate.fold_worker off), folds in this transaction instead. True when they all
 /// have rows.
 pub fn wait_for_rows(client: &mut SpiClient<'_>, ids: &[i32], max: Duration) -> SpiResult<bool> {
+    // URLs this transaction made itself get their rows once it commits, not before: they are
+    // not waited for.
+    // SAFETY: this transaction's xid, if it has one.
+    let ids: Vec<i32> = if unsafe { pg_sys::GetTopTransactionIdIfAny() } != pg_sys::InvalidTransactionId {
+        let args: [DatumWithOid; 1] = [ids.to_vec().into()];
+        let own: std::collections::HashSet<i32> =
+            st::OWN_NEW_URLS.rows(client, &args, |r| r.get::<i32>(1))?.into_iter().flatten().collect();
+        ids.iter().copied().filter(|id| !own.contains(id)).collect()
+    } else {
+        ids.to_vec()
+    };
+    let ids = ids.as_slice();
+    if ids.is_empty() {
+        return Ok(false);
+    }
     wake();
     // Under REPEATABLE READ or SERIALIZABLE the rows a fold gives them from now on are never in
     // this transaction's snapshot: waiting for them only made every such call wait all of `max`

@@ -40,6 +40,10 @@ const SLACK: i64 = 4;
 /// this bounds the wait after a bulk import of many URLs.
 const ROW_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// How long a leasing call inside a transaction block waits for the folder to end the leases
+/// that ran out before ending them itself (src/fold.rs, expire_leases_by_folder()).
+const EXPIRE_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// The caller's running leases, still eligible, as candidates in SPEC 3.2 order.
 fn own(client: &mut SpiClient<'_>, ctx: &Context, caller: &Caller) -> SpiResult<Vec<Candidate>> {
     let args: [DatumWithOid; 2] = [caller.user().into(), caller.session().into()];
@@ -145,7 +149,11 @@ pub fn claim(caller: &Caller, max_urls: i64, skip: i64, lease: Interval) -> (Vec
                 held = r.get::<bool>(2)?.unwrap_or(true);
                 Ok(())
             })?;
-            if due {
+            // Inside a transaction block the rows a call ends stay locked until the block ends,
+            // and other leasing callers pass over them all that time: the folder ends them then.
+            // SAFETY: reading this backend's transaction state.
+            let in_block = unsafe { pgrx::pg_sys::IsTransactionBlock() };
+            if due && !(in_block && crate::fold::expire_leases_by_folder(client, EXPIRE_WAIT)?) {
                 crate::fold::expire_leases(client)?;
             }
             let ctx = selection::context(client, caller)?;

@@ -201,6 +201,8 @@ statement!(STATUS, "status", [], false);
 statement!(FOLDER_RUNNING, "folder_running", [], false);
 // Marked as writing only to read with a new snapshot each time.
 statement!(FOLDS_DONE, "folds_done", [INT4ARRAYOID], true);
+statement!(LEASES_DUE, "leases_due", [], true);
+statement!(OWN_NEW_URLS, "own_new_urls", [INT4ARRAYOID], true);
 statement!(FOLDER_START, "folder_start", [], true);
 statement!(FOLDER_ROUND, "folder_round", [], true);
 statement!(RECONCILE_OWED, "reconcile_owed", [], true);
@@ -322,6 +324,8 @@ pub const ALL: &[&Statement] = &[
     &FOLD_END,
     &FOLDER_RUNNING,
     &FOLDS_DONE,
+    &LEASES_DUE,
+    &OWN_NEW_URLS,
     &FOLDER_START,
     &FOLDER_ROUND,
     &RECONCILE_OWED,

@@ -21,7 +21,7 @@ statements=(state context_start context context_batches pending_detail walk_orde
             walk_order_anon walk_resume_anon walk_resume_more_anon walk_batches_anon walk_batch_resume_anon
             walk_batch_resume_more_anon walk_in_anon walk_url own_leases lease_check lease_expire lease walk_lease walk_lease_anon lease_undo release url
             html_content url_type_votes record_type_votes agency_votes location_votes agency_not_found
-            location_not_found name_votes batch_info batch_info_folded folds_done folder_running capture capture_batch)
+            location_not_found name_votes batch_info batch_info_folded folds_done leases_due own_new_urls folder_running capture capture_batch)
 hostile="jit=on jit_above_cost=0 jit_inline_above_cost=0 jit_optimize_above_cost=0
          plan_cache_mode=force_custom_plan random_page_cost=100 seq_page_cost=0.001 cpu_index_tuple_cost=1
          enable_indexscan=off enable_indexonlyscan=off enable_nestloop=off enable_sort=on enable_seqscan=on
@@ -152,7 +152,7 @@ BEGIN
     SELECT DISTINCT 'reads every live lease (' || (n->>'Index Name') || ')'
     FROM jsonb_path_query(plan, 'strict $.**') n
     WHERE jsonb_typeof(n) = 'object' AND n->>'Index Name' = 'queue_lease_expiry'
-      AND name NOT IN ('lease_check', 'lease_expire');
+      AND name NOT IN ('lease_check', 'lease_expire', 'leases_due');
     -- Writes not folded yet kept and read again for every row of another set (a nested loop
     -- whose inner side is a Materialize over queue_delta or batch_event): quadratic in the
     -- backlog, as context.sql's join of the backlog's URLs with their batch moves was (0.6 s

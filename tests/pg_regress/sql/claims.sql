@@ -303,3 +303,14 @@ BEGIN
 END $$;
 SELECT suspended AS folded_after_the_long_transaction FROM annotate_internal.queue WHERE url_id = :long_url;
 DELETE FROM public.flag_url_suspended WHERE url_id = :long_url;
+
+-- A transaction that makes a URL and then leases it: the plain answer has it, but it has no
+-- queue row to lease until the transaction commits, which no fold can change. With a folder
+-- running, the call waited two seconds for a fold to give it one (here: canceled by a 1 s
+-- statement_timeout) and passed over it all the same; it now passes over it at once.
+BEGIN;
+INSERT INTO public.urls (id, url, source) VALUES (9001, 'claims.example/new', 'collector');
+SELECT count(*) AS plain_answer FROM annotate.next_url_for_annotation(814, url_id => 9001);
+SET LOCAL statement_timeout = '1s';
+SELECT count(*) AS leased FROM annotate.next_url_for_annotation(814, url_id => 9001, claim_for => '10 minutes');
+ROLLBACK;
