@@ -89,33 +89,49 @@ RETURNS TABLE (table_name text, column_name text, problem text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT r.table_name, r.column_name,
-           CASE
-               WHEN c.oid IS NULL THEN pg_catalog.format('public.%I is missing', r.table_name)
-               WHEN a.attnum IS NULL THEN pg_catalog.format('public.%I has no column %I', r.table_name, r.column_name)
-               ELSE pg_catalog.format('public.%I.%I is of type %s, which annotate_ext cannot read as %s',
-                                      r.table_name, r.column_name, a.atttypid::pg_catalog.regtype, r.kind)
-           END
-    FROM annotate_internal.requirements() WITH ORDINALITY AS r(table_name, column_name, kind, n)
-    LEFT JOIN pg_catalog.pg_class c
-           ON c.relnamespace OPERATOR(pg_catalog.=) 'public'::pg_catalog.regnamespace
-          AND c.relname OPERATOR(pg_catalog.=) r.table_name
-          AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,v,m,p}'::"char"[])
-    LEFT JOIN pg_catalog.pg_attribute a
-           ON a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attname OPERATOR(pg_catalog.=) r.column_name
-          AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
-    LEFT JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
-    WHERE (r.column_name IS NULL AND c.oid IS NULL)
-       OR (r.column_name IS NOT NULL AND c.oid IS NOT NULL AND a.attnum IS NULL)
-       OR (r.column_name IS NOT NULL AND a.attnum IS NOT NULL AND NOT CASE r.kind
-               WHEN 'id' THEN a.atttypid OPERATOR(pg_catalog.=) ANY ('{int2,int4,int8}'::pg_catalog.regtype[])
-               WHEN 'uuid' THEN a.atttypid OPERATOR(pg_catalog.=) 'uuid'::pg_catalog.regtype
-               WHEN 'bool' THEN a.atttypid OPERATOR(pg_catalog.=) 'bool'::pg_catalog.regtype
-               WHEN 'number' THEN t.typcategory OPERATOR(pg_catalog.=) 'N'
-               WHEN 'timestamp' THEN t.typcategory OPERATOR(pg_catalog.=) 'D'
-               ELSE t.typcategory OPERATOR(pg_catalog.=) ANY ('{S,E}'::"char"[])
-           END)
-    ORDER BY r.n
+    SELECT u.table_name, u.column_name, u.problem FROM (
+        SELECT r.table_name, r.column_name, r.n,
+               CASE
+                   WHEN c.oid IS NULL THEN pg_catalog.format('public.%I is missing', r.table_name)
+                   WHEN a.attnum IS NULL THEN pg_catalog.format('public.%I has no column %I', r.table_name, r.column_name)
+                   ELSE pg_catalog.format('public.%I.%I is of type %s, which annotate_ext cannot read as %s',
+                                          r.table_name, r.column_name, a.atttypid::pg_catalog.regtype, r.kind)
+               END
+        FROM annotate_internal.requirements() WITH ORDINALITY AS r(table_name, column_name, kind, n)
+        LEFT JOIN pg_catalog.pg_class c
+               ON c.relnamespace OPERATOR(pg_catalog.=) 'public'::pg_catalog.regnamespace
+              AND c.relname OPERATOR(pg_catalog.=) r.table_name
+              AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,v,m,p}'::"char"[])
+        LEFT JOIN pg_catalog.pg_attribute a
+               ON a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attname OPERATOR(pg_catalog.=) r.column_name
+              AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+        LEFT JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
+        WHERE (r.column_name IS NULL AND c.oid IS NULL)
+           OR (r.column_name IS NOT NULL AND c.oid IS NOT NULL AND a.attnum IS NULL)
+           OR (r.column_name IS NOT NULL AND a.attnum IS NOT NULL AND NOT CASE r.kind
+                   WHEN 'id' THEN a.atttypid OPERATOR(pg_catalog.=) ANY ('{int2,int4,int8}'::pg_catalog.regtype[])
+                   WHEN 'uuid' THEN a.atttypid OPERATOR(pg_catalog.=) 'uuid'::pg_catalog.regtype
+                   WHEN 'bool' THEN a.atttypid OPERATOR(pg_catalog.=) 'bool'::pg_catalog.regtype
+                   WHEN 'number' THEN t.typcategory OPERATOR(pg_catalog.=) 'N'
+                   WHEN 'timestamp' THEN t.typcategory OPERATOR(pg_catalog.=) 'D'
+                   ELSE t.typcategory OPERATOR(pg_catalog.=) ANY ('{S,E}'::"char"[])
+               END)
+        UNION ALL
+        -- A manual URL is one whose source is 'manual' (SPEC 1): an enum that lost that value
+        -- (ALTER TYPE ... RENAME VALUE) leaves none.
+        SELECT 'urls', 'source', 1000000,
+               pg_catalog.format('public.urls.source (%s) has no value %L, which annotate_ext reads as a manual URL''s source',
+                                 a.atttypid::pg_catalog.regtype, 'manual')
+        FROM pg_catalog.pg_class c
+        JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.oid
+        JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
+        WHERE c.relnamespace OPERATOR(pg_catalog.=) 'public'::pg_catalog.regnamespace
+          AND c.relname OPERATOR(pg_catalog.=) 'urls' AND a.attname OPERATOR(pg_catalog.=) 'source'
+          AND NOT a.attisdropped AND t.typtype OPERATOR(pg_catalog.=) 'e'
+          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_enum e
+                          WHERE e.enumtypid OPERATOR(pg_catalog.=) t.oid AND e.enumlabel OPERATOR(pg_catalog.=) 'manual')
+    ) u (table_name, column_name, n, problem)
+    ORDER BY u.n
 $$;
 
 -- The tables of the app this database lacks (NULL when none), for the install's message.

@@ -32,6 +32,9 @@ ALTER TABLE public.annotation__url_type__user SET SCHEMA elsewhere;
 ALTER SCHEMA public RENAME TO app;
 INSERT INTO public.annotation__url_type__user (url_id, user_id, type) VALUES (4, 7, 'meta url');
 DELETE FROM public.annotation__url_type__user WHERE url_id = 4 AND user_id = 7;
+-- Nor can the source value it reads as manual be renamed; a new value can be added.
+ALTER TYPE public.url_source RENAME VALUE 'manual' TO 'by_hand';
+ALTER TYPE public.url_source ADD VALUE 'imported';
 -- Moving a table it does not read is no business of the extension's, nor is other schemas' DDL
 -- while something it reads is missing (that only refuses DDL in public).
 CREATE TABLE public.scratch (n int);
