@@ -96,7 +96,7 @@ AS $$
                    WHEN a.attnum IS NULL THEN pg_catalog.format('public.%I has no column %I', r.table_name, r.column_name)
                    ELSE pg_catalog.format('public.%I.%I is of type %s, which annotate_ext cannot read as %s',
                                           r.table_name, r.column_name, a.atttypid::pg_catalog.regtype, r.kind)
-               END
+               END AS problem
         FROM annotate_internal.requirements() WITH ORDINALITY AS r(table_name, column_name, kind, n)
         LEFT JOIN pg_catalog.pg_class c
                ON c.relnamespace OPERATOR(pg_catalog.=) 'public'::pg_catalog.regnamespace
@@ -130,7 +130,7 @@ AS $$
           AND NOT a.attisdropped AND t.typtype OPERATOR(pg_catalog.=) 'e'
           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_enum e
                           WHERE e.enumtypid OPERATOR(pg_catalog.=) t.oid AND e.enumlabel OPERATOR(pg_catalog.=) 'manual')
-    ) u (table_name, column_name, n, problem)
+    ) u
     ORDER BY u.n
 $$;
 
