@@ -227,14 +227,14 @@ thread_local! {
     /// knows it (DeltaWriter::open()) once checked: forgotten when the table's cache entry is
     /// invalidated, which dropping or renaming it, and adding a column, index, trigger or
     /// constraint to it, all do (in this transaction as soon as its next command starts).
-    static DELTA: Cell<Option<(pg_sys::Oid, Option<bool>)>> = const { Cell::new(None) };
+    static DELTA: Cell<Option<(pg_sys::Oid, pg_sys::Oid, Option<bool>)>> = const { Cell::new(None) };
     static DELTA_CALLBACK: Cell<bool> = const { Cell::new(false) };
 }
 
 #[pg_guard]
 unsafe extern "C-unwind" fn forget_delta(_arg: pg_sys::Datum, relid: pg_sys::Oid) {
     DELTA.with(|d| {
-        if d.get().is_some_and(|(oid, _)| relid == pg_sys::InvalidOid || relid == oid) {
+        if d.get().is_some_and(|(oid, _, _)| relid == pg_sys::InvalidOid || relid == oid) {
             d.set(None);
         }
     });
@@ -242,8 +242,13 @@ unsafe extern "C-unwind" fn forget_delta(_arg: pg_sys::Datum, relid: pg_sys::Oid
 
 /// queue_delta's OID, if it is there.
 fn delta_table() -> Option<pg_sys::Oid> {
-    if let Some((oid, _)) = DELTA.with(|d| d.get()) {
-        return Some(oid);
+    delta_and_schema().map(|(relid, _)| relid)
+}
+
+/// queue_delta's OID and its schema's (annotate_internal), if it is there.
+fn delta_and_schema() -> Option<(pg_sys::Oid, pg_sys::Oid)> {
+    if let Some((oid, schema, _)) = DELTA.with(|d| d.get()) {
+        return Some((oid, schema));
     }
     let internal = crate::access::namespace("annotate_internal");
     let relid = crate::access::relation(internal, "queue_delta");
@@ -254,8 +259,8 @@ fn delta_table() -> Option<pg_sys::Oid> {
         // SAFETY: registering a callback that only clears a cached value.
         unsafe { pg_sys::CacheRegisterRelcacheCallback(Some(forget_delta), pg_sys::Datum::from(0)) };
     }
-    DELTA.with(|d| d.set(Some((relid, None))));
-    Some(relid)
+    DELTA.with(|d| d.set(Some((relid, internal, None))));
+    Some((relid, internal))
 }
 
 /// Whether queue_delta is as this library knows it, so that writes can be held and written
@@ -263,11 +268,11 @@ fn delta_table() -> Option<pg_sys::Oid> {
 /// table is opened and looked over only when its cache entry changed since the last time.
 fn delta_table_plain() -> bool {
     let Some(relid) = delta_table() else { return false };
-    if DELTA.with(|d| d.get()).is_some_and(|(_, plain)| plain.is_some()) {
+    if DELTA.with(|d| d.get()).is_some_and(|(_, _, plain)| plain.is_some()) {
         // SAFETY: a lock on a relation by OID; taking it anew reads the invalidations sent
         // meanwhile, which forget what was checked if the table changed.
         unsafe { pg_sys::LockRelationOid(relid, pg_sys::RowExclusiveLock as pg_sys::LOCKMODE) };
-        if let Some((oid, Some(plain))) = DELTA.with(|d| d.get()) {
+        if let Some((oid, _, Some(plain))) = DELTA.with(|d| d.get()) {
             if oid == relid {
                 return plain;
             }
@@ -275,8 +280,8 @@ fn delta_table_plain() -> bool {
     }
     let plain = DeltaWriter::open().map(DeltaWriter::close).is_some();
     DELTA.with(|d| {
-        if let Some((oid, _)) = d.get() {
-            d.set(Some((oid, Some(plain))));
+        if let Some((oid, schema, _)) = d.get() {
+            d.set(Some((oid, schema, Some(plain))));
         }
     });
     plain
@@ -539,7 +544,9 @@ unsafe fn touches_ours(query_desc: *mut pg_sys::QueryDesc) -> bool {
             return false;
         }
         let rtable = (*stmt).rtable;
-        let internal = crate::access::namespace("annotate_internal");
+        // The schema of queue_delta, remembered with it (no lookup by name per statement):
+        // without the table there is nothing to write out to.
+        let Some((_, internal)) = delta_and_schema() else { return false };
         (0..(*rtable).length as usize).any(|i| {
             let rte = (*(*rtable).elements.add(i)).ptr_value as *mut pg_sys::RangeTblEntry;
             !rte.is_null()
