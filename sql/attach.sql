@@ -384,7 +384,7 @@ DECLARE
     unmet text;
     was_attached boolean;
     rebuild boolean := false;
-    in_watch text;
+    in_watch boolean;
 BEGIN
     PERFORM annotate_internal.require_primary('annotate.attach');
     SELECT pg_catalog.string_agg(u.problem, '; ') INTO unmet FROM annotate_internal.unmet_requirements() u;
@@ -400,15 +400,14 @@ BEGIN
     -- Writers of the app's tables wait from here (readers go on until the queue is rebuilt).
     -- Not inside the DDL watch: the app's migration that woke it holds its own locks, and what
     -- is left to do then is to tie objects PostgreSQL rebuilt.
-    IF COALESCE(pg_catalog.current_setting('annotate_ext.in_watch', true), 'off') OPERATOR(pg_catalog.<>) 'on' THEN
+    IF NOT annotate_internal.in_watch() THEN
         PERFORM annotate_internal.lock_attachment('annotate.attach', 'SHARE ROW EXCLUSIVE');
     END IF;
     -- One attach at a time, and no fold while the queue may be rebuilt (src/fold.rs).
     PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('annotate_ext'), 1);
     SELECT s.attached INTO was_attached FROM annotate_internal.state s;
     -- The DDL below is ours: the watch (sql/watch.sql) leaves it alone.
-    in_watch := pg_catalog.current_setting('annotate_ext.in_watch', true);
-    PERFORM pg_catalog.set_config('annotate_ext.in_watch', 'on', true);
+    in_watch := annotate_internal.watch_begin();
 
     -- Indexes first (they make the build faster), then the capture triggers, which lock out the
     -- app's writes until this transaction ends: the build below then sees every write, and
@@ -518,7 +517,7 @@ BEGIN
                 pg_catalog."session_user"(), COALESCE(pg_catalog.current_setting('application_name', true), ''));
         RETURN QUERY SELECT * FROM annotate_internal.step_done('views', t0, n);
     END IF;
-    PERFORM pg_catalog.set_config('annotate_ext.in_watch', COALESCE(in_watch, 'off'), true);
+    PERFORM annotate_internal.watch_end(in_watch);
     -- Pending writes are folded into the queue in the background (src/fold.rs).
     PERFORM annotate_internal.wake_folder();
 END
@@ -542,7 +541,7 @@ BEGIN
     SELECT s.attached INTO was_attached FROM annotate_internal.state s;
     -- Marked first, so that the DDL watch (sql/watch.sql) lets the drops below through.
     UPDATE annotate_internal.state SET attached = false, attached_at = NULL;
-    PERFORM pg_catalog.set_config('annotate_ext.in_watch', 'on', true);
+    PERFORM annotate_internal.watch_begin();
     FOR o IN SELECT * FROM annotate_internal.attached_objects() LOOP
         IF o.kind OPERATOR(pg_catalog.=) 'index' THEN
             IF pg_catalog.to_regclass(pg_catalog.format('public.%I', o.name)) IS NOT NULL
@@ -562,7 +561,7 @@ BEGIN
     END LOOP;
     TRUNCATE annotate_internal.queue, annotate_internal.batches,
              annotate_internal.queue_delta, annotate_internal.batch_event;
-    PERFORM pg_catalog.set_config('annotate_ext.in_watch', 'off', true);
+    PERFORM annotate_internal.watch_end(false);
     RETURN was_attached;
 END
 $$;

@@ -33,6 +33,9 @@ ALTER FUNCTION annotate_internal.wake_folder() SET search_path = pg_catalog, pg_
 ALTER FUNCTION annotate_internal.wake_folder_at_commit() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.fold_now() SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.request_planning() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate_internal.in_watch() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate_internal.watch_begin() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate_internal.watch_end(boolean) SET search_path = pg_catalog, pg_temp;
 
 -- Nothing the extension runs is worth compiling: its statements are index lookups or one
 -- pass over a table, and JIT compilation would cost more than any of them (SQL functions and

@@ -22,7 +22,7 @@ DECLARE
     unmet text;
     messages text;
 BEGIN
-    IF pg_catalog.current_setting('annotate_ext.in_watch', true) OPERATOR(pg_catalog.=) 'on' THEN
+    IF annotate_internal.in_watch() THEN
         RETURN;   -- DDL of our own, below
     END IF;
     SELECT s.attached INTO attached FROM annotate_internal.state s;
@@ -41,7 +41,7 @@ BEGIN
                                       WHERE k.oid OPERATOR(pg_catalog.=) c.objid))) THEN
         RETURN;
     END IF;
-    PERFORM pg_catalog.set_config('annotate_ext.in_watch', 'on', true);
+    PERFORM annotate_internal.watch_begin();
     IF attached AND pg_catalog.to_regnamespace('public') IS NULL THEN
         RAISE EXCEPTION 'annotate_ext: this change takes away schema public, where annotate_ext reads the application''s tables'
             USING ERRCODE = 'dependent_objects_still_exist',
@@ -70,7 +70,7 @@ BEGIN
         PERFORM annotate_internal.build_queue();
         PERFORM annotate_internal.wake_folder();
     END IF;
-    PERFORM pg_catalog.set_config('annotate_ext.in_watch', 'off', true);
+    PERFORM annotate_internal.watch_end(false);
 END
 $$;
 
@@ -85,9 +85,11 @@ DECLARE
     ours text;
     unmet text;
 BEGIN
-    IF pg_catalog.current_setting('annotate_ext.in_watch', true) OPERATOR(pg_catalog.=) 'on'
-       OR pg_catalog.to_regclass('annotate_internal.state') IS NULL THEN
+    IF pg_catalog.to_regclass('annotate_internal.state') IS NULL THEN
         RETURN;
+    END IF;
+    IF annotate_internal.in_watch() THEN
+        RETURN;   -- DDL of our own (attach(), detach())
     END IF;
     SELECT s.attached INTO attached FROM annotate_internal.state s;
     IF NOT attached OR EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger_dropped_objects() d
@@ -124,7 +126,7 @@ END
 $$;
 
 CREATE EVENT TRIGGER annotate_ddl_end ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE', 'ALTER SCHEMA', 'ALTER TYPE', 'ALTER VIEW', 'CREATE VIEW', 'ALTER INDEX', 'CREATE INDEX',
+    WHEN TAG IN ('ALTER TABLE', 'ALTER SCHEMA', 'ALTER TYPE', 'CREATE RULE', 'ALTER VIEW', 'CREATE VIEW', 'ALTER INDEX', 'CREATE INDEX',
                  'CREATE TRIGGER', 'ALTER TRIGGER', 'CREATE MATERIALIZED VIEW',
                  'ALTER MATERIALIZED VIEW', 'REFRESH MATERIALIZED VIEW')
     EXECUTE FUNCTION annotate_internal.on_ddl_end();

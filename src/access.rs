@@ -236,3 +236,62 @@ pub fn require_primary(function: &str, work: Work) {
         );
     }
 }
+
+thread_local! {
+    /// The DDL watch's own DDL under way (sql/watch.sql, attach() and detach()): the (local)
+    /// transaction and the subtransaction that began it. A flag of this backend's, not a setting:
+    /// a setting under a prefix nothing registered is a placeholder any role may set, and
+    /// `SET annotate_ext.in_watch = on` turned the watch off for whoever ran it (a table owner
+    /// then turned a table the extension reads into a view that ran code with the owner's rights).
+    static WATCH: Cell<Option<(u32, pg_sys::SubTransactionId)>> = const { Cell::new(None) };
+    static WATCH_CALLBACK: Cell<bool> = const { Cell::new(false) };
+}
+
+fn local_transaction() -> u32 {
+    // SAFETY: this backend's PGPROC, set for a backend's lifetime.
+    unsafe { (*pg_sys::MyProc).lxid }
+}
+
+/// Whether the DDL watch's own DDL is under way in this transaction.
+pub fn in_watch() -> bool {
+    WATCH.with(|w| w.get()).is_some_and(|(xact, _)| xact == local_transaction())
+}
+
+/// Marks the DDL watch's own DDL as under way, until watch_end(), the end of the transaction,
+/// or the rollback of the subtransaction that began it; whether it was already.
+pub fn watch_begin() -> bool {
+    if in_watch() {
+        return true;
+    }
+    if !WATCH_CALLBACK.with(|c| c.replace(true)) {
+        // SAFETY: registered once per backend; the callback only clears this flag.
+        unsafe { pg_sys::RegisterSubXactCallback(Some(watch_rolled_back), std::ptr::null_mut()) };
+    }
+    // SAFETY: this backend's transaction state.
+    let sub = unsafe { pg_sys::GetCurrentSubTransactionId() };
+    WATCH.with(|w| w.set(Some((local_transaction(), sub))));
+    false
+}
+
+/// Ends what watch_begin() began, unless it was under way before (`was`).
+pub fn watch_end(was: bool) {
+    if !was {
+        WATCH.with(|w| w.set(None));
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn watch_rolled_back(
+    event: pg_sys::SubXactEvent::Type,
+    sub: pg_sys::SubTransactionId,
+    _parent: pg_sys::SubTransactionId,
+    _arg: *mut std::ffi::c_void,
+) {
+    if event == pg_sys::SubXactEvent::SUBXACT_EVENT_ABORT_SUB {
+        WATCH.with(|w| {
+            if w.get().is_some_and(|(_, began)| began >= sub) {
+                w.set(None);
+            }
+        });
+    }
+}

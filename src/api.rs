@@ -21,21 +21,47 @@ fn required<T>(function: &str, argument: &str, value: Option<T>) -> T {
 /// A lease length: any positive interval up to annotate.max_lease.
 fn lease_length(function: &str, claim_for: Option<Interval>) -> Option<Interval> {
     let lease = claim_for?;
-    // Months count 30 days, as PostgreSQL compares intervals.
-    let micros = i128::from(lease.months()) * 30 * 86_400_000_000
-        + i128::from(lease.days()) * 86_400_000_000
-        + i128::from(lease.micros());
+    // Months count 30 days, as PostgreSQL compares intervals, for the sign. The length checked
+    // is the lease's: from now() to now() plus the interval, where a month is a calendar month
+    // (an interval of months and days that nearly cancel out, '3000000 mons -89999999 days',
+    // about a day at 30 days a month, leased for some 3,600 years). It is computed only for an
+    // interval whose parts are within a thousand years together; one beyond is too long.
+    let day = 86_400_000_000i128;
+    let micros = i128::from(lease.months()) * 30 * day + i128::from(lease.days()) * day + i128::from(lease.micros());
     if micros <= 0 {
         bad_argument(function, "claim_for must be a positive interval, such as '10 minutes'");
     }
+    let parts = i128::from(lease.months()).abs() * 31 * day
+        + i128::from(lease.days()).abs() * day
+        + i128::from(lease.micros()).abs();
     let max = i128::from(guc::MAX_LEASE.get()) * 1_000_000;
-    if micros > max {
+    let length = if parts > 1000 * 366 * day { i128::MAX } else { calendar_length(lease) };
+    if length <= 0 {
+        bad_argument(function, "claim_for must be a positive interval, such as '10 minutes'");
+    }
+    if length > max {
         bad_argument(
             function,
             format!("claim_for must be at most annotate.max_lease ({} seconds)", guc::MAX_LEASE.get()),
         );
     }
     Some(lease)
+}
+
+/// How long `lease` runs from now(), in microseconds: now() + lease - now(), in calendar terms.
+fn calendar_length(lease: Interval) -> i128 {
+    // SAFETY: timestamptz + interval as PostgreSQL's operator computes it, on the transaction's
+    // start and an interval whose parts are within a thousand years (no overflow).
+    unsafe {
+        let now = pg_sys::GetCurrentTransactionStartTimestamp();
+        let end = pg_sys::OidFunctionCall2Coll(
+            pg_sys::Oid::from(pg_sys::F_TIMESTAMPTZ_PL_INTERVAL),
+            pg_sys::InvalidOid,
+            pg_sys::Datum::from(now),
+            lease.into_datum().expect("an interval datum"),
+        );
+        i128::from(end.value() as i64) - i128::from(now)
+    }
 }
 
 /// max_urls and skip, checked against their bounds (lower for a lease).
@@ -398,6 +424,25 @@ fn reset_timings() {
 #[pg_schema]
 mod annotate_internal {
     use pgrx::prelude::*;
+
+    /// Whether the DDL watch's own DDL is under way in this transaction (src/access.rs).
+    #[pg_extern]
+    fn in_watch() -> bool {
+        crate::access::in_watch()
+    }
+
+    /// Marks the DDL watch's own DDL as under way (sql/watch.sql, attach(), detach()); whether
+    /// it was already, for watch_end().
+    #[pg_extern]
+    fn watch_begin() -> bool {
+        crate::access::watch_begin()
+    }
+
+    /// Ends what watch_begin() began, unless it was under way before (`was`).
+    #[pg_extern]
+    fn watch_end(was: bool) {
+        crate::access::watch_end(was)
+    }
 
     /// Starts this database's folder if it is not running (sql/attach.sql calls it).
     #[pg_extern]

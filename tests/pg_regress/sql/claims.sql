@@ -61,6 +61,9 @@ SELECT * FROM annotate.next_url_for_annotation(1, claim_for => '-5 minutes');
 SELECT * FROM annotate.next_url_for_annotation(1, claim_for => '0 seconds');
 SELECT * FROM annotate.next_url_for_annotation(1, claim_for => '1 day 1 second');
 SELECT * FROM annotate.next_url_for_annotation(1, claim_for => '300000 years');
+-- Months and days that nearly cancel out at 30 days a month (about a day) lease for some 3,600
+-- years in calendar months: the length checked is the calendar one.
+SELECT * FROM annotate.next_url_for_annotation(1, claim_for => '3000000 mons -89999999 days');
 SELECT annotate.next_anonymous_annotation('00000000-0000-0000-0000-0000000000c1', claim_for => '-1 day');
 SELECT * FROM annotate.next_url_for_annotation(1, max_urls => 101, claim_for => '1 minute');
 SELECT * FROM annotate.next_url_for_annotation(1, max_urls => 2147483647);

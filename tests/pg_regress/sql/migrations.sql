@@ -94,6 +94,13 @@ ALTER TABLE public.urls RENAME COLUMN source TO origin;
 INSERT INTO public.urls (id, url, origin) VALUES (7, 'm.example/7', 'collector');
 -- attach() says what is still missing ...
 SELECT * FROM annotate.attach();
+-- ... or what it will not read: a view in place of a table it reads with its owner's rights
+-- (which would run what the view calls with them).
+ALTER TABLE public.annotation__record_type__user RENAME TO record_type_user_table;
+CREATE VIEW public.annotation__record_type__user AS SELECT * FROM public.record_type_user_table;
+SELECT * FROM annotate.attach();
+DROP VIEW public.annotation__record_type__user;
+ALTER TABLE public.record_type_user_table RENAME TO annotation__record_type__user;
 -- ... and attaches once the app is as the extension needs it again.
 ALTER TABLE public.urls RENAME COLUMN origin TO source;
 SET client_min_messages = warning;

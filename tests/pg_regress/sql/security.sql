@@ -305,6 +305,25 @@ SELECT c.relname AS view_public_may_read
 FROM pg_class c WHERE c.relnamespace = 'annotate'::regnamespace AND c.relkind IN ('r', 'v', 'm')
   AND has_table_privilege('public', c.oid, 'SELECT');
 
+-- 7. The owner of an app table the extension reads, taking the DDL watch out of the way to
+--    put a view of its own in the table's place: the extension reads the table with its
+--    owner's rights (a superuser's), and would run what the view calls with them. The watch
+--    was skipped for anyone who set annotate_ext.in_watch, a setting any role may set (a
+--    placeholder); it is a flag of the extension's own now, and the rename is refused.
+CREATE ROLE annotate_t_owner;
+GRANT CREATE ON SCHEMA public TO annotate_t_owner;
+SELECT tableowner AS owner_before FROM pg_tables WHERE schemaname = 'public' AND tablename = 'annotation__record_type__user' \gset
+ALTER TABLE public.annotation__record_type__user OWNER TO annotate_t_owner;
+SET ROLE annotate_t_owner;
+SET annotate_ext.in_watch = on;
+ALTER TABLE public.annotation__record_type__user RENAME TO annotation__record_type__user_real;
+RESET annotate_ext.in_watch;
+RESET ROLE;
+SELECT to_regclass('public.annotation__record_type__user')::text AS still_the_table;
+ALTER TABLE public.annotation__record_type__user OWNER TO :"owner_before";
+REVOKE CREATE ON SCHEMA public FROM annotate_t_owner;
+DROP ROLE annotate_t_owner;
+
 DISCARD TEMP;
 DROP SCHEMA evil CASCADE;
 DROP FUNCTION public.note(text);
