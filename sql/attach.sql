@@ -288,6 +288,11 @@ DECLARE
     carried_folds bigint;
     carried_rows bigint;
 BEGIN
+    -- Running leases stay: kept apart, with those a detach() kept, and put back below.
+    INSERT INTO annotate_internal.kept_leases (url_id, lease_user, lease_session, lease_until, lease_xid)
+    SELECT q.url_id, q.lease_user, q.lease_session, q.lease_until, q.lease_xid FROM annotate_internal.queue q
+    WHERE q.leased AND q.lease_until OPERATOR(pg_catalog.>) pg_catalog.now()
+    ON CONFLICT (url_id) DO NOTHING;
     TRUNCATE annotate_internal.queue, annotate_internal.batches,
              annotate_internal.queue_delta, annotate_internal.batch_event;
     -- Every transaction that could still add deltas is at or above this snapshot's xmin.
@@ -310,6 +315,12 @@ BEGIN
                                          auto_votes, agency_rows, validated, suspended)
     SELECT * FROM annotate_internal.fresh_queue();
     GET DIAGNOSTICS n = ROW_COUNT;
+    UPDATE annotate_internal.queue q
+    SET leased = true, lease_user = k.lease_user, lease_session = k.lease_session, lease_until = k.lease_until,
+        lease_xid = k.lease_xid
+    FROM annotate_internal.kept_leases k
+    WHERE q.url_id OPERATOR(pg_catalog.=) k.url_id AND k.lease_until OPERATOR(pg_catalog.>) pg_catalog.now();
+    DELETE FROM annotate_internal.kept_leases;
     INSERT INTO annotate_internal.batches SELECT * FROM annotate_internal.fresh_batches();
     ANALYZE annotate_internal.queue;
     ANALYZE annotate_internal.batches;
@@ -559,6 +570,13 @@ BEGIN
             EXECUTE pg_catalog.format('DROP MATERIALIZED VIEW IF EXISTS annotate.%I', o.name);
         END IF;
     END LOOP;
+    -- Running leases are kept for the attach() that follows (build_queue()).
+    INSERT INTO annotate_internal.kept_leases (url_id, lease_user, lease_session, lease_until, lease_xid)
+    SELECT q.url_id, q.lease_user, q.lease_session, q.lease_until, q.lease_xid FROM annotate_internal.queue q
+    WHERE q.leased AND q.lease_until OPERATOR(pg_catalog.>) pg_catalog.now()
+    ON CONFLICT (url_id) DO UPDATE
+    SET lease_user = EXCLUDED.lease_user, lease_session = EXCLUDED.lease_session,
+        lease_until = EXCLUDED.lease_until, lease_xid = EXCLUDED.lease_xid;
     TRUNCATE annotate_internal.queue, annotate_internal.batches,
              annotate_internal.queue_delta, annotate_internal.batch_event;
     PERFORM annotate_internal.watch_end(false);

@@ -156,6 +156,17 @@ CREATE TABLE annotate_internal.refresh_log (
 );
 CREATE INDEX refresh_log_finished_at ON annotate_internal.refresh_log (finished_at);
 
+-- Running leases kept while the queue is rebuilt or the extension detached (sql/attach.sql:
+-- detach() keeps them here, build_queue() keeps the queue's and puts them all back): a rebuild
+-- or a detach()/attach() cycle dropped them, and their URLs went to other callers.
+CREATE TABLE annotate_internal.kept_leases (
+    url_id         integer PRIMARY KEY,
+    lease_user     integer,
+    lease_session  uuid,
+    lease_until    timestamptz NOT NULL,
+    lease_xid      xid8
+);
+
 -- The last verify() and reconcile() outcomes, for status().
 CREATE TABLE annotate_internal.health (
     singleton        boolean PRIMARY KEY DEFAULT true CHECK (singleton),

@@ -132,3 +132,21 @@ SELECT step, rows FROM annotate.attach();
 RESET client_min_messages;
 SELECT count(*) AS problems FROM annotate.verify();
 SELECT annotate.status()->'objects' AS status_reports;
+
+-- Running leases survive a rebuild of the queue (attach() repairing a disabled trigger) and a
+-- detach()/attach() cycle: they were dropped, and their URLs went to other callers.
+SELECT url_id AS leased_url FROM annotate.next_url_for_annotation(41, claim_for => '1 hour') \gset
+ALTER TABLE public.urls DISABLE TRIGGER annotate_capture;
+SET client_min_messages = warning;
+SELECT step FROM annotate.attach() WHERE step = 'queue';
+RESET client_min_messages;
+SELECT lease_user AS leased_to_after_rebuild FROM annotate_internal.queue WHERE url_id = :leased_url;
+SELECT count(*) AS another_caller_got_it FROM annotate.next_url_for_annotation(42, max_urls => 10, claim_for => '1 hour')
+WHERE url_id = :leased_url;
+SELECT annotate.detach() AS detached;
+SET client_min_messages = warning;
+SELECT step FROM annotate.attach() WHERE step = 'queue';
+RESET client_min_messages;
+SELECT lease_user AS leased_to_after_detach_attach FROM annotate_internal.queue WHERE url_id = :leased_url;
+SELECT count(*) AS kept_afterwards FROM annotate_internal.kept_leases;
+SELECT count(*) AS problems FROM annotate.verify();
