@@ -67,6 +67,38 @@ AS $$
           AND d.deptype OPERATOR(pg_catalog.=) ANY ('{x,e}'::"char"[]))
 $$;
 
+-- Whether index `idx` is a plain btree index of public.`table_name` on the columns `columns`
+-- ('(a, b)'), read from the catalogs alone: pg_get_indexdef() takes a lock on the index's table,
+-- and the DDL watch, which looks at every index on every DDL command of a restore, deadlocked
+-- with a parallel pg_restore's jobs (one adding a primary key to a table whose index another's
+-- watch was reading, and the other way round).
+CREATE FUNCTION annotate_internal.index_is(idx oid, table_name text, columns text)
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT COALESCE((
+        SELECT x.indrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('public.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(table_name))
+           AND NOT x.indisunique AND x.indexprs IS NULL AND x.indpred IS NULL
+           AND x.indnkeyatts OPERATOR(pg_catalog.=) x.indnatts
+           AND am.amname OPERATOR(pg_catalog.=) 'btree'
+           AND NOT EXISTS (SELECT 1 FROM pg_catalog.unnest(x.indoption::pg_catalog.int2[]) AS o(opt)
+                           WHERE o.opt OPERATOR(pg_catalog.<>) 0)
+           AND NOT EXISTS (SELECT 1 FROM pg_catalog.unnest(x.indclass::pg_catalog.oid[]) AS c(opc)
+                           JOIN pg_catalog.pg_opclass oc ON oc.oid OPERATOR(pg_catalog.=) c.opc
+                           WHERE NOT oc.opcdefault)
+           AND '(' OPERATOR(pg_catalog.||)
+               (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY k.n)
+                FROM pg_catalog.unnest(x.indkey::pg_catalog.int2[]) WITH ORDINALITY AS k(attnum, n)
+                JOIN pg_catalog.pg_attribute a
+                  ON a.attrelid OPERATOR(pg_catalog.=) x.indrelid AND a.attnum OPERATOR(pg_catalog.=) k.attnum)
+               OPERATOR(pg_catalog.||) ')' OPERATOR(pg_catalog.=) columns
+        FROM pg_catalog.pg_index x
+        JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) x.indexrelid
+        JOIN pg_catalog.pg_am am ON am.oid OPERATOR(pg_catalog.=) c.relam
+        WHERE x.indexrelid OPERATOR(pg_catalog.=) idx), false)
+$$;
+
 -- The state of each object attach() makes: ok, or what is wrong with it (missing, not tied,
 -- disabled, altered). verify() and status() report the problems; attach() repairs them.
 CREATE FUNCTION annotate_internal.object_problems()
@@ -82,8 +114,7 @@ AS $$
     LEFT JOIN LATERAL (
         SELECT CASE
             WHEN i.oid IS NULL THEN 'missing'
-            WHEN pg_catalog.pg_get_indexdef(i.oid) OPERATOR(pg_catalog.<>)
-                 pg_catalog.format('CREATE INDEX %s ON public.%s USING btree %s', o.name, o.table_name, o.arg)
+            WHEN NOT annotate_internal.index_is(i.oid, o.table_name, o.arg)
                 THEN 'altered: ' OPERATOR(pg_catalog.||) pg_catalog.pg_get_indexdef(i.oid)
             WHEN NOT annotate_internal.is_tied('pg_catalog.pg_class', i.oid) THEN 'not tied to the extension'
         END AS problem
