@@ -63,6 +63,19 @@ BEGIN
             PERFORM * FROM annotate.attach();
             PERFORM pg_catalog.set_config('client_min_messages', messages, true);
         END IF;
+        -- A capture trigger that does not fire (DISABLE TRIGGER, as pg_restore --disable-triggers
+        -- and bulk loads do it, or ENABLE REPLICA TRIGGER): the app's writes meanwhile are not
+        -- in the queue, and were lost for good once it fired again. A reconcile() is owed, which
+        -- the folder makes once every capture trigger fires again (reconcile_owed()).
+        IF EXISTS (SELECT 1 FROM annotate_internal.object_problems() p
+                   WHERE p.kind OPERATOR(pg_catalog.=) 'trigger'
+                     AND (p.problem OPERATOR(pg_catalog.=) 'disabled'
+                          OR p.problem OPERATOR(pg_catalog.~~) 'enabled for replication only%')) THEN
+            UPDATE annotate_internal.state SET reconcile_owed = pg_catalog.pg_current_xact_id()
+            WHERE reconcile_owed IS NULL;
+        ELSIF (SELECT s.reconcile_owed IS NOT NULL FROM annotate_internal.state s) THEN
+            PERFORM annotate_internal.wake_folder_at_commit();
+        END IF;
     ELSIF NOT EXISTS (SELECT 1 FROM annotate_internal.unmet_requirements())
           AND NOT EXISTS (SELECT 1 FROM annotate_internal.object_problems()) THEN
         -- Not attached, yet every attached object is here, tied: a restore has just brought

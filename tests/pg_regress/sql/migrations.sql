@@ -150,3 +150,22 @@ RESET client_min_messages;
 SELECT lease_user AS leased_to_after_detach_attach FROM annotate_internal.queue WHERE url_id = :leased_url;
 SELECT count(*) AS kept_afterwards FROM annotate_internal.kept_leases;
 SELECT count(*) AS problems FROM annotate.verify();
+
+-- Writes while a capture trigger is disabled (a bulk load, pg_restore --disable-triggers), then
+-- enabled again: they were missed for good, and status() said nothing. Disabling it now owes a
+-- reconcile(), which the folder makes once every capture trigger fires again.
+ALTER TABLE public.flag_url_suspended DISABLE TRIGGER ALL;
+INSERT INTO public.flag_url_suspended (url_id) VALUES (2);
+SELECT (annotate.status()->>'reconcile_owed')::boolean AS owed_while_disabled,
+       annotate_internal.reconcile_owed() IS NULL AS not_reconciled_while_disabled;
+ALTER TABLE public.flag_url_suspended ENABLE TRIGGER ALL;
+DO $$
+BEGIN
+    FOR i IN 1..100 LOOP
+        EXIT WHEN (SELECT s.reconcile_owed IS NULL FROM annotate_internal.state s);
+        PERFORM pg_catalog.pg_sleep(0.1);
+    END LOOP;
+END $$;
+SELECT (annotate.status()->>'reconcile_owed')::boolean AS owed_after_the_folder;
+SELECT count(*) AS problems FROM annotate.verify();
+SELECT suspended FROM annotate_internal.queue WHERE url_id = 2;
