@@ -271,6 +271,122 @@ INSERT INTO annotate_internal.health DEFAULT VALUES;
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/lib.rs:44
+-- requires:
+--   internal
+
+-- Scheduling refresh() with pg_cron. pg_cron is optional and lives in one database per server
+-- (cron.database_name, postgres by default): when that is this database, schedule_refresh()
+-- schedules here; otherwise its error shows the cron.schedule_in_database call to run there.
+-- The job is named after the database ('annotate_ext refresh <database>'): pg_cron's job names
+-- are one namespace per user across every database it serves.
+
+CREATE FUNCTION annotate.schedule_refresh(schedule text DEFAULT '17 3 * * *')
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    job bigint;
+    cron_db text := pg_catalog.current_setting('cron.database_name', true);
+BEGIN
+    IF schedule IS NULL THEN
+        RAISE EXCEPTION 'annotate.schedule_refresh: schedule must not be NULL'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        IF cron_db IS NULL THEN
+            RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is not loaded on this server'
+                USING ERRCODE = 'feature_not_supported',
+                      HINT = 'Install pg_cron (Debian: postgresql-15-cron), add it to shared_preload_libraries, '
+                             'restart, CREATE EXTENSION pg_cron in the database cron.database_name names (postgres '
+                             'by default), and schedule from there with cron.schedule_in_database (see the README).';
+        END IF;
+        RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is in database %, not in this one', cron_db
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = pg_catalog.format(
+                      'In database %s run: SELECT cron.schedule_in_database(%L, %L, %L, %L);',
+                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
+                      schedule, 'SELECT annotate.refresh()', pg_catalog.current_database());
+    END IF;
+    -- A named job: scheduling again replaces the schedule.
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(), schedule,
+              'SELECT annotate.refresh()';
+    RETURN job;
+END
+$$;
+
+CREATE FUNCTION annotate.unschedule_refresh()
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    found_job boolean;
+    cron_db text := pg_catalog.current_setting('cron.database_name', true);
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        RAISE EXCEPTION 'annotate.unschedule_refresh: pg_cron is not installed in this database'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = CASE WHEN cron_db IS NOT NULL THEN pg_catalog.format(
+                      'In database %s run: SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = %L AND database = %L;',
+                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
+                      pg_catalog.current_database()) END;
+    END IF;
+    EXECUTE 'SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname OPERATOR(pg_catalog.=) $1)' INTO found_job
+        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
+    IF found_job THEN
+        EXECUTE 'SELECT cron.unschedule($1)'
+            USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
+    END IF;
+    RETURN found_job;
+END
+$$;
+
+-- The pg_cron job that runs refresh() for this database, for status(): its schedule and last
+-- outcome when pg_cron is in this database; otherwise where pg_cron is (its job list is there,
+-- out of reach from here; the runs themselves show in annotate.refresh_history either way).
+CREATE FUNCTION annotate_internal.cron_status()
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cron_db text := pg_catalog.current_setting('cron.database_name', true);
+    job jsonb;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        RETURN pg_catalog.jsonb_build_object(
+            'in_this_database', false,
+            'cron_database', cron_db,
+            'note', CASE WHEN cron_db IS NULL THEN 'pg_cron is not loaded on this server'
+                         ELSE 'pg_cron is in database ' OPERATOR(pg_catalog.||) cron_db
+                              OPERATOR(pg_catalog.||) ': its jobs are listed there (cron.job)' END);
+    END IF;
+    -- The pattern has no backslash: it reads the same under standard_conforming_strings = off
+    -- ('annotate\.refresh\(' then became an invalid pattern, and status() failed).
+    EXECUTE $q$
+        SELECT pg_catalog.jsonb_build_object(
+                   'jobid', j.jobid, 'schedule', j.schedule, 'active', j.active,
+                   'last_run', (SELECT pg_catalog.jsonb_build_object('status', d.status, 'start_time', d.start_time,
+                                                                    'end_time', d.end_time,
+                                                                    'return_message', d.return_message)
+                                FROM cron.job_run_details d
+                                WHERE d.jobid OPERATOR(pg_catalog.=) j.jobid
+                                ORDER BY d.runid DESC LIMIT 1))
+        FROM cron.job j
+        WHERE j.command OPERATOR(pg_catalog.~) 'annotate[.]refresh[(]'
+          AND j.database OPERATOR(pg_catalog.=) pg_catalog.current_database()
+        ORDER BY j.jobid DESC LIMIT 1 $q$
+    INTO job;
+    RETURN pg_catalog.jsonb_build_object('in_this_database', true, 'cron_database', cron_db, 'job', job);
+END
+$$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/lib.rs:38
 -- requires:
 --   internal
@@ -887,87 +1003,6 @@ $$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:40
--- requires:
---   verify
-
--- TRUNCATE of a captured app table (src/triggers.rs, capture_truncate): the queue moves by what
--- the table's rows contributed, appended as deltas like any other write, so a TRUNCATE costs a
--- pass over the queue, not a rebuild from every table. TRUNCATE urls ... CASCADE fires this
--- for every table it empties, the URLs' own rows maybe first: a URL gone since the last fold
--- still has its counts taken away. The number of deltas appended.
-CREATE FUNCTION annotate_internal.truncated(kind text)
-RETURNS bigint
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    me xid8 := pg_catalog.pg_current_xact_id();
-    n bigint := 0;
-BEGIN
-    IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed'
-       AND kind OPERATOR(pg_catalog.<>) ALL ('{record_type_user,location_user,agency_anon,record_type_anon,location_anon}'::text[]) THEN
-        -- Under REPEATABLE READ or SERIALIZABLE the queue read below is the transaction's
-        -- snapshot, taken before the TRUNCATE's lock: a write to the table committed in between
-        -- is not in it, and its deltas, which stay, would leave the counts off what the empty
-        -- table implies. As a rebuild does (build_queue(), sql/attach.sql), this TRUNCATE owes
-        -- a reconcile(), which the folder makes in READ COMMITTED once it has committed.
-        BEGIN
-            UPDATE annotate_internal.state SET reconcile_owed = me;
-        EXCEPTION WHEN serialization_failure THEN
-            -- The row changed since the snapshot: the app's TRUNCATE must not fail for that.
-            RAISE WARNING 'annotate_ext: this TRUNCATE under % may leave the queue off by writes committed since the transaction''s snapshot',
-                pg_catalog.upper(pg_catalog.current_setting('transaction_isolation'))
-                USING HINT = 'Run SELECT annotate.reconcile() once this transaction has committed.';
-        END;
-        PERFORM annotate_internal.wake_folder_at_commit();
-    END IF;
-    IF kind OPERATOR(pg_catalog.=) 'urls' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_exists, d_manual)
-        SELECT me, q.url_id, -1, CASE WHEN q.is_manual THEN -1 ELSE 0 END FROM annotate_internal.queue_now() q
-        WHERE q.present;
-    ELSIF kind OPERATOR(pg_catalog.=) 'batch_link' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, batch_id, d_batch)
-        SELECT me, q.url_id, q.batch_id, -1 FROM annotate_internal.queue_now() q WHERE q.batch_id IS NOT NULL;
-    ELSIF kind OPERATOR(pg_catalog.=) 'url_type_user' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_user)
-        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.user_votes FROM annotate_internal.queue_now() q
-        WHERE q.user_votes OPERATOR(pg_catalog.<>) 0;
-    ELSIF kind OPERATOR(pg_catalog.=) 'url_type_anon' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_anon)
-        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.anon_votes FROM annotate_internal.queue_now() q
-        WHERE q.anon_votes OPERATOR(pg_catalog.<>) 0;
-    ELSIF kind OPERATOR(pg_catalog.=) 'url_type_auto' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_auto)
-        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.auto_votes FROM annotate_internal.queue_now() q
-        WHERE q.auto_votes OPERATOR(pg_catalog.<>) 0;
-    ELSIF kind OPERATOR(pg_catalog.=) 'agency_user' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_agency)
-        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.agency_rows FROM annotate_internal.queue_now() q
-        WHERE q.agency_rows OPERATOR(pg_catalog.<>) 0;
-    ELSIF kind OPERATOR(pg_catalog.=) 'validated' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_validated)
-        SELECT me, q.url_id, -1 FROM annotate_internal.queue_now() q WHERE q.validated;
-    ELSIF kind OPERATOR(pg_catalog.=) 'suspended' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_suspended)
-        SELECT me, q.url_id, -1 FROM annotate_internal.queue_now() q WHERE q.suspended;
-    ELSIF kind OPERATOR(pg_catalog.=) ANY ('{follow,batch_location}'::text[]) THEN
-        -- No batch is followed any more: every batch that was is recomputed.
-        INSERT INTO annotate_internal.batch_event (xid, batch_id)
-        SELECT me, b.batch_id FROM annotate_internal.batches_now() b WHERE b.followed;
-    ELSE
-        -- The other captured tables only end leases: emptying them changes no queue row, but
-        -- every URL in them may be a caller's to annotate again (src/resume.rs).
-        INSERT INTO annotate_internal.queue_moved (xid, url_id) VALUES (me, NULL);
-        RETURN 0;
-    END IF;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    RETURN n;
-END
-$$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/lib.rs:37
 -- requires:
 --   internal
@@ -1129,117 +1164,82 @@ $$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:44
+-- src/lib.rs:40
 -- requires:
---   internal
+--   verify
 
--- Scheduling refresh() with pg_cron. pg_cron is optional and lives in one database per server
--- (cron.database_name, postgres by default): when that is this database, schedule_refresh()
--- schedules here; otherwise its error shows the cron.schedule_in_database call to run there.
--- The job is named after the database ('annotate_ext refresh <database>'): pg_cron's job names
--- are one namespace per user across every database it serves.
-
-CREATE FUNCTION annotate.schedule_refresh(schedule text DEFAULT '17 3 * * *')
+-- TRUNCATE of a captured app table (src/triggers.rs, capture_truncate): the queue moves by what
+-- the table's rows contributed, appended as deltas like any other write, so a TRUNCATE costs a
+-- pass over the queue, not a rebuild from every table. TRUNCATE urls ... CASCADE fires this
+-- for every table it empties, the URLs' own rows maybe first: a URL gone since the last fold
+-- still has its counts taken away. The number of deltas appended.
+CREATE FUNCTION annotate_internal.truncated(kind text)
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    job bigint;
-    cron_db text := pg_catalog.current_setting('cron.database_name', true);
+    me xid8 := pg_catalog.pg_current_xact_id();
+    n bigint := 0;
 BEGIN
-    IF schedule IS NULL THEN
-        RAISE EXCEPTION 'annotate.schedule_refresh: schedule must not be NULL'
-            USING ERRCODE = 'invalid_parameter_value';
+    IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed'
+       AND kind OPERATOR(pg_catalog.<>) ALL ('{record_type_user,location_user,agency_anon,record_type_anon,location_anon}'::text[]) THEN
+        -- Under REPEATABLE READ or SERIALIZABLE the queue read below is the transaction's
+        -- snapshot, taken before the TRUNCATE's lock: a write to the table committed in between
+        -- is not in it, and its deltas, which stay, would leave the counts off what the empty
+        -- table implies. As a rebuild does (build_queue(), sql/attach.sql), this TRUNCATE owes
+        -- a reconcile(), which the folder makes in READ COMMITTED once it has committed.
+        BEGIN
+            UPDATE annotate_internal.state SET reconcile_owed = me;
+        EXCEPTION WHEN serialization_failure THEN
+            -- The row changed since the snapshot: the app's TRUNCATE must not fail for that.
+            RAISE WARNING 'annotate_ext: this TRUNCATE under % may leave the queue off by writes committed since the transaction''s snapshot',
+                pg_catalog.upper(pg_catalog.current_setting('transaction_isolation'))
+                USING HINT = 'Run SELECT annotate.reconcile() once this transaction has committed.';
+        END;
+        PERFORM annotate_internal.wake_folder_at_commit();
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
-        IF cron_db IS NULL THEN
-            RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is not loaded on this server'
-                USING ERRCODE = 'feature_not_supported',
-                      HINT = 'Install pg_cron (Debian: postgresql-15-cron), add it to shared_preload_libraries, '
-                             'restart, CREATE EXTENSION pg_cron in the database cron.database_name names (postgres '
-                             'by default), and schedule from there with cron.schedule_in_database (see the README).';
-        END IF;
-        RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is in database %, not in this one', cron_db
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = pg_catalog.format(
-                      'In database %s run: SELECT cron.schedule_in_database(%L, %L, %L, %L);',
-                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
-                      schedule, 'SELECT annotate.refresh()', pg_catalog.current_database());
+    IF kind OPERATOR(pg_catalog.=) 'urls' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_exists, d_manual)
+        SELECT me, q.url_id, -1, CASE WHEN q.is_manual THEN -1 ELSE 0 END FROM annotate_internal.queue_now() q
+        WHERE q.present;
+    ELSIF kind OPERATOR(pg_catalog.=) 'batch_link' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, batch_id, d_batch)
+        SELECT me, q.url_id, q.batch_id, -1 FROM annotate_internal.queue_now() q WHERE q.batch_id IS NOT NULL;
+    ELSIF kind OPERATOR(pg_catalog.=) 'url_type_user' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_user)
+        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.user_votes FROM annotate_internal.queue_now() q
+        WHERE q.user_votes OPERATOR(pg_catalog.<>) 0;
+    ELSIF kind OPERATOR(pg_catalog.=) 'url_type_anon' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_anon)
+        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.anon_votes FROM annotate_internal.queue_now() q
+        WHERE q.anon_votes OPERATOR(pg_catalog.<>) 0;
+    ELSIF kind OPERATOR(pg_catalog.=) 'url_type_auto' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_auto)
+        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.auto_votes FROM annotate_internal.queue_now() q
+        WHERE q.auto_votes OPERATOR(pg_catalog.<>) 0;
+    ELSIF kind OPERATOR(pg_catalog.=) 'agency_user' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_agency)
+        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.agency_rows FROM annotate_internal.queue_now() q
+        WHERE q.agency_rows OPERATOR(pg_catalog.<>) 0;
+    ELSIF kind OPERATOR(pg_catalog.=) 'validated' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_validated)
+        SELECT me, q.url_id, -1 FROM annotate_internal.queue_now() q WHERE q.validated;
+    ELSIF kind OPERATOR(pg_catalog.=) 'suspended' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_suspended)
+        SELECT me, q.url_id, -1 FROM annotate_internal.queue_now() q WHERE q.suspended;
+    ELSIF kind OPERATOR(pg_catalog.=) ANY ('{follow,batch_location}'::text[]) THEN
+        -- No batch is followed any more: every batch that was is recomputed.
+        INSERT INTO annotate_internal.batch_event (xid, batch_id)
+        SELECT me, b.batch_id FROM annotate_internal.batches_now() b WHERE b.followed;
+    ELSE
+        -- The other captured tables only end leases: emptying them changes no queue row, but
+        -- every URL in them may be a caller's to annotate again (src/resume.rs).
+        INSERT INTO annotate_internal.queue_moved (xid, url_id) VALUES (me, NULL);
+        RETURN 0;
     END IF;
-    -- A named job: scheduling again replaces the schedule.
-    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
-        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(), schedule,
-              'SELECT annotate.refresh()';
-    RETURN job;
-END
-$$;
-
-CREATE FUNCTION annotate.unschedule_refresh()
-RETURNS boolean
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    found_job boolean;
-    cron_db text := pg_catalog.current_setting('cron.database_name', true);
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
-        RAISE EXCEPTION 'annotate.unschedule_refresh: pg_cron is not installed in this database'
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = CASE WHEN cron_db IS NOT NULL THEN pg_catalog.format(
-                      'In database %s run: SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = %L AND database = %L;',
-                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
-                      pg_catalog.current_database()) END;
-    END IF;
-    EXECUTE 'SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname OPERATOR(pg_catalog.=) $1)' INTO found_job
-        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
-    IF found_job THEN
-        EXECUTE 'SELECT cron.unschedule($1)'
-            USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
-    END IF;
-    RETURN found_job;
-END
-$$;
-
--- The pg_cron job that runs refresh() for this database, for status(): its schedule and last
--- outcome when pg_cron is in this database; otherwise where pg_cron is (its job list is there,
--- out of reach from here; the runs themselves show in annotate.refresh_history either way).
-CREATE FUNCTION annotate_internal.cron_status()
-RETURNS jsonb
-LANGUAGE plpgsql
-STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    cron_db text := pg_catalog.current_setting('cron.database_name', true);
-    job jsonb;
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
-        RETURN pg_catalog.jsonb_build_object(
-            'in_this_database', false,
-            'cron_database', cron_db,
-            'note', CASE WHEN cron_db IS NULL THEN 'pg_cron is not loaded on this server'
-                         ELSE 'pg_cron is in database ' OPERATOR(pg_catalog.||) cron_db
-                              OPERATOR(pg_catalog.||) ': its jobs are listed there (cron.job)' END);
-    END IF;
-    -- The pattern has no backslash: it reads the same under standard_conforming_strings = off
-    -- ('annotate\.refresh\(' then became an invalid pattern, and status() failed).
-    EXECUTE $q$
-        SELECT pg_catalog.jsonb_build_object(
-                   'jobid', j.jobid, 'schedule', j.schedule, 'active', j.active,
-                   'last_run', (SELECT pg_catalog.jsonb_build_object('status', d.status, 'start_time', d.start_time,
-                                                                    'end_time', d.end_time,
-                                                                    'return_message', d.return_message)
-                                FROM cron.job_run_details d
-                                WHERE d.jobid OPERATOR(pg_catalog.=) j.jobid
-                                ORDER BY d.runid DESC LIMIT 1))
-        FROM cron.job j
-        WHERE j.command OPERATOR(pg_catalog.~) 'annotate[.]refresh[(]'
-          AND j.database OPERATOR(pg_catalog.=) pg_catalog.current_database()
-        ORDER BY j.jobid DESC LIMIT 1 $q$
-    INTO job;
-    RETURN pg_catalog.jsonb_build_object('in_this_database', true, 'cron_database', cron_db, 'job', job);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
 END
 $$;
 /* </end connected objects> */
@@ -1727,7 +1727,8 @@ $$;
 -- extension's objects in `app_mode`, the queue's tables in ACCESS EXCLUSIVE mode (LOCK does not
 -- take materialized views; only snapshot mode reads them). Each try takes them all with NOWAIT, so that it never holds some of them
 -- while waiting for another: the app's transactions take them in their own order, and waiting
--- while holding could deadlock with them. Tries again every 50 ms for up to 60 s.
+-- while holding could deadlock with them. Tries again every 50 ms for up to 60 s (or the
+-- caller's lock_timeout, when shorter). The attach lock (advisory, key 1) is taken with them.
 CREATE FUNCTION annotate_internal.lock_attachment(caller text, app_mode text)
 RETURNS void
 LANGUAGE plpgsql
@@ -1736,7 +1737,11 @@ AS $$
 DECLARE
     app_tables text;
     ours text;
-    deadline timestamptz := pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+) interval '60 seconds';
+    -- 60 seconds, or the caller's lock_timeout when shorter.
+    deadline timestamptz := pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+)
+        LEAST(interval '60 seconds',
+              COALESCE(NULLIF(pg_catalog.current_setting('lock_timeout'), '0')::interval, interval '60 seconds'));
+    holders text;
 BEGIN
     SELECT pg_catalog.string_agg(DISTINCT pg_catalog.format('public.%I', o.table_name), ', ') INTO app_tables
     FROM annotate_internal.attached_objects() o
@@ -1746,15 +1751,33 @@ BEGIN
             'annotate_internal.batch_event';
     LOOP
         BEGIN
-            IF app_tables IS NOT NULL THEN
+            -- One attach or detach at a time, and no fold meanwhile (src/fold.rs takes it shared),
+            -- taken with the rest or not at all: any role that may connect can take an advisory
+            -- lock, and one that held this one kept the app's tables locked by a detach() waiting
+            -- for it, for as long as it liked.
+            IF NOT pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtext('annotate_ext'), 1) THEN
+                RAISE EXCEPTION USING ERRCODE = 'lock_not_available';
+            END IF;
+            -- app_mode NULL: the attach lock alone (attach() inside the DDL watch).
+            IF app_tables IS NOT NULL AND app_mode IS NOT NULL THEN
                 EXECUTE pg_catalog.format('LOCK TABLE %s IN %s MODE NOWAIT', app_tables, app_mode);
             END IF;
-            EXECUTE pg_catalog.format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE NOWAIT', ours);
+            IF app_mode IS NOT NULL THEN
+                EXECUTE pg_catalog.format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE NOWAIT', ours);
+            END IF;
             RETURN;
         EXCEPTION WHEN lock_not_available THEN
             IF pg_catalog.clock_timestamp() OPERATOR(pg_catalog.>) deadline THEN
-                RAISE EXCEPTION '%: the application''s tables stayed busy for 60 seconds', caller
+                SELECT pg_catalog.string_agg(l.pid::text, ', ') INTO holders FROM pg_catalog.pg_locks l
+                WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.granted
+                  AND l.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
+                                                          WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+                  AND l.classid OPERATOR(pg_catalog.=) pg_catalog.hashtext('annotate_ext')::pg_catalog.oid
+                  AND l.objid OPERATOR(pg_catalog.=) 1 AND l.objsubid OPERATOR(pg_catalog.=) 2;
+                RAISE EXCEPTION '%: the application''s tables, or annotate_ext''s attach lock, stayed busy', caller
                     USING ERRCODE = 'lock_not_available',
+                          DETAIL = CASE WHEN holders IS NOT NULL
+                                        THEN 'The attach lock is held by process ' OPERATOR(pg_catalog.||) holders OPERATOR(pg_catalog.||) '.' END,
                           HINT = 'Long transactions on them show in pg_stat_activity; try again when they end.';
             END IF;
             PERFORM pg_catalog.pg_sleep(0.05);
@@ -1791,11 +1814,13 @@ BEGIN
     -- Writers of the app's tables wait from here (readers go on until the queue is rebuilt).
     -- Not inside the DDL watch: the app's migration that woke it holds its own locks, and what
     -- is left to do then is to tie objects PostgreSQL rebuilt.
+    -- With them, one attach at a time, and no fold while the queue may be rebuilt (src/fold.rs).
+    -- Inside the DDL watch, the migration holds its own locks: only the attach lock is taken.
     IF NOT annotate_internal.in_watch() THEN
         PERFORM annotate_internal.lock_attachment('annotate.attach', 'SHARE ROW EXCLUSIVE');
+    ELSE
+        PERFORM annotate_internal.lock_attachment('annotate.attach', NULL);
     END IF;
-    -- One attach at a time, and no fold while the queue may be rebuilt (src/fold.rs).
-    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('annotate_ext'), 1);
     SELECT s.attached INTO was_attached FROM annotate_internal.state s;
     -- The DDL below is ours: the watch (sql/watch.sql) leaves it alone.
     in_watch := annotate_internal.watch_begin();
@@ -1928,7 +1953,6 @@ DECLARE
 BEGIN
     PERFORM annotate_internal.require_primary('annotate.detach');
     PERFORM annotate_internal.lock_attachment('annotate.detach', 'ACCESS EXCLUSIVE');
-    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('annotate_ext'), 1);
     SELECT s.attached INTO was_attached FROM annotate_internal.state s;
     -- Marked first, so that the DDL watch (sql/watch.sql) lets the drops below through.
     UPDATE annotate_internal.state SET attached = false, attached_at = NULL;
@@ -2310,56 +2334,6 @@ AS 'MODULE_PATHNAME', 'timing_stats_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/triggers.rs:441
-CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::triggers::annotate_internal */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:450
--- annotate_ext::triggers::annotate_internal::capture
-CREATE FUNCTION annotate_internal."capture"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'capture_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:511
--- annotate_ext::triggers::annotate_internal::queue_written
-CREATE FUNCTION annotate_internal."queue_written"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'queue_written_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:480
--- annotate_ext::triggers::annotate_internal::capture_delete
-CREATE FUNCTION annotate_internal."capture_delete"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'capture_delete_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:468
--- annotate_ext::triggers::annotate_internal::capture_insert
-CREATE FUNCTION annotate_internal."capture_insert"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'capture_insert_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:491
--- annotate_ext::triggers::annotate_internal::capture_truncate
-CREATE FUNCTION annotate_internal."capture_truncate"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'capture_truncate_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api.rs:424
 CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::api::annotate_internal */
 /* </end connected objects> */
@@ -2374,12 +2348,23 @@ AS 'MODULE_PATHNAME', 'watch_begin_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:448
--- annotate_ext::api::annotate_internal::wake_folder
-CREATE  FUNCTION annotate_internal."wake_folder"() RETURNS void
+-- src/api.rs:442
+-- annotate_ext::api::annotate_internal::watch_end
+CREATE  FUNCTION annotate_internal."watch_end"(
+	"was" bool /* bool */
+) RETURNS void
 STRICT
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'wake_folder_wrapper';
+AS 'MODULE_PATHNAME', 'watch_end_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:429
+-- annotate_ext::api::annotate_internal::in_watch
+CREATE  FUNCTION annotate_internal."in_watch"() RETURNS bool /* bool */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'in_watch_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2392,26 +2377,6 @@ AS 'MODULE_PATHNAME', 'request_planning_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:455
--- annotate_ext::api::annotate_internal::wake_folder_at_commit
-CREATE  FUNCTION annotate_internal."wake_folder_at_commit"() RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'wake_folder_at_commit_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:442
--- annotate_ext::api::annotate_internal::watch_end
-CREATE  FUNCTION annotate_internal."watch_end"(
-	"was" bool /* bool */
-) RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'watch_end_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api.rs:472
 -- annotate_ext::api::annotate_internal::fold_now
 CREATE  FUNCTION annotate_internal."fold_now"() RETURNS bigint /* i64 */
@@ -2421,12 +2386,71 @@ AS 'MODULE_PATHNAME', 'fold_now_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:429
--- annotate_ext::api::annotate_internal::in_watch
-CREATE  FUNCTION annotate_internal."in_watch"() RETURNS bool /* bool */
+-- src/api.rs:455
+-- annotate_ext::api::annotate_internal::wake_folder_at_commit
+CREATE  FUNCTION annotate_internal."wake_folder_at_commit"() RETURNS void
 STRICT
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'in_watch_wrapper';
+AS 'MODULE_PATHNAME', 'wake_folder_at_commit_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:448
+-- annotate_ext::api::annotate_internal::wake_folder
+CREATE  FUNCTION annotate_internal."wake_folder"() RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'wake_folder_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:441
+CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::triggers::annotate_internal */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:450
+-- annotate_ext::triggers::annotate_internal::capture
+CREATE FUNCTION annotate_internal."capture"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:468
+-- annotate_ext::triggers::annotate_internal::capture_insert
+CREATE FUNCTION annotate_internal."capture_insert"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_insert_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:511
+-- annotate_ext::triggers::annotate_internal::queue_written
+CREATE FUNCTION annotate_internal."queue_written"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'queue_written_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:491
+-- annotate_ext::triggers::annotate_internal::capture_truncate
+CREATE FUNCTION annotate_internal."capture_truncate"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_truncate_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:480
+-- annotate_ext::triggers::annotate_internal::capture_delete
+CREATE FUNCTION annotate_internal."capture_delete"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_delete_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */

@@ -378,7 +378,8 @@ $$;
 -- extension's objects in `app_mode`, the queue's tables in ACCESS EXCLUSIVE mode (LOCK does not
 -- take materialized views; only snapshot mode reads them). Each try takes them all with NOWAIT, so that it never holds some of them
 -- while waiting for another: the app's transactions take them in their own order, and waiting
--- while holding could deadlock with them. Tries again every 50 ms for up to 60 s.
+-- while holding could deadlock with them. Tries again every 50 ms for up to 60 s (or the
+-- caller's lock_timeout, when shorter). The attach lock (advisory, key 1) is taken with them.
 CREATE FUNCTION annotate_internal.lock_attachment(caller text, app_mode text)
 RETURNS void
 LANGUAGE plpgsql
@@ -387,7 +388,11 @@ AS $$
 DECLARE
     app_tables text;
     ours text;
-    deadline timestamptz := pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+) interval '60 seconds';
+    -- 60 seconds, or the caller's lock_timeout when shorter.
+    deadline timestamptz := pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+)
+        LEAST(interval '60 seconds',
+              COALESCE(NULLIF(pg_catalog.current_setting('lock_timeout'), '0')::interval, interval '60 seconds'));
+    holders text;
 BEGIN
     SELECT pg_catalog.string_agg(DISTINCT pg_catalog.format('public.%I', o.table_name), ', ') INTO app_tables
     FROM annotate_internal.attached_objects() o
@@ -397,15 +402,33 @@ BEGIN
             'annotate_internal.batch_event';
     LOOP
         BEGIN
-            IF app_tables IS NOT NULL THEN
+            -- One attach or detach at a time, and no fold meanwhile (src/fold.rs takes it shared),
+            -- taken with the rest or not at all: any role that may connect can take an advisory
+            -- lock, and one that held this one kept the app's tables locked by a detach() waiting
+            -- for it, for as long as it liked.
+            IF NOT pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtext('annotate_ext'), 1) THEN
+                RAISE EXCEPTION USING ERRCODE = 'lock_not_available';
+            END IF;
+            -- app_mode NULL: the attach lock alone (attach() inside the DDL watch).
+            IF app_tables IS NOT NULL AND app_mode IS NOT NULL THEN
                 EXECUTE pg_catalog.format('LOCK TABLE %s IN %s MODE NOWAIT', app_tables, app_mode);
             END IF;
-            EXECUTE pg_catalog.format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE NOWAIT', ours);
+            IF app_mode IS NOT NULL THEN
+                EXECUTE pg_catalog.format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE NOWAIT', ours);
+            END IF;
             RETURN;
         EXCEPTION WHEN lock_not_available THEN
             IF pg_catalog.clock_timestamp() OPERATOR(pg_catalog.>) deadline THEN
-                RAISE EXCEPTION '%: the application''s tables stayed busy for 60 seconds', caller
+                SELECT pg_catalog.string_agg(l.pid::text, ', ') INTO holders FROM pg_catalog.pg_locks l
+                WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.granted
+                  AND l.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
+                                                          WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+                  AND l.classid OPERATOR(pg_catalog.=) pg_catalog.hashtext('annotate_ext')::pg_catalog.oid
+                  AND l.objid OPERATOR(pg_catalog.=) 1 AND l.objsubid OPERATOR(pg_catalog.=) 2;
+                RAISE EXCEPTION '%: the application''s tables, or annotate_ext''s attach lock, stayed busy', caller
                     USING ERRCODE = 'lock_not_available',
+                          DETAIL = CASE WHEN holders IS NOT NULL
+                                        THEN 'The attach lock is held by process ' OPERATOR(pg_catalog.||) holders OPERATOR(pg_catalog.||) '.' END,
                           HINT = 'Long transactions on them show in pg_stat_activity; try again when they end.';
             END IF;
             PERFORM pg_catalog.pg_sleep(0.05);
@@ -442,11 +465,13 @@ BEGIN
     -- Writers of the app's tables wait from here (readers go on until the queue is rebuilt).
     -- Not inside the DDL watch: the app's migration that woke it holds its own locks, and what
     -- is left to do then is to tie objects PostgreSQL rebuilt.
+    -- With them, one attach at a time, and no fold while the queue may be rebuilt (src/fold.rs).
+    -- Inside the DDL watch, the migration holds its own locks: only the attach lock is taken.
     IF NOT annotate_internal.in_watch() THEN
         PERFORM annotate_internal.lock_attachment('annotate.attach', 'SHARE ROW EXCLUSIVE');
+    ELSE
+        PERFORM annotate_internal.lock_attachment('annotate.attach', NULL);
     END IF;
-    -- One attach at a time, and no fold while the queue may be rebuilt (src/fold.rs).
-    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('annotate_ext'), 1);
     SELECT s.attached INTO was_attached FROM annotate_internal.state s;
     -- The DDL below is ours: the watch (sql/watch.sql) leaves it alone.
     in_watch := annotate_internal.watch_begin();
@@ -579,7 +604,6 @@ DECLARE
 BEGIN
     PERFORM annotate_internal.require_primary('annotate.detach');
     PERFORM annotate_internal.lock_attachment('annotate.detach', 'ACCESS EXCLUSIVE');
-    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('annotate_ext'), 1);
     SELECT s.attached INTO was_attached FROM annotate_internal.state s;
     -- Marked first, so that the DDL watch (sql/watch.sql) lets the drops below through.
     UPDATE annotate_internal.state SET attached = false, attached_at = NULL;
