@@ -387,6 +387,167 @@ $$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/lib.rs:37
+-- requires:
+--   internal
+
+-- What annotate_ext reads from the application (SPEC section 2): every table and column, by
+-- name, and the kind of type it needs. attach() refuses to attach while one is missing, and
+-- the DDL watch (sql/watch.sql) refuses a migration that would take one away.
+
+-- kind: 'id' (any integer type), 'text' (any type with a text form), 'uuid', 'bool', 'number',
+-- 'timestamp', 'relation' (the table or view itself).
+CREATE FUNCTION annotate_internal.requirements()
+RETURNS TABLE (table_name text, column_name text, kind text)
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT r.t, r.c, r.k
+    FROM (VALUES
+        ('urls', NULL, 'relation'), ('urls', 'id', 'id'), ('urls', 'url', 'text'),
+        ('urls', 'scheme', 'text'), ('urls', 'trailing_slash', 'bool'), ('urls', 'source', 'text'),
+        ('link_batches__urls', NULL, 'relation'), ('link_batches__urls', 'url_id', 'id'),
+        ('link_batches__urls', 'batch_id', 'id'),
+        ('link_batches__locations', NULL, 'relation'), ('link_batches__locations', 'batch_id', 'id'),
+        ('link_batches__locations', 'location_id', 'id'),
+        ('link__locations__user_follows', NULL, 'relation'),
+        ('link__locations__user_follows', 'location_id', 'id'),
+        ('link__locations__user_follows', 'user_id', 'id'),
+        ('locations_expanded', NULL, 'relation'), ('locations_expanded', 'id', 'id'),
+        ('locations_expanded', 'full_display_name', 'text'),
+        ('agencies', NULL, 'relation'), ('agencies', 'id', 'id'), ('agencies', 'name', 'text'),
+        ('flag_url_validated', NULL, 'relation'), ('flag_url_validated', 'url_id', 'id'),
+        ('flag_url_suspended', NULL, 'relation'), ('flag_url_suspended', 'url_id', 'id'),
+        ('reviewing_user_url', NULL, 'relation'), ('reviewing_user_url', 'url_id', 'id'),
+        ('link_agencies__urls', NULL, 'relation'), ('link_agencies__urls', 'url_id', 'id'),
+        ('url_html_content', NULL, 'relation'), ('url_html_content', 'url_id', 'id'),
+        ('url_html_content', 'content_type', 'text'), ('url_html_content', 'content', 'text'),
+        ('link_user_suggestion_agency_not_found', NULL, 'relation'),
+        ('link_user_suggestion_agency_not_found', 'url_id', 'id'),
+        ('link_user_suggestion_location_not_found', NULL, 'relation'),
+        ('link_user_suggestion_location_not_found', 'url_id', 'id'),
+        ('annotation__url_type__user', NULL, 'relation'), ('annotation__url_type__user', 'url_id', 'id'),
+        ('annotation__url_type__user', 'user_id', 'id'), ('annotation__url_type__user', 'type', 'text'),
+        ('annotation__url_type__user', 'created_at', 'timestamp'),
+        ('annotation__record_type__user', NULL, 'relation'),
+        ('annotation__record_type__user', 'url_id', 'id'), ('annotation__record_type__user', 'user_id', 'id'),
+        ('annotation__record_type__user', 'record_type', 'text'),
+        ('annotation__record_type__user', 'created_at', 'timestamp'),
+        ('annotation__agency__user', NULL, 'relation'), ('annotation__agency__user', 'url_id', 'id'),
+        ('annotation__agency__user', 'user_id', 'id'), ('annotation__agency__user', 'agency_id', 'id'),
+        ('annotation__location__user', NULL, 'relation'), ('annotation__location__user', 'url_id', 'id'),
+        ('annotation__location__user', 'user_id', 'id'), ('annotation__location__user', 'location_id', 'id'),
+        ('annotation__url_type__anon', NULL, 'relation'), ('annotation__url_type__anon', 'url_id', 'id'),
+        ('annotation__url_type__anon', 'session_id', 'uuid'), ('annotation__url_type__anon', 'url_type', 'text'),
+        ('annotation__url_type__anon', 'created_at', 'timestamp'),
+        ('annotation__record_type__anon', NULL, 'relation'),
+        ('annotation__record_type__anon', 'url_id', 'id'), ('annotation__record_type__anon', 'session_id', 'uuid'),
+        ('annotation__record_type__anon', 'record_type', 'text'),
+        ('annotation__record_type__anon', 'created_at', 'timestamp'),
+        ('annotation__agency__anon', NULL, 'relation'), ('annotation__agency__anon', 'url_id', 'id'),
+        ('annotation__agency__anon', 'session_id', 'uuid'), ('annotation__agency__anon', 'agency_id', 'id'),
+        ('annotation__location__anon', NULL, 'relation'), ('annotation__location__anon', 'url_id', 'id'),
+        ('annotation__location__anon', 'session_id', 'uuid'),
+        ('annotation__location__anon', 'location_id', 'id'),
+        ('annotation__url_type__auto', NULL, 'relation'), ('annotation__url_type__auto', 'url_id', 'id'),
+        ('annotation__record_type__auto', NULL, 'relation'), ('annotation__record_type__auto', 'url_id', 'id'),
+        ('annotation__agency__auto__subtasks', NULL, 'relation'),
+        ('annotation__agency__auto__subtasks', 'id', 'id'), ('annotation__agency__auto__subtasks', 'url_id', 'id'),
+        ('annotation__agency__auto__suggestions', NULL, 'relation'),
+        ('annotation__agency__auto__suggestions', 'subtask_id', 'id'),
+        ('annotation__agency__auto__suggestions', 'agency_id', 'id'),
+        ('annotation__agency__auto__suggestions', 'confidence', 'number'),
+        ('annotation__location__auto__subtasks', NULL, 'relation'),
+        ('annotation__location__auto__subtasks', 'id', 'id'),
+        ('annotation__location__auto__subtasks', 'url_id', 'id'),
+        ('annotation__location__auto__suggestions', NULL, 'relation'),
+        ('annotation__location__auto__suggestions', 'subtask_id', 'id'),
+        ('annotation__location__auto__suggestions', 'location_id', 'id'),
+        ('annotation__location__auto__suggestions', 'confidence', 'number'),
+        ('annotation__name__suggestions', NULL, 'relation'), ('annotation__name__suggestions', 'id', 'id'),
+        ('annotation__name__suggestions', 'url_id', 'id'), ('annotation__name__suggestions', 'suggestion', 'text'),
+        ('annotation__name__suggestions', 'source', 'text'),
+        ('annotation__name__user__endorsements', NULL, 'relation'),
+        ('annotation__name__user__endorsements', 'suggestion_id', 'id'),
+        ('annotation__name__anon__endorsements', NULL, 'relation'),
+        ('annotation__name__anon__endorsements', 'suggestion_id', 'id')
+    ) AS r(t, c, k)
+$$;
+
+-- Every requirement this database does not meet, one line each, in the order above (empty
+-- when all are met). Types are judged by category, so an integer id may become bigint and a
+-- varchar text, but a renamed or dropped column, or an id turned into text, is a problem.
+CREATE FUNCTION annotate_internal.unmet_requirements()
+RETURNS TABLE (table_name text, column_name text, problem text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT u.table_name, u.column_name, u.problem FROM (
+        SELECT r.table_name, r.column_name, r.n,
+               CASE
+                   WHEN c.oid IS NULL THEN pg_catalog.format('public.%I is missing', r.table_name)
+                   WHEN r.column_name IS NULL
+                       THEN pg_catalog.format('public.%I is a view, not a table: annotate_ext reads it with its owner''s rights, and would run with them what the view calls',
+                                              r.table_name)
+                   WHEN a.attnum IS NULL THEN pg_catalog.format('public.%I has no column %I', r.table_name, r.column_name)
+                   ELSE pg_catalog.format('public.%I.%I is of type %s, which annotate_ext cannot read as %s',
+                                          r.table_name, r.column_name, a.atttypid::pg_catalog.regtype, r.kind)
+               END AS problem
+        FROM annotate_internal.requirements() WITH ORDINALITY AS r(table_name, column_name, kind, n)
+        LEFT JOIN pg_catalog.pg_class c
+               ON c.relnamespace OPERATOR(pg_catalog.=) 'public'::pg_catalog.regnamespace
+              AND c.relname OPERATOR(pg_catalog.=) r.table_name
+              AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,v,m,p}'::"char"[])
+        LEFT JOIN pg_catalog.pg_attribute a
+               ON a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attname OPERATOR(pg_catalog.=) r.column_name
+              AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+        LEFT JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
+        WHERE (r.column_name IS NULL AND c.oid IS NULL)
+           -- Read as the extension's owner (a superuser), a view would run what it calls with
+           -- those rights: only the one view the app has, read with the caller's rights
+           -- (sql/queries/location_votes.sql), may be one.
+           OR (r.column_name IS NULL AND c.relkind OPERATOR(pg_catalog.<>) ALL ('{r,p}'::"char"[])
+               AND r.table_name OPERATOR(pg_catalog.<>) 'locations_expanded')
+           OR (r.column_name IS NOT NULL AND c.oid IS NOT NULL AND a.attnum IS NULL)
+           OR (r.column_name IS NOT NULL AND a.attnum IS NOT NULL AND NOT CASE r.kind
+                   WHEN 'id' THEN a.atttypid OPERATOR(pg_catalog.=) ANY ('{int2,int4,int8}'::pg_catalog.regtype[])
+                   WHEN 'uuid' THEN a.atttypid OPERATOR(pg_catalog.=) 'uuid'::pg_catalog.regtype
+                   WHEN 'bool' THEN a.atttypid OPERATOR(pg_catalog.=) 'bool'::pg_catalog.regtype
+                   WHEN 'number' THEN t.typcategory OPERATOR(pg_catalog.=) 'N'
+                   WHEN 'timestamp' THEN t.typcategory OPERATOR(pg_catalog.=) 'D'
+                   ELSE t.typcategory OPERATOR(pg_catalog.=) ANY ('{S,E}'::"char"[])
+               END)
+        UNION ALL
+        -- A manual URL is one whose source is 'manual' (SPEC 1): an enum that lost that value
+        -- (ALTER TYPE ... RENAME VALUE) leaves none.
+        SELECT 'urls', 'source', 1000000,
+               pg_catalog.format('public.urls.source (%s) has no value %L, which annotate_ext reads as a manual URL''s source',
+                                 a.atttypid::pg_catalog.regtype, 'manual')
+        FROM pg_catalog.pg_class c
+        JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.oid
+        JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
+        WHERE c.relnamespace OPERATOR(pg_catalog.=) 'public'::pg_catalog.regnamespace
+          AND c.relname OPERATOR(pg_catalog.=) 'urls' AND a.attname OPERATOR(pg_catalog.=) 'source'
+          AND NOT a.attisdropped AND t.typtype OPERATOR(pg_catalog.=) 'e'
+          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_enum e
+                          WHERE e.enumtypid OPERATOR(pg_catalog.=) t.oid AND e.enumlabel OPERATOR(pg_catalog.=) 'manual')
+    ) u
+    ORDER BY u.n
+$$;
+
+-- The tables of the app this database lacks (NULL when none), for the install's message.
+CREATE FUNCTION annotate_internal.missing_app_tables()
+RETURNS text[]
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.array_agg(u.table_name)
+    FROM annotate_internal.unmet_requirements() u
+    WHERE u.column_name IS NULL
+$$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/lib.rs:38
 -- requires:
 --   internal
@@ -1003,167 +1164,6 @@ $$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:37
--- requires:
---   internal
-
--- What annotate_ext reads from the application (SPEC section 2): every table and column, by
--- name, and the kind of type it needs. attach() refuses to attach while one is missing, and
--- the DDL watch (sql/watch.sql) refuses a migration that would take one away.
-
--- kind: 'id' (any integer type), 'text' (any type with a text form), 'uuid', 'bool', 'number',
--- 'timestamp', 'relation' (the table or view itself).
-CREATE FUNCTION annotate_internal.requirements()
-RETURNS TABLE (table_name text, column_name text, kind text)
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT r.t, r.c, r.k
-    FROM (VALUES
-        ('urls', NULL, 'relation'), ('urls', 'id', 'id'), ('urls', 'url', 'text'),
-        ('urls', 'scheme', 'text'), ('urls', 'trailing_slash', 'bool'), ('urls', 'source', 'text'),
-        ('link_batches__urls', NULL, 'relation'), ('link_batches__urls', 'url_id', 'id'),
-        ('link_batches__urls', 'batch_id', 'id'),
-        ('link_batches__locations', NULL, 'relation'), ('link_batches__locations', 'batch_id', 'id'),
-        ('link_batches__locations', 'location_id', 'id'),
-        ('link__locations__user_follows', NULL, 'relation'),
-        ('link__locations__user_follows', 'location_id', 'id'),
-        ('link__locations__user_follows', 'user_id', 'id'),
-        ('locations_expanded', NULL, 'relation'), ('locations_expanded', 'id', 'id'),
-        ('locations_expanded', 'full_display_name', 'text'),
-        ('agencies', NULL, 'relation'), ('agencies', 'id', 'id'), ('agencies', 'name', 'text'),
-        ('flag_url_validated', NULL, 'relation'), ('flag_url_validated', 'url_id', 'id'),
-        ('flag_url_suspended', NULL, 'relation'), ('flag_url_suspended', 'url_id', 'id'),
-        ('reviewing_user_url', NULL, 'relation'), ('reviewing_user_url', 'url_id', 'id'),
-        ('link_agencies__urls', NULL, 'relation'), ('link_agencies__urls', 'url_id', 'id'),
-        ('url_html_content', NULL, 'relation'), ('url_html_content', 'url_id', 'id'),
-        ('url_html_content', 'content_type', 'text'), ('url_html_content', 'content', 'text'),
-        ('link_user_suggestion_agency_not_found', NULL, 'relation'),
-        ('link_user_suggestion_agency_not_found', 'url_id', 'id'),
-        ('link_user_suggestion_location_not_found', NULL, 'relation'),
-        ('link_user_suggestion_location_not_found', 'url_id', 'id'),
-        ('annotation__url_type__user', NULL, 'relation'), ('annotation__url_type__user', 'url_id', 'id'),
-        ('annotation__url_type__user', 'user_id', 'id'), ('annotation__url_type__user', 'type', 'text'),
-        ('annotation__url_type__user', 'created_at', 'timestamp'),
-        ('annotation__record_type__user', NULL, 'relation'),
-        ('annotation__record_type__user', 'url_id', 'id'), ('annotation__record_type__user', 'user_id', 'id'),
-        ('annotation__record_type__user', 'record_type', 'text'),
-        ('annotation__record_type__user', 'created_at', 'timestamp'),
-        ('annotation__agency__user', NULL, 'relation'), ('annotation__agency__user', 'url_id', 'id'),
-        ('annotation__agency__user', 'user_id', 'id'), ('annotation__agency__user', 'agency_id', 'id'),
-        ('annotation__location__user', NULL, 'relation'), ('annotation__location__user', 'url_id', 'id'),
-        ('annotation__location__user', 'user_id', 'id'), ('annotation__location__user', 'location_id', 'id'),
-        ('annotation__url_type__anon', NULL, 'relation'), ('annotation__url_type__anon', 'url_id', 'id'),
-        ('annotation__url_type__anon', 'session_id', 'uuid'), ('annotation__url_type__anon', 'url_type', 'text'),
-        ('annotation__url_type__anon', 'created_at', 'timestamp'),
-        ('annotation__record_type__anon', NULL, 'relation'),
-        ('annotation__record_type__anon', 'url_id', 'id'), ('annotation__record_type__anon', 'session_id', 'uuid'),
-        ('annotation__record_type__anon', 'record_type', 'text'),
-        ('annotation__record_type__anon', 'created_at', 'timestamp'),
-        ('annotation__agency__anon', NULL, 'relation'), ('annotation__agency__anon', 'url_id', 'id'),
-        ('annotation__agency__anon', 'session_id', 'uuid'), ('annotation__agency__anon', 'agency_id', 'id'),
-        ('annotation__location__anon', NULL, 'relation'), ('annotation__location__anon', 'url_id', 'id'),
-        ('annotation__location__anon', 'session_id', 'uuid'),
-        ('annotation__location__anon', 'location_id', 'id'),
-        ('annotation__url_type__auto', NULL, 'relation'), ('annotation__url_type__auto', 'url_id', 'id'),
-        ('annotation__record_type__auto', NULL, 'relation'), ('annotation__record_type__auto', 'url_id', 'id'),
-        ('annotation__agency__auto__subtasks', NULL, 'relation'),
-        ('annotation__agency__auto__subtasks', 'id', 'id'), ('annotation__agency__auto__subtasks', 'url_id', 'id'),
-        ('annotation__agency__auto__suggestions', NULL, 'relation'),
-        ('annotation__agency__auto__suggestions', 'subtask_id', 'id'),
-        ('annotation__agency__auto__suggestions', 'agency_id', 'id'),
-        ('annotation__agency__auto__suggestions', 'confidence', 'number'),
-        ('annotation__location__auto__subtasks', NULL, 'relation'),
-        ('annotation__location__auto__subtasks', 'id', 'id'),
-        ('annotation__location__auto__subtasks', 'url_id', 'id'),
-        ('annotation__location__auto__suggestions', NULL, 'relation'),
-        ('annotation__location__auto__suggestions', 'subtask_id', 'id'),
-        ('annotation__location__auto__suggestions', 'location_id', 'id'),
-        ('annotation__location__auto__suggestions', 'confidence', 'number'),
-        ('annotation__name__suggestions', NULL, 'relation'), ('annotation__name__suggestions', 'id', 'id'),
-        ('annotation__name__suggestions', 'url_id', 'id'), ('annotation__name__suggestions', 'suggestion', 'text'),
-        ('annotation__name__suggestions', 'source', 'text'),
-        ('annotation__name__user__endorsements', NULL, 'relation'),
-        ('annotation__name__user__endorsements', 'suggestion_id', 'id'),
-        ('annotation__name__anon__endorsements', NULL, 'relation'),
-        ('annotation__name__anon__endorsements', 'suggestion_id', 'id')
-    ) AS r(t, c, k)
-$$;
-
--- Every requirement this database does not meet, one line each, in the order above (empty
--- when all are met). Types are judged by category, so an integer id may become bigint and a
--- varchar text, but a renamed or dropped column, or an id turned into text, is a problem.
-CREATE FUNCTION annotate_internal.unmet_requirements()
-RETURNS TABLE (table_name text, column_name text, problem text)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT u.table_name, u.column_name, u.problem FROM (
-        SELECT r.table_name, r.column_name, r.n,
-               CASE
-                   WHEN c.oid IS NULL THEN pg_catalog.format('public.%I is missing', r.table_name)
-                   WHEN r.column_name IS NULL
-                       THEN pg_catalog.format('public.%I is a view, not a table: annotate_ext reads it with its owner''s rights, and would run with them what the view calls',
-                                              r.table_name)
-                   WHEN a.attnum IS NULL THEN pg_catalog.format('public.%I has no column %I', r.table_name, r.column_name)
-                   ELSE pg_catalog.format('public.%I.%I is of type %s, which annotate_ext cannot read as %s',
-                                          r.table_name, r.column_name, a.atttypid::pg_catalog.regtype, r.kind)
-               END AS problem
-        FROM annotate_internal.requirements() WITH ORDINALITY AS r(table_name, column_name, kind, n)
-        LEFT JOIN pg_catalog.pg_class c
-               ON c.relnamespace OPERATOR(pg_catalog.=) 'public'::pg_catalog.regnamespace
-              AND c.relname OPERATOR(pg_catalog.=) r.table_name
-              AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,v,m,p}'::"char"[])
-        LEFT JOIN pg_catalog.pg_attribute a
-               ON a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attname OPERATOR(pg_catalog.=) r.column_name
-              AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
-        LEFT JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
-        WHERE (r.column_name IS NULL AND c.oid IS NULL)
-           -- Read as the extension's owner (a superuser), a view would run what it calls with
-           -- those rights: only the one view the app has, read with the caller's rights
-           -- (sql/queries/location_votes.sql), may be one.
-           OR (r.column_name IS NULL AND c.relkind OPERATOR(pg_catalog.<>) ALL ('{r,p}'::"char"[])
-               AND r.table_name OPERATOR(pg_catalog.<>) 'locations_expanded')
-           OR (r.column_name IS NOT NULL AND c.oid IS NOT NULL AND a.attnum IS NULL)
-           OR (r.column_name IS NOT NULL AND a.attnum IS NOT NULL AND NOT CASE r.kind
-                   WHEN 'id' THEN a.atttypid OPERATOR(pg_catalog.=) ANY ('{int2,int4,int8}'::pg_catalog.regtype[])
-                   WHEN 'uuid' THEN a.atttypid OPERATOR(pg_catalog.=) 'uuid'::pg_catalog.regtype
-                   WHEN 'bool' THEN a.atttypid OPERATOR(pg_catalog.=) 'bool'::pg_catalog.regtype
-                   WHEN 'number' THEN t.typcategory OPERATOR(pg_catalog.=) 'N'
-                   WHEN 'timestamp' THEN t.typcategory OPERATOR(pg_catalog.=) 'D'
-                   ELSE t.typcategory OPERATOR(pg_catalog.=) ANY ('{S,E}'::"char"[])
-               END)
-        UNION ALL
-        -- A manual URL is one whose source is 'manual' (SPEC 1): an enum that lost that value
-        -- (ALTER TYPE ... RENAME VALUE) leaves none.
-        SELECT 'urls', 'source', 1000000,
-               pg_catalog.format('public.urls.source (%s) has no value %L, which annotate_ext reads as a manual URL''s source',
-                                 a.atttypid::pg_catalog.regtype, 'manual')
-        FROM pg_catalog.pg_class c
-        JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.oid
-        JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
-        WHERE c.relnamespace OPERATOR(pg_catalog.=) 'public'::pg_catalog.regnamespace
-          AND c.relname OPERATOR(pg_catalog.=) 'urls' AND a.attname OPERATOR(pg_catalog.=) 'source'
-          AND NOT a.attisdropped AND t.typtype OPERATOR(pg_catalog.=) 'e'
-          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_enum e
-                          WHERE e.enumtypid OPERATOR(pg_catalog.=) t.oid AND e.enumlabel OPERATOR(pg_catalog.=) 'manual')
-    ) u
-    ORDER BY u.n
-$$;
-
--- The tables of the app this database lacks (NULL when none), for the install's message.
-CREATE FUNCTION annotate_internal.missing_app_tables()
-RETURNS text[]
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT pg_catalog.array_agg(u.table_name)
-    FROM annotate_internal.unmet_requirements() u
-    WHERE u.column_name IS NULL
-$$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/lib.rs:40
 -- requires:
 --   verify
@@ -1240,103 +1240,6 @@ BEGIN
     END IF;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
-END
-$$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:41
--- requires:
---   helpers
-
--- Snapshot mode (SPEC 3.4, annotate.selection = snapshot): the upstream PR's selection, with
--- vote counts from annotate.url_annotation_count_view as of the last refresh (a URL missing
--- from it counts 0) and every filter and follow read live. It sorts every eligible URL by
--- design, so unlike the live walks it is planned for the values of each call, under the
--- planner's stock settings whatever the server's are (the SET clauses below).
-CREATE FUNCTION annotate_internal.snapshot_candidates(p_user integer, p_session uuid, p_batch integer,
-                                                      p_url integer, p_limit bigint, p_skip bigint)
-RETURNS TABLE (url_id integer, scheme text, url text, trailing_slash boolean, followed_by_any_user boolean,
-               is_manual boolean, user_url_type_count bigint, anon_url_type_count bigint,
-               auto_url_type_count bigint, followed_by_user boolean, batch_id integer)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-SET jit = off
-SET plan_cache_mode = force_custom_plan
-SET enable_seqscan = on SET enable_indexscan = on SET enable_indexonlyscan = on SET enable_bitmapscan = on
-SET enable_sort = on SET enable_incremental_sort = on SET enable_hashagg = on SET enable_hashjoin = on
-SET enable_mergejoin = on SET enable_nestloop = on SET enable_material = on SET enable_memoize = on
-SET random_page_cost = 4 SET seq_page_cost = 1 SET cpu_tuple_cost = 0.01 SET cpu_index_tuple_cost = 0.005
-SET cpu_operator_cost = 0.0025 SET work_mem = '64MB' SET hash_mem_multiplier = 16
-SET from_collapse_limit = 8 SET join_collapse_limit = 8
-AS $$
-BEGIN
-    RETURN QUERY
-    -- Follows are per batch: computed once for every followed batch, not once per URL.
-    WITH followed AS (
-        SELECT bl.batch_id, pg_catalog.bool_or(fo.user_id OPERATOR(pg_catalog.=) p_user) AS by_user
-        FROM public.link_batches__locations bl
-        JOIN public.link__locations__user_follows fo ON fo.location_id OPERATOR(pg_catalog.=) bl.location_id
-        GROUP BY bl.batch_id)
-    SELECT u.id::integer,
-           u.scheme::pg_catalog.text,
-           u.url::pg_catalog.text,
-           u.trailing_slash,
-           f.followed_by_any_user,
-           u.source::pg_catalog.text OPERATOR(pg_catalog.=) 'manual',
-           c.user_url_type_count,
-           c.anon_url_type_count,
-           c.auto_url_type_count,
-           f.followed_by_user,
-           lb.batch_id::integer
-    FROM public.urls u
-    LEFT JOIN public.link_batches__urls lb ON lb.url_id OPERATOR(pg_catalog.=) u.id
-    LEFT JOIN followed fb ON fb.batch_id OPERATOR(pg_catalog.=) lb.batch_id
-    CROSS JOIN LATERAL (
-        SELECT COALESCE(fb.by_user, false) AS followed_by_user,
-               fb.batch_id IS NOT NULL AS followed_by_any_user
-    ) f
-    LEFT JOIN annotate.url_annotation_count_view v ON v.url_id OPERATOR(pg_catalog.=) u.id
-    CROSS JOIN LATERAL (
-        SELECT COALESCE(v.user_url_type_count, 0) AS user_url_type_count,
-               COALESCE(v.anon_url_type_count, 0) AS anon_url_type_count,
-               COALESCE(v.auto_url_type_count, 0) AS auto_url_type_count
-    ) c
-    WHERE (p_batch IS NULL OR lb.batch_id OPERATOR(pg_catalog.=) p_batch)
-      AND (p_url IS NULL OR u.id OPERATOR(pg_catalog.=) p_url)
-      -- Flagged URLs: with a batch or URL filter (a custom plan: p_batch and p_url are
-      -- constants in it), probed per URL as anti-joins; without one, hashed with the caller's
-      -- annotations below (these anti-joins are then against nothing), as an empty flag table
-      -- the planner expects one row of is rescanned once per URL.
-      AND NOT EXISTS (SELECT 1 FROM public.flag_url_suspended s
-                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
-      AND NOT EXISTS (SELECT 1 FROM public.flag_url_validated s
-                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
-      -- The caller's annotations (and, without a filter, the flagged URLs), hashed once (a
-      -- per-URL probe of each table would be run a million times at 1M URLs); url_id is NOT
-      -- NULL in each, so NOT IN means "not among them". Written NOT (= ANY), as NOT IN parses:
-      -- the planner hashes only an = ANY subplan (a <> ALL one is rescanned for every URL), and
-      -- only one it expects to fit in work_mem times hash_mem_multiplier (both set above: some
-      -- 20 million rows).
-      AND NOT (u.id OPERATOR(pg_catalog.=) ANY (
-          SELECT s.url_id FROM public.flag_url_suspended s WHERE p_batch IS NULL AND p_url IS NULL
-          UNION ALL SELECT s.url_id FROM public.flag_url_validated s WHERE p_batch IS NULL AND p_url IS NULL
-          UNION ALL SELECT a.url_id FROM public.annotation__url_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__agency__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__location__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__record_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__url_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
-          UNION ALL SELECT a.url_id FROM public.annotation__agency__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
-          UNION ALL SELECT a.url_id FROM public.annotation__location__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
-          UNION ALL SELECT a.url_id FROM public.annotation__record_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session))
-    ORDER BY f.followed_by_user DESC,
-             f.followed_by_any_user DESC,
-             6 DESC,
-             c.user_url_type_count DESC,
-             c.anon_url_type_count DESC,
-             c.auto_url_type_count DESC,
-             u.id
-    LIMIT p_limit OFFSET p_skip;
 END
 $$;
 /* </end connected objects> */
@@ -1699,7 +1602,10 @@ BEGIN
     SET leased = true, lease_user = k.lease_user, lease_session = k.lease_session, lease_until = k.lease_until,
         lease_xid = k.lease_xid
     FROM annotate_internal.kept_leases k
-    WHERE q.url_id OPERATOR(pg_catalog.=) k.url_id AND k.lease_until OPERATOR(pg_catalog.>) pg_catalog.now();
+    WHERE q.url_id OPERATOR(pg_catalog.=) k.url_id AND k.lease_until OPERATOR(pg_catalog.>) pg_catalog.now()
+      -- A holder who annotated the URL meanwhile (detached, or with a capture trigger off) has
+      -- no lease on it any more, as a fold of that annotation would have ended it.
+      AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done(k.url_id, k.lease_user, k.lease_session));
     DELETE FROM annotate_internal.kept_leases;
     INSERT INTO annotate_internal.batches SELECT * FROM annotate_internal.fresh_batches();
     ANALYZE annotate_internal.queue;
@@ -2029,7 +1935,7 @@ BEGIN
                    WHERE c.schema_name OPERATOR(pg_catalog.=) ANY ('{public,annotate}'::text[])
                       OR (c.command_tag OPERATOR(pg_catalog.=) 'ALTER SCHEMA'
                           AND pg_catalog.to_regnamespace('public') IS NULL)
-                      OR (c.command_tag OPERATOR(pg_catalog.=) 'ALTER TABLE'
+                      OR (c.command_tag OPERATOR(pg_catalog.=) ANY ('{ALTER TABLE,ALTER VIEW,ALTER MATERIALIZED VIEW}'::text[])
                           AND c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
                           AND EXISTS (SELECT 1 FROM pg_catalog.pg_class k
                                       JOIN annotate_internal.requirements() r
@@ -2142,6 +2048,103 @@ CREATE EVENT TRIGGER annotate_ddl_end ON ddl_command_end
 
 CREATE EVENT TRIGGER annotate_sql_drop ON sql_drop
     EXECUTE FUNCTION annotate_internal.on_sql_drop();
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:41
+-- requires:
+--   helpers
+
+-- Snapshot mode (SPEC 3.4, annotate.selection = snapshot): the upstream PR's selection, with
+-- vote counts from annotate.url_annotation_count_view as of the last refresh (a URL missing
+-- from it counts 0) and every filter and follow read live. It sorts every eligible URL by
+-- design, so unlike the live walks it is planned for the values of each call, under the
+-- planner's stock settings whatever the server's are (the SET clauses below).
+CREATE FUNCTION annotate_internal.snapshot_candidates(p_user integer, p_session uuid, p_batch integer,
+                                                      p_url integer, p_limit bigint, p_skip bigint)
+RETURNS TABLE (url_id integer, scheme text, url text, trailing_slash boolean, followed_by_any_user boolean,
+               is_manual boolean, user_url_type_count bigint, anon_url_type_count bigint,
+               auto_url_type_count bigint, followed_by_user boolean, batch_id integer)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET plan_cache_mode = force_custom_plan
+SET enable_seqscan = on SET enable_indexscan = on SET enable_indexonlyscan = on SET enable_bitmapscan = on
+SET enable_sort = on SET enable_incremental_sort = on SET enable_hashagg = on SET enable_hashjoin = on
+SET enable_mergejoin = on SET enable_nestloop = on SET enable_material = on SET enable_memoize = on
+SET random_page_cost = 4 SET seq_page_cost = 1 SET cpu_tuple_cost = 0.01 SET cpu_index_tuple_cost = 0.005
+SET cpu_operator_cost = 0.0025 SET work_mem = '64MB' SET hash_mem_multiplier = 16
+SET from_collapse_limit = 8 SET join_collapse_limit = 8
+AS $$
+BEGIN
+    RETURN QUERY
+    -- Follows are per batch: computed once for every followed batch, not once per URL.
+    WITH followed AS (
+        SELECT bl.batch_id, pg_catalog.bool_or(fo.user_id OPERATOR(pg_catalog.=) p_user) AS by_user
+        FROM public.link_batches__locations bl
+        JOIN public.link__locations__user_follows fo ON fo.location_id OPERATOR(pg_catalog.=) bl.location_id
+        GROUP BY bl.batch_id)
+    SELECT u.id::integer,
+           u.scheme::pg_catalog.text,
+           u.url::pg_catalog.text,
+           u.trailing_slash,
+           f.followed_by_any_user,
+           u.source::pg_catalog.text OPERATOR(pg_catalog.=) 'manual',
+           c.user_url_type_count,
+           c.anon_url_type_count,
+           c.auto_url_type_count,
+           f.followed_by_user,
+           lb.batch_id::integer
+    FROM public.urls u
+    LEFT JOIN public.link_batches__urls lb ON lb.url_id OPERATOR(pg_catalog.=) u.id
+    LEFT JOIN followed fb ON fb.batch_id OPERATOR(pg_catalog.=) lb.batch_id
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(fb.by_user, false) AS followed_by_user,
+               fb.batch_id IS NOT NULL AS followed_by_any_user
+    ) f
+    LEFT JOIN annotate.url_annotation_count_view v ON v.url_id OPERATOR(pg_catalog.=) u.id
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(v.user_url_type_count, 0) AS user_url_type_count,
+               COALESCE(v.anon_url_type_count, 0) AS anon_url_type_count,
+               COALESCE(v.auto_url_type_count, 0) AS auto_url_type_count
+    ) c
+    WHERE (p_batch IS NULL OR lb.batch_id OPERATOR(pg_catalog.=) p_batch)
+      AND (p_url IS NULL OR u.id OPERATOR(pg_catalog.=) p_url)
+      -- Flagged URLs: with a batch or URL filter (a custom plan: p_batch and p_url are
+      -- constants in it), probed per URL as anti-joins; without one, hashed with the caller's
+      -- annotations below (these anti-joins are then against nothing), as an empty flag table
+      -- the planner expects one row of is rescanned once per URL.
+      AND NOT EXISTS (SELECT 1 FROM public.flag_url_suspended s
+                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
+      AND NOT EXISTS (SELECT 1 FROM public.flag_url_validated s
+                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
+      -- The caller's annotations (and, without a filter, the flagged URLs), hashed once (a
+      -- per-URL probe of each table would be run a million times at 1M URLs); url_id is NOT
+      -- NULL in each, so NOT IN means "not among them". Written NOT (= ANY), as NOT IN parses:
+      -- the planner hashes only an = ANY subplan (a <> ALL one is rescanned for every URL), and
+      -- only one it expects to fit in work_mem times hash_mem_multiplier (both set above: some
+      -- 20 million rows).
+      AND NOT (u.id OPERATOR(pg_catalog.=) ANY (
+          SELECT s.url_id FROM public.flag_url_suspended s WHERE p_batch IS NULL AND p_url IS NULL
+          UNION ALL SELECT s.url_id FROM public.flag_url_validated s WHERE p_batch IS NULL AND p_url IS NULL
+          UNION ALL SELECT a.url_id FROM public.annotation__url_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__agency__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__location__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__record_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__url_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
+          UNION ALL SELECT a.url_id FROM public.annotation__agency__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
+          UNION ALL SELECT a.url_id FROM public.annotation__location__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
+          UNION ALL SELECT a.url_id FROM public.annotation__record_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session))
+    ORDER BY f.followed_by_user DESC,
+             f.followed_by_any_user DESC,
+             6 DESC,
+             c.user_url_type_count DESC,
+             c.anon_url_type_count DESC,
+             c.auto_url_type_count DESC,
+             u.id
+    LIMIT p_limit OFFSET p_skip;
+END
+$$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2334,28 +2337,67 @@ AS 'MODULE_PATHNAME', 'timing_stats_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/triggers.rs:441
+CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::triggers::annotate_internal */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:480
+-- annotate_ext::triggers::annotate_internal::capture_delete
+CREATE FUNCTION annotate_internal."capture_delete"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_delete_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:468
+-- annotate_ext::triggers::annotate_internal::capture_insert
+CREATE FUNCTION annotate_internal."capture_insert"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_insert_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:491
+-- annotate_ext::triggers::annotate_internal::capture_truncate
+CREATE FUNCTION annotate_internal."capture_truncate"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_truncate_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:450
+-- annotate_ext::triggers::annotate_internal::capture
+CREATE FUNCTION annotate_internal."capture"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:511
+-- annotate_ext::triggers::annotate_internal::queue_written
+CREATE FUNCTION annotate_internal."queue_written"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'queue_written_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/api.rs:424
 CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::api::annotate_internal */
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:436
--- annotate_ext::api::annotate_internal::watch_begin
-CREATE  FUNCTION annotate_internal."watch_begin"() RETURNS bool /* bool */
+-- src/api.rs:472
+-- annotate_ext::api::annotate_internal::fold_now
+CREATE  FUNCTION annotate_internal."fold_now"() RETURNS bigint /* i64 */
 STRICT
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'watch_begin_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:442
--- annotate_ext::api::annotate_internal::watch_end
-CREATE  FUNCTION annotate_internal."watch_end"(
-	"was" bool /* bool */
-) RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'watch_end_wrapper';
+AS 'MODULE_PATHNAME', 'fold_now_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2368,21 +2410,14 @@ AS 'MODULE_PATHNAME', 'in_watch_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:462
--- annotate_ext::api::annotate_internal::request_planning
-CREATE  FUNCTION annotate_internal."request_planning"() RETURNS TEXT[] /* Vec < String > */
+-- src/api.rs:442
+-- annotate_ext::api::annotate_internal::watch_end
+CREATE  FUNCTION annotate_internal."watch_end"(
+	"was" bool /* bool */
+) RETURNS void
 STRICT
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'request_planning_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:472
--- annotate_ext::api::annotate_internal::fold_now
-CREATE  FUNCTION annotate_internal."fold_now"() RETURNS bigint /* i64 */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'fold_now_wrapper';
+AS 'MODULE_PATHNAME', 'watch_end_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2404,53 +2439,21 @@ AS 'MODULE_PATHNAME', 'wake_folder_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/triggers.rs:441
-CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::triggers::annotate_internal */
+-- src/api.rs:462
+-- annotate_ext::api::annotate_internal::request_planning
+CREATE  FUNCTION annotate_internal."request_planning"() RETURNS TEXT[] /* Vec < String > */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'request_planning_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/triggers.rs:450
--- annotate_ext::triggers::annotate_internal::capture
-CREATE FUNCTION annotate_internal."capture"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'capture_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:468
--- annotate_ext::triggers::annotate_internal::capture_insert
-CREATE FUNCTION annotate_internal."capture_insert"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'capture_insert_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:511
--- annotate_ext::triggers::annotate_internal::queue_written
-CREATE FUNCTION annotate_internal."queue_written"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'queue_written_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:491
--- annotate_ext::triggers::annotate_internal::capture_truncate
-CREATE FUNCTION annotate_internal."capture_truncate"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'capture_truncate_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:480
--- annotate_ext::triggers::annotate_internal::capture_delete
-CREATE FUNCTION annotate_internal."capture_delete"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'capture_delete_wrapper';
+-- src/api.rs:436
+-- annotate_ext::api::annotate_internal::watch_begin
+CREATE  FUNCTION annotate_internal."watch_begin"() RETURNS bool /* bool */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'watch_begin_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */

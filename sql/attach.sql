@@ -350,7 +350,10 @@ BEGIN
     SET leased = true, lease_user = k.lease_user, lease_session = k.lease_session, lease_until = k.lease_until,
         lease_xid = k.lease_xid
     FROM annotate_internal.kept_leases k
-    WHERE q.url_id OPERATOR(pg_catalog.=) k.url_id AND k.lease_until OPERATOR(pg_catalog.>) pg_catalog.now();
+    WHERE q.url_id OPERATOR(pg_catalog.=) k.url_id AND k.lease_until OPERATOR(pg_catalog.>) pg_catalog.now()
+      -- A holder who annotated the URL meanwhile (detached, or with a capture trigger off) has
+      -- no lease on it any more, as a fold of that annotation would have ended it.
+      AND NOT EXISTS (SELECT 1 FROM annotate_internal.is_done(k.url_id, k.lease_user, k.lease_session));
     DELETE FROM annotate_internal.kept_leases;
     INSERT INTO annotate_internal.batches SELECT * FROM annotate_internal.fresh_batches();
     ANALYZE annotate_internal.queue;

@@ -33,7 +33,7 @@ BEGIN
                    WHERE c.schema_name OPERATOR(pg_catalog.=) ANY ('{public,annotate}'::text[])
                       OR (c.command_tag OPERATOR(pg_catalog.=) 'ALTER SCHEMA'
                           AND pg_catalog.to_regnamespace('public') IS NULL)
-                      OR (c.command_tag OPERATOR(pg_catalog.=) 'ALTER TABLE'
+                      OR (c.command_tag OPERATOR(pg_catalog.=) ANY ('{ALTER TABLE,ALTER VIEW,ALTER MATERIALIZED VIEW}'::text[])
                           AND c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
                           AND EXISTS (SELECT 1 FROM pg_catalog.pg_class k
                                       JOIN annotate_internal.requirements() r

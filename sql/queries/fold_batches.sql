@@ -12,12 +12,6 @@ WITH gone AS (
     RETURNING 1),
 state AS MATERIALIZED (
     SELECT pb.batch_id, pb.followed FROM annotate_internal.pending_batches() pb),
-changed AS (
-    INSERT INTO annotate_internal.batches AS b (batch_id, followed)
-    SELECT s.batch_id, s.followed FROM state s
-    ON CONFLICT (batch_id) DO UPDATE SET followed = EXCLUDED.followed
-    WHERE b.followed OPERATOR(pg_catalog.<>) EXCLUDED.followed
-    RETURNING 1),
 due AS MATERIALIZED (
     SELECT q.url_id, q.batch_id, s.followed
     FROM annotate_internal.queue q
@@ -36,6 +30,14 @@ moved AS (
 left_over AS MATERIALIZED (
     SELECT DISTINCT d.batch_id FROM due d
     WHERE NOT d.url_id OPERATOR(pg_catalog.=) ANY (SELECT m.url_id FROM mine m)),
+changed AS (     -- a batch some of whose rows are left keeps its old state until they move:
+                 -- readers recompute it while its state differs (context_batches.sql)
+    INSERT INTO annotate_internal.batches AS b (batch_id, followed)
+    SELECT s.batch_id, s.followed FROM state s
+    WHERE NOT s.batch_id OPERATOR(pg_catalog.=) ANY (SELECT l.batch_id FROM left_over l)
+    ON CONFLICT (batch_id) DO UPDATE SET followed = EXCLUDED.followed
+    WHERE b.followed OPERATOR(pg_catalog.<>) EXCLUDED.followed
+    RETURNING 1),
 again AS (
     INSERT INTO annotate_internal.batch_event (xid, batch_id)
     SELECT pg_catalog.pg_current_xact_id(), l.batch_id FROM left_over l

@@ -32,6 +32,8 @@ ALTER TABLE public.annotation__url_type__user SET SCHEMA elsewhere;
 ALTER SCHEMA public RENAME TO app;
 INSERT INTO public.annotation__url_type__user (url_id, user_id, type) VALUES (4, 7, 'meta url');
 DELETE FROM public.annotation__url_type__user WHERE url_id = 4 AND user_id = 7;
+-- Nor can the one view it reads be moved out of public.
+ALTER VIEW public.locations_expanded SET SCHEMA elsewhere;
 -- Nor can the source value it reads as manual be renamed; a new value can be added.
 ALTER TYPE public.url_source RENAME VALUE 'manual' TO 'by_hand';
 ALTER TYPE public.url_source ADD VALUE 'imported';
@@ -149,6 +151,17 @@ SELECT step FROM annotate.attach() WHERE step = 'queue';
 RESET client_min_messages;
 SELECT lease_user AS leased_to_after_detach_attach FROM annotate_internal.queue WHERE url_id = :leased_url;
 SELECT count(*) AS kept_afterwards FROM annotate_internal.kept_leases;
+-- ... but not one whose holder annotated the URL meanwhile (with the capture trigger off here):
+-- its fold would have ended it.
+SELECT count(*) AS released FROM annotate_internal.queue q, annotate.release_claim(q.url_id, user_id => 42) r
+WHERE q.lease_user = 42 AND r;
+SELECT url_id AS annotated_url FROM annotate.next_url_for_annotation(43, claim_for => '1 hour') \gset
+ALTER TABLE public.annotation__url_type__user DISABLE TRIGGER annotate_capture_insert;
+INSERT INTO public.annotation__url_type__user (url_id, user_id, type) VALUES (:annotated_url, 43, 'data source');
+SET client_min_messages = warning;
+SELECT step FROM annotate.attach() WHERE step = 'queue';
+RESET client_min_messages;
+SELECT leased AS still_leased_after_annotating FROM annotate_internal.queue WHERE url_id = :annotated_url;
 SELECT count(*) AS problems FROM annotate.verify();
 
 -- Writes while a capture trigger is disabled (a bulk load, pg_restore --disable-triggers), then
