@@ -1131,10 +1131,7 @@ BEGIN
     END IF;
     -- Owed for writes a capture trigger that did not fire missed (sql/watch.sql): not while one
     -- still does not, or the writes after this reconcile would be missed in turn.
-    IF EXISTS (SELECT 1 FROM annotate_internal.object_problems() p
-               WHERE p.kind OPERATOR(pg_catalog.=) 'trigger'
-                 AND (p.problem OPERATOR(pg_catalog.=) 'disabled'
-                      OR p.problem OPERATOR(pg_catalog.~~) 'enabled for replication only%')) THEN
+    IF annotate_internal.capture_off() THEN
         RETURN NULL;
     END IF;
     RETURN annotate_internal.reconcile();
@@ -1445,6 +1442,20 @@ AS $$
         WHERE o.kind OPERATOR(pg_catalog.=) 'view'
     ) p ON true
     WHERE p.problem IS NOT NULL
+$$;
+
+-- Whether a capture trigger does not fire for the app's writes (disabled, or enabled for
+-- replication only): writes meanwhile go uncaptured, and a reconcile() is owed once they all
+-- fire again (sql/watch.sql, annotate_internal.reconcile_owed()).
+CREATE FUNCTION annotate_internal.capture_off()
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT EXISTS (SELECT 1 FROM annotate_internal.object_problems() p
+                   WHERE p.kind OPERATOR(pg_catalog.=) 'trigger'
+                     AND (p.problem OPERATOR(pg_catalog.=) 'disabled'
+                          OR p.problem OPERATOR(pg_catalog.~~) 'enabled for replication only%'))
 $$;
 
 -- The two views the upstream PR materialized (SPEC 2.5), with the unique indexes REFRESH ...
@@ -1969,10 +1980,7 @@ BEGIN
         -- and bulk loads do it, or ENABLE REPLICA TRIGGER): the app's writes meanwhile are not
         -- in the queue, and were lost for good once it fired again. A reconcile() is owed, which
         -- the folder makes once every capture trigger fires again (reconcile_owed()).
-        IF EXISTS (SELECT 1 FROM annotate_internal.object_problems() p
-                   WHERE p.kind OPERATOR(pg_catalog.=) 'trigger'
-                     AND (p.problem OPERATOR(pg_catalog.=) 'disabled'
-                          OR p.problem OPERATOR(pg_catalog.~~) 'enabled for replication only%')) THEN
+        IF annotate_internal.capture_off() THEN
             UPDATE annotate_internal.state SET reconcile_owed = pg_catalog.pg_current_xact_id()
             WHERE reconcile_owed IS NULL;
         ELSIF (SELECT s.reconcile_owed IS NOT NULL FROM annotate_internal.state s) THEN
@@ -2337,76 +2345,8 @@ AS 'MODULE_PATHNAME', 'timing_stats_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/triggers.rs:441
-CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::triggers::annotate_internal */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:480
--- annotate_ext::triggers::annotate_internal::capture_delete
-CREATE FUNCTION annotate_internal."capture_delete"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'capture_delete_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:468
--- annotate_ext::triggers::annotate_internal::capture_insert
-CREATE FUNCTION annotate_internal."capture_insert"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'capture_insert_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:491
--- annotate_ext::triggers::annotate_internal::capture_truncate
-CREATE FUNCTION annotate_internal."capture_truncate"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'capture_truncate_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:450
--- annotate_ext::triggers::annotate_internal::capture
-CREATE FUNCTION annotate_internal."capture"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'capture_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:511
--- annotate_ext::triggers::annotate_internal::queue_written
-CREATE FUNCTION annotate_internal."queue_written"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'queue_written_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api.rs:424
 CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::api::annotate_internal */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:472
--- annotate_ext::api::annotate_internal::fold_now
-CREATE  FUNCTION annotate_internal."fold_now"() RETURNS bigint /* i64 */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'fold_now_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:429
--- annotate_ext::api::annotate_internal::in_watch
-CREATE  FUNCTION annotate_internal."in_watch"() RETURNS bool /* bool */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'in_watch_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2421,12 +2361,30 @@ AS 'MODULE_PATHNAME', 'watch_end_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/api.rs:472
+-- annotate_ext::api::annotate_internal::fold_now
+CREATE  FUNCTION annotate_internal."fold_now"() RETURNS bigint /* i64 */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'fold_now_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/api.rs:455
 -- annotate_ext::api::annotate_internal::wake_folder_at_commit
 CREATE  FUNCTION annotate_internal."wake_folder_at_commit"() RETURNS void
 STRICT
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'wake_folder_at_commit_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:429
+-- annotate_ext::api::annotate_internal::in_watch
+CREATE  FUNCTION annotate_internal."in_watch"() RETURNS bool /* bool */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'in_watch_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2439,6 +2397,15 @@ AS 'MODULE_PATHNAME', 'wake_folder_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/api.rs:436
+-- annotate_ext::api::annotate_internal::watch_begin
+CREATE  FUNCTION annotate_internal."watch_begin"() RETURNS bool /* bool */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'watch_begin_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/api.rs:462
 -- annotate_ext::api::annotate_internal::request_planning
 CREATE  FUNCTION annotate_internal."request_planning"() RETURNS TEXT[] /* Vec < String > */
@@ -2448,12 +2415,53 @@ AS 'MODULE_PATHNAME', 'request_planning_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:436
--- annotate_ext::api::annotate_internal::watch_begin
-CREATE  FUNCTION annotate_internal."watch_begin"() RETURNS bool /* bool */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'watch_begin_wrapper';
+-- src/triggers.rs:441
+CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::triggers::annotate_internal */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:480
+-- annotate_ext::triggers::annotate_internal::capture_delete
+CREATE FUNCTION annotate_internal."capture_delete"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_delete_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:491
+-- annotate_ext::triggers::annotate_internal::capture_truncate
+CREATE FUNCTION annotate_internal."capture_truncate"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_truncate_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:511
+-- annotate_ext::triggers::annotate_internal::queue_written
+CREATE FUNCTION annotate_internal."queue_written"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'queue_written_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:450
+-- annotate_ext::triggers::annotate_internal::capture
+CREATE FUNCTION annotate_internal."capture"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:468
+-- annotate_ext::triggers::annotate_internal::capture_insert
+CREATE FUNCTION annotate_internal."capture_insert"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_insert_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */

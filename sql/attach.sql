@@ -195,6 +195,20 @@ AS $$
     WHERE p.problem IS NOT NULL
 $$;
 
+-- Whether a capture trigger does not fire for the app's writes (disabled, or enabled for
+-- replication only): writes meanwhile go uncaptured, and a reconcile() is owed once they all
+-- fire again (sql/watch.sql, annotate_internal.reconcile_owed()).
+CREATE FUNCTION annotate_internal.capture_off()
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT EXISTS (SELECT 1 FROM annotate_internal.object_problems() p
+                   WHERE p.kind OPERATOR(pg_catalog.=) 'trigger'
+                     AND (p.problem OPERATOR(pg_catalog.=) 'disabled'
+                          OR p.problem OPERATOR(pg_catalog.~~) 'enabled for replication only%'))
+$$;
+
 -- The two views the upstream PR materialized (SPEC 2.5), with the unique indexes REFRESH ...
 -- CONCURRENTLY needs. Anon counts are grouped by their own url_id (the PR's fix).
 CREATE FUNCTION annotate_internal.create_views()

@@ -269,10 +269,7 @@ BEGIN
     END IF;
     -- Owed for writes a capture trigger that did not fire missed (sql/watch.sql): not while one
     -- still does not, or the writes after this reconcile would be missed in turn.
-    IF EXISTS (SELECT 1 FROM annotate_internal.object_problems() p
-               WHERE p.kind OPERATOR(pg_catalog.=) 'trigger'
-                 AND (p.problem OPERATOR(pg_catalog.=) 'disabled'
-                      OR p.problem OPERATOR(pg_catalog.~~) 'enabled for replication only%')) THEN
+    IF annotate_internal.capture_off() THEN
         RETURN NULL;
     END IF;
     RETURN annotate_internal.reconcile();

@@ -67,10 +67,7 @@ BEGIN
         -- and bulk loads do it, or ENABLE REPLICA TRIGGER): the app's writes meanwhile are not
         -- in the queue, and were lost for good once it fired again. A reconcile() is owed, which
         -- the folder makes once every capture trigger fires again (reconcile_owed()).
-        IF EXISTS (SELECT 1 FROM annotate_internal.object_problems() p
-                   WHERE p.kind OPERATOR(pg_catalog.=) 'trigger'
-                     AND (p.problem OPERATOR(pg_catalog.=) 'disabled'
-                          OR p.problem OPERATOR(pg_catalog.~~) 'enabled for replication only%')) THEN
+        IF annotate_internal.capture_off() THEN
             UPDATE annotate_internal.state SET reconcile_owed = pg_catalog.pg_current_xact_id()
             WHERE reconcile_owed IS NULL;
         ELSIF (SELECT s.reconcile_owed IS NOT NULL FROM annotate_internal.state s) THEN
