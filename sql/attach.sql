@@ -396,7 +396,7 @@ $$;
 -- take materialized views; only snapshot mode reads them). Each try takes them all with NOWAIT, so that it never holds some of them
 -- while waiting for another: the app's transactions take them in their own order, and waiting
 -- while holding could deadlock with them. Tries again every 50 ms for up to 60 s (or the
--- caller's lock_timeout, when shorter). The attach lock (advisory, key 1) is taken with them.
+-- caller's lock_timeout, when shorter). The attach lock (src/locks.rs, key 1) is taken with them.
 CREATE FUNCTION annotate_internal.lock_attachment(caller text, app_mode text)
 RETURNS void
 LANGUAGE plpgsql
@@ -419,11 +419,10 @@ BEGIN
             'annotate_internal.batch_event';
     LOOP
         BEGIN
-            -- One attach or detach at a time, and no fold meanwhile (src/fold.rs takes it shared),
-            -- taken with the rest or not at all: any role that may connect can take an advisory
-            -- lock, and one that held this one kept the app's tables locked by a detach() waiting
-            -- for it, for as long as it liked.
-            IF NOT pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtext('annotate_ext'), 1) THEN
+            -- One attach or detach at a time, and no fold meanwhile (src/fold.rs takes it shared;
+            -- src/locks.rs), taken with the rest or not at all: a detach() that waited for it
+            -- holding the app's tables kept every read and write of the app waiting.
+            IF NOT annotate_internal.try_lock(1, false) THEN
                 RAISE EXCEPTION USING ERRCODE = 'lock_not_available';
             END IF;
             -- app_mode NULL: the attach lock alone (attach() inside the DDL watch).
@@ -437,7 +436,7 @@ BEGIN
         EXCEPTION WHEN lock_not_available THEN
             IF pg_catalog.clock_timestamp() OPERATOR(pg_catalog.>) deadline THEN
                 SELECT pg_catalog.string_agg(l.pid::text, ', ') INTO holders FROM pg_catalog.pg_locks l
-                WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.granted
+                WHERE l.locktype OPERATOR(pg_catalog.=) 'userlock' AND l.granted
                   AND l.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
                                                           WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
                   AND l.classid OPERATOR(pg_catalog.=) pg_catalog.hashtext('annotate_ext')::pg_catalog.oid

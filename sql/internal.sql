@@ -2,7 +2,8 @@
 -- PUBLIC (sql/finalize.sql), reached only through the functions of schema annotate. Nothing
 -- here refers to the app's tables, so it installs before them (during a restore, say).
 --
--- Advisory locks, all keyed (hashtext('annotate_ext'), n) in the database:
+-- The extension's locks (src/locks.rs: user locks, which no SQL function takes; pg_locks shows
+-- them as locktype 'userlock', classid hashtext('annotate_ext'), objid n, objsubid 2):
 --   1  shared by a fold, exclusive by attach and detach (no fold while the queue is rebuilt)
 --   2  one fold at a time (src/fold.rs), and none while reconcile() computes corrections
 --   3  one folder per database, held by the folder for its life (session lock)

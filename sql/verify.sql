@@ -179,7 +179,7 @@ BEGIN
     -- take their snapshots: they see what it could not.
     SELECT s.reconcile_owed INTO owed FROM annotate_internal.state s;
     -- No fold while the corrections are computed (src/fold.rs takes the same lock).
-    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('annotate_ext'), 2);
+    PERFORM annotate_internal.take_lock(2, false);
     WITH diff AS (
         SELECT COALESCE(f.url_id, n.url_id) AS url_id, n.url_id IS NOT NULL AS queued, f.url_id IS NOT NULL AS fresh,
                n.batch_id AS n_batch, f.batch_id AS f_batch,

@@ -444,6 +444,30 @@ mod annotate_internal {
         crate::access::watch_end(was)
     }
 
+    /// Takes one of the extension's locks (src/locks.rs: 1 attach, 2 fold, 4 refresh) until the
+    /// transaction ends, without waiting; whether it was granted.
+    #[pg_extern]
+    fn try_lock(key: i32, shared: bool) -> bool {
+        crate::locks::try_take(lock_key(key), shared, false)
+    }
+
+    /// Takes one of the extension's locks until the transaction ends, waiting for it.
+    #[pg_extern]
+    fn take_lock(key: i32, shared: bool) {
+        crate::locks::take(lock_key(key), shared)
+    }
+
+    fn lock_key(key: i32) -> crate::locks::Key {
+        crate::locks::Key::from_i32(key).unwrap_or_else(|| {
+            crate::errors::raise(
+                PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+                format!("annotate_internal: no lock has the key {key}"),
+                None,
+                None,
+            )
+        })
+    }
+
     /// Starts this database's folder if it is not running (sql/attach.sql calls it).
     #[pg_extern]
     fn wake_folder() {

@@ -1,7 +1,7 @@
 //! Folding: moving the writes appended by the triggers (src/triggers.rs) into the ordered queue,
 //! so that readers have little to add on top of it.
 //!
-//! A fold runs in a transaction of its own, one at a time per database (an advisory lock), and
+//! A fold runs in a transaction of its own, one at a time per database (src/locks.rs), and
 //! never waits for a lease being taken (sql/queries/fold_urls.sql passes over rows held right
 //! now). It is done by a background worker per database, the folder, started when the extension
 //! attaches, whenever a reader finds writes piling up without one, and by a writer that finds
@@ -110,7 +110,7 @@ pub const FOLD_ALONE_AT: usize = 256;
 
 /// Folds after a plain selection read what is pending, when the call's transaction is its own:
 /// an implicit one (not a transaction block, whose end this call cannot see: the fold's row and
-/// advisory locks would be held until then), READ COMMITTED, not read-only, on a primary. The
+/// fold locks would be held until then), READ COMMITTED, not read-only, on a primary. The
 /// call's answer was read in its snapshot, from before the fold: the fold only spares the calls
 /// after it.
 pub fn fold_after_reading(client: &mut SpiClient<'_>) -> SpiResult<Folded> {
@@ -355,7 +355,7 @@ pub fn wake_for_writer() {
     // SAFETY: this backend's PGPROC, set for a backend's lifetime.
     let transaction = unsafe { (*pg_sys::MyProc).lxid };
     if CHECK_AT_COMMIT.with(|c| c.replace(Some(transaction))) != Some(transaction) {
-        learn_folder_key();
+        crate::locks::learn();
         pgrx::register_xact_callback(PgXactCallbackEvent::PreCommit, wake_at_commit);
     }
     if writer_check_due() {
@@ -372,7 +372,7 @@ pub fn wake_at_this_commit() {
     if !guc::FOLD_WORKER.get() {
         return;
     }
-    learn_folder_key();
+    crate::locks::learn();
     WAKE_AT_COMMIT.with(|c| c.set(true));
     pgrx::register_xact_callback(PgXactCallbackEvent::PreCommit, wake_at_commit);
 }
@@ -393,7 +393,7 @@ fn writer_check_due() -> bool {
 /// At the commit of a transaction that wrote (before it, its writes not yet visible: a folder
 /// woken now folds them in its next round, within IDLE): wake() as wake_for_writer() does, if
 /// due, without a statement, since anything that fails here fails the app's COMMIT. The
-/// folder is the holder of its advisory lock, tried without waiting.
+/// folder is the holder of its lock (src/locks.rs), tried without waiting.
 fn wake_at_commit() {
     let owed = WAKE_AT_COMMIT.with(|c| c.replace(false));
     // SAFETY: reading recovery state.
@@ -410,51 +410,10 @@ fn wake_at_commit() {
     start_folder(now);
 }
 
-/// Whether no process holds the folder's advisory lock (sql/queries/folder_start.sql) in this
-/// database: taken without waiting and released at once. False when its key is not known yet.
+/// Whether no process holds the folder's lock (src/locks.rs) in this database. False when the
+/// lock's key is not known yet in this session.
 fn folder_lock_free() -> bool {
-    let Some(key) = FOLDER_KEY.with(|k| k.get()) else { return false };
-    // SAFETY: a LOCKTAG as SET_LOCKTAG_ADVISORY builds it for pg_try_advisory_lock(int4, int4),
-    // taken as a transaction lock without waiting and without raising an error (a full lock
-    // table reads as "held": no folder is started) and, when granted, released at once.
-    unsafe {
-        let tag = pg_sys::LOCKTAG {
-            locktag_field1: u32::from(pg_sys::MyDatabaseId),
-            locktag_field2: key,
-            locktag_field3: 3,
-            locktag_field4: 2,
-            locktag_type: pg_sys::LockTagType::LOCKTAG_ADVISORY as u8,
-            locktag_lockmethodid: pg_sys::USER_LOCKMETHOD as u8,
-        };
-        // Share mode: it conflicts with the folder's exclusive lock, and sql/queries/
-        // folder_running.sql, which looks for that lock, does not take this one for a folder.
-        let mode = pg_sys::ShareLock as pg_sys::LOCKMODE;
-        let got = pg_sys::LockAcquireExtended(&tag, mode, false, true, false, std::ptr::null_mut());
-        if got == pg_sys::LockAcquireResult::LOCKACQUIRE_NOT_AVAIL {
-            return false;
-        }
-        pg_sys::LockRelease(&tag, mode, false);
-        true
-    }
-}
-
-thread_local! {
-    /// hashtext('annotate_ext'), the first key of the extension's advisory locks, once known.
-    static FOLDER_KEY: std::cell::Cell<Option<u32>> = const { std::cell::Cell::new(None) };
-}
-
-/// Computes FOLDER_KEY once per session (hashtext() as the statements call it, under the
-/// database's default collation).
-fn learn_folder_key() {
-    if FOLDER_KEY.with(|k| k.get()).is_none() {
-        // SAFETY: hashtext() on a text datum allocated here, under the default collation.
-        let key = unsafe {
-            let text = "annotate_ext".into_datum().expect("a text datum");
-            pg_sys::OidFunctionCall1Coll(pg_sys::Oid::from(pg_sys::F_HASHTEXT), pg_sys::DEFAULT_COLLATION_OID, text)
-                .value() as u32
-        };
-        FOLDER_KEY.with(|k| k.set(Some(key)));
-    }
+    crate::locks::free(crate::locks::Key::Folder)
 }
 
 /// Wakes the folder and waits, at most `max`, until the URLs `ids` have queue rows: for a
@@ -542,6 +501,7 @@ pub extern "C-unwind" fn annotate_folder_main(arg: pg_sys::Datum) {
         alone = BackgroundWorker::transaction(|| {
             crate::statements::with_spi("starting the folder", |c| st::FOLDER_START.one::<bool>(c, &[]))
                 .unwrap_or(false)
+                && crate::locks::try_take(crate::locks::Key::Folder, false, true)
         });
         if alone {
             break;

@@ -16,7 +16,7 @@ pub const LAYERS: &[&[&str]] = &[
     &["fold"],
     &["head", "held"],
     &["access", "timing"],
-    &["caller", "errors", "guc", "payload", "statements"],
+    &["caller", "errors", "guc", "locks", "payload", "statements"],
 ];
 
 /// The crate's modules named by `crate::` paths in `source` (comments left out), `self` and

@@ -22,6 +22,7 @@ mod layers;
 mod leases;
 #[cfg(test)]
 mod lint;
+mod locks;
 mod ops;
 mod payload;
 mod response;

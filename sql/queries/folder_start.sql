@@ -1,4 +1,3 @@
--- For the folder as it starts: whether the extension is installed in its database and it is
--- the only folder there (a session advisory lock, held until it exits).
+-- For the folder as it starts: whether the extension is installed in its database (it then
+-- takes the folder's lock, src/locks.rs, for as long as it runs: one folder per database).
 SELECT pg_catalog.to_regclass('annotate_internal.state') IS NOT NULL
-       AND pg_catalog.pg_try_advisory_lock(pg_catalog.hashtext('annotate_ext'), 3)

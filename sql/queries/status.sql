@@ -28,7 +28,7 @@ SELECT pg_catalog.jsonb_build_object(
     'refresh', pg_catalog.jsonb_build_object(
         'running_pid', (SELECT l.pid
                         FROM pg_catalog.pg_locks l
-                        WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.granted
+                        WHERE l.locktype OPERATOR(pg_catalog.=) 'userlock' AND l.granted
                           AND l.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
                                                                  WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
                           AND l.classid OPERATOR(pg_catalog.=) pg_catalog.hashtext('annotate_ext')::oid

@@ -107,17 +107,17 @@ echo "standby: pg_basebackup -R -X stream and start on port $sport in $(ms_since
      "(preloads: $(qs -c 'SHOW shared_preload_libraries'))"
 
 # -- writes on the primary after the copy -------------------------------------------------------
-# The primary's folder is held off (it try-locks this advisory lock, src/fold.rs) so that the
+# The primary's folder is held off (it try-locks the fold lock, src/locks.rs) so that the
 # standby answers with the writes still unfolded, from the queue plus its reader overlay.
 PGAPPNAME=annotate_t_standby_hold psql -X -q -h "$primary_host" -p "$primary_port" -d "$db" \
-    -c "SELECT pg_advisory_lock(hashtext('annotate_ext'), 2)" -c 'SELECT pg_sleep(300)' >/dev/null 2>&1 &
+    -c 'BEGIN' -c 'SELECT annotate_internal.take_lock(2, false)' -c 'SELECT pg_sleep(300)' >/dev/null 2>&1 &
 release_folds() {
     q -h "$primary_host" -p "$primary_port" -d postgres \
       -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'annotate_t_standby_hold'" >/dev/null
 }
 for _ in $(seq 100); do
     [ "$(qp -c "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
-                WHERE a.application_name = 'annotate_t_standby_hold' AND l.locktype = 'advisory' AND l.granted")" = 1 ] && break
+                WHERE a.application_name = 'annotate_t_standby_hold' AND l.locktype = 'userlock' AND l.granted")" = 1 ] && break
     sleep 0.05
 done
 head_before=$(qp -c "SELECT string_agg(url_id::text, ',') FROM annotate.next_url_for_annotation(20, max_urls => 3)")
