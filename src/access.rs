@@ -72,7 +72,9 @@ pub fn relation(schema: pg_sys::Oid, name: &str) -> pg_sys::Oid {
 }
 
 /// Raises `42501` naming the function and the table unless the current user has `privilege` on
-/// every one of `tables` (in schema public).
+/// every one of `tables` (in schema public), and, for reading, unless no row-level security
+/// policy applies to it there: the answers come from the whole tables (read as the owner, and
+/// kept in the queue for every caller), so a policy would not be applied but ignored.
 pub fn check_tables(function: &str, privilege: Privilege, tables: &[&str]) {
     // SAFETY: reading the current user id.
     let user = unsafe { pg_sys::GetUserId() };
@@ -100,6 +102,20 @@ pub fn check_tables(function: &str, privilege: Privilege, tables: &[&str]) {
                     "annotate.{function} works from the application's tables; its caller needs {what} on each of them."
                 )),
                 Some("See the README, Privileges."),
+            );
+        }
+        // SAFETY: as above; with noError, PostgreSQL's answer without raising its own error.
+        let rls = privilege == Privilege::Select
+            && unsafe { pg_sys::check_enable_rls(oid, pg_sys::InvalidOid, true) }
+                == pg_sys::CheckEnableRlsResult::RLS_ENABLED as i32;
+        if rls {
+            raise(
+                PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+                format!("annotate.{function}: row-level security applies to public.{table} for this role"),
+                Some(&format!(
+                    "annotate.{function} answers from the whole of the application's tables and cannot apply their row-level security policies."
+                )),
+                Some("Call it as a role the policies do not apply to (the table's owner, or one with BYPASSRLS), or disable row-level security on the table. See the README, Privileges."),
             );
         }
     }

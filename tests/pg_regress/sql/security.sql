@@ -327,6 +327,28 @@ ALTER TABLE public.annotation__record_type__user OWNER TO :"owner_before";
 REVOKE CREATE ON SCHEMA public FROM annotate_t_owner;
 DROP ROLE annotate_t_owner;
 
+-- 8. Row-level security: a policy on urls that hides every URL but one from the app's role.
+--    The answers come from the whole table (the queue is kept for every caller), so the policy
+--    would be ignored: such a caller is refused, naming the table. Roles the policy does not
+--    apply to (BYPASSRLS, the owner) are served as before.
+CREATE POLICY only_url_1 ON public.urls FOR SELECT TO annotate_t_app USING (id = 1);
+ALTER TABLE public.urls ENABLE ROW LEVEL SECURITY;
+SET ROLE annotate_t_app;
+SELECT count(*) AS urls_visible FROM public.urls;
+SELECT url_id FROM annotate.next_url_for_annotation(7, max_urls => 3);
+SELECT annotate.next_annotation(7) IS NOT NULL AS answered;
+SELECT annotate.next_anonymous_annotation('00000000-0000-0000-0000-000000000001') IS NOT NULL AS answered;
+SELECT annotate.annotation_for_url(2) IS NULL AS url_2_hidden;
+RESET ROLE;
+ALTER ROLE annotate_t_app BYPASSRLS;
+SET ROLE annotate_t_app;
+SELECT count(*) AS urls FROM annotate.next_url_for_annotation(7, max_urls => 3);
+RESET ROLE;
+ALTER ROLE annotate_t_app NOBYPASSRLS;
+SELECT count(*) AS urls FROM annotate.next_url_for_annotation(7, max_urls => 3);
+ALTER TABLE public.urls DISABLE ROW LEVEL SECURITY;
+DROP POLICY only_url_1 ON public.urls;
+
 DISCARD TEMP;
 DROP SCHEMA evil CASCADE;
 DROP FUNCTION public.note(text);
