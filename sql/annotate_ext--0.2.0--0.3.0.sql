@@ -94,12 +94,28 @@ The ordering of items is not stable, it is driven by a dependency graph.
 -- PUBLIC (sql/finalize.sql), reached only through the functions of schema annotate. Nothing
 -- here refers to the app's tables, so it installs before them (during a restore, say).
 --
--- Advisory locks, all keyed (hashtext('annotate_ext'), n) in the database:
+-- The extension's locks (src/locks.rs: user locks, which no SQL function takes; pg_locks shows
+-- them as locktype 'userlock', classid hashtext('annotate_ext'), objid n, objsubid 2):
 --   1  shared by a fold, exclusive by attach and detach (no fold while the queue is rebuilt)
 --   2  one fold at a time (src/fold.rs), and none while reconcile() computes corrections
 --   3  one folder per database, held by the folder for its life (session lock)
 --   4  one refresh() at a time
 
+-- The request path reads text (URLs, names, titles) into Rust strings, which are UTF-8: in a
+-- database of another encoding the first URL with a character beyond ASCII failed every
+-- caller it was served to.
+DO $$
+BEGIN
+    IF pg_catalog.getdatabaseencoding() OPERATOR(pg_catalog.<>) 'UTF8' THEN
+        RAISE EXCEPTION 'annotate_ext needs a database encoded in UTF8, and this one is %', pg_catalog.getdatabaseencoding()
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'Create a database with ENCODING ''UTF8'' (from template0) and restore the application''s data into it.';
+    END IF;
+END
+$$;
+
+-- Every table below is a heap whatever default_table_access_method says: the commit-time
+-- append to queue_delta writes heap tuples itself (src/held.rs).
 CREATE SCHEMA IF NOT EXISTS annotate_internal;
 
 -- Whether the extension is attached to the app's tables (annotate.attach()), and whether the
@@ -111,7 +127,7 @@ CREATE TABLE annotate_internal.state (
     attached        boolean NOT NULL DEFAULT false,
     attached_at     timestamptz,
     reconcile_owed  xid8
-);
+) USING heap;
 INSERT INTO annotate_internal.state DEFAULT VALUES;
 
 -- The live queue, folded: one row per URL with what eligibility and order need (SPEC 3), as of
@@ -137,7 +153,7 @@ CREATE TABLE annotate_internal.queue (
     lease_xid      xid8,                             -- the transaction that took it
     CHECK (leased = (lease_until IS NOT NULL)),
     CHECK (NOT leased OR (lease_user IS NULL) <> (lease_session IS NULL))
-)
+) USING heap
 -- Every fold of a vote and every lease taken or ended leaves a dead index entry where the URL
 -- was, at the head of the order, where every walk starts: vacuumed after 1% of the rows changed
 -- (PostgreSQL's default, 20%, is 200,000 dead entries at 1M URLs; 35,000 made a walk at 100k
@@ -168,7 +184,7 @@ CREATE TABLE annotate_internal.batches (
     followed        boolean NOT NULL DEFAULT false,
     total_urls      bigint NOT NULL DEFAULT 0,
     annotated_urls  bigint NOT NULL DEFAULT 0
-);
+) USING heap;
 
 -- What the app's writes changed, appended by the capture triggers (src/triggers.rs) and never
 -- updated in place: writers take no lock that the app's own writes would not take. xid is the
@@ -192,7 +208,7 @@ CREATE TABLE annotate_internal.queue_delta (
     done_user     integer,                        -- annotated by this user (ends its lease)
     done_session  uuid,                           -- annotated by this session (ends its lease)
     more_urls     integer[]                       -- further URLs with the same change, or NULL
-) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000);
+) USING heap WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000);
 CREATE INDEX queue_delta_xid ON annotate_internal.queue_delta (xid);
 
 -- Follow changes: a location (link__locations__user_follows) or a batch
@@ -202,7 +218,7 @@ CREATE TABLE annotate_internal.batch_event (
     batch_id     integer,
     location_id  integer,
     CHECK ((batch_id IS NULL) <> (location_id IS NULL))
-) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000);
+) USING heap WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000);
 CREATE INDEX batch_event_xid ON annotate_internal.batch_event (xid);
 
 -- Folding (src/fold.rs): deltas of transactions below folded_below are in queue and batches.
@@ -213,7 +229,7 @@ CREATE TABLE annotate_internal.fold_state (
     folds         bigint NOT NULL DEFAULT 0,
     rows_folded   bigint NOT NULL DEFAULT 0,
     moved_from    xid8 NOT NULL DEFAULT '0'       -- queue_moved holds every row from here on
-);
+) USING heap;
 INSERT INTO annotate_internal.fold_state DEFAULT VALUES;
 ANALYZE annotate_internal.state, annotate_internal.fold_state;
 
@@ -225,7 +241,7 @@ ANALYZE annotate_internal.state, annotate_internal.fold_state;
 CREATE TABLE annotate_internal.queue_moved (
     xid     xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
     url_id  integer
-) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000);
+) USING heap WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000);
 CREATE INDEX queue_moved_xid ON annotate_internal.queue_moved (xid) INCLUDE (url_id);
 
 -- Every refresh() run: succeeded, failed or skipped (another was running). A failed run's own
@@ -245,7 +261,7 @@ CREATE TABLE annotate_internal.refresh_log (
     message           text,
     run_by            name NOT NULL,
     application_name  text NOT NULL DEFAULT ''
-);
+) USING heap;
 CREATE INDEX refresh_log_finished_at ON annotate_internal.refresh_log (finished_at);
 
 -- Running leases kept while the queue is rebuilt or the extension detached (sql/attach.sql:
@@ -257,7 +273,7 @@ CREATE TABLE annotate_internal.kept_leases (
     lease_session  uuid,
     lease_until    timestamptz NOT NULL,
     lease_xid      xid8
-);
+) USING heap;
 
 -- The last verify() and reconcile() outcomes, for status().
 CREATE TABLE annotate_internal.health (
@@ -266,124 +282,8 @@ CREATE TABLE annotate_internal.health (
     verify_problems  bigint,
     reconciled_at    timestamptz,
     reconcile_fixed  bigint
-);
+) USING heap;
 INSERT INTO annotate_internal.health DEFAULT VALUES;
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:45
--- requires:
---   internal
-
--- Scheduling refresh() with pg_cron. pg_cron is optional and lives in one database per server
--- (cron.database_name, postgres by default): when that is this database, schedule_refresh()
--- schedules here; otherwise its error shows the cron.schedule_in_database call to run there.
--- The job is named after the database ('annotate_ext refresh <database>'): pg_cron's job names
--- are one namespace per user across every database it serves.
-
-CREATE FUNCTION annotate.schedule_refresh(schedule text DEFAULT '17 3 * * *')
-RETURNS bigint
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    job bigint;
-    cron_db text := pg_catalog.current_setting('cron.database_name', true);
-BEGIN
-    IF schedule IS NULL THEN
-        RAISE EXCEPTION 'annotate.schedule_refresh: schedule must not be NULL'
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
-        IF cron_db IS NULL THEN
-            RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is not loaded on this server'
-                USING ERRCODE = 'feature_not_supported',
-                      HINT = 'Install pg_cron (Debian: postgresql-15-cron), add it to shared_preload_libraries, '
-                             'restart, CREATE EXTENSION pg_cron in the database cron.database_name names (postgres '
-                             'by default), and schedule from there with cron.schedule_in_database (see the README).';
-        END IF;
-        RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is in database %, not in this one', cron_db
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = pg_catalog.format(
-                      'In database %s run: SELECT cron.schedule_in_database(%L, %L, %L, %L);',
-                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
-                      schedule, 'SELECT annotate.refresh()', pg_catalog.current_database());
-    END IF;
-    -- A named job: scheduling again replaces the schedule.
-    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
-        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(), schedule,
-              'SELECT annotate.refresh()';
-    RETURN job;
-END
-$$;
-
-CREATE FUNCTION annotate.unschedule_refresh()
-RETURNS boolean
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    found_job boolean;
-    cron_db text := pg_catalog.current_setting('cron.database_name', true);
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
-        RAISE EXCEPTION 'annotate.unschedule_refresh: pg_cron is not installed in this database'
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = CASE WHEN cron_db IS NOT NULL THEN pg_catalog.format(
-                      'In database %s run: SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = %L AND database = %L;',
-                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
-                      pg_catalog.current_database()) END;
-    END IF;
-    EXECUTE 'SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname OPERATOR(pg_catalog.=) $1)' INTO found_job
-        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
-    IF found_job THEN
-        EXECUTE 'SELECT cron.unschedule($1)'
-            USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
-    END IF;
-    RETURN found_job;
-END
-$$;
-
--- The pg_cron job that runs refresh() for this database, for status(): its schedule and last
--- outcome when pg_cron is in this database; otherwise where pg_cron is (its job list is there,
--- out of reach from here; the runs themselves show in annotate.refresh_history either way).
-CREATE FUNCTION annotate_internal.cron_status()
-RETURNS jsonb
-LANGUAGE plpgsql
-STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    cron_db text := pg_catalog.current_setting('cron.database_name', true);
-    job jsonb;
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
-        RETURN pg_catalog.jsonb_build_object(
-            'in_this_database', false,
-            'cron_database', cron_db,
-            'note', CASE WHEN cron_db IS NULL THEN 'pg_cron is not loaded on this server'
-                         ELSE 'pg_cron is in database ' OPERATOR(pg_catalog.||) cron_db
-                              OPERATOR(pg_catalog.||) ': its jobs are listed there (cron.job)' END);
-    END IF;
-    -- The pattern has no backslash: it reads the same under standard_conforming_strings = off
-    -- ('annotate\.refresh\(' then became an invalid pattern, and status() failed).
-    EXECUTE $q$
-        SELECT pg_catalog.jsonb_build_object(
-                   'jobid', j.jobid, 'schedule', j.schedule, 'active', j.active,
-                   'last_run', (SELECT pg_catalog.jsonb_build_object('status', d.status, 'start_time', d.start_time,
-                                                                    'end_time', d.end_time,
-                                                                    'return_message', d.return_message)
-                                FROM cron.job_run_details d
-                                WHERE d.jobid OPERATOR(pg_catalog.=) j.jobid
-                                ORDER BY d.runid DESC LIMIT 1))
-        FROM cron.job j
-        WHERE j.command OPERATOR(pg_catalog.~) 'annotate[.]refresh[(]'
-          AND j.database OPERATOR(pg_catalog.=) pg_catalog.current_database()
-        ORDER BY j.jobid DESC LIMIT 1 $q$
-    INTO job;
-    RETURN pg_catalog.jsonb_build_object('in_this_database', true, 'cron_database', cron_db, 'job', job);
-END
-$$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -856,6 +756,103 @@ $$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/lib.rs:42
+-- requires:
+--   helpers
+
+-- Snapshot mode (SPEC 3.4, annotate.selection = snapshot): the upstream PR's selection, with
+-- vote counts from annotate.url_annotation_count_view as of the last refresh (a URL missing
+-- from it counts 0) and every filter and follow read live. It sorts every eligible URL by
+-- design, so unlike the live walks it is planned for the values of each call, under the
+-- planner's stock settings whatever the server's are (the SET clauses below).
+CREATE FUNCTION annotate_internal.snapshot_candidates(p_user integer, p_session uuid, p_batch integer,
+                                                      p_url integer, p_limit bigint, p_skip bigint)
+RETURNS TABLE (url_id integer, scheme text, url text, trailing_slash boolean, followed_by_any_user boolean,
+               is_manual boolean, user_url_type_count bigint, anon_url_type_count bigint,
+               auto_url_type_count bigint, followed_by_user boolean, batch_id integer)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET plan_cache_mode = force_custom_plan
+SET enable_seqscan = on SET enable_indexscan = on SET enable_indexonlyscan = on SET enable_bitmapscan = on
+SET enable_sort = on SET enable_incremental_sort = on SET enable_hashagg = on SET enable_hashjoin = on
+SET enable_mergejoin = on SET enable_nestloop = on SET enable_material = on SET enable_memoize = on
+SET random_page_cost = 4 SET seq_page_cost = 1 SET cpu_tuple_cost = 0.01 SET cpu_index_tuple_cost = 0.005
+SET cpu_operator_cost = 0.0025 SET work_mem = '64MB' SET hash_mem_multiplier = 16
+SET from_collapse_limit = 8 SET join_collapse_limit = 8
+AS $$
+BEGIN
+    RETURN QUERY
+    -- Follows are per batch: computed once for every followed batch, not once per URL.
+    WITH followed AS (
+        SELECT bl.batch_id, pg_catalog.bool_or(fo.user_id OPERATOR(pg_catalog.=) p_user) AS by_user
+        FROM public.link_batches__locations bl
+        JOIN public.link__locations__user_follows fo ON fo.location_id OPERATOR(pg_catalog.=) bl.location_id
+        GROUP BY bl.batch_id)
+    SELECT u.id::integer,
+           u.scheme::pg_catalog.text,
+           u.url::pg_catalog.text,
+           u.trailing_slash,
+           f.followed_by_any_user,
+           u.source::pg_catalog.text OPERATOR(pg_catalog.=) 'manual',
+           c.user_url_type_count,
+           c.anon_url_type_count,
+           c.auto_url_type_count,
+           f.followed_by_user,
+           lb.batch_id::integer
+    FROM public.urls u
+    LEFT JOIN public.link_batches__urls lb ON lb.url_id OPERATOR(pg_catalog.=) u.id
+    LEFT JOIN followed fb ON fb.batch_id OPERATOR(pg_catalog.=) lb.batch_id
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(fb.by_user, false) AS followed_by_user,
+               fb.batch_id IS NOT NULL AS followed_by_any_user
+    ) f
+    LEFT JOIN annotate.url_annotation_count_view v ON v.url_id OPERATOR(pg_catalog.=) u.id
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(v.user_url_type_count, 0) AS user_url_type_count,
+               COALESCE(v.anon_url_type_count, 0) AS anon_url_type_count,
+               COALESCE(v.auto_url_type_count, 0) AS auto_url_type_count
+    ) c
+    WHERE (p_batch IS NULL OR lb.batch_id OPERATOR(pg_catalog.=) p_batch)
+      AND (p_url IS NULL OR u.id OPERATOR(pg_catalog.=) p_url)
+      -- Flagged URLs: with a batch or URL filter (a custom plan: p_batch and p_url are
+      -- constants in it), probed per URL as anti-joins; without one, hashed with the caller's
+      -- annotations below (these anti-joins are then against nothing), as an empty flag table
+      -- the planner expects one row of is rescanned once per URL.
+      AND NOT EXISTS (SELECT 1 FROM public.flag_url_suspended s
+                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
+      AND NOT EXISTS (SELECT 1 FROM public.flag_url_validated s
+                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
+      -- The caller's annotations (and, without a filter, the flagged URLs), hashed once (a
+      -- per-URL probe of each table would be run a million times at 1M URLs); url_id is NOT
+      -- NULL in each, so NOT IN means "not among them". Written NOT (= ANY), as NOT IN parses:
+      -- the planner hashes only an = ANY subplan (a <> ALL one is rescanned for every URL), and
+      -- only one it expects to fit in work_mem times hash_mem_multiplier (both set above: some
+      -- 20 million rows).
+      AND NOT (u.id OPERATOR(pg_catalog.=) ANY (
+          SELECT s.url_id FROM public.flag_url_suspended s WHERE p_batch IS NULL AND p_url IS NULL
+          UNION ALL SELECT s.url_id FROM public.flag_url_validated s WHERE p_batch IS NULL AND p_url IS NULL
+          UNION ALL SELECT a.url_id FROM public.annotation__url_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__agency__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__location__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__record_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__url_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
+          UNION ALL SELECT a.url_id FROM public.annotation__agency__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
+          UNION ALL SELECT a.url_id FROM public.annotation__location__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
+          UNION ALL SELECT a.url_id FROM public.annotation__record_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session))
+    ORDER BY f.followed_by_user DESC,
+             f.followed_by_any_user DESC,
+             6 DESC,
+             c.user_url_type_count DESC,
+             c.anon_url_type_count DESC,
+             c.auto_url_type_count DESC,
+             u.id
+    LIMIT p_limit OFFSET p_skip;
+END
+$$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/lib.rs:40
 -- requires:
 --   helpers
@@ -1161,98 +1158,82 @@ $$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:42
+-- src/lib.rs:41
 -- requires:
---   helpers
+--   verify
 
--- Snapshot mode (SPEC 3.4, annotate.selection = snapshot): the upstream PR's selection, with
--- vote counts from annotate.url_annotation_count_view as of the last refresh (a URL missing
--- from it counts 0) and every filter and follow read live. It sorts every eligible URL by
--- design, so unlike the live walks it is planned for the values of each call, under the
--- planner's stock settings whatever the server's are (the SET clauses below).
-CREATE FUNCTION annotate_internal.snapshot_candidates(p_user integer, p_session uuid, p_batch integer,
-                                                      p_url integer, p_limit bigint, p_skip bigint)
-RETURNS TABLE (url_id integer, scheme text, url text, trailing_slash boolean, followed_by_any_user boolean,
-               is_manual boolean, user_url_type_count bigint, anon_url_type_count bigint,
-               auto_url_type_count bigint, followed_by_user boolean, batch_id integer)
-LANGUAGE plpgsql STABLE
+-- TRUNCATE of a captured app table (src/triggers.rs, capture_truncate): the queue moves by what
+-- the table's rows contributed, appended as deltas like any other write, so a TRUNCATE costs a
+-- pass over the queue, not a rebuild from every table. TRUNCATE urls ... CASCADE fires this
+-- for every table it empties, the URLs' own rows maybe first: a URL gone since the last fold
+-- still has its counts taken away. The number of deltas appended.
+CREATE FUNCTION annotate_internal.truncated(kind text)
+RETURNS bigint
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
-SET jit = off
-SET plan_cache_mode = force_custom_plan
-SET enable_seqscan = on SET enable_indexscan = on SET enable_indexonlyscan = on SET enable_bitmapscan = on
-SET enable_sort = on SET enable_incremental_sort = on SET enable_hashagg = on SET enable_hashjoin = on
-SET enable_mergejoin = on SET enable_nestloop = on SET enable_material = on SET enable_memoize = on
-SET random_page_cost = 4 SET seq_page_cost = 1 SET cpu_tuple_cost = 0.01 SET cpu_index_tuple_cost = 0.005
-SET cpu_operator_cost = 0.0025 SET work_mem = '64MB' SET hash_mem_multiplier = 16
-SET from_collapse_limit = 8 SET join_collapse_limit = 8
 AS $$
+DECLARE
+    me xid8 := pg_catalog.pg_current_xact_id();
+    n bigint := 0;
 BEGIN
-    RETURN QUERY
-    -- Follows are per batch: computed once for every followed batch, not once per URL.
-    WITH followed AS (
-        SELECT bl.batch_id, pg_catalog.bool_or(fo.user_id OPERATOR(pg_catalog.=) p_user) AS by_user
-        FROM public.link_batches__locations bl
-        JOIN public.link__locations__user_follows fo ON fo.location_id OPERATOR(pg_catalog.=) bl.location_id
-        GROUP BY bl.batch_id)
-    SELECT u.id::integer,
-           u.scheme::pg_catalog.text,
-           u.url::pg_catalog.text,
-           u.trailing_slash,
-           f.followed_by_any_user,
-           u.source::pg_catalog.text OPERATOR(pg_catalog.=) 'manual',
-           c.user_url_type_count,
-           c.anon_url_type_count,
-           c.auto_url_type_count,
-           f.followed_by_user,
-           lb.batch_id::integer
-    FROM public.urls u
-    LEFT JOIN public.link_batches__urls lb ON lb.url_id OPERATOR(pg_catalog.=) u.id
-    LEFT JOIN followed fb ON fb.batch_id OPERATOR(pg_catalog.=) lb.batch_id
-    CROSS JOIN LATERAL (
-        SELECT COALESCE(fb.by_user, false) AS followed_by_user,
-               fb.batch_id IS NOT NULL AS followed_by_any_user
-    ) f
-    LEFT JOIN annotate.url_annotation_count_view v ON v.url_id OPERATOR(pg_catalog.=) u.id
-    CROSS JOIN LATERAL (
-        SELECT COALESCE(v.user_url_type_count, 0) AS user_url_type_count,
-               COALESCE(v.anon_url_type_count, 0) AS anon_url_type_count,
-               COALESCE(v.auto_url_type_count, 0) AS auto_url_type_count
-    ) c
-    WHERE (p_batch IS NULL OR lb.batch_id OPERATOR(pg_catalog.=) p_batch)
-      AND (p_url IS NULL OR u.id OPERATOR(pg_catalog.=) p_url)
-      -- Flagged URLs: with a batch or URL filter (a custom plan: p_batch and p_url are
-      -- constants in it), probed per URL as anti-joins; without one, hashed with the caller's
-      -- annotations below (these anti-joins are then against nothing), as an empty flag table
-      -- the planner expects one row of is rescanned once per URL.
-      AND NOT EXISTS (SELECT 1 FROM public.flag_url_suspended s
-                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
-      AND NOT EXISTS (SELECT 1 FROM public.flag_url_validated s
-                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
-      -- The caller's annotations (and, without a filter, the flagged URLs), hashed once (a
-      -- per-URL probe of each table would be run a million times at 1M URLs); url_id is NOT
-      -- NULL in each, so NOT IN means "not among them". Written NOT (= ANY), as NOT IN parses:
-      -- the planner hashes only an = ANY subplan (a <> ALL one is rescanned for every URL), and
-      -- only one it expects to fit in work_mem times hash_mem_multiplier (both set above: some
-      -- 20 million rows).
-      AND NOT (u.id OPERATOR(pg_catalog.=) ANY (
-          SELECT s.url_id FROM public.flag_url_suspended s WHERE p_batch IS NULL AND p_url IS NULL
-          UNION ALL SELECT s.url_id FROM public.flag_url_validated s WHERE p_batch IS NULL AND p_url IS NULL
-          UNION ALL SELECT a.url_id FROM public.annotation__url_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__agency__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__location__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__record_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__url_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
-          UNION ALL SELECT a.url_id FROM public.annotation__agency__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
-          UNION ALL SELECT a.url_id FROM public.annotation__location__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
-          UNION ALL SELECT a.url_id FROM public.annotation__record_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session))
-    ORDER BY f.followed_by_user DESC,
-             f.followed_by_any_user DESC,
-             6 DESC,
-             c.user_url_type_count DESC,
-             c.anon_url_type_count DESC,
-             c.auto_url_type_count DESC,
-             u.id
-    LIMIT p_limit OFFSET p_skip;
+    IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed'
+       AND kind OPERATOR(pg_catalog.<>) ALL ('{record_type_user,location_user,agency_anon,record_type_anon,location_anon}'::text[]) THEN
+        -- Under REPEATABLE READ or SERIALIZABLE the queue read below is the transaction's
+        -- snapshot, taken before the TRUNCATE's lock: a write to the table committed in between
+        -- is not in it, and its deltas, which stay, would leave the counts off what the empty
+        -- table implies. As a rebuild does (build_queue(), sql/attach.sql), this TRUNCATE owes
+        -- a reconcile(), which the folder makes in READ COMMITTED once it has committed.
+        BEGIN
+            UPDATE annotate_internal.state SET reconcile_owed = me;
+        EXCEPTION WHEN serialization_failure THEN
+            -- The row changed since the snapshot: the app's TRUNCATE must not fail for that.
+            RAISE WARNING 'annotate_ext: this TRUNCATE under % may leave the queue off by writes committed since the transaction''s snapshot',
+                pg_catalog.upper(pg_catalog.current_setting('transaction_isolation'))
+                USING HINT = 'Run SELECT annotate.reconcile() once this transaction has committed.';
+        END;
+        PERFORM annotate_internal.wake_folder_at_commit();
+    END IF;
+    IF kind OPERATOR(pg_catalog.=) 'urls' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_exists, d_manual)
+        SELECT me, q.url_id, -1, CASE WHEN q.is_manual THEN -1 ELSE 0 END FROM annotate_internal.queue_now() q
+        WHERE q.present;
+    ELSIF kind OPERATOR(pg_catalog.=) 'batch_link' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, batch_id, d_batch)
+        SELECT me, q.url_id, q.batch_id, -1 FROM annotate_internal.queue_now() q WHERE q.batch_id IS NOT NULL;
+    ELSIF kind OPERATOR(pg_catalog.=) 'url_type_user' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_user)
+        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.user_votes FROM annotate_internal.queue_now() q
+        WHERE q.user_votes OPERATOR(pg_catalog.<>) 0;
+    ELSIF kind OPERATOR(pg_catalog.=) 'url_type_anon' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_anon)
+        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.anon_votes FROM annotate_internal.queue_now() q
+        WHERE q.anon_votes OPERATOR(pg_catalog.<>) 0;
+    ELSIF kind OPERATOR(pg_catalog.=) 'url_type_auto' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_auto)
+        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.auto_votes FROM annotate_internal.queue_now() q
+        WHERE q.auto_votes OPERATOR(pg_catalog.<>) 0;
+    ELSIF kind OPERATOR(pg_catalog.=) 'agency_user' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_agency)
+        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.agency_rows FROM annotate_internal.queue_now() q
+        WHERE q.agency_rows OPERATOR(pg_catalog.<>) 0;
+    ELSIF kind OPERATOR(pg_catalog.=) 'validated' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_validated)
+        SELECT me, q.url_id, -1 FROM annotate_internal.queue_now() q WHERE q.validated;
+    ELSIF kind OPERATOR(pg_catalog.=) 'suspended' THEN
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_suspended)
+        SELECT me, q.url_id, -1 FROM annotate_internal.queue_now() q WHERE q.suspended;
+    ELSIF kind OPERATOR(pg_catalog.=) ANY ('{follow,batch_location}'::text[]) THEN
+        -- No batch is followed any more: every batch that was is recomputed.
+        INSERT INTO annotate_internal.batch_event (xid, batch_id)
+        SELECT me, b.batch_id FROM annotate_internal.batches_now() b WHERE b.followed;
+    ELSE
+        -- The other captured tables only end leases: emptying them changes no queue row, but
+        -- every URL in them may be a caller's to annotate again (src/resume.rs).
+        INSERT INTO annotate_internal.queue_moved (xid, url_id) VALUES (me, NULL);
+        RETURN 0;
+    END IF;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
 END
 $$;
 /* </end connected objects> */
@@ -1483,7 +1464,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF pg_catalog.to_regclass('annotate.url_annotation_count_view') IS NULL THEN
-        CREATE MATERIALIZED VIEW annotate.url_annotation_count_view AS
+        CREATE MATERIALIZED VIEW annotate.url_annotation_count_view USING heap AS
         WITH
             auto_agency      AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__agency__auto__subtasks   GROUP BY url_id),
             auto_location    AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__location__auto__subtasks GROUP BY url_id),
@@ -1538,7 +1519,7 @@ BEGIN
     END IF;
 
     IF pg_catalog.to_regclass('annotate.url_annotation_flags') IS NULL THEN
-        CREATE MATERIALIZED VIEW annotate.url_annotation_flags AS
+        CREATE MATERIALIZED VIEW annotate.url_annotation_flags USING heap AS
         SELECT u.id AS url_id,
                EXISTS (SELECT 1 FROM public.annotation__record_type__auto a        WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS has_auto_record_type_suggestion,
                EXISTS (SELECT 1 FROM public.annotation__url_type__auto a           WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS has_auto_relevant_suggestion,
@@ -2074,88 +2055,123 @@ CREATE EVENT TRIGGER annotate_sql_drop ON sql_drop
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:41
+-- src/lib.rs:45
 -- requires:
---   verify
+--   internal
 
--- TRUNCATE of a captured app table (src/triggers.rs, capture_truncate): the queue moves by what
--- the table's rows contributed, appended as deltas like any other write, so a TRUNCATE costs a
--- pass over the queue, not a rebuild from every table. TRUNCATE urls ... CASCADE fires this
--- for every table it empties, the URLs' own rows maybe first: a URL gone since the last fold
--- still has its counts taken away. The number of deltas appended.
-CREATE FUNCTION annotate_internal.truncated(kind text)
+-- Scheduling refresh() with pg_cron. pg_cron is optional and lives in one database per server
+-- (cron.database_name, postgres by default): when that is this database, schedule_refresh()
+-- schedules here; otherwise its error shows the cron.schedule_in_database call to run there.
+-- The job is named after the database ('annotate_ext refresh <database>'): pg_cron's job names
+-- are one namespace per user across every database it serves.
+
+CREATE FUNCTION annotate.schedule_refresh(schedule text DEFAULT '17 3 * * *')
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    me xid8 := pg_catalog.pg_current_xact_id();
-    n bigint := 0;
+    job bigint;
+    cron_db text := pg_catalog.current_setting('cron.database_name', true);
 BEGIN
-    IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed'
-       AND kind OPERATOR(pg_catalog.<>) ALL ('{record_type_user,location_user,agency_anon,record_type_anon,location_anon}'::text[]) THEN
-        -- Under REPEATABLE READ or SERIALIZABLE the queue read below is the transaction's
-        -- snapshot, taken before the TRUNCATE's lock: a write to the table committed in between
-        -- is not in it, and its deltas, which stay, would leave the counts off what the empty
-        -- table implies. As a rebuild does (build_queue(), sql/attach.sql), this TRUNCATE owes
-        -- a reconcile(), which the folder makes in READ COMMITTED once it has committed.
-        BEGIN
-            UPDATE annotate_internal.state SET reconcile_owed = me;
-        EXCEPTION WHEN serialization_failure THEN
-            -- The row changed since the snapshot: the app's TRUNCATE must not fail for that.
-            RAISE WARNING 'annotate_ext: this TRUNCATE under % may leave the queue off by writes committed since the transaction''s snapshot',
-                pg_catalog.upper(pg_catalog.current_setting('transaction_isolation'))
-                USING HINT = 'Run SELECT annotate.reconcile() once this transaction has committed.';
-        END;
-        PERFORM annotate_internal.wake_folder_at_commit();
+    IF schedule IS NULL THEN
+        RAISE EXCEPTION 'annotate.schedule_refresh: schedule must not be NULL'
+            USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF kind OPERATOR(pg_catalog.=) 'urls' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_exists, d_manual)
-        SELECT me, q.url_id, -1, CASE WHEN q.is_manual THEN -1 ELSE 0 END FROM annotate_internal.queue_now() q
-        WHERE q.present;
-    ELSIF kind OPERATOR(pg_catalog.=) 'batch_link' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, batch_id, d_batch)
-        SELECT me, q.url_id, q.batch_id, -1 FROM annotate_internal.queue_now() q WHERE q.batch_id IS NOT NULL;
-    ELSIF kind OPERATOR(pg_catalog.=) 'url_type_user' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_user)
-        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.user_votes FROM annotate_internal.queue_now() q
-        WHERE q.user_votes OPERATOR(pg_catalog.<>) 0;
-    ELSIF kind OPERATOR(pg_catalog.=) 'url_type_anon' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_anon)
-        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.anon_votes FROM annotate_internal.queue_now() q
-        WHERE q.anon_votes OPERATOR(pg_catalog.<>) 0;
-    ELSIF kind OPERATOR(pg_catalog.=) 'url_type_auto' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_auto)
-        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.auto_votes FROM annotate_internal.queue_now() q
-        WHERE q.auto_votes OPERATOR(pg_catalog.<>) 0;
-    ELSIF kind OPERATOR(pg_catalog.=) 'agency_user' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_agency)
-        SELECT me, q.url_id, OPERATOR(pg_catalog.-) q.agency_rows FROM annotate_internal.queue_now() q
-        WHERE q.agency_rows OPERATOR(pg_catalog.<>) 0;
-    ELSIF kind OPERATOR(pg_catalog.=) 'validated' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_validated)
-        SELECT me, q.url_id, -1 FROM annotate_internal.queue_now() q WHERE q.validated;
-    ELSIF kind OPERATOR(pg_catalog.=) 'suspended' THEN
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_suspended)
-        SELECT me, q.url_id, -1 FROM annotate_internal.queue_now() q WHERE q.suspended;
-    ELSIF kind OPERATOR(pg_catalog.=) ANY ('{follow,batch_location}'::text[]) THEN
-        -- No batch is followed any more: every batch that was is recomputed.
-        INSERT INTO annotate_internal.batch_event (xid, batch_id)
-        SELECT me, b.batch_id FROM annotate_internal.batches_now() b WHERE b.followed;
-    ELSE
-        -- The other captured tables only end leases: emptying them changes no queue row, but
-        -- every URL in them may be a caller's to annotate again (src/resume.rs).
-        INSERT INTO annotate_internal.queue_moved (xid, url_id) VALUES (me, NULL);
-        RETURN 0;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        IF cron_db IS NULL THEN
+            RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is not loaded on this server'
+                USING ERRCODE = 'feature_not_supported',
+                      HINT = 'Install pg_cron (Debian: postgresql-15-cron), add it to shared_preload_libraries, '
+                             'restart, CREATE EXTENSION pg_cron in the database cron.database_name names (postgres '
+                             'by default), and schedule from there with cron.schedule_in_database (see the README).';
+        END IF;
+        RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is in database %, not in this one', cron_db
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = pg_catalog.format(
+                      'In database %s run: SELECT cron.schedule_in_database(%L, %L, %L, %L);',
+                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
+                      schedule, 'SELECT annotate.refresh()', pg_catalog.current_database());
     END IF;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    RETURN n;
+    -- A named job: scheduling again replaces the schedule.
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(), schedule,
+              'SELECT annotate.refresh()';
+    RETURN job;
+END
+$$;
+
+CREATE FUNCTION annotate.unschedule_refresh()
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    found_job boolean;
+    cron_db text := pg_catalog.current_setting('cron.database_name', true);
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        RAISE EXCEPTION 'annotate.unschedule_refresh: pg_cron is not installed in this database'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = CASE WHEN cron_db IS NOT NULL THEN pg_catalog.format(
+                      'In database %s run: SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = %L AND database = %L;',
+                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
+                      pg_catalog.current_database()) END;
+    END IF;
+    EXECUTE 'SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname OPERATOR(pg_catalog.=) $1)' INTO found_job
+        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
+    IF found_job THEN
+        EXECUTE 'SELECT cron.unschedule($1)'
+            USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
+    END IF;
+    RETURN found_job;
+END
+$$;
+
+-- The pg_cron job that runs refresh() for this database, for status(): its schedule and last
+-- outcome when pg_cron is in this database; otherwise where pg_cron is (its job list is there,
+-- out of reach from here; the runs themselves show in annotate.refresh_history either way).
+CREATE FUNCTION annotate_internal.cron_status()
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cron_db text := pg_catalog.current_setting('cron.database_name', true);
+    job jsonb;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        RETURN pg_catalog.jsonb_build_object(
+            'in_this_database', false,
+            'cron_database', cron_db,
+            'note', CASE WHEN cron_db IS NULL THEN 'pg_cron is not loaded on this server'
+                         ELSE 'pg_cron is in database ' OPERATOR(pg_catalog.||) cron_db
+                              OPERATOR(pg_catalog.||) ': its jobs are listed there (cron.job)' END);
+    END IF;
+    -- The pattern has no backslash: it reads the same under standard_conforming_strings = off
+    -- ('annotate\.refresh\(' then became an invalid pattern, and status() failed).
+    EXECUTE $q$
+        SELECT pg_catalog.jsonb_build_object(
+                   'jobid', j.jobid, 'schedule', j.schedule, 'active', j.active,
+                   'last_run', (SELECT pg_catalog.jsonb_build_object('status', d.status, 'start_time', d.start_time,
+                                                                    'end_time', d.end_time,
+                                                                    'return_message', d.return_message)
+                                FROM cron.job_run_details d
+                                WHERE d.jobid OPERATOR(pg_catalog.=) j.jobid
+                                ORDER BY d.runid DESC LIMIT 1))
+        FROM cron.job j
+        WHERE j.command OPERATOR(pg_catalog.~) 'annotate[.]refresh[(]'
+          AND j.database OPERATOR(pg_catalog.=) pg_catalog.current_database()
+        ORDER BY j.jobid DESC LIMIT 1 $q$
+    INTO job;
+    RETURN pg_catalog.jsonb_build_object('in_this_database', true, 'cron_database', cron_db, 'job', job);
 END
 $$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:277
+-- src/api.rs:279
 -- annotate_ext::api::annotation_for_url
 CREATE  FUNCTION "annotation_for_url"(
 	"url_id" INT, /* Option < i32 > */
@@ -2166,7 +2182,7 @@ AS 'MODULE_PATHNAME', 'annotation_for_url_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:392
+-- src/api.rs:394
 -- annotate_ext::api::call_stats
 CREATE  FUNCTION "call_stats"() RETURNS TABLE (
 	"calls" bigint,  /* i64 */
@@ -2183,7 +2199,7 @@ AS 'MODULE_PATHNAME', 'call_stats_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:357
+-- src/api.rs:359
 -- annotate_ext::api::last_timings
 CREATE  FUNCTION "last_timings"() RETURNS TABLE (
 	"phase" TEXT,  /* String */
@@ -2195,7 +2211,7 @@ AS 'MODULE_PATHNAME', 'last_timings_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:237
+-- src/api.rs:239
 -- annotate_ext::api::next_annotation
 CREATE  FUNCTION "next_annotation"(
 	"user_id" INT, /* Option < i32 > */
@@ -2209,7 +2225,7 @@ AS 'MODULE_PATHNAME', 'next_annotation_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:259
+-- src/api.rs:261
 -- annotate_ext::api::next_anonymous_annotation
 CREATE  FUNCTION "next_anonymous_annotation"(
 	"session_id" uuid, /* Option < Uuid > */
@@ -2221,7 +2237,7 @@ AS 'MODULE_PATHNAME', 'next_anonymous_annotation_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:178
+-- src/api.rs:180
 -- annotate_ext::api::next_url_for_annotation
 CREATE  FUNCTION "next_url_for_annotation"(
 	"user_id" INT, /* Option < i32 > */
@@ -2245,7 +2261,7 @@ AS 'MODULE_PATHNAME', 'next_url_for_annotation_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:210
+-- src/api.rs:212
 -- annotate_ext::api::next_url_for_anonymous_annotation
 CREATE  FUNCTION "next_url_for_anonymous_annotation"(
 	"session_id" uuid, /* Option < Uuid > */
@@ -2267,7 +2283,7 @@ AS 'MODULE_PATHNAME', 'next_url_for_anonymous_annotation_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:343
+-- src/api.rs:345
 -- annotate_ext::api::refresh
 CREATE  FUNCTION "refresh"(
 	"concurrently" bool DEFAULT true /* bool */
@@ -2282,7 +2298,7 @@ AS 'MODULE_PATHNAME', 'refresh_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:292
+-- src/api.rs:294
 -- annotate_ext::api::release_claim
 CREATE  FUNCTION "release_claim"(
 	"url_id" INT, /* Option < i32 > */
@@ -2294,7 +2310,7 @@ AS 'MODULE_PATHNAME', 'release_claim_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:419
+-- src/api.rs:421
 -- annotate_ext::api::reset_timings
 CREATE  FUNCTION "reset_timings"() RETURNS void
 STRICT
@@ -2303,7 +2319,7 @@ AS 'MODULE_PATHNAME', 'reset_timings_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:351
+-- src/api.rs:353
 -- annotate_ext::api::status
 CREATE  FUNCTION "status"() RETURNS jsonb /* JsonB */
 STRICT
@@ -2312,7 +2328,7 @@ AS 'MODULE_PATHNAME', 'status_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:384
+-- src/api.rs:386
 -- annotate_ext::api::timing_histogram
 CREATE  FUNCTION "timing_histogram"() RETURNS TABLE (
 	"phase" TEXT,  /* String */
@@ -2325,7 +2341,7 @@ AS 'MODULE_PATHNAME', 'timing_histogram_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:364
+-- src/api.rs:366
 -- annotate_ext::api::timing_stats
 CREATE  FUNCTION "timing_stats"() RETURNS TABLE (
 	"phase" TEXT,  /* String */
@@ -2344,120 +2360,8 @@ AS 'MODULE_PATHNAME', 'timing_stats_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:424
-CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::api::annotate_internal */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:496
--- annotate_ext::api::annotate_internal::fold_now
-CREATE  FUNCTION annotate_internal."fold_now"() RETURNS bigint /* i64 */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'fold_now_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:486
--- annotate_ext::api::annotate_internal::request_planning
-CREATE  FUNCTION annotate_internal."request_planning"() RETURNS TEXT[] /* Vec < String > */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'request_planning_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:449
--- annotate_ext::api::annotate_internal::try_lock
-CREATE  FUNCTION annotate_internal."try_lock"(
-	"key" INT, /* i32 */
-	"shared" bool /* bool */
-) RETURNS bool /* bool */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'try_lock_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:472
--- annotate_ext::api::annotate_internal::wake_folder
-CREATE  FUNCTION annotate_internal."wake_folder"() RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'wake_folder_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:479
--- annotate_ext::api::annotate_internal::wake_folder_at_commit
-CREATE  FUNCTION annotate_internal."wake_folder_at_commit"() RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'wake_folder_at_commit_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:455
--- annotate_ext::api::annotate_internal::take_lock
-CREATE  FUNCTION annotate_internal."take_lock"(
-	"key" INT, /* i32 */
-	"shared" bool /* bool */
-) RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'take_lock_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:429
--- annotate_ext::api::annotate_internal::in_watch
-CREATE  FUNCTION annotate_internal."in_watch"() RETURNS bool /* bool */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'in_watch_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:442
--- annotate_ext::api::annotate_internal::watch_end
-CREATE  FUNCTION annotate_internal."watch_end"(
-	"was" bool /* bool */
-) RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'watch_end_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:436
--- annotate_ext::api::annotate_internal::watch_begin
-CREATE  FUNCTION annotate_internal."watch_begin"() RETURNS bool /* bool */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'watch_begin_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/triggers.rs:441
 CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::triggers::annotate_internal */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:491
--- annotate_ext::triggers::annotate_internal::capture_truncate
-CREATE FUNCTION annotate_internal."capture_truncate"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'capture_truncate_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:450
--- annotate_ext::triggers::annotate_internal::capture
-CREATE FUNCTION annotate_internal."capture"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'capture_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2479,12 +2383,124 @@ CREATE FUNCTION annotate_internal."capture_insert"()
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/triggers.rs:450
+-- annotate_ext::triggers::annotate_internal::capture
+CREATE FUNCTION annotate_internal."capture"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/triggers.rs:511
 -- annotate_ext::triggers::annotate_internal::queue_written
 CREATE FUNCTION annotate_internal."queue_written"()
 	RETURNS TRIGGER
 	LANGUAGE c
 	AS 'MODULE_PATHNAME', 'queue_written_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:491
+-- annotate_ext::triggers::annotate_internal::capture_truncate
+CREATE FUNCTION annotate_internal."capture_truncate"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_truncate_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:426
+CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::api::annotate_internal */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:488
+-- annotate_ext::api::annotate_internal::request_planning
+CREATE  FUNCTION annotate_internal."request_planning"() RETURNS TEXT[] /* Vec < String > */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'request_planning_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:498
+-- annotate_ext::api::annotate_internal::fold_now
+CREATE  FUNCTION annotate_internal."fold_now"() RETURNS bigint /* i64 */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'fold_now_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:431
+-- annotate_ext::api::annotate_internal::in_watch
+CREATE  FUNCTION annotate_internal."in_watch"() RETURNS bool /* bool */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'in_watch_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:451
+-- annotate_ext::api::annotate_internal::try_lock
+CREATE  FUNCTION annotate_internal."try_lock"(
+	"key" INT, /* i32 */
+	"shared" bool /* bool */
+) RETURNS bool /* bool */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'try_lock_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:481
+-- annotate_ext::api::annotate_internal::wake_folder_at_commit
+CREATE  FUNCTION annotate_internal."wake_folder_at_commit"() RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'wake_folder_at_commit_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:438
+-- annotate_ext::api::annotate_internal::watch_begin
+CREATE  FUNCTION annotate_internal."watch_begin"() RETURNS bool /* bool */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'watch_begin_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:457
+-- annotate_ext::api::annotate_internal::take_lock
+CREATE  FUNCTION annotate_internal."take_lock"(
+	"key" INT, /* i32 */
+	"shared" bool /* bool */
+) RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'take_lock_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:474
+-- annotate_ext::api::annotate_internal::wake_folder
+CREATE  FUNCTION annotate_internal."wake_folder"() RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'wake_folder_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:444
+-- annotate_ext::api::annotate_internal::watch_end
+CREATE  FUNCTION annotate_internal."watch_end"(
+	"was" bool /* bool */
+) RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'watch_end_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */

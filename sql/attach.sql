@@ -218,7 +218,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF pg_catalog.to_regclass('annotate.url_annotation_count_view') IS NULL THEN
-        CREATE MATERIALIZED VIEW annotate.url_annotation_count_view AS
+        CREATE MATERIALIZED VIEW annotate.url_annotation_count_view USING heap AS
         WITH
             auto_agency      AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__agency__auto__subtasks   GROUP BY url_id),
             auto_location    AS (SELECT url_id, pg_catalog.count(*) AS n FROM public.annotation__location__auto__subtasks GROUP BY url_id),
@@ -273,7 +273,7 @@ BEGIN
     END IF;
 
     IF pg_catalog.to_regclass('annotate.url_annotation_flags') IS NULL THEN
-        CREATE MATERIALIZED VIEW annotate.url_annotation_flags AS
+        CREATE MATERIALIZED VIEW annotate.url_annotation_flags USING heap AS
         SELECT u.id AS url_id,
                EXISTS (SELECT 1 FROM public.annotation__record_type__auto a        WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS has_auto_record_type_suggestion,
                EXISTS (SELECT 1 FROM public.annotation__url_type__auto a           WHERE a.url_id OPERATOR(pg_catalog.=) u.id) AS has_auto_relevant_suggestion,

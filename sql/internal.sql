@@ -9,6 +9,21 @@
 --   3  one folder per database, held by the folder for its life (session lock)
 --   4  one refresh() at a time
 
+-- The request path reads text (URLs, names, titles) into Rust strings, which are UTF-8: in a
+-- database of another encoding the first URL with a character beyond ASCII failed every
+-- caller it was served to.
+DO $$
+BEGIN
+    IF pg_catalog.getdatabaseencoding() OPERATOR(pg_catalog.<>) 'UTF8' THEN
+        RAISE EXCEPTION 'annotate_ext needs a database encoded in UTF8, and this one is %', pg_catalog.getdatabaseencoding()
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'Create a database with ENCODING ''UTF8'' (from template0) and restore the application''s data into it.';
+    END IF;
+END
+$$;
+
+-- Every table below is a heap whatever default_table_access_method says: the commit-time
+-- append to queue_delta writes heap tuples itself (src/held.rs).
 CREATE SCHEMA IF NOT EXISTS annotate_internal;
 
 -- Whether the extension is attached to the app's tables (annotate.attach()), and whether the
@@ -20,7 +35,7 @@ CREATE TABLE annotate_internal.state (
     attached        boolean NOT NULL DEFAULT false,
     attached_at     timestamptz,
     reconcile_owed  xid8
-);
+) USING heap;
 INSERT INTO annotate_internal.state DEFAULT VALUES;
 
 -- The live queue, folded: one row per URL with what eligibility and order need (SPEC 3), as of
@@ -46,7 +61,7 @@ CREATE TABLE annotate_internal.queue (
     lease_xid      xid8,                             -- the transaction that took it
     CHECK (leased = (lease_until IS NOT NULL)),
     CHECK (NOT leased OR (lease_user IS NULL) <> (lease_session IS NULL))
-)
+) USING heap
 -- Every fold of a vote and every lease taken or ended leaves a dead index entry where the URL
 -- was, at the head of the order, where every walk starts: vacuumed after 1% of the rows changed
 -- (PostgreSQL's default, 20%, is 200,000 dead entries at 1M URLs; 35,000 made a walk at 100k
@@ -77,7 +92,7 @@ CREATE TABLE annotate_internal.batches (
     followed        boolean NOT NULL DEFAULT false,
     total_urls      bigint NOT NULL DEFAULT 0,
     annotated_urls  bigint NOT NULL DEFAULT 0
-);
+) USING heap;
 
 -- What the app's writes changed, appended by the capture triggers (src/triggers.rs) and never
 -- updated in place: writers take no lock that the app's own writes would not take. xid is the
@@ -101,7 +116,7 @@ CREATE TABLE annotate_internal.queue_delta (
     done_user     integer,                        -- annotated by this user (ends its lease)
     done_session  uuid,                           -- annotated by this session (ends its lease)
     more_urls     integer[]                       -- further URLs with the same change, or NULL
-) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000);
+) USING heap WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000);
 CREATE INDEX queue_delta_xid ON annotate_internal.queue_delta (xid);
 
 -- Follow changes: a location (link__locations__user_follows) or a batch
@@ -111,7 +126,7 @@ CREATE TABLE annotate_internal.batch_event (
     batch_id     integer,
     location_id  integer,
     CHECK ((batch_id IS NULL) <> (location_id IS NULL))
-) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000);
+) USING heap WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000);
 CREATE INDEX batch_event_xid ON annotate_internal.batch_event (xid);
 
 -- Folding (src/fold.rs): deltas of transactions below folded_below are in queue and batches.
@@ -122,7 +137,7 @@ CREATE TABLE annotate_internal.fold_state (
     folds         bigint NOT NULL DEFAULT 0,
     rows_folded   bigint NOT NULL DEFAULT 0,
     moved_from    xid8 NOT NULL DEFAULT '0'       -- queue_moved holds every row from here on
-);
+) USING heap;
 INSERT INTO annotate_internal.fold_state DEFAULT VALUES;
 ANALYZE annotate_internal.state, annotate_internal.fold_state;
 
@@ -134,7 +149,7 @@ ANALYZE annotate_internal.state, annotate_internal.fold_state;
 CREATE TABLE annotate_internal.queue_moved (
     xid     xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
     url_id  integer
-) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000);
+) USING heap WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000);
 CREATE INDEX queue_moved_xid ON annotate_internal.queue_moved (xid) INCLUDE (url_id);
 
 -- Every refresh() run: succeeded, failed or skipped (another was running). A failed run's own
@@ -154,7 +169,7 @@ CREATE TABLE annotate_internal.refresh_log (
     message           text,
     run_by            name NOT NULL,
     application_name  text NOT NULL DEFAULT ''
-);
+) USING heap;
 CREATE INDEX refresh_log_finished_at ON annotate_internal.refresh_log (finished_at);
 
 -- Running leases kept while the queue is rebuilt or the extension detached (sql/attach.sql:
@@ -166,7 +181,7 @@ CREATE TABLE annotate_internal.kept_leases (
     lease_session  uuid,
     lease_until    timestamptz NOT NULL,
     lease_xid      xid8
-);
+) USING heap;
 
 -- The last verify() and reconcile() outcomes, for status().
 CREATE TABLE annotate_internal.health (
@@ -175,5 +190,5 @@ CREATE TABLE annotate_internal.health (
     verify_problems  bigint,
     reconciled_at    timestamptz,
     reconcile_fixed  bigint
-);
+) USING heap;
 INSERT INTO annotate_internal.health DEFAULT VALUES;

@@ -48,14 +48,16 @@ fn lease_length(function: &str, claim_for: Option<Interval>) -> Option<Interval>
     Some(lease)
 }
 
-/// How long `lease` runs from now(), in microseconds: now() + lease - now(), in calendar terms.
+/// How long `lease` runs from now(), in microseconds: now() + lease - now(), in calendar terms,
+/// in UTC: a day is 24 hours, also across a change of the session's time zone to or from
+/// daylight saving time ('1 day' was 25 hours on such a day, over a max_lease of a day).
 fn calendar_length(lease: Interval) -> i128 {
-    // SAFETY: timestamptz + interval as PostgreSQL's operator computes it, on the transaction's
-    // start and an interval whose parts are within a thousand years (no overflow).
+    // SAFETY: timestamp + interval as PostgreSQL's operator computes it (no time zone), on the
+    // transaction's start and an interval whose parts are within a thousand years (no overflow).
     unsafe {
         let now = pg_sys::GetCurrentTransactionStartTimestamp();
         let end = pg_sys::OidFunctionCall2Coll(
-            pg_sys::Oid::from(pg_sys::F_TIMESTAMPTZ_PL_INTERVAL),
+            pg_sys::Oid::from(pg_sys::F_TIMESTAMP_PL_INTERVAL),
             pg_sys::InvalidOid,
             pg_sys::Datum::from(now),
             lease.into_datum().expect("an interval datum"),

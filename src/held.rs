@@ -699,7 +699,10 @@ impl DeltaWriter {
                         && CStr::from_ptr(a.attname.data.as_ptr()).to_bytes() == name.as_bytes()
                 });
             let constr = (*desc).constr;
-            let plain_table = (*rel).trigdesc.is_null() && (constr.is_null() || (*constr).num_check == 0);
+            // A heap (sql/internal.sql makes it one): the tuples below are heap tuples.
+            let plain_table = (*(*rel).rd_rel).relam == pg_sys::HEAP_TABLE_AM_OID
+                && (*rel).trigdesc.is_null()
+                && (constr.is_null() || (*constr).num_check == 0);
             let indexes = pg_sys::CatalogOpenIndexes(rel);
             if !known || !plain_table || !plain_indexes(indexes) {
                 pg_sys::CatalogCloseIndexes(indexes);

@@ -64,6 +64,16 @@ SELECT * FROM annotate.next_url_for_annotation(1, claim_for => '300000 years');
 -- Months and days that nearly cancel out at 30 days a month (about a day) lease for some 3,600
 -- years in calendar months: the length checked is the calendar one.
 SELECT * FROM annotate.next_url_for_annotation(1, claim_for => '3000000 mons -89999999 days');
+-- On the day the session's time zone falls back from daylight saving time, '1 day' from now
+-- runs 25 hours: it was refused over a max_lease of a day. A POSIX zone whose daylight saving
+-- time ends at the coming midnight (Jn: the day of the year, February 29 not counted).
+SELECT pg_catalog.format('XST0XDT,J1/0,J%s/0', LEAST(365, d.doy - CASE WHEN d.m > 2 AND d.leap THEN 1 ELSE 0 END + 1)) AS zone
+FROM (SELECT extract(doy FROM n.t)::int AS doy, extract(month FROM n.t) AS m,
+             make_date(extract(year FROM n.t)::int, 3, 1) - make_date(extract(year FROM n.t)::int, 2, 1) = 29 AS leap
+      FROM (SELECT now() AT TIME ZONE 'UTC' AS t) n) d \gset
+SET TimeZone = :'zone';
+SELECT count(*) AS leased_for_a_day FROM annotate.next_url_for_annotation(9, claim_for => '1 day');
+RESET TimeZone;
 SELECT annotate.next_anonymous_annotation('00000000-0000-0000-0000-0000000000c1', claim_for => '-1 day');
 SELECT * FROM annotate.next_url_for_annotation(1, max_urls => 101, claim_for => '1 minute');
 SELECT * FROM annotate.next_url_for_annotation(1, max_urls => 2147483647);

@@ -92,6 +92,28 @@ UNION ALL
 (SELECT 'added', * FROM catalog_after EXCEPT SELECT 'added', * FROM catalog_before);
 SELECT url, source FROM public.urls;
 
--- And it installs again, attached.
+-- And it installs again, attached, its tables heaps whatever default_table_access_method says
+-- (the commit-time append writes heap tuples itself): here another access method's name.
+CREATE ACCESS METHOD annotate_t_heap2 TYPE TABLE HANDLER heap_tableam_handler;
+SET default_table_access_method = annotate_t_heap2;
 CREATE EXTENSION annotate_ext;
+RESET default_table_access_method;
 SELECT (annotate.status()->>'attached')::boolean AS attached;
+SELECT c.oid::regclass AS not_a_heap, a.amname
+FROM pg_class c JOIN pg_am a ON a.oid = c.relam
+WHERE c.relnamespace IN ('annotate'::regnamespace, 'annotate_internal'::regnamespace)
+  AND c.relkind IN ('r', 'm') AND a.amname <> 'heap'
+ORDER BY 1::text;
+INSERT INTO public.urls (url, source) VALUES ('heap.example/1', 'collector');
+SELECT count(*) AS problems FROM annotate.verify();
+DROP ACCESS METHOD annotate_t_heap2;
+
+-- A database not encoded in UTF8: refused at once, saying why (the request path reads text as
+-- UTF-8; a LATIN1 database failed every caller served a URL beyond ASCII).
+\c postgres
+DROP DATABASE IF EXISTS annotate_t_latin1;
+CREATE DATABASE annotate_t_latin1 TEMPLATE template0 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C';
+\c annotate_t_latin1
+CREATE EXTENSION annotate_ext;
+\c postgres
+DROP DATABASE annotate_t_latin1;
