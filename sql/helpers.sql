@@ -233,7 +233,10 @@ AS $$
     SELECT u.id::integer,
            lb.batch_id::integer,
            COALESCE(fb.followed, false),
-           u.source::pg_catalog.text OPERATOR(pg_catalog.=) 'manual',
+           -- The source's label through its type's output function, not a cast: the owner of
+           -- the app's enum may CREATE CAST (url_source AS text) with a function of its own,
+           -- which a cast here would run with the extension owner's rights.
+           pg_catalog.format('%s', u.source) OPERATOR(pg_catalog.=) 'manual',
            COALESCE(vu.n, 0)::integer, COALESCE(va.n, 0)::integer, COALESCE(vr.n, 0)::integer,
            COALESCE(ag.n, 0)::integer,
            v.url_id IS NOT NULL,

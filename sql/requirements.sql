@@ -2,8 +2,12 @@
 -- name, and the kind of type it needs. attach() refuses to attach while one is missing, and
 -- the DDL watch (sql/watch.sql) refuses a migration that would take one away.
 
--- kind: 'id' (any integer type), 'text' (any type with a text form), 'uuid', 'bool', 'number',
--- 'timestamp', 'relation' (the table or view itself).
+-- kind: 'id' (any integer type), 'text' (any type with a text form), 'string' (a string type,
+-- PostgreSQL's own or a domain over one), 'uuid', 'bool', 'number', 'timestamp', 'relation'
+-- (the table or view itself). The extension reads urls.url and urls.scheme with its owner's
+-- rights and casts them to text: a type of the app's own (an enum) could carry a cast of the
+-- app's own, whose function would run with those rights; a string type's cast to text is
+-- PostgreSQL's (only a superuser makes a base type, and a domain's casts are its base type's).
 CREATE FUNCTION annotate_internal.requirements()
 RETURNS TABLE (table_name text, column_name text, kind text)
 LANGUAGE sql IMMUTABLE
@@ -11,8 +15,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT r.t, r.c, r.k
     FROM (VALUES
-        ('urls', NULL, 'relation'), ('urls', 'id', 'id'), ('urls', 'url', 'text'),
-        ('urls', 'scheme', 'text'), ('urls', 'trailing_slash', 'bool'), ('urls', 'source', 'text'),
+        ('urls', NULL, 'relation'), ('urls', 'id', 'id'), ('urls', 'url', 'string'),
+        ('urls', 'scheme', 'string'), ('urls', 'trailing_slash', 'bool'), ('urls', 'source', 'text'),
         ('link_batches__urls', NULL, 'relation'), ('link_batches__urls', 'url_id', 'id'),
         ('link_batches__urls', 'batch_id', 'id'),
         ('link_batches__locations', NULL, 'relation'), ('link_batches__locations', 'batch_id', 'id'),
@@ -122,6 +126,7 @@ AS $$
                    WHEN 'bool' THEN a.atttypid OPERATOR(pg_catalog.=) 'bool'::pg_catalog.regtype
                    WHEN 'number' THEN t.typcategory OPERATOR(pg_catalog.=) 'N'
                    WHEN 'timestamp' THEN t.typcategory OPERATOR(pg_catalog.=) 'D'
+                   WHEN 'string' THEN t.typcategory OPERATOR(pg_catalog.=) 'S'
                    ELSE t.typcategory OPERATOR(pg_catalog.=) ANY ('{S,E}'::"char"[])
                END)
         UNION ALL

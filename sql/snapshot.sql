@@ -32,7 +32,7 @@ BEGIN
            u.url::pg_catalog.text,
            u.trailing_slash,
            f.followed_by_any_user,
-           u.source::pg_catalog.text OPERATOR(pg_catalog.=) 'manual',
+           pg_catalog.format('%s', u.source) OPERATOR(pg_catalog.=) 'manual',   -- not a cast (fresh_queue())
            c.user_url_type_count,
            c.anon_url_type_count,
            c.auto_url_type_count,

@@ -349,6 +349,41 @@ SELECT count(*) AS urls FROM annotate.next_url_for_annotation(7, max_urls => 3);
 ALTER TABLE public.urls DISABLE ROW LEVEL SECURITY;
 DROP POLICY only_url_1 ON public.urls;
 
+-- 9. The owner of the app's enum (urls.source's type), as superuser: it may CREATE CAST from
+--    its type to text with a function of its own, and the extension compared the source to
+--    'manual' through a cast, with its owner's rights, in verify(), reconcile(), attach() and
+--    snapshot mode (any caller may SET annotate.selection). It reads the label through the
+--    type's output function now. And url or scheme retyped to such an enum is refused: they
+--    are cast to text with the owner's rights, so they must be of a string type.
+CREATE ROLE annotate_t_typeowner;
+GRANT CREATE ON SCHEMA public TO annotate_t_typeowner;
+SELECT t.typowner::regrole AS enum_owner_before FROM pg_type t WHERE t.oid = 'public.url_source'::regtype \gset
+ALTER TYPE public.url_source OWNER TO annotate_t_typeowner;
+SET ROLE annotate_t_typeowner;
+CREATE FUNCTION public.source_text(public.url_source) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    IF (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user) THEN
+        EXECUTE 'ALTER ROLE annotate_t_typeowner SUPERUSER';
+    END IF;
+    RETURN pg_catalog.textin(pg_catalog.enum_out($1));
+END $$;
+CREATE CAST (public.url_source AS text) WITH FUNCTION public.source_text(public.url_source);
+CREATE TYPE public.evil_scheme AS ENUM ('https', 'http');
+RESET ROLE;
+SELECT count(*) AS problems FROM annotate.verify();
+SELECT annotate.reconcile() AS fixed;
+SET annotate.selection = snapshot;
+SELECT count(*) AS urls FROM annotate.next_url_for_annotation(1, max_urls => 3);
+RESET annotate.selection;
+SELECT rolsuper AS typeowner_is_superuser FROM pg_roles WHERE rolname = 'annotate_t_typeowner';
+ALTER TABLE public.urls DROP COLUMN scheme CASCADE, ADD COLUMN scheme public.evil_scheme;
+DROP CAST (public.url_source AS text);
+DROP FUNCTION public.source_text(public.url_source);
+DROP TYPE public.evil_scheme;
+ALTER TYPE public.url_source OWNER TO :"enum_owner_before";
+REVOKE CREATE ON SCHEMA public FROM annotate_t_typeowner;
+DROP ROLE annotate_t_typeowner;
+
 DISCARD TEMP;
 DROP SCHEMA evil CASCADE;
 DROP FUNCTION public.note(text);
