@@ -130,6 +130,19 @@ AS $$
                    ELSE t.typcategory OPERATOR(pg_catalog.=) ANY ('{S,E}'::"char"[])
                END)
         UNION ALL
+        -- Inheritance children of a table it reads: the app reads their rows with the
+        -- parent's, and no trigger on the parent fires for their writes (a partitioned
+        -- table's partitions take its triggers, and are fine).
+        SELECT r.table_name, NULL, 999999,
+               pg_catalog.format('public.%I has inheritance children (%s), whose rows annotate_ext''s triggers do not see',
+                                 r.table_name, pg_catalog.string_agg(i.inhrelid::pg_catalog.regclass::text, ', '))
+        FROM (SELECT DISTINCT q.table_name FROM annotate_internal.requirements() q) r
+        JOIN pg_catalog.pg_class p ON p.relname OPERATOR(pg_catalog.=) r.table_name
+                                  AND p.relnamespace OPERATOR(pg_catalog.=) 'public'::pg_catalog.regnamespace
+                                  AND p.relkind OPERATOR(pg_catalog.=) 'r'
+        JOIN pg_catalog.pg_inherits i ON i.inhparent OPERATOR(pg_catalog.=) p.oid
+        GROUP BY r.table_name
+        UNION ALL
         -- A manual URL is one whose source is 'manual' (SPEC 1): an enum that lost that value
         -- (ALTER TYPE ... RENAME VALUE) leaves none.
         SELECT 'urls', 'source', 1000000,
@@ -156,4 +169,5 @@ AS $$
     SELECT pg_catalog.array_agg(u.table_name)
     FROM annotate_internal.unmet_requirements() u
     WHERE u.column_name IS NULL
+      AND u.problem OPERATOR(pg_catalog.=) pg_catalog.format('public.%I is missing', u.table_name)
 $$;

@@ -38,7 +38,15 @@ BEGIN
                           AND EXISTS (SELECT 1 FROM pg_catalog.pg_class k
                                       JOIN annotate_internal.requirements() r
                                         ON r.table_name OPERATOR(pg_catalog.=) k.relname
-                                      WHERE k.oid OPERATOR(pg_catalog.=) c.objid))) THEN
+                                      WHERE k.oid OPERATOR(pg_catalog.=) c.objid))
+                      -- A table of any schema made an inheritance child of one it reads.
+                      OR (c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                          AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i
+                                      JOIN pg_catalog.pg_class k ON k.oid OPERATOR(pg_catalog.=) i.inhparent
+                                      JOIN annotate_internal.requirements() r
+                                        ON r.table_name OPERATOR(pg_catalog.=) k.relname
+                                      WHERE i.inhrelid OPERATOR(pg_catalog.=) c.objid
+                                        AND k.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('public')))) THEN
         RETURN;
     END IF;
     PERFORM annotate_internal.watch_begin();
@@ -136,10 +144,44 @@ END
 $$;
 
 CREATE EVENT TRIGGER annotate_ddl_end ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE', 'ALTER SCHEMA', 'ALTER TYPE', 'CREATE RULE', 'ALTER VIEW', 'CREATE VIEW', 'ALTER INDEX', 'CREATE INDEX',
+    WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE', 'CREATE FOREIGN TABLE', 'ALTER FOREIGN TABLE', 'ALTER SCHEMA', 'ALTER TYPE', 'CREATE RULE', 'ALTER VIEW', 'CREATE VIEW', 'ALTER INDEX', 'CREATE INDEX',
                  'CREATE TRIGGER', 'ALTER TRIGGER', 'CREATE MATERIALIZED VIEW',
                  'ALTER MATERIALIZED VIEW', 'REFRESH MATERIALIZED VIEW')
     EXECUTE FUNCTION annotate_internal.on_ddl_end();
 
 CREATE EVENT TRIGGER annotate_sql_drop ON sql_drop
     EXECUTE FUNCTION annotate_internal.on_sql_drop();
+
+-- A table the extension reads, rewritten with new values (ALTER COLUMN ... TYPE ... USING,
+-- which fires no trigger): what the queue counted of it may have changed, so a reconcile() is
+-- owed, which the folder makes once this transaction has committed (an id retyped to bigint
+-- rewrites the table too: the reconcile then finds nothing to correct).
+CREATE FUNCTION annotate_internal.on_table_rewrite()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF pg_catalog.to_regclass('annotate_internal.state') IS NULL OR annotate_internal.in_watch() THEN
+        RETURN;
+    END IF;
+    -- 4: a column's values are rewritten (AT_REWRITE_COLUMN_REWRITE); not a change of
+    -- persistence or access method, or a new column's default.
+    IF (pg_catalog.pg_event_trigger_table_rewrite_reason() OPERATOR(pg_catalog.&) 4) OPERATOR(pg_catalog.=) 0
+       OR NOT (SELECT s.attached FROM annotate_internal.state s)
+       OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class k
+                      JOIN annotate_internal.requirements() r ON r.table_name OPERATOR(pg_catalog.=) k.relname
+                      WHERE k.oid OPERATOR(pg_catalog.=) pg_catalog.pg_event_trigger_table_rewrite_oid()
+                        AND k.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('public')) THEN
+        RETURN;
+    END IF;
+    -- This transaction's, even when an older one is owed: the reconcile must read this one's
+    -- rewrite (a folder clearing the older one meanwhile finds the row changed and leaves it).
+    UPDATE annotate_internal.state SET reconcile_owed = pg_catalog.pg_current_xact_id();
+    PERFORM annotate_internal.wake_folder_at_commit();
+END
+$$;
+
+CREATE EVENT TRIGGER annotate_table_rewrite ON table_rewrite
+    EXECUTE FUNCTION annotate_internal.on_table_rewrite();
