@@ -482,26 +482,7 @@ pub extern "C-unwind" fn annotate_folder_main(arg: pg_sys::Datum) {
     BackgroundWorker::attach_signal_handlers(SignalWakeFlags::SIGHUP | SignalWakeFlags::SIGTERM);
     let database = pg_sys::Oid::from(arg.value() as u32);
     BackgroundWorker::connect_worker_to_spi_by_oid(Some(database), None);
-    // A fold is a READ COMMITTED transaction whatever the database's defaults say: under
-    // SERIALIZABLE its reads of the pending writes would take predicate locks that every
-    // writer's append then runs into (the write mix failed 2.3 times as often as the app's own
-    // writes did under a database default of serializable), and under REPEATABLE READ it could
-    // meet rows a newer fold changed.
-    // SAFETY: setting two of this process's GUCs by name to valid values, outside a transaction,
-    // as PostgreSQL does for options given at connection.
-    unsafe {
-        for (name, value) in [
-            (c"default_transaction_isolation", c"read committed"),
-            (c"default_transaction_read_only", c"off"),
-        ] {
-            pg_sys::SetConfigOption(
-                name.as_ptr(),
-                value.as_ptr(),
-                pg_sys::GucContext::PGC_SUSET,
-                pg_sys::GucSource::PGC_S_OVERRIDE,
-            );
-        }
-    }
+    guc::worker_defaults();
 
     // A writer's commit-time look (folder_lock_free()) holds the lock for a moment: tried
     // three times, 10 ms apart, before concluding that another folder runs.

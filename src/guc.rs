@@ -99,6 +99,36 @@ pub fn planning<T>(settings: &[(&CStr, &CStr)], call: impl FnOnce() -> T) -> T {
     result
 }
 
+/// The settings a background worker of the extension (the folder, the recorder) runs under,
+/// whatever the database's or the connecting role's defaults say (as autovacuum does):
+/// - READ COMMITTED: under SERIALIZABLE a fold's reads of the pending writes would take
+///   predicate locks that every writer's append then runs into (the write mix failed 2.3 times
+///   as often as the app's own writes did under a database default of serializable), and under
+///   REPEATABLE READ it could meet rows a newer fold changed;
+/// - not read-only (the recorder's row was lost, silently, under a role's read-only default);
+/// - no statement_timeout (a reconcile the folder owes reads every URL: cancelled each round,
+///   it would never end);
+/// - session_replication_role origin (the queue's own triggers fire for its writes).
+pub fn worker_defaults() {
+    // SAFETY: setting this process's GUCs by name to valid values, outside a transaction, as
+    // PostgreSQL does for options given at connection.
+    unsafe {
+        for (name, value) in [
+            (c"default_transaction_isolation", c"read committed"),
+            (c"default_transaction_read_only", c"off"),
+            (c"statement_timeout", c"0"),
+            (c"session_replication_role", c"origin"),
+        ] {
+            pg_sys::SetConfigOption(
+                name.as_ptr(),
+                value.as_ptr(),
+                pg_sys::GucContext::PGC_SUSET,
+                pg_sys::GucSource::PGC_S_OVERRIDE,
+            );
+        }
+    }
+}
+
 pub fn init() {
     GucRegistry::define_enum_guc(
         c"annotate.selection",

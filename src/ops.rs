@@ -127,7 +127,10 @@ pub fn refresh(concurrently: bool) -> Vec<Step> {
         Err(caught) => {
             let step = current.into_inner();
             if !record_failure(&run.record("failed", Some((&step, &caught)))) {
-                warning!("annotate.refresh: this failure could not be recorded (no background worker slot free)");
+                warning!(
+                    "annotate.refresh: this failure could not be recorded (no background worker slot free, or the \
+                     recorder failed: see the server log)"
+                );
             }
             caught.raise_as(format!("annotate.refresh: step {step} failed: {}", caught.message))
         }
@@ -216,18 +219,21 @@ fn run_steps(concurrently: bool, current: &RefCell<String>, steps: &RefCell<Vec<
 /// The name the recorder runs under (pg_stat_activity.backend_type).
 const RECORDER: &str = "annotate_ext recorder";
 
-/// Writes a failed run's row through the recorder and waits for it; false when no worker
-/// could be started. The row travels in a dynamic shared memory segment that this backend
-/// keeps until the recorder has finished.
+/// Writes a failed run's row through the recorder and waits for it; whether the row was
+/// committed (false when no worker could be started, or the recorder failed: its error is in
+/// the server log). The row travels in a dynamic shared memory segment that this backend keeps
+/// until the recorder has finished: its length (8 bytes), the row, and a byte the recorder sets
+/// once it has committed the row.
 fn record_failure(record: &Value) -> bool {
     let payload = record.to_string().into_bytes();
     // SAFETY: a segment of this backend's, written before the worker starts and detached after
-    // it has exited; the worker only reads it.
+    // it has exited; the worker reads it and sets only its last byte.
     unsafe {
-        let segment = pg_sys::dsm_create(payload.len() + 8, 0);
+        let segment = pg_sys::dsm_create(payload.len() + 9, 0);
         let base = pg_sys::dsm_segment_address(segment).cast::<u8>();
         std::ptr::copy_nonoverlapping((payload.len() as u64).to_le_bytes().as_ptr(), base, 8);
         std::ptr::copy_nonoverlapping(payload.as_ptr(), base.add(8), payload.len());
+        *base.add(8 + payload.len()) = 0;
         let handle = pg_sys::dsm_segment_handle(segment);
         let database = pg_sys::MyDatabaseId;
         let worker = BackgroundWorkerBuilder::new(RECORDER)
@@ -241,10 +247,11 @@ fn record_failure(record: &Value) -> bool {
             .set_restart_time(None)
             .set_notify_pid(pg_sys::MyProcPid)
             .load_dynamic();
-        let recorded = match worker {
+        let ran = match worker {
             Ok(w) => w.wait_for_startup().is_ok() && w.wait_for_shutdown().is_ok(),
             Err(_) => false,
         };
+        let recorded = ran && std::ptr::read_volatile(base.add(8 + payload.len())) == 1;
         pg_sys::dsm_detach(segment);
         recorded
     }
@@ -257,29 +264,31 @@ pub extern "C-unwind" fn annotate_recorder_main(arg: pg_sys::Datum) {
     BackgroundWorker::attach_signal_handlers(SignalWakeFlags::SIGTERM);
     let database = pg_sys::Oid::from(BackgroundWorker::get_extra().parse::<u32>().unwrap_or(0));
     BackgroundWorker::connect_worker_to_spi_by_oid(Some(database), None);
-    // SAFETY: the segment the waiting backend created and keeps until this worker exits.
-    let record: Option<Value> = unsafe {
+    guc::worker_defaults();
+    // SAFETY: the segment the waiting backend created and keeps until this worker exits;
+    // attached until the row is committed, then its last byte set.
+    unsafe {
         let segment = pg_sys::dsm_attach(arg.value() as pg_sys::dsm_handle);
         if segment.is_null() {
-            None
-        } else {
-            let base = pg_sys::dsm_segment_address(segment).cast::<u8>();
-            let mut len = [0u8; 8];
-            std::ptr::copy_nonoverlapping(base, len.as_mut_ptr(), 8);
-            let bytes = std::slice::from_raw_parts(base.add(8), u64::from_le_bytes(len) as usize).to_vec();
-            pg_sys::dsm_detach(segment);
-            serde_json::from_slice(&bytes).ok()
+            return;
         }
-    };
-    if let Some(record) = record {
-        BackgroundWorker::transaction(|| {
-            access::as_owner(|| {
-                with_spi("recording a failed refresh", |c| {
-                    let args: [DatumWithOid; 1] = [pgrx::JsonB(record).into()];
-                    st::REFRESH_RECORD.run(c, &args)
+        let base = pg_sys::dsm_segment_address(segment).cast::<u8>();
+        let mut len = [0u8; 8];
+        std::ptr::copy_nonoverlapping(base, len.as_mut_ptr(), 8);
+        let len = u64::from_le_bytes(len) as usize;
+        let bytes = std::slice::from_raw_parts(base.add(8), len).to_vec();
+        if let Ok(record) = serde_json::from_slice::<Value>(&bytes) {
+            BackgroundWorker::transaction(|| {
+                access::as_owner(|| {
+                    with_spi("recording a failed refresh", |c| {
+                        let args: [DatumWithOid; 1] = [pgrx::JsonB(record).into()];
+                        st::REFRESH_RECORD.run(c, &args)
+                    })
                 })
-            })
-        });
+            });
+            std::ptr::write_volatile(base.add(8 + len), 1);
+        }
+        pg_sys::dsm_detach(segment);
     }
 }
 
