@@ -778,103 +778,6 @@ $$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:42
--- requires:
---   helpers
-
--- Snapshot mode (SPEC 3.4, annotate.selection = snapshot): the upstream PR's selection, with
--- vote counts from annotate.url_annotation_count_view as of the last refresh (a URL missing
--- from it counts 0) and every filter and follow read live. It sorts every eligible URL by
--- design, so unlike the live walks it is planned for the values of each call, under the
--- planner's stock settings whatever the server's are (the SET clauses below).
-CREATE FUNCTION annotate_internal.snapshot_candidates(p_user integer, p_session uuid, p_batch integer,
-                                                      p_url integer, p_limit bigint, p_skip bigint)
-RETURNS TABLE (url_id integer, scheme text, url text, trailing_slash boolean, followed_by_any_user boolean,
-               is_manual boolean, user_url_type_count bigint, anon_url_type_count bigint,
-               auto_url_type_count bigint, followed_by_user boolean, batch_id integer)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-SET jit = off
-SET plan_cache_mode = force_custom_plan
-SET enable_seqscan = on SET enable_indexscan = on SET enable_indexonlyscan = on SET enable_bitmapscan = on
-SET enable_sort = on SET enable_incremental_sort = on SET enable_hashagg = on SET enable_hashjoin = on
-SET enable_mergejoin = on SET enable_nestloop = on SET enable_material = on SET enable_memoize = on
-SET random_page_cost = 4 SET seq_page_cost = 1 SET cpu_tuple_cost = 0.01 SET cpu_index_tuple_cost = 0.005
-SET cpu_operator_cost = 0.0025 SET work_mem = '64MB' SET hash_mem_multiplier = 16
-SET from_collapse_limit = 8 SET join_collapse_limit = 8
-AS $$
-BEGIN
-    RETURN QUERY
-    -- Follows are per batch: computed once for every followed batch, not once per URL.
-    WITH followed AS (
-        SELECT bl.batch_id, pg_catalog.bool_or(fo.user_id OPERATOR(pg_catalog.=) p_user) AS by_user
-        FROM public.link_batches__locations bl
-        JOIN public.link__locations__user_follows fo ON fo.location_id OPERATOR(pg_catalog.=) bl.location_id
-        GROUP BY bl.batch_id)
-    SELECT u.id::integer,
-           u.scheme::pg_catalog.text,
-           u.url::pg_catalog.text,
-           u.trailing_slash,
-           f.followed_by_any_user,
-           pg_catalog.format('%s', u.source) OPERATOR(pg_catalog.=) 'manual',   -- not a cast (fresh_queue())
-           c.user_url_type_count,
-           c.anon_url_type_count,
-           c.auto_url_type_count,
-           f.followed_by_user,
-           lb.batch_id::integer
-    FROM public.urls u
-    LEFT JOIN public.link_batches__urls lb ON lb.url_id OPERATOR(pg_catalog.=) u.id
-    LEFT JOIN followed fb ON fb.batch_id OPERATOR(pg_catalog.=) lb.batch_id
-    CROSS JOIN LATERAL (
-        SELECT COALESCE(fb.by_user, false) AS followed_by_user,
-               fb.batch_id IS NOT NULL AS followed_by_any_user
-    ) f
-    LEFT JOIN annotate.url_annotation_count_view v ON v.url_id OPERATOR(pg_catalog.=) u.id
-    CROSS JOIN LATERAL (
-        SELECT COALESCE(v.user_url_type_count, 0) AS user_url_type_count,
-               COALESCE(v.anon_url_type_count, 0) AS anon_url_type_count,
-               COALESCE(v.auto_url_type_count, 0) AS auto_url_type_count
-    ) c
-    WHERE (p_batch IS NULL OR lb.batch_id OPERATOR(pg_catalog.=) p_batch)
-      AND (p_url IS NULL OR u.id OPERATOR(pg_catalog.=) p_url)
-      -- Flagged URLs: with a batch or URL filter (a custom plan: p_batch and p_url are
-      -- constants in it), probed per URL as anti-joins; without one, hashed with the caller's
-      -- annotations below (these anti-joins are then against nothing), as an empty flag table
-      -- the planner expects one row of is rescanned once per URL.
-      AND NOT EXISTS (SELECT 1 FROM public.flag_url_suspended s
-                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
-      AND NOT EXISTS (SELECT 1 FROM public.flag_url_validated s
-                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
-      -- The caller's annotations (and, without a filter, the flagged URLs), hashed once (a
-      -- per-URL probe of each table would be run a million times at 1M URLs); url_id is NOT
-      -- NULL in each, so NOT IN means "not among them". Written NOT (= ANY), as NOT IN parses:
-      -- the planner hashes only an = ANY subplan (a <> ALL one is rescanned for every URL), and
-      -- only one it expects to fit in work_mem times hash_mem_multiplier (both set above: some
-      -- 20 million rows).
-      AND NOT (u.id OPERATOR(pg_catalog.=) ANY (
-          SELECT s.url_id FROM public.flag_url_suspended s WHERE p_batch IS NULL AND p_url IS NULL
-          UNION ALL SELECT s.url_id FROM public.flag_url_validated s WHERE p_batch IS NULL AND p_url IS NULL
-          UNION ALL SELECT a.url_id FROM public.annotation__url_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__agency__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__location__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__record_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__url_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
-          UNION ALL SELECT a.url_id FROM public.annotation__agency__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
-          UNION ALL SELECT a.url_id FROM public.annotation__location__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
-          UNION ALL SELECT a.url_id FROM public.annotation__record_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session))
-    ORDER BY f.followed_by_user DESC,
-             f.followed_by_any_user DESC,
-             6 DESC,
-             c.user_url_type_count DESC,
-             c.anon_url_type_count DESC,
-             c.auto_url_type_count DESC,
-             u.id
-    LIMIT p_limit OFFSET p_skip;
-END
-$$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/lib.rs:40
 -- requires:
 --   helpers
@@ -1159,7 +1062,7 @@ $$;
 
 -- Makes the queue equal to a fresh computation from the app's tables (see reconcile() above);
 -- the number of URLs and batches corrected. For operators: after writes that skipped the
--- triggers (session_replication_role = replica), or whenever verify() reports differences.
+-- triggers (a capture trigger disabled), or whenever verify() reports differences.
 CREATE FUNCTION annotate.reconcile()
 RETURNS bigint
 LANGUAGE plpgsql
@@ -1256,122 +1159,6 @@ BEGIN
     END IF;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
-END
-$$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:45
--- requires:
---   internal
-
--- Scheduling refresh() with pg_cron. pg_cron is optional and lives in one database per server
--- (cron.database_name, postgres by default): when that is this database, schedule_refresh()
--- schedules here; otherwise its error shows the cron.schedule_in_database call to run there.
--- The job is named after the database ('annotate_ext refresh <database>'): pg_cron's job names
--- are one namespace per user across every database it serves.
-
-CREATE FUNCTION annotate.schedule_refresh(schedule text DEFAULT '17 3 * * *')
-RETURNS bigint
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    job bigint;
-    cron_db text := pg_catalog.current_setting('cron.database_name', true);
-BEGIN
-    IF schedule IS NULL THEN
-        RAISE EXCEPTION 'annotate.schedule_refresh: schedule must not be NULL'
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
-        IF cron_db IS NULL THEN
-            RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is not loaded on this server'
-                USING ERRCODE = 'feature_not_supported',
-                      HINT = 'Install pg_cron (Debian: postgresql-15-cron), add it to shared_preload_libraries, '
-                             'restart, CREATE EXTENSION pg_cron in the database cron.database_name names (postgres '
-                             'by default), and schedule from there with cron.schedule_in_database (see the README).';
-        END IF;
-        RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is in database %, not in this one', cron_db
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = pg_catalog.format(
-                      'In database %s run: SELECT cron.schedule_in_database(%L, %L, %L, %L);',
-                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
-                      schedule, 'SELECT annotate.refresh()', pg_catalog.current_database());
-    END IF;
-    -- A named job: scheduling again replaces the schedule.
-    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
-        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(), schedule,
-              'SELECT annotate.refresh()';
-    RETURN job;
-END
-$$;
-
-CREATE FUNCTION annotate.unschedule_refresh()
-RETURNS boolean
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    found_job boolean;
-    cron_db text := pg_catalog.current_setting('cron.database_name', true);
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
-        RAISE EXCEPTION 'annotate.unschedule_refresh: pg_cron is not installed in this database'
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = CASE WHEN cron_db IS NOT NULL THEN pg_catalog.format(
-                      'In database %s run: SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = %L AND database = %L;',
-                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
-                      pg_catalog.current_database()) END;
-    END IF;
-    EXECUTE 'SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname OPERATOR(pg_catalog.=) $1)' INTO found_job
-        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
-    IF found_job THEN
-        EXECUTE 'SELECT cron.unschedule($1)'
-            USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
-    END IF;
-    RETURN found_job;
-END
-$$;
-
--- The pg_cron job that runs refresh() for this database, for status(): its schedule and last
--- outcome when pg_cron is in this database; otherwise where pg_cron is (its job list is there,
--- out of reach from here; the runs themselves show in annotate.refresh_history either way).
-CREATE FUNCTION annotate_internal.cron_status()
-RETURNS jsonb
-LANGUAGE plpgsql
-STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    cron_db text := pg_catalog.current_setting('cron.database_name', true);
-    job jsonb;
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
-        RETURN pg_catalog.jsonb_build_object(
-            'in_this_database', false,
-            'cron_database', cron_db,
-            'note', CASE WHEN cron_db IS NULL THEN 'pg_cron is not loaded on this server'
-                         ELSE 'pg_cron is in database ' OPERATOR(pg_catalog.||) cron_db
-                              OPERATOR(pg_catalog.||) ': its jobs are listed there (cron.job)' END);
-    END IF;
-    -- The pattern has no backslash: it reads the same under standard_conforming_strings = off
-    -- ('annotate\.refresh\(' then became an invalid pattern, and status() failed).
-    EXECUTE $q$
-        SELECT pg_catalog.jsonb_build_object(
-                   'jobid', j.jobid, 'schedule', j.schedule, 'active', j.active,
-                   'last_run', (SELECT pg_catalog.jsonb_build_object('status', d.status, 'start_time', d.start_time,
-                                                                    'end_time', d.end_time,
-                                                                    'return_message', d.return_message)
-                                FROM cron.job_run_details d
-                                WHERE d.jobid OPERATOR(pg_catalog.=) j.jobid
-                                ORDER BY d.runid DESC LIMIT 1))
-        FROM cron.job j
-        WHERE j.command OPERATOR(pg_catalog.~) 'annotate[.]refresh[(]'
-          AND j.database OPERATOR(pg_catalog.=) pg_catalog.current_database()
-        ORDER BY j.jobid DESC LIMIT 1 $q$
-    INTO job;
-    RETURN pg_catalog.jsonb_build_object('in_this_database', true, 'cron_database', cron_db, 'job', job);
 END
 $$;
 /* </end connected objects> */
@@ -1591,6 +1378,36 @@ AS $$
                    WHERE p.kind OPERATOR(pg_catalog.=) 'trigger'
                      AND (p.problem OPERATOR(pg_catalog.=) 'disabled'
                           OR p.problem OPERATOR(pg_catalog.~~) 'enabled for replication only%'))
+$$;
+
+-- Sets every capture trigger that fires only where session_replication_role is origin (as
+-- CREATE TRIGGER and ENABLE TRIGGER leave one) to fire always: under replica (a logical
+-- replica's apply worker, a role's or database's default, a bulk load skipping foreign keys)
+-- the app's writes were not captured, and the queue missed them without a sign. How many it
+-- set. For attach() and the DDL watch, inside watch_begin().
+CREATE FUNCTION annotate_internal.capture_always()
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t record;
+    n bigint := 0;
+BEGIN
+    FOR t IN SELECT c.relname, g.tgname
+             FROM annotate_internal.attached_objects() o
+             JOIN pg_catalog.pg_class c ON c.relname OPERATOR(pg_catalog.=) o.table_name
+                                       AND c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('public')
+             JOIN pg_catalog.pg_trigger g ON g.tgrelid OPERATOR(pg_catalog.=) c.oid
+             WHERE o.kind OPERATOR(pg_catalog.=) 'trigger'
+               AND g.tgname OPERATOR(pg_catalog.=) ANY ('{annotate_capture,annotate_capture_insert,annotate_capture_delete,annotate_capture_truncate}'::text[])
+               AND g.tgenabled OPERATOR(pg_catalog.=) 'O'
+             ORDER BY c.relname, g.tgname LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE public.%I ENABLE ALWAYS TRIGGER %I', t.relname, t.tgname);
+        n := n OPERATOR(pg_catalog.+) 1;
+    END LOOP;
+    RETURN n;
+END
 $$;
 
 -- The two views the upstream PR materialized (SPEC 2.5), with the unique indexes REFRESH ...
@@ -1946,6 +1763,7 @@ BEGIN
                                   o.table_name);
         n := n OPERATOR(pg_catalog.+) 1;
     END LOOP;
+    PERFORM annotate_internal.capture_always();
     IF n OPERATOR(pg_catalog.>) 0 THEN
         RETURN QUERY SELECT * FROM annotate_internal.step_done('triggers', t0, n);
     END IF;
@@ -2041,6 +1859,103 @@ $$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/lib.rs:42
+-- requires:
+--   helpers
+
+-- Snapshot mode (SPEC 3.4, annotate.selection = snapshot): the upstream PR's selection, with
+-- vote counts from annotate.url_annotation_count_view as of the last refresh (a URL missing
+-- from it counts 0) and every filter and follow read live. It sorts every eligible URL by
+-- design, so unlike the live walks it is planned for the values of each call, under the
+-- planner's stock settings whatever the server's are (the SET clauses below).
+CREATE FUNCTION annotate_internal.snapshot_candidates(p_user integer, p_session uuid, p_batch integer,
+                                                      p_url integer, p_limit bigint, p_skip bigint)
+RETURNS TABLE (url_id integer, scheme text, url text, trailing_slash boolean, followed_by_any_user boolean,
+               is_manual boolean, user_url_type_count bigint, anon_url_type_count bigint,
+               auto_url_type_count bigint, followed_by_user boolean, batch_id integer)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET plan_cache_mode = force_custom_plan
+SET enable_seqscan = on SET enable_indexscan = on SET enable_indexonlyscan = on SET enable_bitmapscan = on
+SET enable_sort = on SET enable_incremental_sort = on SET enable_hashagg = on SET enable_hashjoin = on
+SET enable_mergejoin = on SET enable_nestloop = on SET enable_material = on SET enable_memoize = on
+SET random_page_cost = 4 SET seq_page_cost = 1 SET cpu_tuple_cost = 0.01 SET cpu_index_tuple_cost = 0.005
+SET cpu_operator_cost = 0.0025 SET work_mem = '64MB' SET hash_mem_multiplier = 16
+SET from_collapse_limit = 8 SET join_collapse_limit = 8
+AS $$
+BEGIN
+    RETURN QUERY
+    -- Follows are per batch: computed once for every followed batch, not once per URL.
+    WITH followed AS (
+        SELECT bl.batch_id, pg_catalog.bool_or(fo.user_id OPERATOR(pg_catalog.=) p_user) AS by_user
+        FROM public.link_batches__locations bl
+        JOIN public.link__locations__user_follows fo ON fo.location_id OPERATOR(pg_catalog.=) bl.location_id
+        GROUP BY bl.batch_id)
+    SELECT u.id::integer,
+           u.scheme::pg_catalog.text,
+           u.url::pg_catalog.text,
+           u.trailing_slash,
+           f.followed_by_any_user,
+           pg_catalog.format('%s', u.source) OPERATOR(pg_catalog.=) 'manual',   -- not a cast (fresh_queue())
+           c.user_url_type_count,
+           c.anon_url_type_count,
+           c.auto_url_type_count,
+           f.followed_by_user,
+           lb.batch_id::integer
+    FROM public.urls u
+    LEFT JOIN public.link_batches__urls lb ON lb.url_id OPERATOR(pg_catalog.=) u.id
+    LEFT JOIN followed fb ON fb.batch_id OPERATOR(pg_catalog.=) lb.batch_id
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(fb.by_user, false) AS followed_by_user,
+               fb.batch_id IS NOT NULL AS followed_by_any_user
+    ) f
+    LEFT JOIN annotate.url_annotation_count_view v ON v.url_id OPERATOR(pg_catalog.=) u.id
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(v.user_url_type_count, 0) AS user_url_type_count,
+               COALESCE(v.anon_url_type_count, 0) AS anon_url_type_count,
+               COALESCE(v.auto_url_type_count, 0) AS auto_url_type_count
+    ) c
+    WHERE (p_batch IS NULL OR lb.batch_id OPERATOR(pg_catalog.=) p_batch)
+      AND (p_url IS NULL OR u.id OPERATOR(pg_catalog.=) p_url)
+      -- Flagged URLs: with a batch or URL filter (a custom plan: p_batch and p_url are
+      -- constants in it), probed per URL as anti-joins; without one, hashed with the caller's
+      -- annotations below (these anti-joins are then against nothing), as an empty flag table
+      -- the planner expects one row of is rescanned once per URL.
+      AND NOT EXISTS (SELECT 1 FROM public.flag_url_suspended s
+                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
+      AND NOT EXISTS (SELECT 1 FROM public.flag_url_validated s
+                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
+      -- The caller's annotations (and, without a filter, the flagged URLs), hashed once (a
+      -- per-URL probe of each table would be run a million times at 1M URLs); url_id is NOT
+      -- NULL in each, so NOT IN means "not among them". Written NOT (= ANY), as NOT IN parses:
+      -- the planner hashes only an = ANY subplan (a <> ALL one is rescanned for every URL), and
+      -- only one it expects to fit in work_mem times hash_mem_multiplier (both set above: some
+      -- 20 million rows).
+      AND NOT (u.id OPERATOR(pg_catalog.=) ANY (
+          SELECT s.url_id FROM public.flag_url_suspended s WHERE p_batch IS NULL AND p_url IS NULL
+          UNION ALL SELECT s.url_id FROM public.flag_url_validated s WHERE p_batch IS NULL AND p_url IS NULL
+          UNION ALL SELECT a.url_id FROM public.annotation__url_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__agency__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__location__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__record_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__url_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
+          UNION ALL SELECT a.url_id FROM public.annotation__agency__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
+          UNION ALL SELECT a.url_id FROM public.annotation__location__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
+          UNION ALL SELECT a.url_id FROM public.annotation__record_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session))
+    ORDER BY f.followed_by_user DESC,
+             f.followed_by_any_user DESC,
+             6 DESC,
+             c.user_url_type_count DESC,
+             c.anon_url_type_count DESC,
+             c.auto_url_type_count DESC,
+             u.id
+    LIMIT p_limit OFFSET p_skip;
+END
+$$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/lib.rs:44
 -- requires:
 --   attach
@@ -2118,6 +2033,9 @@ BEGIN
             PERFORM * FROM annotate.attach();
             PERFORM pg_catalog.set_config('client_min_messages', messages, true);
         END IF;
+        -- A capture trigger enabled again (ENABLE TRIGGER) fires for origin sessions only: set
+        -- to fire always again (capture_always()).
+        PERFORM annotate_internal.capture_always();
         -- A capture trigger that does not fire (DISABLE TRIGGER, as pg_restore --disable-triggers
         -- and bulk loads do it, or ENABLE REPLICA TRIGGER): the app's writes meanwhile are not
         -- in the queue, and were lost for good once it fired again. A reconcile() is owed, which
@@ -2232,6 +2150,122 @@ $$;
 
 CREATE EVENT TRIGGER annotate_table_rewrite ON table_rewrite
     EXECUTE FUNCTION annotate_internal.on_table_rewrite();
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:45
+-- requires:
+--   internal
+
+-- Scheduling refresh() with pg_cron. pg_cron is optional and lives in one database per server
+-- (cron.database_name, postgres by default): when that is this database, schedule_refresh()
+-- schedules here; otherwise its error shows the cron.schedule_in_database call to run there.
+-- The job is named after the database ('annotate_ext refresh <database>'): pg_cron's job names
+-- are one namespace per user across every database it serves.
+
+CREATE FUNCTION annotate.schedule_refresh(schedule text DEFAULT '17 3 * * *')
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    job bigint;
+    cron_db text := pg_catalog.current_setting('cron.database_name', true);
+BEGIN
+    IF schedule IS NULL THEN
+        RAISE EXCEPTION 'annotate.schedule_refresh: schedule must not be NULL'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        IF cron_db IS NULL THEN
+            RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is not loaded on this server'
+                USING ERRCODE = 'feature_not_supported',
+                      HINT = 'Install pg_cron (Debian: postgresql-15-cron), add it to shared_preload_libraries, '
+                             'restart, CREATE EXTENSION pg_cron in the database cron.database_name names (postgres '
+                             'by default), and schedule from there with cron.schedule_in_database (see the README).';
+        END IF;
+        RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is in database %, not in this one', cron_db
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = pg_catalog.format(
+                      'In database %s run: SELECT cron.schedule_in_database(%L, %L, %L, %L);',
+                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
+                      schedule, 'SELECT annotate.refresh()', pg_catalog.current_database());
+    END IF;
+    -- A named job: scheduling again replaces the schedule.
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(), schedule,
+              'SELECT annotate.refresh()';
+    RETURN job;
+END
+$$;
+
+CREATE FUNCTION annotate.unschedule_refresh()
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    found_job boolean;
+    cron_db text := pg_catalog.current_setting('cron.database_name', true);
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        RAISE EXCEPTION 'annotate.unschedule_refresh: pg_cron is not installed in this database'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = CASE WHEN cron_db IS NOT NULL THEN pg_catalog.format(
+                      'In database %s run: SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = %L AND database = %L;',
+                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
+                      pg_catalog.current_database()) END;
+    END IF;
+    EXECUTE 'SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname OPERATOR(pg_catalog.=) $1)' INTO found_job
+        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
+    IF found_job THEN
+        EXECUTE 'SELECT cron.unschedule($1)'
+            USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
+    END IF;
+    RETURN found_job;
+END
+$$;
+
+-- The pg_cron job that runs refresh() for this database, for status(): its schedule and last
+-- outcome when pg_cron is in this database; otherwise where pg_cron is (its job list is there,
+-- out of reach from here; the runs themselves show in annotate.refresh_history either way).
+CREATE FUNCTION annotate_internal.cron_status()
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cron_db text := pg_catalog.current_setting('cron.database_name', true);
+    job jsonb;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        RETURN pg_catalog.jsonb_build_object(
+            'in_this_database', false,
+            'cron_database', cron_db,
+            'note', CASE WHEN cron_db IS NULL THEN 'pg_cron is not loaded on this server'
+                         ELSE 'pg_cron is in database ' OPERATOR(pg_catalog.||) cron_db
+                              OPERATOR(pg_catalog.||) ': its jobs are listed there (cron.job)' END);
+    END IF;
+    -- The pattern has no backslash: it reads the same under standard_conforming_strings = off
+    -- ('annotate\.refresh\(' then became an invalid pattern, and status() failed).
+    EXECUTE $q$
+        SELECT pg_catalog.jsonb_build_object(
+                   'jobid', j.jobid, 'schedule', j.schedule, 'active', j.active,
+                   'last_run', (SELECT pg_catalog.jsonb_build_object('status', d.status, 'start_time', d.start_time,
+                                                                    'end_time', d.end_time,
+                                                                    'return_message', d.return_message)
+                                FROM cron.job_run_details d
+                                WHERE d.jobid OPERATOR(pg_catalog.=) j.jobid
+                                ORDER BY d.runid DESC LIMIT 1))
+        FROM cron.job j
+        WHERE j.command OPERATOR(pg_catalog.~) 'annotate[.]refresh[(]'
+          AND j.database OPERATOR(pg_catalog.=) pg_catalog.current_database()
+        ORDER BY j.jobid DESC LIMIT 1 $q$
+    INTO job;
+    RETURN pg_catalog.jsonb_build_object('in_this_database', true, 'cron_database', cron_db, 'job', job);
+END
+$$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2424,8 +2458,67 @@ AS 'MODULE_PATHNAME', 'timing_stats_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/triggers.rs:441
+CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::triggers::annotate_internal */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:491
+-- annotate_ext::triggers::annotate_internal::capture_truncate
+CREATE FUNCTION annotate_internal."capture_truncate"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_truncate_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:480
+-- annotate_ext::triggers::annotate_internal::capture_delete
+CREATE FUNCTION annotate_internal."capture_delete"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_delete_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:450
+-- annotate_ext::triggers::annotate_internal::capture
+CREATE FUNCTION annotate_internal."capture"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:511
+-- annotate_ext::triggers::annotate_internal::queue_written
+CREATE FUNCTION annotate_internal."queue_written"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'queue_written_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:468
+-- annotate_ext::triggers::annotate_internal::capture_insert
+CREATE FUNCTION annotate_internal."capture_insert"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_insert_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/api.rs:426
 CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::api::annotate_internal */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:431
+-- annotate_ext::api::annotate_internal::in_watch
+CREATE  FUNCTION annotate_internal."in_watch"() RETURNS bool /* bool */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'in_watch_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2435,6 +2528,45 @@ CREATE  FUNCTION annotate_internal."watch_begin"() RETURNS bool /* bool */
 STRICT
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'watch_begin_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:451
+-- annotate_ext::api::annotate_internal::try_lock
+CREATE  FUNCTION annotate_internal."try_lock"(
+	"key" INT, /* i32 */
+	"shared" bool /* bool */
+) RETURNS bool /* bool */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'try_lock_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:474
+-- annotate_ext::api::annotate_internal::wake_folder
+CREATE  FUNCTION annotate_internal."wake_folder"() RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'wake_folder_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:488
+-- annotate_ext::api::annotate_internal::request_planning
+CREATE  FUNCTION annotate_internal."request_planning"() RETURNS TEXT[] /* Vec < String > */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'request_planning_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:498
+-- annotate_ext::api::annotate_internal::fold_now
+CREATE  FUNCTION annotate_internal."fold_now"() RETURNS bigint /* i64 */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'fold_now_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2458,15 +2590,6 @@ AS 'MODULE_PATHNAME', 'watch_end_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:474
--- annotate_ext::api::annotate_internal::wake_folder
-CREATE  FUNCTION annotate_internal."wake_folder"() RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'wake_folder_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api.rs:457
 -- annotate_ext::api::annotate_internal::take_lock
 CREATE  FUNCTION annotate_internal."take_lock"(
@@ -2476,95 +2599,6 @@ CREATE  FUNCTION annotate_internal."take_lock"(
 STRICT
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'take_lock_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:498
--- annotate_ext::api::annotate_internal::fold_now
-CREATE  FUNCTION annotate_internal."fold_now"() RETURNS bigint /* i64 */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'fold_now_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:431
--- annotate_ext::api::annotate_internal::in_watch
-CREATE  FUNCTION annotate_internal."in_watch"() RETURNS bool /* bool */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'in_watch_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:451
--- annotate_ext::api::annotate_internal::try_lock
-CREATE  FUNCTION annotate_internal."try_lock"(
-	"key" INT, /* i32 */
-	"shared" bool /* bool */
-) RETURNS bool /* bool */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'try_lock_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:488
--- annotate_ext::api::annotate_internal::request_planning
-CREATE  FUNCTION annotate_internal."request_planning"() RETURNS TEXT[] /* Vec < String > */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'request_planning_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:441
-CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::triggers::annotate_internal */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:468
--- annotate_ext::triggers::annotate_internal::capture_insert
-CREATE FUNCTION annotate_internal."capture_insert"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'capture_insert_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:450
--- annotate_ext::triggers::annotate_internal::capture
-CREATE FUNCTION annotate_internal."capture"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'capture_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:491
--- annotate_ext::triggers::annotate_internal::capture_truncate
-CREATE FUNCTION annotate_internal."capture_truncate"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'capture_truncate_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:480
--- annotate_ext::triggers::annotate_internal::capture_delete
-CREATE FUNCTION annotate_internal."capture_delete"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'capture_delete_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:511
--- annotate_ext::triggers::annotate_internal::queue_written
-CREATE FUNCTION annotate_internal."queue_written"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'queue_written_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */

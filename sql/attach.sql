@@ -209,6 +209,36 @@ AS $$
                           OR p.problem OPERATOR(pg_catalog.~~) 'enabled for replication only%'))
 $$;
 
+-- Sets every capture trigger that fires only where session_replication_role is origin (as
+-- CREATE TRIGGER and ENABLE TRIGGER leave one) to fire always: under replica (a logical
+-- replica's apply worker, a role's or database's default, a bulk load skipping foreign keys)
+-- the app's writes were not captured, and the queue missed them without a sign. How many it
+-- set. For attach() and the DDL watch, inside watch_begin().
+CREATE FUNCTION annotate_internal.capture_always()
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t record;
+    n bigint := 0;
+BEGIN
+    FOR t IN SELECT c.relname, g.tgname
+             FROM annotate_internal.attached_objects() o
+             JOIN pg_catalog.pg_class c ON c.relname OPERATOR(pg_catalog.=) o.table_name
+                                       AND c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('public')
+             JOIN pg_catalog.pg_trigger g ON g.tgrelid OPERATOR(pg_catalog.=) c.oid
+             WHERE o.kind OPERATOR(pg_catalog.=) 'trigger'
+               AND g.tgname OPERATOR(pg_catalog.=) ANY ('{annotate_capture,annotate_capture_insert,annotate_capture_delete,annotate_capture_truncate}'::text[])
+               AND g.tgenabled OPERATOR(pg_catalog.=) 'O'
+             ORDER BY c.relname, g.tgname LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE public.%I ENABLE ALWAYS TRIGGER %I', t.relname, t.tgname);
+        n := n OPERATOR(pg_catalog.+) 1;
+    END LOOP;
+    RETURN n;
+END
+$$;
+
 -- The two views the upstream PR materialized (SPEC 2.5), with the unique indexes REFRESH ...
 -- CONCURRENTLY needs. Anon counts are grouped by their own url_id (the PR's fix).
 CREATE FUNCTION annotate_internal.create_views()
@@ -562,6 +592,7 @@ BEGIN
                                   o.table_name);
         n := n OPERATOR(pg_catalog.+) 1;
     END LOOP;
+    PERFORM annotate_internal.capture_always();
     IF n OPERATOR(pg_catalog.>) 0 THEN
         RETURN QUERY SELECT * FROM annotate_internal.step_done('triggers', t0, n);
     END IF;

@@ -278,7 +278,7 @@ $$;
 
 -- Makes the queue equal to a fresh computation from the app's tables (see reconcile() above);
 -- the number of URLs and batches corrected. For operators: after writes that skipped the
--- triggers (session_replication_role = replica), or whenever verify() reports differences.
+-- triggers (a capture trigger disabled), or whenever verify() reports differences.
 CREATE FUNCTION annotate.reconcile()
 RETURNS bigint
 LANGUAGE plpgsql

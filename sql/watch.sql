@@ -71,6 +71,9 @@ BEGIN
             PERFORM * FROM annotate.attach();
             PERFORM pg_catalog.set_config('client_min_messages', messages, true);
         END IF;
+        -- A capture trigger enabled again (ENABLE TRIGGER) fires for origin sessions only: set
+        -- to fire always again (capture_always()).
+        PERFORM annotate_internal.capture_always();
         -- A capture trigger that does not fire (DISABLE TRIGGER, as pg_restore --disable-triggers
         -- and bulk loads do it, or ENABLE REPLICA TRIGGER): the app's writes meanwhile are not
         -- in the queue, and were lost for good once it fired again. A reconcile() is owed, which

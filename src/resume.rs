@@ -25,8 +25,8 @@
 //! selection counts leased URLs, and leasing walks use no resume point. A new table (attach's
 //! rebuild) has a new relfilenode, which the point records, as it records those of the tables
 //! that say what a caller annotated: their TRUNCATE empties them for older snapshots too,
-//! where its log row is not seen. Writes that skip the triggers (session_replication_role =
-//! replica) are followed by reconcile(), which voids every point.
+//! where its log row is not seen. Writes that skip the triggers (a capture trigger disabled)
+//! are followed by reconcile(), which voids every point.
 //!
 //! Not used or recorded under SERIALIZABLE (a walk that reads less takes fewer predicate
 //! locks), on a standby, or without `shared_preload_libraries` (no shared memory); not used

@@ -208,3 +208,17 @@ CREATE TABLE annotate_t_other.loose (LIKE public.urls);
 ALTER TABLE annotate_t_other.loose INHERIT public.urls;
 DROP SCHEMA annotate_t_other CASCADE;
 
+-- Writes under session_replication_role = replica (a role's or database's default, a logical
+-- replica's apply worker, a bulk load skipping foreign keys) fired no capture trigger, and the
+-- queue missed them without a sign: the capture triggers fire always.
+SELECT count(*) FILTER (WHERE g.tgenabled <> 'A') AS not_always, count(*) AS capture_triggers
+FROM pg_trigger g WHERE g.tgname LIKE 'annotate\_capture%';
+SET session_replication_role = replica;
+INSERT INTO public.flag_url_suspended (url_id) VALUES (5);
+RESET session_replication_role;
+SELECT count(*) AS problems FROM annotate.verify();
+-- ENABLE TRIGGER makes one fire for origin sessions only: the watch sets it back to always.
+ALTER TABLE public.flag_url_suspended ENABLE TRIGGER annotate_capture_insert;
+SELECT g.tgenabled FROM pg_trigger g
+WHERE g.tgrelid = 'public.flag_url_suspended'::regclass AND g.tgname = 'annotate_capture_insert';
+

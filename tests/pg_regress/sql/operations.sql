@@ -57,9 +57,7 @@ SELECT annotate.status()->'health'->>'last_verify' AS never_verified;
 SELECT count(*) AS problems FROM annotate.verify();
 SELECT (h->>'verify_problems')::int AS verify_problems, (h->>'last_verify')::timestamptz <= now() AS verified
 FROM (SELECT annotate.status()->'health' AS h) x;
-SET session_replication_role = replica;
-INSERT INTO public.flag_url_validated (url_id, type) VALUES (4, 'data source');
-RESET session_replication_role;
+UPDATE annotate_internal.queue SET validated = NOT validated WHERE url_id = 4;   -- damage
 BEGIN READ ONLY;
 SELECT count(*) AS problems_seen_read_only FROM annotate.verify();
 COMMIT;

@@ -190,7 +190,8 @@ SELECT count(*) FILTER (WHERE fa) AS followed FROM q;
 SELECT count(*) AS problems FROM annotate.verify();
 
 -- A damaged queue shows in verify(), and reconcile() repairs it and says how many rows it
--- fixed. (Writes with session_replication_role = replica skip triggers: that is one way.)
+-- fixed. (A write under session_replication_role = replica is not one: the capture triggers
+-- fire always.)
 SELECT FROM annotate_internal.fold_now();
 UPDATE annotate_internal.queue SET user_votes = 9 WHERE url_id = 3;
 DELETE FROM annotate_internal.queue WHERE url_id = 4;
