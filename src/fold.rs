@@ -99,6 +99,11 @@ const FOLDER: &str = "annotate_ext folder";
 /// The folder exits after this long without anything to fold.
 const IDLE: Duration = Duration::from_secs(2);
 
+/// The longest wait between the folder's rounds while the work left is rows it cannot lock, and
+/// the shortest time between two such rounds however often it is woken (the folder's loop).
+const STALLED_MAX: Duration = Duration::from_secs(1);
+const STALLED_GAP: Duration = Duration::from_millis(100);
+
 /// Readers wake the folder when they find at least this many URLs with unfolded writes.
 pub const WAKE_AT: usize = 32;
 
@@ -504,10 +509,31 @@ pub extern "C-unwind" fn annotate_folder_main(arg: pg_sys::Datum) {
         return;
     }
     let mut last_work = std::time::Instant::now();
+    let mut last_round = std::time::Instant::now();
+    // Rounds in a row that found work left and could do none of it: pending writes of rows an
+    // open transaction holds (a lease being taken), which a fold passes over. Each such round
+    // reads them all again; the folder then waits longer between rounds (twice as long each
+    // time, up to STALLED_MAX), and at least STALLED_GAP however often it is woken (readers
+    // meeting those writes wake it on every call): it went round every 50 ms, and at every
+    // reader's call, for as long as the transaction stayed open.
+    let mut stalled: u32 = 0;
     while last_work.elapsed() < IDLE {
         let naptime = Duration::from_millis(guc::FOLD_NAPTIME.get().max(1) as u64);
-        if !BackgroundWorker::wait_latch(Some(naptime)) {
+        let wait = match stalled {
+            0 => naptime,
+            n => naptime.checked_mul(1 << n.min(16)).unwrap_or(STALLED_MAX).min(STALLED_MAX),
+        };
+        if !BackgroundWorker::wait_latch(Some(wait)) {
             break;
+        }
+        if stalled > 0 {
+            while last_round.elapsed() < STALLED_GAP {
+                std::thread::sleep(Duration::from_millis(5));
+                pgrx::check_for_interrupts!();
+                if BackgroundWorker::sigterm_received() {
+                    return;
+                }
+            }
         }
         if BackgroundWorker::sighup_received() {
             // SAFETY: the configuration reload a backend does on SIGHUP.
@@ -524,19 +550,21 @@ pub extern "C-unwind" fn annotate_folder_main(arg: pg_sys::Datum) {
                     log!("annotate_ext: the folder reconciled the queue a rebuild from an older snapshot left: {fixed} URLs and batches corrected");
                 }
                 let folded = fold(client)?;
-                Ok(Some(
-                    reconciled.is_some()
-                        || expired > 0
-                        || folded.delta_rows > 0
-                        || folded.urls_left > 0
-                        || folded.batches_left > 0
-                        || folded.moved_by_follows > 0,
-                ))
+                let progress = reconciled.is_some()
+                    || expired > 0
+                    || folded.delta_rows > 0
+                    || folded.moved_by_follows > 0;
+                Ok(Some((progress, folded.urls_left > 0 || folded.batches_left > 0)))
             })
         });
+        last_round = std::time::Instant::now();
         match go_on {
-            Some(true) => last_work = std::time::Instant::now(),
-            Some(false) => {}
+            Some((progress, left)) => {
+                if progress || left {
+                    last_work = std::time::Instant::now();
+                }
+                stalled = if !progress && left { stalled.saturating_add(1) } else { 0 };
+            }
             None => break,
         }
     }
