@@ -91,6 +91,21 @@ for run in 1 2 3 4 5; do
 done
 q -d postgres -c 'DROP DATABASE annotate_dump_parallel'
 
+# Over a database that has the extension (pg_restore --clean): the DDL watch refuses to drop the
+# extension's triggers and indexes one by one, as it does for a migration. The documented way:
+# detach() first, then --clean --if-exists (what detach() took away is not there to drop).
+q -d postgres -c 'CREATE DATABASE annotate_dump_clean'
+pg_restore --exit-on-error -d annotate_dump_clean "$work/app.dump"
+if pg_restore --clean --exit-on-error -d annotate_dump_clean "$work/app.dump" 2>"$work/clean.err"; then
+    echo "dump/restore: pg_restore --clean over an attached database was not refused" >&2
+    exit 1
+fi
+grep -q 'annotate.detach()' "$work/clean.err" || { cat "$work/clean.err" >&2; echo "dump/restore: the refusal names no way through" >&2; exit 1; }
+q -d annotate_dump_clean -c 'SELECT count(*) FROM annotate.detach()' >/dev/null
+pg_restore --clean --if-exists --exit-on-error -d annotate_dump_clean "$work/app.dump"
+check annotate_dump_clean "detach(), then pg_restore --clean --if-exists over it"
+q -d postgres -c 'DROP DATABASE annotate_dump_clean'
+
 # The restored extension drops as cleanly as the original: the app's catalog is as it was
 # before CREATE EXTENSION (the ties came back with the dump).
 for db in annotate_dump_custom annotate_dump_plain; do
