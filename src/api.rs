@@ -361,7 +361,7 @@ fn last_timings() -> TableIterator<'static, (name!(phase, String), name!(seconds
     TableIterator::new(timing::last())
 }
 
-/// Cumulative per-phase statistics (cluster-wide when preloaded, else this session's).
+/// Cumulative per-phase statistics (this database's when preloaded, else this session's).
 #[allow(clippy::type_complexity)] // pgrx reads the column names from the signature itself
 #[pg_extern]
 fn timing_stats() -> TableIterator<

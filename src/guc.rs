@@ -211,7 +211,9 @@ pub fn init() {
         &RESUME_AFTER,
         -1,
         i32::MAX,
-        GucContext::Userset,
+        // The points are kept in shared memory for every database of the server (a fixed
+        // number of them): a caller that kept one after every walk would push out everyone's.
+        GucContext::Suset,
         GucFlags::default(),
     );
     GucRegistry::define_int_guc(

@@ -107,6 +107,7 @@ unsafe extern "C-unwind" fn process_utility(
         // Reached only when the statement succeeded (an error does not return here).
         if dropping != pg_sys::InvalidOid {
             crate::head::database_dropped(dropping);
+            crate::timing::database_dropped(dropping);
         }
     }
 }

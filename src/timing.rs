@@ -4,8 +4,10 @@
 //! log-scale histogram per phase; every selection call (the four entry points) counts in the
 //! counters: calls, empty answers, leasing calls, URLs leased, and lease conflicts (URLs another
 //! caller leased between this caller's walk and its lease). Kept in shared memory when the
-//! library is in `shared_preload_libraries` (cluster-wide), otherwise in this backend (per
-//! session), with the time they were last reset.
+//! library is in `shared_preload_libraries`, per database (DATABASES of them; any beyond
+//! share one more set), otherwise in this backend (per session), with the time they were
+//! last reset. Per database: any role with USAGE on `annotate` reads them, and another
+//! database's counters are no business of its.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -133,10 +135,64 @@ impl Default for Stats {
     }
 }
 
-// SAFETY: plain old data, no pointers.
-unsafe impl PGRXSharedMemory for Stats {}
+/// Databases with statistics of their own in shared memory; those beyond share one more set.
+const DATABASES: usize = 32;
 
-static SHARED: PgLwLock<Stats> = unsafe { PgLwLock::new(c"annotate_ext timing statistics") };
+/// The statistics of each database in shared memory: `databases[i]` (an OID, 0 when free) owns
+/// `stats[i]`; `stats[DATABASES]` counts the databases that found no slot free.
+#[derive(Clone, Copy, Debug)]
+pub struct Shared {
+    databases: [u32; DATABASES],
+    stats: [Stats; DATABASES + 1],
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared { databases: [0; DATABASES], stats: [Stats::default(); DATABASES + 1] }
+    }
+}
+
+impl Shared {
+    /// The slot of database `db`, claiming a free one; the shared one when none is free.
+    fn slot(&mut self, db: u32) -> usize {
+        if let Some(i) = self.databases.iter().position(|&d| d == db) {
+            return i;
+        }
+        match self.databases.iter().position(|&d| d == 0) {
+            Some(i) => {
+                self.databases[i] = db;
+                self.stats[i] = Stats::default();
+                i
+            }
+            None => DATABASES,
+        }
+    }
+
+    /// The slot database `db` reads: its own, the shared one when no slot is free, or none yet.
+    fn slot_read(&self, db: u32) -> Option<usize> {
+        match self.databases.iter().position(|&d| d == db) {
+            Some(i) => Some(i),
+            None if self.databases.iter().all(|&d| d != 0) => Some(DATABASES),
+            None => None,
+        }
+    }
+
+    fn free(&mut self, db: u32) {
+        if let Some(i) = self.databases.iter().position(|&d| d == db) {
+            self.databases[i] = 0;
+        }
+    }
+}
+
+// SAFETY: plain old data, no pointers.
+unsafe impl PGRXSharedMemory for Shared {}
+
+static SHARED: PgLwLock<Shared> = unsafe { PgLwLock::new(c"annotate_ext timing statistics") };
+
+fn database() -> u32 {
+    // SAFETY: this backend's database, set once it connected.
+    u32::from(unsafe { pg_sys::MyDatabaseId })
+}
 /// Set in the postmaster while preloading; forked backends inherit it.
 static SHARED_READY: AtomicBool = AtomicBool::new(false);
 
@@ -154,17 +210,24 @@ pub fn init() {
     }
 }
 
-pub fn scope() -> &'static str {
-    if SHARED_READY.load(Ordering::Relaxed) {
-        "cluster"
-    } else {
-        "session"
+/// `database`: this database's own statistics; `databases beyond 32`: this database found no
+/// slot free and shares the last one with every other such database; `session`: this backend's
+/// (the library is not preloaded).
+pub fn scope() -> String {
+    if !SHARED_READY.load(Ordering::Relaxed) {
+        return "session".into();
+    }
+    match SHARED.share().slot_read(database()) {
+        Some(DATABASES) => format!("databases beyond {DATABASES}"),
+        _ => "database".into(),
     }
 }
 
 fn with_stats<R>(f: impl FnOnce(&mut Stats) -> R) -> R {
     if SHARED_READY.load(Ordering::Relaxed) {
-        f(&mut SHARED.exclusive())
+        let mut shared = SHARED.exclusive();
+        let i = shared.slot(database());
+        f(&mut shared.stats[i])
     } else {
         SESSION.with(|s| f(&mut s.borrow_mut()))
     }
@@ -265,7 +328,7 @@ fn stats_rows(stats: &Stats) -> Vec<StatsRow> {
         .collect()
 }
 
-/// Cumulative per-phase statistics (cluster-wide when preloaded, else this session's).
+/// Cumulative per-phase statistics (this database's when preloaded, else this session's).
 pub fn stats() -> Vec<StatsRow> {
     stats_rows(&snapshot())
 }
@@ -287,7 +350,11 @@ pub fn count_call(urls: usize, leased: bool, conflicts: usize) {
 
 fn snapshot() -> Stats {
     if SHARED_READY.load(Ordering::Relaxed) {
-        *SHARED.share()
+        let shared = SHARED.share();
+        match shared.slot_read(database()) {
+            Some(i) => shared.stats[i],
+            None => Stats::default(),
+        }
     } else {
         SESSION.with(|s| *s.borrow())
     }
@@ -323,6 +390,13 @@ fn histogram_rows(stats: &Stats) -> Vec<(String, f64, i64)> {
         out.push((PHASE_NAMES[i].to_string(), f64::INFINITY, p.calls as i64));
     }
     out
+}
+
+/// After `DROP DATABASE` dropped database `db` (src/hooks.rs): its slot is free again.
+pub fn database_dropped(db: pg_sys::Oid) {
+    if SHARED_READY.load(Ordering::Relaxed) && db != pg_sys::InvalidOid {
+        SHARED.exclusive().free(u32::from(db));
+    }
 }
 
 /// Clears the statistics (and this session's last call).

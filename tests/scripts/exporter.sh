@@ -41,10 +41,10 @@ q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "DROP ROLE IF EXI
   -c "CREATE ROLE $role LOGIN" -c "GRANT pg_monitor TO $role"
 scripts/seed S "$db" >/dev/null
 q -d "$db" -c 'CREATE EXTENSION annotate_ext'
-[ "$(q -d "$db" -c "SELECT scope FROM annotate.call_stats")" = cluster ] \
-    || fail "the statistics are not cluster-wide: preload annotate_ext (scripts/cluster does)"
+[ "$(q -d "$db" -c "SELECT scope FROM annotate.call_stats")" = database ] \
+    || fail "the statistics are not in shared memory: preload annotate_ext (scripts/cluster does)"
 
-# The calls. Statistics are cluster-wide: nothing else may select while this runs.
+# The calls. Statistics are this database's: nothing else may select in it while this runs.
 q -d "$db" -c 'SELECT annotate.reset_timings()' >/dev/null
 plain=5 leasing_one=2 batch_urls=4
 q -d "$db" -c "SELECT count(annotate.next_annotation(u)) FROM generate_series(1, $plain) u" >/dev/null
@@ -96,11 +96,11 @@ expect pg_exporter_user_queries_load_error 0 "queries.yaml did not load"
 if grep -E 'level=(warn|error)|err=' "$work/exporter.log" >&2; then fail "the exporter logged the errors above"; fi
 
 # The counters.
-expect 'annotate_calls_total{scope="cluster"' "$selection_calls" "selection calls"
-expect 'annotate_calls_empty_answers_total{scope="cluster"' 1 "empty answers"
-expect 'annotate_calls_leasing_total{scope="cluster"' "$leasing_calls" "leasing calls"
-expect 'annotate_calls_urls_leased_total{scope="cluster"' "$urls_leased" "URLs the leasing calls returned"
-expect 'annotate_calls_lease_conflicts_total{scope="cluster"' 0 "lease conflicts"
+expect 'annotate_calls_total{scope="database"' "$selection_calls" "selection calls"
+expect 'annotate_calls_empty_answers_total{scope="database"' 1 "empty answers"
+expect 'annotate_calls_leasing_total{scope="database"' "$leasing_calls" "leasing calls"
+expect 'annotate_calls_urls_leased_total{scope="database"' "$urls_leased" "URLs the leasing calls returned"
+expect 'annotate_calls_lease_conflicts_total{scope="database"' 0 "lease conflicts"
 
 # The histograms: phase total counts every next_annotation call, its buckets are the view's,
 # its _sum is timing_stats' total; in every phase the buckets never decrease.

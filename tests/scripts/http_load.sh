@@ -50,7 +50,7 @@ server=$!
 # The HTTP clients: plain keep-alive HTTP/1.1 over asyncio streams, because the load generator
 # shares the machine with the server and an HTTP library would cost more CPU than the server
 # itself. One shape per call; reads the extension's timings for the same interval
-# (cluster-wide statistics, when the library is preloaded).
+# (this database's statistics, when the library is preloaded).
 "$venv/bin/python" - "$port" "$seconds" "$short" "$users" "dbname=$db" "$scope" >"$work/http.txt" <<'PY'
 import asyncio, sys, time
 from urllib.parse import urlencode
@@ -117,7 +117,7 @@ async def shape(admin, name, params, clients=CLIENTS, duration=seconds):
     bad = sum(count for status, count in statuses.items() if not 200 <= status < 300)
     five = sum(count for status, count in statuses.items() if status >= 500)
     total = {row["phase"]: row for row in annotate_ext.timing_stats(admin)}.get("total")
-    inside = "n/a" if scope != "cluster" or total is None else \
+    inside = "n/a" if scope != "database" or total is None else \
         f"{total['p50_ms']:.2f} / {total['p95_ms']:.2f} / {total['p99_ms']:.2f}"
     print(f"| {name} | {len(latencies) / elapsed:.0f} | {ms[0]:.2f} / {ms[1]:.2f} / {ms[2]:.2f} | {bad} | {five} | {inside} |")
 

@@ -66,8 +66,8 @@ SELECT annotate.reconcile() AS fixed;
 SELECT (h->>'reconcile_fixed')::int AS reconcile_fixed, (h->>'last_reconcile') IS NOT NULL AS reconciled
 FROM (SELECT annotate.status()->'health' AS h) x;
 
--- Statistics as views. This cluster preloads the library: the counters are cluster-wide, so
--- the checks below compare differences, and nothing else calls into this database meanwhile.
+-- Statistics as views. This cluster preloads the library: the counters are this database's,
+-- and nothing else calls into it meanwhile.
 SELECT annotate.reset_timings();
 SELECT stats_reset > now() - interval '1 minute' AS reset_now, calls, empty_answers, scope FROM annotate.call_stats;
 SELECT count(*) AS answers FROM annotate.next_url_for_annotation(1);

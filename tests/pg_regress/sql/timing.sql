@@ -1,5 +1,5 @@
--- Per-phase timing (SPEC 5). This cluster preloads annotate_ext, so statistics are
--- cluster-wide: calls from every session add up.
+-- Per-phase timing (SPEC 5). This cluster preloads annotate_ext, so statistics are kept per
+-- database in shared memory: calls from every session of the database add up.
 DROP DATABASE IF EXISTS annotate_t_timing;
 CREATE DATABASE annotate_t_timing TEMPLATE annotate_fixture;
 \c annotate_t_timing
@@ -35,3 +35,21 @@ RESET annotate.track_timing;
 
 SELECT annotate.reset_timings();
 SELECT sum(calls) AS calls_after_reset FROM annotate.timing_stats();
+
+-- Another database's calls are its own: they were counted with every database's (any role with
+-- USAGE on annotate saw them). Dropping it frees its statistics for the next database.
+SELECT annotate.next_annotation(1) IS NOT NULL AS answered;
+DROP DATABASE IF EXISTS annotate_t_timing2;
+CREATE DATABASE annotate_t_timing2 TEMPLATE annotate_fixture;
+\c annotate_t_timing2
+CREATE EXTENSION annotate_ext;
+SELECT calls, scope FROM annotate.call_stats;
+SELECT count(*) AS answers FROM annotate.next_url_for_annotation(1);
+SELECT count(*) AS answers FROM annotate.next_url_for_annotation(2);
+SELECT calls FROM annotate.call_stats;
+\c annotate_t_timing
+SELECT calls, scope FROM annotate.call_stats;
+SELECT calls FROM annotate.timing_stats() WHERE phase = 'total';
+\c postgres
+DROP DATABASE annotate_t_timing2;
+
