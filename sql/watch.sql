@@ -25,7 +25,6 @@ BEGIN
     IF annotate_internal.in_watch() THEN
         RETURN;   -- DDL of our own, below
     END IF;
-    SELECT s.attached INTO attached FROM annotate_internal.state s;
     -- Commands in the schemas it reads or made, and those that took a table it reads out of
     -- public (a SET SCHEMA reports the schema the table went to) or public itself away (a
     -- schema's RENAME reports none). Other schemas' DDL is no business of the extension's.
@@ -38,7 +37,10 @@ BEGIN
                           AND EXISTS (SELECT 1 FROM pg_catalog.pg_class k
                                       JOIN annotate_internal.requirements() r
                                         ON r.table_name OPERATOR(pg_catalog.=) k.relname
-                                      WHERE k.oid OPERATOR(pg_catalog.=) c.objid))
+                                      -- not a TEMP table of the same name (nothing to
+                                      -- watch, and any role may make one)
+                                      WHERE k.oid OPERATOR(pg_catalog.=) c.objid
+                                        AND k.relpersistence OPERATOR(pg_catalog.<>) 't'))
                       -- A table of any schema made an inheritance child of one it reads.
                       OR (c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
                           AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i
@@ -49,6 +51,7 @@ BEGIN
                                         AND k.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('public')))) THEN
         RETURN;
     END IF;
+    SELECT s.attached INTO attached FROM annotate_internal.state s;
     PERFORM annotate_internal.watch_begin();
     IF attached AND pg_catalog.to_regnamespace('public') IS NULL THEN
         RAISE EXCEPTION 'annotate_ext: this change takes away schema public, where annotate_ext reads the application''s tables'

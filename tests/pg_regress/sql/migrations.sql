@@ -222,3 +222,14 @@ ALTER TABLE public.flag_url_suspended ENABLE TRIGGER annotate_capture_insert;
 SELECT g.tgenabled FROM pg_trigger g
 WHERE g.tgrelid = 'public.flag_url_suspended'::regclass AND g.tgname = 'annotate_capture_insert';
 
+-- A TEMP table named like an app table, which any role may make and alter: not watched (the
+-- watch read the extension's state for it, and the share lock held up DROP EXTENSION until the
+-- transaction ended).
+BEGIN;
+CREATE TEMP TABLE urls (id integer);
+ALTER TABLE pg_temp.urls ADD COLUMN x integer;
+SELECT count(*) AS locks_on_internal_tables
+FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+WHERE l.pid = pg_backend_pid() AND c.relnamespace = 'annotate_internal'::regnamespace;
+ROLLBACK;
+
