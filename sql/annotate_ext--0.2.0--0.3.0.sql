@@ -287,6 +287,122 @@ INSERT INTO annotate_internal.health DEFAULT VALUES;
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/lib.rs:45
+-- requires:
+--   internal
+
+-- Scheduling refresh() with pg_cron. pg_cron is optional and lives in one database per server
+-- (cron.database_name, postgres by default): when that is this database, schedule_refresh()
+-- schedules here; otherwise its error shows the cron.schedule_in_database call to run there.
+-- The job is named after the database ('annotate_ext refresh <database>'): pg_cron's job names
+-- are one namespace per user across every database it serves.
+
+CREATE FUNCTION annotate.schedule_refresh(schedule text DEFAULT '17 3 * * *')
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    job bigint;
+    cron_db text := pg_catalog.current_setting('cron.database_name', true);
+BEGIN
+    IF schedule IS NULL THEN
+        RAISE EXCEPTION 'annotate.schedule_refresh: schedule must not be NULL'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        IF cron_db IS NULL THEN
+            RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is not loaded on this server'
+                USING ERRCODE = 'feature_not_supported',
+                      HINT = 'Install pg_cron (Debian: postgresql-15-cron), add it to shared_preload_libraries, '
+                             'restart, CREATE EXTENSION pg_cron in the database cron.database_name names (postgres '
+                             'by default), and schedule from there with cron.schedule_in_database (see the README).';
+        END IF;
+        RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is in database %, not in this one', cron_db
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = pg_catalog.format(
+                      'In database %s run: SELECT cron.schedule_in_database(%L, %L, %L, %L);',
+                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
+                      schedule, 'SELECT annotate.refresh()', pg_catalog.current_database());
+    END IF;
+    -- A named job: scheduling again replaces the schedule.
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(), schedule,
+              'SELECT annotate.refresh()';
+    RETURN job;
+END
+$$;
+
+CREATE FUNCTION annotate.unschedule_refresh()
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    found_job boolean;
+    cron_db text := pg_catalog.current_setting('cron.database_name', true);
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        RAISE EXCEPTION 'annotate.unschedule_refresh: pg_cron is not installed in this database'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = CASE WHEN cron_db IS NOT NULL THEN pg_catalog.format(
+                      'In database %s run: SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = %L AND database = %L;',
+                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
+                      pg_catalog.current_database()) END;
+    END IF;
+    EXECUTE 'SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname OPERATOR(pg_catalog.=) $1)' INTO found_job
+        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
+    IF found_job THEN
+        EXECUTE 'SELECT cron.unschedule($1)'
+            USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
+    END IF;
+    RETURN found_job;
+END
+$$;
+
+-- The pg_cron job that runs refresh() for this database, for status(): its schedule and last
+-- outcome when pg_cron is in this database; otherwise where pg_cron is (its job list is there,
+-- out of reach from here; the runs themselves show in annotate.refresh_history either way).
+CREATE FUNCTION annotate_internal.cron_status()
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cron_db text := pg_catalog.current_setting('cron.database_name', true);
+    job jsonb;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        RETURN pg_catalog.jsonb_build_object(
+            'in_this_database', false,
+            'cron_database', cron_db,
+            'note', CASE WHEN cron_db IS NULL THEN 'pg_cron is not loaded on this server'
+                         ELSE 'pg_cron is in database ' OPERATOR(pg_catalog.||) cron_db
+                              OPERATOR(pg_catalog.||) ': its jobs are listed there (cron.job)' END);
+    END IF;
+    -- The pattern has no backslash: it reads the same under standard_conforming_strings = off
+    -- ('annotate\.refresh\(' then became an invalid pattern, and status() failed).
+    EXECUTE $q$
+        SELECT pg_catalog.jsonb_build_object(
+                   'jobid', j.jobid, 'schedule', j.schedule, 'active', j.active,
+                   'last_run', (SELECT pg_catalog.jsonb_build_object('status', d.status, 'start_time', d.start_time,
+                                                                    'end_time', d.end_time,
+                                                                    'return_message', d.return_message)
+                                FROM cron.job_run_details d
+                                WHERE d.jobid OPERATOR(pg_catalog.=) j.jobid
+                                ORDER BY d.runid DESC LIMIT 1))
+        FROM cron.job j
+        WHERE j.command OPERATOR(pg_catalog.~) 'annotate[.]refresh[(]'
+          AND j.database OPERATOR(pg_catalog.=) pg_catalog.current_database()
+        ORDER BY j.jobid DESC LIMIT 1 $q$
+    INTO job;
+    RETURN pg_catalog.jsonb_build_object('in_this_database', true, 'cron_database', cron_db, 'job', job);
+END
+$$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/lib.rs:38
 -- requires:
 --   internal
@@ -390,6 +506,9 @@ AS $$
         SELECT r.table_name, r.column_name, r.n,
                CASE
                    WHEN c.oid IS NULL THEN pg_catalog.format('public.%I is missing', r.table_name)
+                   WHEN r.column_name IS NULL AND c.relkind OPERATOR(pg_catalog.=) 'p'
+                       THEN pg_catalog.format('public.%I is partitioned, which annotate_ext does not support (its capture triggers would fire for the partitions, and attaching or detaching one changes the table uncaptured)',
+                                              r.table_name)
                    WHEN r.column_name IS NULL
                        THEN pg_catalog.format('public.%I is a view, not a table: annotate_ext reads it with its owner''s rights, and would run with them what the view calls',
                                               r.table_name)
@@ -410,8 +529,8 @@ AS $$
            -- Read as the extension's owner (a superuser), a view would run what it calls with
            -- those rights: only the one view the app has, read with the caller's rights
            -- (sql/queries/location_votes.sql), may be one.
-           OR (r.column_name IS NULL AND c.relkind OPERATOR(pg_catalog.<>) ALL ('{r,p}'::"char"[])
-               AND r.table_name OPERATOR(pg_catalog.<>) 'locations_expanded')
+           OR (r.column_name IS NULL AND c.relkind OPERATOR(pg_catalog.<>) 'r'
+               AND (r.table_name OPERATOR(pg_catalog.<>) 'locations_expanded' OR c.relkind OPERATOR(pg_catalog.=) 'p'))
            OR (r.column_name IS NOT NULL AND c.oid IS NOT NULL AND a.attnum IS NULL)
            OR (r.column_name IS NOT NULL AND a.attnum IS NOT NULL AND NOT CASE r.kind
                    WHEN 'id' THEN a.atttypid OPERATOR(pg_catalog.=) ANY ('{int2,int4,int8}'::pg_catalog.regtype[])
@@ -422,6 +541,39 @@ AS $$
                    WHEN 'string' THEN t.typcategory OPERATOR(pg_catalog.=) 'S'
                    ELSE t.typcategory OPERATOR(pg_catalog.=) ANY ('{S,E}'::"char"[])
                END)
+        UNION ALL
+        -- Code of a role that is not a superuser, which the planner may run: planning a query
+        -- on a table, PostgreSQL simplifies the expressions and predicates of its indexes, its
+        -- CHECK constraints (constraint_exclusion) and its statistics' expressions, running the
+        -- immutable functions they call on constants with the rights of the role planning.
+        -- annotate_ext plans its queries on the app's tables with its owner's (a superuser's),
+        -- so such a function (its owner may replace its body at any time) would run with them.
+        SELECT r.table_name, NULL, 999998,
+               pg_catalog.format('public.%I: %s calls %s, owned by %s, which is not a superuser: PostgreSQL may run it as annotate_ext plans its queries on the table, with its owner''s rights',
+                                 r.table_name, pg_catalog.pg_describe_object(d.classid, d.objid, 0),
+                                 f.oid::pg_catalog.regprocedure, f.proowner::pg_catalog.regrole)
+        FROM (SELECT DISTINCT q.table_name FROM annotate_internal.requirements() q) r
+        JOIN pg_catalog.pg_class k ON k.relname OPERATOR(pg_catalog.=) r.table_name
+                                  AND k.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('public')
+        JOIN pg_catalog.pg_depend d
+          ON (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+              AND d.objid OPERATOR(pg_catalog.=) ANY (SELECT i.indexrelid FROM pg_catalog.pg_index i
+                                                      WHERE i.indrelid OPERATOR(pg_catalog.=) k.oid))
+          OR (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_constraint'::pg_catalog.regclass
+              AND d.objid OPERATOR(pg_catalog.=) ANY (SELECT o.oid FROM pg_catalog.pg_constraint o
+                                                      WHERE o.conrelid OPERATOR(pg_catalog.=) k.oid))
+          OR (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass
+              AND d.objid OPERATOR(pg_catalog.=) ANY (SELECT s.oid FROM pg_catalog.pg_statistic_ext s
+                                                      WHERE s.stxrelid OPERATOR(pg_catalog.=) k.oid))
+        JOIN pg_catalog.pg_proc f
+          ON f.oid OPERATOR(pg_catalog.=) CASE
+                 WHEN d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass THEN d.refobjid
+                 WHEN d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_operator'::pg_catalog.regclass
+                     THEN (SELECT o.oprcode::pg_catalog.oid FROM pg_catalog.pg_operator o
+                           WHERE o.oid OPERATOR(pg_catalog.=) d.refobjid)
+             END
+        JOIN pg_catalog.pg_roles a ON a.oid OPERATOR(pg_catalog.=) f.proowner
+        WHERE NOT a.rolsuper
         UNION ALL
         -- Inheritance children of a table it reads: the app reads their rows with the
         -- parent's, and no trigger on the parent fires for their writes (a partitioned
@@ -773,103 +925,6 @@ BEGIN
         RAISE EXCEPTION '%: cannot run in a read-only transaction', caller
             USING ERRCODE = 'read_only_sql_transaction';
     END IF;
-END
-$$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:42
--- requires:
---   helpers
-
--- Snapshot mode (SPEC 3.4, annotate.selection = snapshot): the upstream PR's selection, with
--- vote counts from annotate.url_annotation_count_view as of the last refresh (a URL missing
--- from it counts 0) and every filter and follow read live. It sorts every eligible URL by
--- design, so unlike the live walks it is planned for the values of each call, under the
--- planner's stock settings whatever the server's are (the SET clauses below).
-CREATE FUNCTION annotate_internal.snapshot_candidates(p_user integer, p_session uuid, p_batch integer,
-                                                      p_url integer, p_limit bigint, p_skip bigint)
-RETURNS TABLE (url_id integer, scheme text, url text, trailing_slash boolean, followed_by_any_user boolean,
-               is_manual boolean, user_url_type_count bigint, anon_url_type_count bigint,
-               auto_url_type_count bigint, followed_by_user boolean, batch_id integer)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-SET jit = off
-SET plan_cache_mode = force_custom_plan
-SET enable_seqscan = on SET enable_indexscan = on SET enable_indexonlyscan = on SET enable_bitmapscan = on
-SET enable_sort = on SET enable_incremental_sort = on SET enable_hashagg = on SET enable_hashjoin = on
-SET enable_mergejoin = on SET enable_nestloop = on SET enable_material = on SET enable_memoize = on
-SET random_page_cost = 4 SET seq_page_cost = 1 SET cpu_tuple_cost = 0.01 SET cpu_index_tuple_cost = 0.005
-SET cpu_operator_cost = 0.0025 SET work_mem = '64MB' SET hash_mem_multiplier = 16
-SET from_collapse_limit = 8 SET join_collapse_limit = 8
-AS $$
-BEGIN
-    RETURN QUERY
-    -- Follows are per batch: computed once for every followed batch, not once per URL.
-    WITH followed AS (
-        SELECT bl.batch_id, pg_catalog.bool_or(fo.user_id OPERATOR(pg_catalog.=) p_user) AS by_user
-        FROM public.link_batches__locations bl
-        JOIN public.link__locations__user_follows fo ON fo.location_id OPERATOR(pg_catalog.=) bl.location_id
-        GROUP BY bl.batch_id)
-    SELECT u.id::integer,
-           u.scheme::pg_catalog.text,
-           u.url::pg_catalog.text,
-           u.trailing_slash,
-           f.followed_by_any_user,
-           pg_catalog.format('%s', u.source) OPERATOR(pg_catalog.=) 'manual',   -- not a cast (fresh_queue())
-           c.user_url_type_count,
-           c.anon_url_type_count,
-           c.auto_url_type_count,
-           f.followed_by_user,
-           lb.batch_id::integer
-    FROM public.urls u
-    LEFT JOIN public.link_batches__urls lb ON lb.url_id OPERATOR(pg_catalog.=) u.id
-    LEFT JOIN followed fb ON fb.batch_id OPERATOR(pg_catalog.=) lb.batch_id
-    CROSS JOIN LATERAL (
-        SELECT COALESCE(fb.by_user, false) AS followed_by_user,
-               fb.batch_id IS NOT NULL AS followed_by_any_user
-    ) f
-    LEFT JOIN annotate.url_annotation_count_view v ON v.url_id OPERATOR(pg_catalog.=) u.id
-    CROSS JOIN LATERAL (
-        SELECT COALESCE(v.user_url_type_count, 0) AS user_url_type_count,
-               COALESCE(v.anon_url_type_count, 0) AS anon_url_type_count,
-               COALESCE(v.auto_url_type_count, 0) AS auto_url_type_count
-    ) c
-    WHERE (p_batch IS NULL OR lb.batch_id OPERATOR(pg_catalog.=) p_batch)
-      AND (p_url IS NULL OR u.id OPERATOR(pg_catalog.=) p_url)
-      -- Flagged URLs: with a batch or URL filter (a custom plan: p_batch and p_url are
-      -- constants in it), probed per URL as anti-joins; without one, hashed with the caller's
-      -- annotations below (these anti-joins are then against nothing), as an empty flag table
-      -- the planner expects one row of is rescanned once per URL.
-      AND NOT EXISTS (SELECT 1 FROM public.flag_url_suspended s
-                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
-      AND NOT EXISTS (SELECT 1 FROM public.flag_url_validated s
-                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
-      -- The caller's annotations (and, without a filter, the flagged URLs), hashed once (a
-      -- per-URL probe of each table would be run a million times at 1M URLs); url_id is NOT
-      -- NULL in each, so NOT IN means "not among them". Written NOT (= ANY), as NOT IN parses:
-      -- the planner hashes only an = ANY subplan (a <> ALL one is rescanned for every URL), and
-      -- only one it expects to fit in work_mem times hash_mem_multiplier (both set above: some
-      -- 20 million rows).
-      AND NOT (u.id OPERATOR(pg_catalog.=) ANY (
-          SELECT s.url_id FROM public.flag_url_suspended s WHERE p_batch IS NULL AND p_url IS NULL
-          UNION ALL SELECT s.url_id FROM public.flag_url_validated s WHERE p_batch IS NULL AND p_url IS NULL
-          UNION ALL SELECT a.url_id FROM public.annotation__url_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__agency__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__location__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__record_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__url_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
-          UNION ALL SELECT a.url_id FROM public.annotation__agency__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
-          UNION ALL SELECT a.url_id FROM public.annotation__location__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
-          UNION ALL SELECT a.url_id FROM public.annotation__record_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session))
-    ORDER BY f.followed_by_user DESC,
-             f.followed_by_any_user DESC,
-             6 DESC,
-             c.user_url_type_count DESC,
-             c.anon_url_type_count DESC,
-             c.auto_url_type_count DESC,
-             u.id
-    LIMIT p_limit OFFSET p_skip;
 END
 $$;
 /* </end connected objects> */
@@ -1477,6 +1532,62 @@ AS $$
                           OR p.problem OPERATOR(pg_catalog.~~) 'enabled for replication only%'))
 $$;
 
+-- For the folder (src/fold.rs), which the DDL watch of a restore wakes at each commit once every
+-- table is there: attaches as the watch does once every object is there and tied too, seen
+-- after the commits. A parallel restore (pg_restore --jobs) made its last objects in several
+-- sessions at once, and the watch of each, not seeing the others' yet, left the database
+-- unattached. Whether it attached.
+CREATE FUNCTION annotate_internal.attach_restored()
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF (SELECT s.attached FROM annotate_internal.state s) THEN
+        RETURN false;
+    END IF;
+    IF EXISTS (SELECT 1 FROM annotate_internal.unmet_requirements())
+       OR EXISTS (SELECT 1 FROM annotate_internal.object_problems()) THEN
+        RETURN false;
+    END IF;
+    PERFORM annotate_internal.watch_begin();
+    PERFORM annotate_internal.build_queue();
+    PERFORM annotate_internal.watch_end(false);
+    RETURN true;
+END
+$$;
+
+-- The extension's triggers and indexes on the app's tables under names not their own (ALTER
+-- TRIGGER or ALTER INDEX ... RENAME), as text; NULL when none. attach() and the checks find
+-- them by name: a renamed capture trigger went on firing beside the one attach() made again,
+-- and every write was counted twice.
+CREATE FUNCTION annotate_internal.renamed_objects()
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    -- Tied to the extension (DEPENDS ON EXTENSION): what attach() made, whatever its name now.
+    WITH tied AS (
+        SELECT d.classid, d.objid FROM pg_catalog.pg_depend d
+        WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+          AND d.refobjid OPERATOR(pg_catalog.=) (SELECT e.oid FROM pg_catalog.pg_extension e
+                                                 WHERE e.extname OPERATOR(pg_catalog.=) 'annotate_ext')
+          AND d.deptype OPERATOR(pg_catalog.=) 'x')
+    SELECT pg_catalog.string_agg(x.what, ', ' ORDER BY x.what) FROM (
+        SELECT pg_catalog.format('trigger %I on %s', g.tgname, g.tgrelid::pg_catalog.regclass) AS what
+        FROM tied t JOIN pg_catalog.pg_trigger g ON g.oid OPERATOR(pg_catalog.=) t.objid
+        WHERE t.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass
+          AND NOT (g.tgname OPERATOR(pg_catalog.=) ANY ('{annotate_capture,annotate_capture_insert,annotate_capture_delete,annotate_capture_truncate}'::pg_catalog.name[]))
+        UNION ALL
+        SELECT pg_catalog.format('index %s', k.oid::pg_catalog.regclass)
+        FROM tied t JOIN pg_catalog.pg_class k ON k.oid OPERATOR(pg_catalog.=) t.objid
+        WHERE t.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+          AND k.relkind OPERATOR(pg_catalog.=) 'i'
+          AND NOT (k.relname OPERATOR(pg_catalog.=) ANY (SELECT o.name FROM annotate_internal.attached_objects() o
+                                                         WHERE o.kind OPERATOR(pg_catalog.=) 'index'))
+    ) x
+$$;
+
 -- Sets every capture trigger that fires only where session_replication_role is origin (as
 -- CREATE TRIGGER and ENABLE TRIGGER leave one) to fire always: under replica (a logical
 -- replica's apply worker, a role's or database's default, a bulk load skipping foreign keys)
@@ -1973,6 +2084,19 @@ $$;
 -- The functions run with the extension owner's rights (they may tie or build on behalf of
 -- whoever runs the DDL); event trigger functions cannot be called directly.
 
+-- Whether the extension is attached, read only when called: a query naming the state table
+-- locks it as it is planned, whether or not it reads it (the watch's look at commands it has no
+-- business with took a lock any role could hold so, until its transaction ended).
+CREATE FUNCTION annotate_internal.attached()
+RETURNS boolean
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN (SELECT s.attached FROM annotate_internal.state s);
+END
+$$;
+
 CREATE FUNCTION annotate_internal.on_ddl_end()
 RETURNS event_trigger
 LANGUAGE plpgsql
@@ -1982,12 +2106,12 @@ AS $$
 DECLARE
     attached boolean;
     unmet text;
+    renamed text;
     messages text;
 BEGIN
     IF annotate_internal.in_watch() THEN
         RETURN;   -- DDL of our own, below
     END IF;
-    SELECT s.attached INTO attached FROM annotate_internal.state s;
     -- Commands in the schemas it reads or made, and those that took a table it reads out of
     -- public (a SET SCHEMA reports the schema the table went to) or public itself away (a
     -- schema's RENAME reports none). Other schemas' DDL is no business of the extension's.
@@ -2000,7 +2124,27 @@ BEGIN
                           AND EXISTS (SELECT 1 FROM pg_catalog.pg_class k
                                       JOIN annotate_internal.requirements() r
                                         ON r.table_name OPERATOR(pg_catalog.=) k.relname
-                                      WHERE k.oid OPERATOR(pg_catalog.=) c.objid))
+                                      -- not a TEMP table of the same name (nothing to
+                                      -- watch, and any role may make one)
+                                      WHERE k.oid OPERATOR(pg_catalog.=) c.objid
+                                        AND k.relpersistence OPERATOR(pg_catalog.<>) 't'))
+                      -- A trigger on a table of public (a trigger's command reports no schema),
+                      -- while attached: its name is the watch's business then (a restore's
+                      -- triggers are looked at with the rest of its DDL, as before).
+                      OR (c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass
+                          AND EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g
+                                      JOIN pg_catalog.pg_class k ON k.oid OPERATOR(pg_catalog.=) g.tgrelid
+                                      WHERE g.oid OPERATOR(pg_catalog.=) c.objid
+                                        AND annotate_internal.attached()
+                                        AND k.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('public')))
+                      -- Statistics of any schema on a table it reads (their expressions).
+                      OR (c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass
+                          AND EXISTS (SELECT 1 FROM pg_catalog.pg_statistic_ext s
+                                      JOIN pg_catalog.pg_class k ON k.oid OPERATOR(pg_catalog.=) s.stxrelid
+                                      JOIN annotate_internal.requirements() r
+                                        ON r.table_name OPERATOR(pg_catalog.=) k.relname
+                                      WHERE s.oid OPERATOR(pg_catalog.=) c.objid
+                                        AND k.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('public')))
                       -- A table of any schema made an inheritance child of one it reads.
                       OR (c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
                           AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i
@@ -2011,6 +2155,7 @@ BEGIN
                                         AND k.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('public')))) THEN
         RETURN;
     END IF;
+    SELECT s.attached INTO attached FROM annotate_internal.state s;
     PERFORM annotate_internal.watch_begin();
     IF attached AND pg_catalog.to_regnamespace('public') IS NULL THEN
         RAISE EXCEPTION 'annotate_ext: this change takes away schema public, where annotate_ext reads the application''s tables'
@@ -2023,6 +2168,12 @@ BEGIN
             RAISE EXCEPTION 'annotate_ext: this change takes away what annotate_ext reads: %', unmet
                 USING ERRCODE = 'dependent_objects_still_exist',
                       HINT = 'Run SELECT annotate.detach() before this migration and SELECT annotate.attach() after it.';
+        END IF;
+        renamed := annotate_internal.renamed_objects();
+        IF renamed IS NOT NULL THEN
+            RAISE EXCEPTION 'annotate_ext: % belongs to annotate_ext, which finds it by its name', renamed
+                USING ERRCODE = 'dependent_objects_still_exist',
+                      HINT = 'Keep its name. To change what annotate_ext made, run SELECT annotate.detach() first.';
         END IF;
         -- Re-tie what PostgreSQL rebuilt (ALTER COLUMN TYPE recreates the indexes on a column),
         -- quietly: attach() reports its steps as NOTICEs.
@@ -2046,12 +2197,18 @@ BEGIN
         ELSIF (SELECT s.reconcile_owed IS NOT NULL FROM annotate_internal.state s) THEN
             PERFORM annotate_internal.wake_folder_at_commit();
         END IF;
-    ELSIF NOT EXISTS (SELECT 1 FROM annotate_internal.unmet_requirements())
-          AND NOT EXISTS (SELECT 1 FROM annotate_internal.object_problems()) THEN
-        -- Not attached, yet every attached object is here, tied: a restore has just brought
-        -- back the last of them. Build the queue from the restored tables.
-        PERFORM annotate_internal.build_queue();
-        PERFORM annotate_internal.wake_folder();
+    ELSIF NOT EXISTS (SELECT 1 FROM annotate_internal.unmet_requirements()) THEN
+        IF NOT EXISTS (SELECT 1 FROM annotate_internal.object_problems()) THEN
+            -- Not attached, yet every attached object is here, tied: a restore has just brought
+            -- back the last of them. Build the queue from the restored tables.
+            PERFORM annotate_internal.build_queue();
+            PERFORM annotate_internal.wake_folder();
+        ELSE
+            -- Every table is back, not every object yet: another session of a parallel restore
+            -- may be making the last ones, and neither sees the other's before it commits. The
+            -- folder looks again once this transaction has committed (attach_restored()).
+            PERFORM annotate_internal.wake_folder_at_commit();
+        END IF;
     END IF;
     PERFORM annotate_internal.watch_end(false);
 END
@@ -2109,7 +2266,8 @@ END
 $$;
 
 CREATE EVENT TRIGGER annotate_ddl_end ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE', 'CREATE FOREIGN TABLE', 'ALTER FOREIGN TABLE', 'ALTER SCHEMA', 'ALTER TYPE', 'CREATE RULE', 'ALTER VIEW', 'CREATE VIEW', 'ALTER INDEX', 'CREATE INDEX',
+    WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE', 'CREATE FOREIGN TABLE', 'ALTER FOREIGN TABLE', 'ALTER SCHEMA',
+                 'CREATE STATISTICS', 'ALTER STATISTICS', 'ALTER TYPE', 'CREATE RULE', 'ALTER VIEW', 'CREATE VIEW', 'ALTER INDEX', 'CREATE INDEX',
                  'CREATE TRIGGER', 'ALTER TRIGGER', 'CREATE MATERIALIZED VIEW',
                  'ALTER MATERIALIZED VIEW', 'REFRESH MATERIALIZED VIEW')
     EXECUTE FUNCTION annotate_internal.on_ddl_end();
@@ -2153,117 +2311,98 @@ CREATE EVENT TRIGGER annotate_table_rewrite ON table_rewrite
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:45
+-- src/lib.rs:42
 -- requires:
---   internal
+--   helpers
 
--- Scheduling refresh() with pg_cron. pg_cron is optional and lives in one database per server
--- (cron.database_name, postgres by default): when that is this database, schedule_refresh()
--- schedules here; otherwise its error shows the cron.schedule_in_database call to run there.
--- The job is named after the database ('annotate_ext refresh <database>'): pg_cron's job names
--- are one namespace per user across every database it serves.
-
-CREATE FUNCTION annotate.schedule_refresh(schedule text DEFAULT '17 3 * * *')
-RETURNS bigint
-LANGUAGE plpgsql
+-- Snapshot mode (SPEC 3.4, annotate.selection = snapshot): the upstream PR's selection, with
+-- vote counts from annotate.url_annotation_count_view as of the last refresh (a URL missing
+-- from it counts 0) and every filter and follow read live. It sorts every eligible URL by
+-- design, so unlike the live walks it is planned for the values of each call, under the
+-- planner's stock settings whatever the server's are (the SET clauses below).
+CREATE FUNCTION annotate_internal.snapshot_candidates(p_user integer, p_session uuid, p_batch integer,
+                                                      p_url integer, p_limit bigint, p_skip bigint)
+RETURNS TABLE (url_id integer, scheme text, url text, trailing_slash boolean, followed_by_any_user boolean,
+               is_manual boolean, user_url_type_count bigint, anon_url_type_count bigint,
+               auto_url_type_count bigint, followed_by_user boolean, batch_id integer)
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET plan_cache_mode = force_custom_plan
+SET enable_seqscan = on SET enable_indexscan = on SET enable_indexonlyscan = on SET enable_bitmapscan = on
+SET enable_sort = on SET enable_incremental_sort = on SET enable_hashagg = on SET enable_hashjoin = on
+SET enable_mergejoin = on SET enable_nestloop = on SET enable_material = on SET enable_memoize = on
+SET random_page_cost = 4 SET seq_page_cost = 1 SET cpu_tuple_cost = 0.01 SET cpu_index_tuple_cost = 0.005
+SET cpu_operator_cost = 0.0025 SET work_mem = '64MB' SET hash_mem_multiplier = 16
+SET from_collapse_limit = 8 SET join_collapse_limit = 8
 AS $$
-DECLARE
-    job bigint;
-    cron_db text := pg_catalog.current_setting('cron.database_name', true);
 BEGIN
-    IF schedule IS NULL THEN
-        RAISE EXCEPTION 'annotate.schedule_refresh: schedule must not be NULL'
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
-        IF cron_db IS NULL THEN
-            RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is not loaded on this server'
-                USING ERRCODE = 'feature_not_supported',
-                      HINT = 'Install pg_cron (Debian: postgresql-15-cron), add it to shared_preload_libraries, '
-                             'restart, CREATE EXTENSION pg_cron in the database cron.database_name names (postgres '
-                             'by default), and schedule from there with cron.schedule_in_database (see the README).';
-        END IF;
-        RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is in database %, not in this one', cron_db
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = pg_catalog.format(
-                      'In database %s run: SELECT cron.schedule_in_database(%L, %L, %L, %L);',
-                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
-                      schedule, 'SELECT annotate.refresh()', pg_catalog.current_database());
-    END IF;
-    -- A named job: scheduling again replaces the schedule.
-    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
-        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(), schedule,
-              'SELECT annotate.refresh()';
-    RETURN job;
-END
-$$;
-
-CREATE FUNCTION annotate.unschedule_refresh()
-RETURNS boolean
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    found_job boolean;
-    cron_db text := pg_catalog.current_setting('cron.database_name', true);
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
-        RAISE EXCEPTION 'annotate.unschedule_refresh: pg_cron is not installed in this database'
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = CASE WHEN cron_db IS NOT NULL THEN pg_catalog.format(
-                      'In database %s run: SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = %L AND database = %L;',
-                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
-                      pg_catalog.current_database()) END;
-    END IF;
-    EXECUTE 'SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname OPERATOR(pg_catalog.=) $1)' INTO found_job
-        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
-    IF found_job THEN
-        EXECUTE 'SELECT cron.unschedule($1)'
-            USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
-    END IF;
-    RETURN found_job;
-END
-$$;
-
--- The pg_cron job that runs refresh() for this database, for status(): its schedule and last
--- outcome when pg_cron is in this database; otherwise where pg_cron is (its job list is there,
--- out of reach from here; the runs themselves show in annotate.refresh_history either way).
-CREATE FUNCTION annotate_internal.cron_status()
-RETURNS jsonb
-LANGUAGE plpgsql
-STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    cron_db text := pg_catalog.current_setting('cron.database_name', true);
-    job jsonb;
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
-        RETURN pg_catalog.jsonb_build_object(
-            'in_this_database', false,
-            'cron_database', cron_db,
-            'note', CASE WHEN cron_db IS NULL THEN 'pg_cron is not loaded on this server'
-                         ELSE 'pg_cron is in database ' OPERATOR(pg_catalog.||) cron_db
-                              OPERATOR(pg_catalog.||) ': its jobs are listed there (cron.job)' END);
-    END IF;
-    -- The pattern has no backslash: it reads the same under standard_conforming_strings = off
-    -- ('annotate\.refresh\(' then became an invalid pattern, and status() failed).
-    EXECUTE $q$
-        SELECT pg_catalog.jsonb_build_object(
-                   'jobid', j.jobid, 'schedule', j.schedule, 'active', j.active,
-                   'last_run', (SELECT pg_catalog.jsonb_build_object('status', d.status, 'start_time', d.start_time,
-                                                                    'end_time', d.end_time,
-                                                                    'return_message', d.return_message)
-                                FROM cron.job_run_details d
-                                WHERE d.jobid OPERATOR(pg_catalog.=) j.jobid
-                                ORDER BY d.runid DESC LIMIT 1))
-        FROM cron.job j
-        WHERE j.command OPERATOR(pg_catalog.~) 'annotate[.]refresh[(]'
-          AND j.database OPERATOR(pg_catalog.=) pg_catalog.current_database()
-        ORDER BY j.jobid DESC LIMIT 1 $q$
-    INTO job;
-    RETURN pg_catalog.jsonb_build_object('in_this_database', true, 'cron_database', cron_db, 'job', job);
+    RETURN QUERY
+    -- Follows are per batch: computed once for every followed batch, not once per URL.
+    WITH followed AS (
+        SELECT bl.batch_id, pg_catalog.bool_or(fo.user_id OPERATOR(pg_catalog.=) p_user) AS by_user
+        FROM public.link_batches__locations bl
+        JOIN public.link__locations__user_follows fo ON fo.location_id OPERATOR(pg_catalog.=) bl.location_id
+        GROUP BY bl.batch_id)
+    SELECT u.id::integer,
+           u.scheme::pg_catalog.text,
+           u.url::pg_catalog.text,
+           u.trailing_slash,
+           f.followed_by_any_user,
+           pg_catalog.format('%s', u.source) OPERATOR(pg_catalog.=) 'manual',   -- not a cast (fresh_queue())
+           c.user_url_type_count,
+           c.anon_url_type_count,
+           c.auto_url_type_count,
+           f.followed_by_user,
+           lb.batch_id::integer
+    FROM public.urls u
+    LEFT JOIN public.link_batches__urls lb ON lb.url_id OPERATOR(pg_catalog.=) u.id
+    LEFT JOIN followed fb ON fb.batch_id OPERATOR(pg_catalog.=) lb.batch_id
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(fb.by_user, false) AS followed_by_user,
+               fb.batch_id IS NOT NULL AS followed_by_any_user
+    ) f
+    LEFT JOIN annotate.url_annotation_count_view v ON v.url_id OPERATOR(pg_catalog.=) u.id
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(v.user_url_type_count, 0) AS user_url_type_count,
+               COALESCE(v.anon_url_type_count, 0) AS anon_url_type_count,
+               COALESCE(v.auto_url_type_count, 0) AS auto_url_type_count
+    ) c
+    WHERE (p_batch IS NULL OR lb.batch_id OPERATOR(pg_catalog.=) p_batch)
+      AND (p_url IS NULL OR u.id OPERATOR(pg_catalog.=) p_url)
+      -- Flagged URLs: with a batch or URL filter (a custom plan: p_batch and p_url are
+      -- constants in it), probed per URL as anti-joins; without one, hashed with the caller's
+      -- annotations below (these anti-joins are then against nothing), as an empty flag table
+      -- the planner expects one row of is rescanned once per URL.
+      AND NOT EXISTS (SELECT 1 FROM public.flag_url_suspended s
+                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
+      AND NOT EXISTS (SELECT 1 FROM public.flag_url_validated s
+                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
+      -- The caller's annotations (and, without a filter, the flagged URLs), hashed once (a
+      -- per-URL probe of each table would be run a million times at 1M URLs); url_id is NOT
+      -- NULL in each, so NOT IN means "not among them". Written NOT (= ANY), as NOT IN parses:
+      -- the planner hashes only an = ANY subplan (a <> ALL one is rescanned for every URL), and
+      -- only one it expects to fit in work_mem times hash_mem_multiplier (both set above: some
+      -- 20 million rows).
+      AND NOT (u.id OPERATOR(pg_catalog.=) ANY (
+          SELECT s.url_id FROM public.flag_url_suspended s WHERE p_batch IS NULL AND p_url IS NULL
+          UNION ALL SELECT s.url_id FROM public.flag_url_validated s WHERE p_batch IS NULL AND p_url IS NULL
+          UNION ALL SELECT a.url_id FROM public.annotation__url_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__agency__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__location__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__record_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__url_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
+          UNION ALL SELECT a.url_id FROM public.annotation__agency__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
+          UNION ALL SELECT a.url_id FROM public.annotation__location__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
+          UNION ALL SELECT a.url_id FROM public.annotation__record_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session))
+    ORDER BY f.followed_by_user DESC,
+             f.followed_by_any_user DESC,
+             6 DESC,
+             c.user_url_type_count DESC,
+             c.anon_url_type_count DESC,
+             c.auto_url_type_count DESC,
+             u.id
+    LIMIT p_limit OFFSET p_skip;
 END
 $$;
 /* </end connected objects> */
@@ -2463,24 +2602,12 @@ CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::api::annotate_in
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:451
--- annotate_ext::api::annotate_internal::try_lock
-CREATE  FUNCTION annotate_internal."try_lock"(
-	"key" INT, /* i32 */
-	"shared" bool /* bool */
-) RETURNS bool /* bool */
+-- src/api.rs:498
+-- annotate_ext::api::annotate_internal::fold_now
+CREATE  FUNCTION annotate_internal."fold_now"() RETURNS bigint /* i64 */
 STRICT
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'try_lock_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:488
--- annotate_ext::api::annotate_internal::request_planning
-CREATE  FUNCTION annotate_internal."request_planning"() RETURNS TEXT[] /* Vec < String > */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'request_planning_wrapper';
+AS 'MODULE_PATHNAME', 'fold_now_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2495,18 +2622,6 @@ AS 'MODULE_PATHNAME', 'watch_end_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:457
--- annotate_ext::api::annotate_internal::take_lock
-CREATE  FUNCTION annotate_internal."take_lock"(
-	"key" INT, /* i32 */
-	"shared" bool /* bool */
-) RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'take_lock_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api.rs:431
 -- annotate_ext::api::annotate_internal::in_watch
 CREATE  FUNCTION annotate_internal."in_watch"() RETURNS bool /* bool */
@@ -2516,21 +2631,12 @@ AS 'MODULE_PATHNAME', 'in_watch_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:438
--- annotate_ext::api::annotate_internal::watch_begin
-CREATE  FUNCTION annotate_internal."watch_begin"() RETURNS bool /* bool */
+-- src/api.rs:488
+-- annotate_ext::api::annotate_internal::request_planning
+CREATE  FUNCTION annotate_internal."request_planning"() RETURNS TEXT[] /* Vec < String > */
 STRICT
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'watch_begin_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:498
--- annotate_ext::api::annotate_internal::fold_now
-CREATE  FUNCTION annotate_internal."fold_now"() RETURNS bigint /* i64 */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'fold_now_wrapper';
+AS 'MODULE_PATHNAME', 'request_planning_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2552,17 +2658,41 @@ AS 'MODULE_PATHNAME', 'wake_folder_at_commit_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/triggers.rs:441
-CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::triggers::annotate_internal */
+-- src/api.rs:457
+-- annotate_ext::api::annotate_internal::take_lock
+CREATE  FUNCTION annotate_internal."take_lock"(
+	"key" INT, /* i32 */
+	"shared" bool /* bool */
+) RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'take_lock_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/triggers.rs:480
--- annotate_ext::triggers::annotate_internal::capture_delete
-CREATE FUNCTION annotate_internal."capture_delete"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'capture_delete_wrapper';
+-- src/api.rs:451
+-- annotate_ext::api::annotate_internal::try_lock
+CREATE  FUNCTION annotate_internal."try_lock"(
+	"key" INT, /* i32 */
+	"shared" bool /* bool */
+) RETURNS bool /* bool */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'try_lock_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:438
+-- annotate_ext::api::annotate_internal::watch_begin
+CREATE  FUNCTION annotate_internal."watch_begin"() RETURNS bool /* bool */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'watch_begin_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:441
+CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::triggers::annotate_internal */
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2599,6 +2729,15 @@ CREATE FUNCTION annotate_internal."capture_truncate"()
 	RETURNS TRIGGER
 	LANGUAGE c
 	AS 'MODULE_PATHNAME', 'capture_truncate_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:480
+-- annotate_ext::triggers::annotate_internal::capture_delete
+CREATE FUNCTION annotate_internal."capture_delete"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_delete_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */

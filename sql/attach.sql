@@ -209,6 +209,62 @@ AS $$
                           OR p.problem OPERATOR(pg_catalog.~~) 'enabled for replication only%'))
 $$;
 
+-- For the folder (src/fold.rs), which the DDL watch of a restore wakes at each commit once every
+-- table is there: attaches as the watch does once every object is there and tied too, seen
+-- after the commits. A parallel restore (pg_restore --jobs) made its last objects in several
+-- sessions at once, and the watch of each, not seeing the others' yet, left the database
+-- unattached. Whether it attached.
+CREATE FUNCTION annotate_internal.attach_restored()
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF (SELECT s.attached FROM annotate_internal.state s) THEN
+        RETURN false;
+    END IF;
+    IF EXISTS (SELECT 1 FROM annotate_internal.unmet_requirements())
+       OR EXISTS (SELECT 1 FROM annotate_internal.object_problems()) THEN
+        RETURN false;
+    END IF;
+    PERFORM annotate_internal.watch_begin();
+    PERFORM annotate_internal.build_queue();
+    PERFORM annotate_internal.watch_end(false);
+    RETURN true;
+END
+$$;
+
+-- The extension's triggers and indexes on the app's tables under names not their own (ALTER
+-- TRIGGER or ALTER INDEX ... RENAME), as text; NULL when none. attach() and the checks find
+-- them by name: a renamed capture trigger went on firing beside the one attach() made again,
+-- and every write was counted twice.
+CREATE FUNCTION annotate_internal.renamed_objects()
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    -- Tied to the extension (DEPENDS ON EXTENSION): what attach() made, whatever its name now.
+    WITH tied AS (
+        SELECT d.classid, d.objid FROM pg_catalog.pg_depend d
+        WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+          AND d.refobjid OPERATOR(pg_catalog.=) (SELECT e.oid FROM pg_catalog.pg_extension e
+                                                 WHERE e.extname OPERATOR(pg_catalog.=) 'annotate_ext')
+          AND d.deptype OPERATOR(pg_catalog.=) 'x')
+    SELECT pg_catalog.string_agg(x.what, ', ' ORDER BY x.what) FROM (
+        SELECT pg_catalog.format('trigger %I on %s', g.tgname, g.tgrelid::pg_catalog.regclass) AS what
+        FROM tied t JOIN pg_catalog.pg_trigger g ON g.oid OPERATOR(pg_catalog.=) t.objid
+        WHERE t.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass
+          AND NOT (g.tgname OPERATOR(pg_catalog.=) ANY ('{annotate_capture,annotate_capture_insert,annotate_capture_delete,annotate_capture_truncate}'::pg_catalog.name[]))
+        UNION ALL
+        SELECT pg_catalog.format('index %s', k.oid::pg_catalog.regclass)
+        FROM tied t JOIN pg_catalog.pg_class k ON k.oid OPERATOR(pg_catalog.=) t.objid
+        WHERE t.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+          AND k.relkind OPERATOR(pg_catalog.=) 'i'
+          AND NOT (k.relname OPERATOR(pg_catalog.=) ANY (SELECT o.name FROM annotate_internal.attached_objects() o
+                                                         WHERE o.kind OPERATOR(pg_catalog.=) 'index'))
+    ) x
+$$;
+
 -- Sets every capture trigger that fires only where session_replication_role is origin (as
 -- CREATE TRIGGER and ENABLE TRIGGER leave one) to fire always: under replica (a logical
 -- replica's apply worker, a role's or database's default, a bulk load skipping foreign keys)

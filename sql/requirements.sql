@@ -97,6 +97,9 @@ AS $$
         SELECT r.table_name, r.column_name, r.n,
                CASE
                    WHEN c.oid IS NULL THEN pg_catalog.format('public.%I is missing', r.table_name)
+                   WHEN r.column_name IS NULL AND c.relkind OPERATOR(pg_catalog.=) 'p'
+                       THEN pg_catalog.format('public.%I is partitioned, which annotate_ext does not support (its capture triggers would fire for the partitions, and attaching or detaching one changes the table uncaptured)',
+                                              r.table_name)
                    WHEN r.column_name IS NULL
                        THEN pg_catalog.format('public.%I is a view, not a table: annotate_ext reads it with its owner''s rights, and would run with them what the view calls',
                                               r.table_name)
@@ -117,8 +120,8 @@ AS $$
            -- Read as the extension's owner (a superuser), a view would run what it calls with
            -- those rights: only the one view the app has, read with the caller's rights
            -- (sql/queries/location_votes.sql), may be one.
-           OR (r.column_name IS NULL AND c.relkind OPERATOR(pg_catalog.<>) ALL ('{r,p}'::"char"[])
-               AND r.table_name OPERATOR(pg_catalog.<>) 'locations_expanded')
+           OR (r.column_name IS NULL AND c.relkind OPERATOR(pg_catalog.<>) 'r'
+               AND (r.table_name OPERATOR(pg_catalog.<>) 'locations_expanded' OR c.relkind OPERATOR(pg_catalog.=) 'p'))
            OR (r.column_name IS NOT NULL AND c.oid IS NOT NULL AND a.attnum IS NULL)
            OR (r.column_name IS NOT NULL AND a.attnum IS NOT NULL AND NOT CASE r.kind
                    WHEN 'id' THEN a.atttypid OPERATOR(pg_catalog.=) ANY ('{int2,int4,int8}'::pg_catalog.regtype[])
@@ -129,6 +132,39 @@ AS $$
                    WHEN 'string' THEN t.typcategory OPERATOR(pg_catalog.=) 'S'
                    ELSE t.typcategory OPERATOR(pg_catalog.=) ANY ('{S,E}'::"char"[])
                END)
+        UNION ALL
+        -- Code of a role that is not a superuser, which the planner may run: planning a query
+        -- on a table, PostgreSQL simplifies the expressions and predicates of its indexes, its
+        -- CHECK constraints (constraint_exclusion) and its statistics' expressions, running the
+        -- immutable functions they call on constants with the rights of the role planning.
+        -- annotate_ext plans its queries on the app's tables with its owner's (a superuser's),
+        -- so such a function (its owner may replace its body at any time) would run with them.
+        SELECT r.table_name, NULL, 999998,
+               pg_catalog.format('public.%I: %s calls %s, owned by %s, which is not a superuser: PostgreSQL may run it as annotate_ext plans its queries on the table, with its owner''s rights',
+                                 r.table_name, pg_catalog.pg_describe_object(d.classid, d.objid, 0),
+                                 f.oid::pg_catalog.regprocedure, f.proowner::pg_catalog.regrole)
+        FROM (SELECT DISTINCT q.table_name FROM annotate_internal.requirements() q) r
+        JOIN pg_catalog.pg_class k ON k.relname OPERATOR(pg_catalog.=) r.table_name
+                                  AND k.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('public')
+        JOIN pg_catalog.pg_depend d
+          ON (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+              AND d.objid OPERATOR(pg_catalog.=) ANY (SELECT i.indexrelid FROM pg_catalog.pg_index i
+                                                      WHERE i.indrelid OPERATOR(pg_catalog.=) k.oid))
+          OR (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_constraint'::pg_catalog.regclass
+              AND d.objid OPERATOR(pg_catalog.=) ANY (SELECT o.oid FROM pg_catalog.pg_constraint o
+                                                      WHERE o.conrelid OPERATOR(pg_catalog.=) k.oid))
+          OR (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass
+              AND d.objid OPERATOR(pg_catalog.=) ANY (SELECT s.oid FROM pg_catalog.pg_statistic_ext s
+                                                      WHERE s.stxrelid OPERATOR(pg_catalog.=) k.oid))
+        JOIN pg_catalog.pg_proc f
+          ON f.oid OPERATOR(pg_catalog.=) CASE
+                 WHEN d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass THEN d.refobjid
+                 WHEN d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_operator'::pg_catalog.regclass
+                     THEN (SELECT o.oprcode::pg_catalog.oid FROM pg_catalog.pg_operator o
+                           WHERE o.oid OPERATOR(pg_catalog.=) d.refobjid)
+             END
+        JOIN pg_catalog.pg_roles a ON a.oid OPERATOR(pg_catalog.=) f.proowner
+        WHERE NOT a.rolsuper
         UNION ALL
         -- Inheritance children of a table it reads: the app reads their rows with the
         -- parent's, and no trigger on the parent fires for their writes (a partitioned

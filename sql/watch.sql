@@ -11,6 +11,19 @@
 -- The functions run with the extension owner's rights (they may tie or build on behalf of
 -- whoever runs the DDL); event trigger functions cannot be called directly.
 
+-- Whether the extension is attached, read only when called: a query naming the state table
+-- locks it as it is planned, whether or not it reads it (the watch's look at commands it has no
+-- business with took a lock any role could hold so, until its transaction ended).
+CREATE FUNCTION annotate_internal.attached()
+RETURNS boolean
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN (SELECT s.attached FROM annotate_internal.state s);
+END
+$$;
+
 CREATE FUNCTION annotate_internal.on_ddl_end()
 RETURNS event_trigger
 LANGUAGE plpgsql
@@ -20,6 +33,7 @@ AS $$
 DECLARE
     attached boolean;
     unmet text;
+    renamed text;
     messages text;
 BEGIN
     IF annotate_internal.in_watch() THEN
@@ -41,6 +55,23 @@ BEGIN
                                       -- watch, and any role may make one)
                                       WHERE k.oid OPERATOR(pg_catalog.=) c.objid
                                         AND k.relpersistence OPERATOR(pg_catalog.<>) 't'))
+                      -- A trigger on a table of public (a trigger's command reports no schema),
+                      -- while attached: its name is the watch's business then (a restore's
+                      -- triggers are looked at with the rest of its DDL, as before).
+                      OR (c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass
+                          AND EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g
+                                      JOIN pg_catalog.pg_class k ON k.oid OPERATOR(pg_catalog.=) g.tgrelid
+                                      WHERE g.oid OPERATOR(pg_catalog.=) c.objid
+                                        AND annotate_internal.attached()
+                                        AND k.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('public')))
+                      -- Statistics of any schema on a table it reads (their expressions).
+                      OR (c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass
+                          AND EXISTS (SELECT 1 FROM pg_catalog.pg_statistic_ext s
+                                      JOIN pg_catalog.pg_class k ON k.oid OPERATOR(pg_catalog.=) s.stxrelid
+                                      JOIN annotate_internal.requirements() r
+                                        ON r.table_name OPERATOR(pg_catalog.=) k.relname
+                                      WHERE s.oid OPERATOR(pg_catalog.=) c.objid
+                                        AND k.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('public')))
                       -- A table of any schema made an inheritance child of one it reads.
                       OR (c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
                           AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i
@@ -65,6 +96,12 @@ BEGIN
                 USING ERRCODE = 'dependent_objects_still_exist',
                       HINT = 'Run SELECT annotate.detach() before this migration and SELECT annotate.attach() after it.';
         END IF;
+        renamed := annotate_internal.renamed_objects();
+        IF renamed IS NOT NULL THEN
+            RAISE EXCEPTION 'annotate_ext: % belongs to annotate_ext, which finds it by its name', renamed
+                USING ERRCODE = 'dependent_objects_still_exist',
+                      HINT = 'Keep its name. To change what annotate_ext made, run SELECT annotate.detach() first.';
+        END IF;
         -- Re-tie what PostgreSQL rebuilt (ALTER COLUMN TYPE recreates the indexes on a column),
         -- quietly: attach() reports its steps as NOTICEs.
         IF EXISTS (SELECT 1 FROM annotate_internal.object_problems() p
@@ -87,12 +124,18 @@ BEGIN
         ELSIF (SELECT s.reconcile_owed IS NOT NULL FROM annotate_internal.state s) THEN
             PERFORM annotate_internal.wake_folder_at_commit();
         END IF;
-    ELSIF NOT EXISTS (SELECT 1 FROM annotate_internal.unmet_requirements())
-          AND NOT EXISTS (SELECT 1 FROM annotate_internal.object_problems()) THEN
-        -- Not attached, yet every attached object is here, tied: a restore has just brought
-        -- back the last of them. Build the queue from the restored tables.
-        PERFORM annotate_internal.build_queue();
-        PERFORM annotate_internal.wake_folder();
+    ELSIF NOT EXISTS (SELECT 1 FROM annotate_internal.unmet_requirements()) THEN
+        IF NOT EXISTS (SELECT 1 FROM annotate_internal.object_problems()) THEN
+            -- Not attached, yet every attached object is here, tied: a restore has just brought
+            -- back the last of them. Build the queue from the restored tables.
+            PERFORM annotate_internal.build_queue();
+            PERFORM annotate_internal.wake_folder();
+        ELSE
+            -- Every table is back, not every object yet: another session of a parallel restore
+            -- may be making the last ones, and neither sees the other's before it commits. The
+            -- folder looks again once this transaction has committed (attach_restored()).
+            PERFORM annotate_internal.wake_folder_at_commit();
+        END IF;
     END IF;
     PERFORM annotate_internal.watch_end(false);
 END
@@ -150,7 +193,8 @@ END
 $$;
 
 CREATE EVENT TRIGGER annotate_ddl_end ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE', 'CREATE FOREIGN TABLE', 'ALTER FOREIGN TABLE', 'ALTER SCHEMA', 'ALTER TYPE', 'CREATE RULE', 'ALTER VIEW', 'CREATE VIEW', 'ALTER INDEX', 'CREATE INDEX',
+    WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE', 'CREATE FOREIGN TABLE', 'ALTER FOREIGN TABLE', 'ALTER SCHEMA',
+                 'CREATE STATISTICS', 'ALTER STATISTICS', 'ALTER TYPE', 'CREATE RULE', 'ALTER VIEW', 'CREATE VIEW', 'ALTER INDEX', 'CREATE INDEX',
                  'CREATE TRIGGER', 'ALTER TRIGGER', 'CREATE MATERIALIZED VIEW',
                  'ALTER MATERIALIZED VIEW', 'REFRESH MATERIALIZED VIEW')
     EXECUTE FUNCTION annotate_internal.on_ddl_end();

@@ -544,6 +544,9 @@ pub extern "C-unwind" fn annotate_folder_main(arg: pg_sys::Datum) {
                 if st::FOLDER_ROUND.one::<bool>(client, &[])? != Some(true) {
                     return Ok(None); // DROP EXTENSION
                 }
+                if st::ATTACH_RESTORED.one::<bool>(client, &[])? == Some(true) {
+                    log!("annotate_ext: the folder attached the restored database (its last objects came from several sessions)");
+                }
                 let expired = expire_leases(client)?;
                 let reconciled = st::RECONCILE_OWED.one::<i64>(client, &[])?;
                 if let Some(fixed) = reconciled {

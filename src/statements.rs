@@ -206,6 +206,7 @@ statement!(OWN_NEW_URLS, "own_new_urls", [INT4ARRAYOID], true);
 statement!(FOLDER_START, "folder_start", [], true);
 statement!(FOLDER_ROUND, "folder_round", [], true);
 statement!(RECONCILE_OWED, "reconcile_owed", [], true);
+statement!(ATTACH_RESTORED, "attach_restored", [], true);
 
 thread_local! {
     static KEPT: RefCell<HashMap<&'static str, Rc<OwnedPreparedStatement>>> = RefCell::new(HashMap::new());
@@ -329,6 +330,7 @@ pub const ALL: &[&Statement] = &[
     &FOLDER_START,
     &FOLDER_ROUND,
     &RECONCILE_OWED,
+    &ATTACH_RESTORED,
     &ATTACH,
     &REFRESH_COUNT_CONCURRENTLY,
     &REFRESH_COUNT,

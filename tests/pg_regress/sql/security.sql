@@ -384,6 +384,43 @@ ALTER TYPE public.url_source OWNER TO :"enum_owner_before";
 REVOKE CREATE ON SCHEMA public FROM annotate_t_typeowner;
 DROP ROLE annotate_t_typeowner;
 
+-- 10. The owner of an app table, as superuser through the planner: planning a query on a
+--    table, PostgreSQL simplifies its indexes' predicates and expressions, its CHECK constraints
+--    (constraint_exclusion) and its statistics' expressions, running the immutable functions
+--    they call on constants with the planning role's rights, and the extension plans its
+--    queries on the app's tables as its owner. Each is refused where it calls a function of a
+--    role that is not a superuser (found by a review: the partial index made its owner
+--    superuser at the next call of any role, or at the folder's next reconcile). And the
+--    extension's triggers keep their names: a renamed capture trigger went on firing beside
+--    the one attach() made again, every write counted twice.
+CREATE ROLE annotate_t_towner;
+GRANT CREATE ON SCHEMA public TO annotate_t_towner;
+ALTER TABLE public.annotation__url_type__user OWNER TO annotate_t_towner;
+SET ROLE annotate_t_towner;
+CREATE FUNCTION public.escalate() RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    IF (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user) THEN
+        EXECUTE 'ALTER ROLE annotate_t_towner SUPERUSER';
+    END IF;
+END $$;
+CREATE FUNCTION public.planted(integer) RETURNS integer LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN PERFORM public.escalate(); RETURN $1; END $$;
+CREATE INDEX planted_predicate ON public.annotation__url_type__user (url_id) WHERE public.planted(3) > 0;
+CREATE INDEX planted_expression ON public.annotation__url_type__user ((url_id + public.planted(3)));
+ALTER TABLE public.annotation__url_type__user ADD CONSTRAINT planted CHECK (public.planted(1) > 0);
+CREATE STATISTICS public.planted_statistics ON (url_id + public.planted(2)) FROM public.annotation__url_type__user;
+ALTER TRIGGER annotate_capture_insert ON public.annotation__url_type__user RENAME TO renamed_capture;
+RESET ROLE;
+SET constraint_exclusion = on;
+SELECT count(*) AS urls FROM annotate.next_url_for_annotation(1, max_urls => 3);
+RESET constraint_exclusion;
+SELECT rolsuper AS towner_is_superuser FROM pg_roles WHERE rolname = 'annotate_t_towner';
+DROP FUNCTION public.planted(integer);
+DROP FUNCTION public.escalate();
+ALTER TABLE public.annotation__url_type__user OWNER TO :"owner_before";
+REVOKE CREATE ON SCHEMA public FROM annotate_t_towner;
+DROP ROLE annotate_t_towner;
+
 DISCARD TEMP;
 DROP SCHEMA evil CASCADE;
 DROP FUNCTION public.note(text);
