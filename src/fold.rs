@@ -237,6 +237,7 @@ pub fn expire_leases_by_folder(client: &mut SpiClient<'_>, max: Duration) -> Spi
     }
     let started = std::time::Instant::now();
     let mut first_folds = None;
+    let mut woken_again = false;
     loop {
         let (due, folds) = st::LEASES_DUE
             .rows(client, &[], |r| Ok((r.get::<bool>(1)?.unwrap_or(true), r.get::<i64>(2)?.unwrap_or(0))))?
@@ -252,6 +253,13 @@ pub fn expire_leases_by_folder(client: &mut SpiClient<'_>, max: Duration) -> Spi
         let first = *first_folds.get_or_insert(folds);
         if folds >= first + 2 || started.elapsed() >= max {
             return Ok(false);
+        }
+        if folds == first + 1 && !woken_again {
+            // The round under way at the wake is done: wake the folder again for the next one,
+            // which a folder backing off (src/fold.rs, `stalled`) would otherwise make only up
+            // to a second later.
+            woken_again = true;
+            wake();
         }
         std::thread::sleep(Duration::from_micros(500));
         pgrx::check_for_interrupts!();
@@ -521,7 +529,8 @@ pub extern "C-unwind" fn annotate_folder_main(arg: pg_sys::Datum) {
         let naptime = Duration::from_millis(guc::FOLD_NAPTIME.get().max(1) as u64);
         let wait = match stalled {
             0 => naptime,
-            n => naptime.checked_mul(1 << n.min(16)).unwrap_or(STALLED_MAX).min(STALLED_MAX),
+            // Never shorter than the naptime set (it may be longer than STALLED_MAX).
+            n => naptime.checked_mul(1 << n.min(16)).unwrap_or(STALLED_MAX).min(STALLED_MAX.max(naptime)),
         };
         if !BackgroundWorker::wait_latch(Some(wait)) {
             break;
@@ -550,7 +559,7 @@ pub extern "C-unwind" fn annotate_folder_main(arg: pg_sys::Datum) {
                 let expired = expire_leases(client)?;
                 let reconciled = st::RECONCILE_OWED.one::<i64>(client, &[])?;
                 if let Some(fixed) = reconciled {
-                    log!("annotate_ext: the folder reconciled the queue a rebuild from an older snapshot left: {fixed} URLs and batches corrected");
+                    log!("annotate_ext: the folder made the reconcile owed (status(): reconcile_owed): {fixed} URLs and batches corrected");
                 }
                 let folded = fold(client)?;
                 let progress = reconciled.is_some()

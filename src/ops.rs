@@ -247,8 +247,13 @@ fn record_failure(record: &Value) -> bool {
             .set_restart_time(None)
             .set_notify_pid(pg_sys::MyProcPid)
             .load_dynamic();
+        // A recorder that finished before this backend looked reports no startup: its byte says
+        // whether it committed the row all the same.
         let ran = match worker {
-            Ok(w) => w.wait_for_startup().is_ok() && w.wait_for_shutdown().is_ok(),
+            Ok(w) => {
+                let _ = w.wait_for_startup();
+                w.wait_for_shutdown().is_ok()
+            }
             Err(_) => false,
         };
         let recorded = ran && std::ptr::read_volatile(base.add(8 + payload.len())) == 1;

@@ -34,7 +34,7 @@ picked AS MATERIALIZED (   -- evaluated once: rows are locked and counted exactl
     FOR UPDATE SKIP LOCKED)
 UPDATE annotate_internal.queue q
 SET leased = true, lease_user = $1::integer, lease_session = $2::uuid,
-    lease_until = pg_catalog.now() OPERATOR(pg_catalog.+) $4::interval, lease_xid = pg_catalog.pg_current_xact_id()
+    lease_until = pg_catalog.timezone('UTC', pg_catalog.timezone('UTC', pg_catalog.now()) OPERATOR(pg_catalog.+) $4::interval), lease_xid = pg_catalog.pg_current_xact_id()
 FROM picked p
 WHERE q.url_id OPERATOR(pg_catalog.=) p.url_id
 RETURNING q.url_id

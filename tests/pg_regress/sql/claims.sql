@@ -73,6 +73,10 @@ FROM (SELECT extract(doy FROM n.t)::int AS doy, extract(month FROM n.t) AS m,
       FROM (SELECT now() AT TIME ZONE 'UTC' AS t) n) d \gset
 SET TimeZone = :'zone';
 SELECT count(*) AS leased_for_a_day FROM annotate.next_url_for_annotation(9, claim_for => '1 day');
+-- ... and the lease runs a day, not 25 hours: its end is computed in UTC too (the check was,
+-- the end was not, and a zone falling back 100 hours gave any role a lease of 5 days).
+SELECT max(lease_until - now()) <= interval '1 day' AS within_max_lease
+FROM annotate_internal.queue WHERE leased AND lease_user = 9;
 RESET TimeZone;
 SELECT annotate.next_anonymous_annotation('00000000-0000-0000-0000-0000000000c1', claim_for => '-1 day');
 SELECT * FROM annotate.next_url_for_annotation(1, max_urls => 101, claim_for => '1 minute');
