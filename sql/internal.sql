@@ -36,6 +36,15 @@ CREATE TABLE annotate_internal.state (
     attached_at     timestamptz,
     reconcile_owed  xid8
 ) USING heap;
+
+-- Reconciles owed by transactions that could not say so in state without a row lock there (a
+-- table rewrite, sql/watch.sql: its migration holds the rewritten table, and waiting for the
+-- state row then could deadlock with an app transaction, or fail under REPEATABLE READ). One
+-- row per such transaction, appended only; the folder makes the reconcile once it has
+-- committed, and reconcile() deletes the rows of transactions that ended before it began.
+CREATE TABLE annotate_internal.reconcile_due (
+    xid  xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id()
+) USING heap;
 INSERT INTO annotate_internal.state DEFAULT VALUES;
 
 -- The live queue, folded: one row per URL with what eligibility and order need (SPEC 3), as of

@@ -18,15 +18,10 @@ BEGIN
         -- snapshot, taken before the TRUNCATE's lock: a write to the table committed in between
         -- is not in it, and its deltas, which stay, would leave the counts off what the empty
         -- table implies. As a rebuild does (build_queue(), sql/attach.sql), this TRUNCATE owes
-        -- a reconcile(), which the folder makes in READ COMMITTED once it has committed.
-        BEGIN
-            UPDATE annotate_internal.state SET reconcile_owed = me;
-        EXCEPTION WHEN serialization_failure THEN
-            -- The row changed since the snapshot: the app's TRUNCATE must not fail for that.
-            RAISE WARNING 'annotate_ext: this TRUNCATE under % may leave the queue off by writes committed since the transaction''s snapshot',
-                pg_catalog.upper(pg_catalog.current_setting('transaction_isolation'))
-                USING HINT = 'Run SELECT annotate.reconcile() once this transaction has committed.';
-        END;
+        -- a reconcile(), which the folder makes in READ COMMITTED once it has committed:
+        -- appended (reconcile_due), which takes no row lock a concurrent transaction may hold
+        -- (an update of the state row could fail with 40001, or deadlock with a migration).
+        INSERT INTO annotate_internal.reconcile_due DEFAULT VALUES;
         PERFORM annotate_internal.wake_folder_at_commit();
     END IF;
     IF kind OPERATOR(pg_catalog.=) 'urls' THEN

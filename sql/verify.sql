@@ -172,12 +172,15 @@ DECLARE
     batches_fixed bigint;
     me xid8;
     owed xid8;
+    due_seen pg_catalog.pg_snapshot;
 BEGIN
     PERFORM annotate_internal.require_primary('annotate.reconcile');
     me := pg_catalog.pg_current_xact_id();
     -- A rebuild that owes a reconcile (build_queue()) and committed before the statements below
-    -- take their snapshots: they see what it could not.
+    -- take their snapshots: they see what it could not. So do the rewrites of reconcile_due
+    -- committed before this snapshot.
     SELECT s.reconcile_owed INTO owed FROM annotate_internal.state s;
+    due_seen := pg_catalog.pg_current_snapshot();
     -- No fold while the corrections are computed (src/fold.rs takes the same lock).
     PERFORM annotate_internal.take_lock(2, false);
     WITH diff AS (
@@ -243,6 +246,7 @@ BEGIN
     -- is then left out (status() shows the one before), and an owed reconcile stays owed (the
     -- folder makes it again).
     BEGIN
+        DELETE FROM annotate_internal.reconcile_due d WHERE pg_catalog.pg_visible_in_snapshot(d.xid, due_seen);
         IF owed IS NOT NULL THEN
             UPDATE annotate_internal.state SET reconcile_owed = NULL WHERE reconcile_owed OPERATOR(pg_catalog.=) owed;
         END IF;
@@ -264,7 +268,8 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF (SELECT s.reconcile_owed FROM annotate_internal.state s) IS NULL THEN
+    IF (SELECT s.reconcile_owed FROM annotate_internal.state s) IS NULL
+       AND NOT EXISTS (SELECT 1 FROM annotate_internal.reconcile_due d) THEN
         RETURN NULL;
     END IF;
     -- Owed for writes a capture trigger that did not fire missed (sql/watch.sql): not while one

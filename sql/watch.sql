@@ -226,9 +226,9 @@ BEGIN
                         AND k.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('public')) THEN
         RETURN;
     END IF;
-    -- This transaction's, even when an older one is owed: the reconcile must read this one's
-    -- rewrite (a folder clearing the older one meanwhile finds the row changed and leaves it).
-    UPDATE annotate_internal.state SET reconcile_owed = pg_catalog.pg_current_xact_id();
+    -- Appended, not an update of the state row: this migration holds the rewritten table, and
+    -- waiting for that row (a TRUNCATE under REPEATABLE READ updates it) could deadlock.
+    INSERT INTO annotate_internal.reconcile_due DEFAULT VALUES;
     PERFORM annotate_internal.wake_folder_at_commit();
 END
 $$;

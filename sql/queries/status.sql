@@ -5,7 +5,7 @@
 SELECT pg_catalog.jsonb_build_object(
     'attached', s.attached,
     'attached_at', s.attached_at,
-    'reconcile_owed', s.reconcile_owed IS NOT NULL,
+    'reconcile_owed', s.reconcile_owed IS NOT NULL OR EXISTS (SELECT 1 FROM annotate_internal.reconcile_due d),
     'last_refresh', ok.finished_at,
     'last_refresh_seconds', ok.seconds,
     'views_age_seconds', EXTRACT(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) ok.finished_at)::double precision,

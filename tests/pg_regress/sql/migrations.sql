@@ -175,7 +175,7 @@ ALTER TABLE public.flag_url_suspended ENABLE TRIGGER ALL;
 DO $$
 BEGIN
     FOR i IN 1..100 LOOP
-        EXIT WHEN (SELECT s.reconcile_owed IS NULL FROM annotate_internal.state s);
+        EXIT WHEN NOT (annotate.status()->>'reconcile_owed')::boolean;
         PERFORM pg_catalog.pg_sleep(0.1);
     END LOOP;
 END $$;
@@ -192,7 +192,7 @@ SELECT (annotate.status()->>'reconcile_owed')::boolean AS owed_after_the_rewrite
 DO $$
 BEGIN
     FOR i IN 1..100 LOOP
-        EXIT WHEN (SELECT s.reconcile_owed IS NULL FROM annotate_internal.state s);
+        EXIT WHEN NOT (annotate.status()->>'reconcile_owed')::boolean;
         PERFORM pg_catalog.pg_sleep(0.1);
     END LOOP;
 END $$;
