@@ -17,7 +17,10 @@
 //! fold of more than 1,000 URLs, a batch's follow state, a `TRUNCATE` of an annotation table, any statement on the queue that
 //! is not the extension's own, through a trigger) logs a row with no URL, which voids every
 //! point from before it. A transaction the recording walk did not see has an xid at or above
-//! its snapshot's xmin, so `queue_moved` from that xmin on holds every URL changed since, and
+//! its snapshot's xmin, so `queue_moved` from that xmin on holds every URL changed since (its
+//! rows by transactions that snapshot saw committed are left out: the recording walk saw their
+//! changes, and a long transaction holding the xmin back, the folder's round among them, would
+//! otherwise make every later walk look again at what was folded before the point), and
 //! writes not folded yet are pending at the next call as at the first. A point is used only by
 //! a statement whose snapshot sees everything the recording one saw (another session of the
 //! same caller may have recorded it after this statement began), and is void when more than

@@ -15,6 +15,7 @@
 WITH moved AS MATERIALIZED (
     SELECT m.url_id FROM annotate_internal.queue_moved m
     WHERE m.xid OPERATOR(pg_catalog.>=) pg_catalog.pg_snapshot_xmin($11::pg_catalog.text::pg_catalog.pg_snapshot)
+      AND NOT pg_catalog.pg_visible_in_snapshot(m.xid, (SELECT $11::pg_catalog.text::pg_catalog.pg_snapshot))
     LIMIT 1001),
 s AS MATERIALIZED (
     SELECT pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())

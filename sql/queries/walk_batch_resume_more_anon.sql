@@ -10,6 +10,7 @@
 WITH moved AS MATERIALIZED (
     SELECT m.url_id FROM annotate_internal.queue_moved m
     WHERE m.xid OPERATOR(pg_catalog.>=) pg_catalog.pg_snapshot_xmin($11::pg_catalog.text::pg_catalog.pg_snapshot)
+      AND NOT pg_catalog.pg_visible_in_snapshot(m.xid, (SELECT $11::pg_catalog.text::pg_catalog.pg_snapshot))
     LIMIT 1001),
 changed AS MATERIALIZED (   -- read by primary key, at most 1,001 rows
     SELECT q.url_id, q.batch_id, q.followed_any, q.is_manual, q.user_votes, q.anon_votes, q.auto_votes
