@@ -296,6 +296,252 @@ INSERT INTO annotate_internal.health DEFAULT VALUES;
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/lib.rs:38
+-- requires:
+--   internal
+
+-- What annotate_ext reads from the application (SPEC section 2): every table and column, by
+-- name, and the kind of type it needs. attach() refuses to attach while one is missing, and
+-- the DDL watch (sql/watch.sql) refuses a migration that would take one away.
+
+-- kind: 'id' (any integer type), 'text' (any type with a text form), 'string' (a string type,
+-- PostgreSQL's own or a domain over one), 'uuid', 'bool', 'number', 'timestamp', 'relation'
+-- (the table or view itself). The extension reads urls.url and urls.scheme with its owner's
+-- rights and casts them to text: a type of the app's own (an enum) could carry a cast of the
+-- app's own, whose function would run with those rights; a string type's cast to text is
+-- PostgreSQL's (only a superuser makes a base type, and a domain's casts are its base type's).
+CREATE FUNCTION annotate_internal.requirements()
+RETURNS TABLE (table_name text, column_name text, kind text)
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT r.t, r.c, r.k
+    FROM (VALUES
+        ('urls', NULL, 'relation'), ('urls', 'id', 'id'), ('urls', 'url', 'string'),
+        ('urls', 'scheme', 'string'), ('urls', 'trailing_slash', 'bool'), ('urls', 'source', 'text'),
+        ('link_batches__urls', NULL, 'relation'), ('link_batches__urls', 'url_id', 'id'),
+        ('link_batches__urls', 'batch_id', 'id'),
+        ('link_batches__locations', NULL, 'relation'), ('link_batches__locations', 'batch_id', 'id'),
+        ('link_batches__locations', 'location_id', 'id'),
+        ('link__locations__user_follows', NULL, 'relation'),
+        ('link__locations__user_follows', 'location_id', 'id'),
+        ('link__locations__user_follows', 'user_id', 'id'),
+        ('locations_expanded', NULL, 'relation'), ('locations_expanded', 'id', 'id'),
+        ('locations_expanded', 'full_display_name', 'text'),
+        ('agencies', NULL, 'relation'), ('agencies', 'id', 'id'), ('agencies', 'name', 'text'),
+        ('flag_url_validated', NULL, 'relation'), ('flag_url_validated', 'url_id', 'id'),
+        ('flag_url_suspended', NULL, 'relation'), ('flag_url_suspended', 'url_id', 'id'),
+        ('reviewing_user_url', NULL, 'relation'), ('reviewing_user_url', 'url_id', 'id'),
+        ('link_agencies__urls', NULL, 'relation'), ('link_agencies__urls', 'url_id', 'id'),
+        ('url_html_content', NULL, 'relation'), ('url_html_content', 'url_id', 'id'),
+        ('url_html_content', 'content_type', 'text'), ('url_html_content', 'content', 'text'),
+        ('link_user_suggestion_agency_not_found', NULL, 'relation'),
+        ('link_user_suggestion_agency_not_found', 'url_id', 'id'),
+        ('link_user_suggestion_location_not_found', NULL, 'relation'),
+        ('link_user_suggestion_location_not_found', 'url_id', 'id'),
+        ('annotation__url_type__user', NULL, 'relation'), ('annotation__url_type__user', 'url_id', 'id'),
+        ('annotation__url_type__user', 'user_id', 'id'), ('annotation__url_type__user', 'type', 'text'),
+        ('annotation__url_type__user', 'created_at', 'timestamp'),
+        ('annotation__record_type__user', NULL, 'relation'),
+        ('annotation__record_type__user', 'url_id', 'id'), ('annotation__record_type__user', 'user_id', 'id'),
+        ('annotation__record_type__user', 'record_type', 'text'),
+        ('annotation__record_type__user', 'created_at', 'timestamp'),
+        ('annotation__agency__user', NULL, 'relation'), ('annotation__agency__user', 'url_id', 'id'),
+        ('annotation__agency__user', 'user_id', 'id'), ('annotation__agency__user', 'agency_id', 'id'),
+        ('annotation__location__user', NULL, 'relation'), ('annotation__location__user', 'url_id', 'id'),
+        ('annotation__location__user', 'user_id', 'id'), ('annotation__location__user', 'location_id', 'id'),
+        ('annotation__url_type__anon', NULL, 'relation'), ('annotation__url_type__anon', 'url_id', 'id'),
+        ('annotation__url_type__anon', 'session_id', 'uuid'), ('annotation__url_type__anon', 'url_type', 'text'),
+        ('annotation__url_type__anon', 'created_at', 'timestamp'),
+        ('annotation__record_type__anon', NULL, 'relation'),
+        ('annotation__record_type__anon', 'url_id', 'id'), ('annotation__record_type__anon', 'session_id', 'uuid'),
+        ('annotation__record_type__anon', 'record_type', 'text'),
+        ('annotation__record_type__anon', 'created_at', 'timestamp'),
+        ('annotation__agency__anon', NULL, 'relation'), ('annotation__agency__anon', 'url_id', 'id'),
+        ('annotation__agency__anon', 'session_id', 'uuid'), ('annotation__agency__anon', 'agency_id', 'id'),
+        ('annotation__location__anon', NULL, 'relation'), ('annotation__location__anon', 'url_id', 'id'),
+        ('annotation__location__anon', 'session_id', 'uuid'),
+        ('annotation__location__anon', 'location_id', 'id'),
+        ('annotation__url_type__auto', NULL, 'relation'), ('annotation__url_type__auto', 'url_id', 'id'),
+        ('annotation__record_type__auto', NULL, 'relation'), ('annotation__record_type__auto', 'url_id', 'id'),
+        ('annotation__agency__auto__subtasks', NULL, 'relation'),
+        ('annotation__agency__auto__subtasks', 'id', 'id'), ('annotation__agency__auto__subtasks', 'url_id', 'id'),
+        ('annotation__agency__auto__suggestions', NULL, 'relation'),
+        ('annotation__agency__auto__suggestions', 'subtask_id', 'id'),
+        ('annotation__agency__auto__suggestions', 'agency_id', 'id'),
+        ('annotation__agency__auto__suggestions', 'confidence', 'number'),
+        ('annotation__location__auto__subtasks', NULL, 'relation'),
+        ('annotation__location__auto__subtasks', 'id', 'id'),
+        ('annotation__location__auto__subtasks', 'url_id', 'id'),
+        ('annotation__location__auto__suggestions', NULL, 'relation'),
+        ('annotation__location__auto__suggestions', 'subtask_id', 'id'),
+        ('annotation__location__auto__suggestions', 'location_id', 'id'),
+        ('annotation__location__auto__suggestions', 'confidence', 'number'),
+        ('annotation__name__suggestions', NULL, 'relation'), ('annotation__name__suggestions', 'id', 'id'),
+        ('annotation__name__suggestions', 'url_id', 'id'), ('annotation__name__suggestions', 'suggestion', 'text'),
+        ('annotation__name__suggestions', 'source', 'text'),
+        ('annotation__name__user__endorsements', NULL, 'relation'),
+        ('annotation__name__user__endorsements', 'suggestion_id', 'id'),
+        ('annotation__name__anon__endorsements', NULL, 'relation'),
+        ('annotation__name__anon__endorsements', 'suggestion_id', 'id')
+    ) AS r(t, c, k)
+$$;
+
+-- Code of a role that is not a superuser, which the planner may run: planning a query on a
+-- table, PostgreSQL simplifies the expressions and predicates of its indexes, its CHECK
+-- constraints (constraint_exclusion) and its statistics' expressions, running the immutable
+-- functions they call on constants with the rights of the role planning. annotate_ext plans its
+-- queries on the app's tables with its owner's (a superuser's), so such a function (its owner
+-- may replace its body at any time) would run with them. One row per table and object; read
+-- by unmet_requirements() (the DDL watch, attach()) and before anything plans a query on the
+-- app's tables (src/access.rs require_attached(), the folder, verify(), reconcile()): an
+-- index made CONCURRENTLY outlives the watch's refusal, invalid, and REINDEX, which no event
+-- trigger sees, makes it valid.
+CREATE FUNCTION annotate_internal.planner_hazards()
+RETURNS TABLE (table_name text, problem text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT r.table_name,
+           pg_catalog.format('public.%I: %s calls %s, owned by %s, which is not a superuser: PostgreSQL may run it as annotate_ext plans its queries on the table, with its owner''s rights',
+                                 r.table_name, pg_catalog.pg_describe_object(d.classid, d.objid, 0),
+                                 f.oid::pg_catalog.regprocedure, f.proowner::pg_catalog.regrole)
+        FROM (SELECT DISTINCT q.table_name FROM annotate_internal.requirements() q) r
+        JOIN pg_catalog.pg_class k ON k.relname OPERATOR(pg_catalog.=) r.table_name
+                                  AND k.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('public')
+        JOIN pg_catalog.pg_depend d
+          ON (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+              AND d.objid OPERATOR(pg_catalog.=) ANY (SELECT i.indexrelid FROM pg_catalog.pg_index i
+                                                      WHERE i.indrelid OPERATOR(pg_catalog.=) k.oid))
+          OR (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_constraint'::pg_catalog.regclass
+              AND d.objid OPERATOR(pg_catalog.=) ANY (SELECT o.oid FROM pg_catalog.pg_constraint o
+                                                      WHERE o.conrelid OPERATOR(pg_catalog.=) k.oid))
+          OR (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass
+              AND d.objid OPERATOR(pg_catalog.=) ANY (SELECT s.oid FROM pg_catalog.pg_statistic_ext s
+                                                      WHERE s.stxrelid OPERATOR(pg_catalog.=) k.oid))
+        JOIN pg_catalog.pg_proc f
+          ON f.oid OPERATOR(pg_catalog.=) CASE
+                 WHEN d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass THEN d.refobjid
+                 WHEN d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_operator'::pg_catalog.regclass
+                     THEN (SELECT o.oprcode::pg_catalog.oid FROM pg_catalog.pg_operator o
+                           WHERE o.oid OPERATOR(pg_catalog.=) d.refobjid)
+             END
+        JOIN pg_catalog.pg_roles a ON a.oid OPERATOR(pg_catalog.=) f.proowner
+        WHERE NOT a.rolsuper
+$$;
+
+-- Raises, naming `caller`, when planner_hazards() finds any (verify(), reconcile()).
+CREATE FUNCTION annotate_internal.refuse_planner_hazards(caller text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    found text;
+BEGIN
+    SELECT pg_catalog.string_agg(h.problem, '; ') INTO found FROM annotate_internal.planner_hazards() h;
+    IF found IS NOT NULL THEN
+        RAISE EXCEPTION '%: the application''s tables are not as annotate_ext needs them: %', caller, found
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Drop that object, or have a superuser own the function it calls. See the README, Security.';
+    END IF;
+END
+$$;
+
+-- Every requirement this database does not meet, one line each, in the order above (empty
+-- when all are met). Types are judged by category, so an integer id may become bigint and a
+-- varchar text, but a renamed or dropped column, or an id turned into text, is a problem.
+CREATE FUNCTION annotate_internal.unmet_requirements()
+RETURNS TABLE (table_name text, column_name text, problem text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT u.table_name, u.column_name, u.problem FROM (
+        SELECT r.table_name, r.column_name, r.n,
+               CASE
+                   WHEN c.oid IS NULL THEN pg_catalog.format('public.%I is missing', r.table_name)
+                   WHEN r.column_name IS NULL AND c.relkind OPERATOR(pg_catalog.=) 'p'
+                       THEN pg_catalog.format('public.%I is partitioned, which annotate_ext does not support (its capture triggers would fire for the partitions, and attaching or detaching one changes the table uncaptured)',
+                                              r.table_name)
+                   WHEN r.column_name IS NULL
+                       THEN pg_catalog.format('public.%I is a view, not a table: annotate_ext reads it with its owner''s rights, and would run with them what the view calls',
+                                              r.table_name)
+                   WHEN a.attnum IS NULL THEN pg_catalog.format('public.%I has no column %I', r.table_name, r.column_name)
+                   ELSE pg_catalog.format('public.%I.%I is of type %s, which annotate_ext cannot read as %s',
+                                          r.table_name, r.column_name, a.atttypid::pg_catalog.regtype, r.kind)
+               END AS problem
+        FROM annotate_internal.requirements() WITH ORDINALITY AS r(table_name, column_name, kind, n)
+        LEFT JOIN pg_catalog.pg_class c
+               ON c.relnamespace OPERATOR(pg_catalog.=) 'public'::pg_catalog.regnamespace
+              AND c.relname OPERATOR(pg_catalog.=) r.table_name
+              AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,v,m,p}'::"char"[])
+        LEFT JOIN pg_catalog.pg_attribute a
+               ON a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attname OPERATOR(pg_catalog.=) r.column_name
+              AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+        LEFT JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
+        WHERE (r.column_name IS NULL AND c.oid IS NULL)
+           -- Read as the extension's owner (a superuser), a view would run what it calls with
+           -- those rights: only the one view the app has, read with the caller's rights
+           -- (sql/queries/location_votes.sql), may be one.
+           OR (r.column_name IS NULL AND c.relkind OPERATOR(pg_catalog.<>) 'r'
+               AND (r.table_name OPERATOR(pg_catalog.<>) 'locations_expanded' OR c.relkind OPERATOR(pg_catalog.=) 'p'))
+           OR (r.column_name IS NOT NULL AND c.oid IS NOT NULL AND a.attnum IS NULL)
+           OR (r.column_name IS NOT NULL AND a.attnum IS NOT NULL AND NOT CASE r.kind
+                   WHEN 'id' THEN a.atttypid OPERATOR(pg_catalog.=) ANY ('{int2,int4,int8}'::pg_catalog.regtype[])
+                   WHEN 'uuid' THEN a.atttypid OPERATOR(pg_catalog.=) 'uuid'::pg_catalog.regtype
+                   WHEN 'bool' THEN a.atttypid OPERATOR(pg_catalog.=) 'bool'::pg_catalog.regtype
+                   WHEN 'number' THEN t.typcategory OPERATOR(pg_catalog.=) 'N'
+                   WHEN 'timestamp' THEN t.typcategory OPERATOR(pg_catalog.=) 'D'
+                   WHEN 'string' THEN t.typcategory OPERATOR(pg_catalog.=) 'S'
+                   ELSE t.typcategory OPERATOR(pg_catalog.=) ANY ('{S,E}'::"char"[])
+               END)
+        UNION ALL
+        SELECT h.table_name, NULL, 999998, h.problem FROM annotate_internal.planner_hazards() h
+        UNION ALL
+        -- Inheritance children of a table it reads: the app reads their rows with the
+        -- parent's, and no trigger on the parent fires for their writes (a partitioned
+        -- table's partitions take its triggers, and are fine).
+        SELECT r.table_name, NULL, 999999,
+               pg_catalog.format('public.%I has inheritance children (%s), whose rows annotate_ext''s triggers do not see',
+                                 r.table_name, pg_catalog.string_agg(i.inhrelid::pg_catalog.regclass::text, ', '))
+        FROM (SELECT DISTINCT q.table_name FROM annotate_internal.requirements() q) r
+        JOIN pg_catalog.pg_class p ON p.relname OPERATOR(pg_catalog.=) r.table_name
+                                  AND p.relnamespace OPERATOR(pg_catalog.=) 'public'::pg_catalog.regnamespace
+                                  AND p.relkind OPERATOR(pg_catalog.=) 'r'
+        JOIN pg_catalog.pg_inherits i ON i.inhparent OPERATOR(pg_catalog.=) p.oid
+        GROUP BY r.table_name
+        UNION ALL
+        -- A manual URL is one whose source is 'manual' (SPEC 1): an enum that lost that value
+        -- (ALTER TYPE ... RENAME VALUE) leaves none.
+        SELECT 'urls', 'source', 1000000,
+               pg_catalog.format('public.urls.source (%s) has no value %L, which annotate_ext reads as a manual URL''s source',
+                                 a.atttypid::pg_catalog.regtype, 'manual')
+        FROM pg_catalog.pg_class c
+        JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.oid
+        JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
+        WHERE c.relnamespace OPERATOR(pg_catalog.=) 'public'::pg_catalog.regnamespace
+          AND c.relname OPERATOR(pg_catalog.=) 'urls' AND a.attname OPERATOR(pg_catalog.=) 'source'
+          AND NOT a.attisdropped AND t.typtype OPERATOR(pg_catalog.=) 'e'
+          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_enum e
+                          WHERE e.enumtypid OPERATOR(pg_catalog.=) t.oid AND e.enumlabel OPERATOR(pg_catalog.=) 'manual')
+    ) u
+    ORDER BY u.n
+$$;
+
+-- The tables of the app this database lacks (NULL when none), for the install's message.
+CREATE FUNCTION annotate_internal.missing_app_tables()
+RETURNS text[]
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.array_agg(u.table_name)
+    FROM annotate_internal.unmet_requirements() u
+    WHERE u.column_name IS NULL
+      AND u.problem OPERATOR(pg_catalog.=) pg_catalog.format('public.%I is missing', u.table_name)
+$$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/lib.rs:45
 -- requires:
 --   internal
@@ -408,222 +654,6 @@ BEGIN
     INTO job;
     RETURN pg_catalog.jsonb_build_object('in_this_database', true, 'cron_database', cron_db, 'job', job);
 END
-$$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:38
--- requires:
---   internal
-
--- What annotate_ext reads from the application (SPEC section 2): every table and column, by
--- name, and the kind of type it needs. attach() refuses to attach while one is missing, and
--- the DDL watch (sql/watch.sql) refuses a migration that would take one away.
-
--- kind: 'id' (any integer type), 'text' (any type with a text form), 'string' (a string type,
--- PostgreSQL's own or a domain over one), 'uuid', 'bool', 'number', 'timestamp', 'relation'
--- (the table or view itself). The extension reads urls.url and urls.scheme with its owner's
--- rights and casts them to text: a type of the app's own (an enum) could carry a cast of the
--- app's own, whose function would run with those rights; a string type's cast to text is
--- PostgreSQL's (only a superuser makes a base type, and a domain's casts are its base type's).
-CREATE FUNCTION annotate_internal.requirements()
-RETURNS TABLE (table_name text, column_name text, kind text)
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT r.t, r.c, r.k
-    FROM (VALUES
-        ('urls', NULL, 'relation'), ('urls', 'id', 'id'), ('urls', 'url', 'string'),
-        ('urls', 'scheme', 'string'), ('urls', 'trailing_slash', 'bool'), ('urls', 'source', 'text'),
-        ('link_batches__urls', NULL, 'relation'), ('link_batches__urls', 'url_id', 'id'),
-        ('link_batches__urls', 'batch_id', 'id'),
-        ('link_batches__locations', NULL, 'relation'), ('link_batches__locations', 'batch_id', 'id'),
-        ('link_batches__locations', 'location_id', 'id'),
-        ('link__locations__user_follows', NULL, 'relation'),
-        ('link__locations__user_follows', 'location_id', 'id'),
-        ('link__locations__user_follows', 'user_id', 'id'),
-        ('locations_expanded', NULL, 'relation'), ('locations_expanded', 'id', 'id'),
-        ('locations_expanded', 'full_display_name', 'text'),
-        ('agencies', NULL, 'relation'), ('agencies', 'id', 'id'), ('agencies', 'name', 'text'),
-        ('flag_url_validated', NULL, 'relation'), ('flag_url_validated', 'url_id', 'id'),
-        ('flag_url_suspended', NULL, 'relation'), ('flag_url_suspended', 'url_id', 'id'),
-        ('reviewing_user_url', NULL, 'relation'), ('reviewing_user_url', 'url_id', 'id'),
-        ('link_agencies__urls', NULL, 'relation'), ('link_agencies__urls', 'url_id', 'id'),
-        ('url_html_content', NULL, 'relation'), ('url_html_content', 'url_id', 'id'),
-        ('url_html_content', 'content_type', 'text'), ('url_html_content', 'content', 'text'),
-        ('link_user_suggestion_agency_not_found', NULL, 'relation'),
-        ('link_user_suggestion_agency_not_found', 'url_id', 'id'),
-        ('link_user_suggestion_location_not_found', NULL, 'relation'),
-        ('link_user_suggestion_location_not_found', 'url_id', 'id'),
-        ('annotation__url_type__user', NULL, 'relation'), ('annotation__url_type__user', 'url_id', 'id'),
-        ('annotation__url_type__user', 'user_id', 'id'), ('annotation__url_type__user', 'type', 'text'),
-        ('annotation__url_type__user', 'created_at', 'timestamp'),
-        ('annotation__record_type__user', NULL, 'relation'),
-        ('annotation__record_type__user', 'url_id', 'id'), ('annotation__record_type__user', 'user_id', 'id'),
-        ('annotation__record_type__user', 'record_type', 'text'),
-        ('annotation__record_type__user', 'created_at', 'timestamp'),
-        ('annotation__agency__user', NULL, 'relation'), ('annotation__agency__user', 'url_id', 'id'),
-        ('annotation__agency__user', 'user_id', 'id'), ('annotation__agency__user', 'agency_id', 'id'),
-        ('annotation__location__user', NULL, 'relation'), ('annotation__location__user', 'url_id', 'id'),
-        ('annotation__location__user', 'user_id', 'id'), ('annotation__location__user', 'location_id', 'id'),
-        ('annotation__url_type__anon', NULL, 'relation'), ('annotation__url_type__anon', 'url_id', 'id'),
-        ('annotation__url_type__anon', 'session_id', 'uuid'), ('annotation__url_type__anon', 'url_type', 'text'),
-        ('annotation__url_type__anon', 'created_at', 'timestamp'),
-        ('annotation__record_type__anon', NULL, 'relation'),
-        ('annotation__record_type__anon', 'url_id', 'id'), ('annotation__record_type__anon', 'session_id', 'uuid'),
-        ('annotation__record_type__anon', 'record_type', 'text'),
-        ('annotation__record_type__anon', 'created_at', 'timestamp'),
-        ('annotation__agency__anon', NULL, 'relation'), ('annotation__agency__anon', 'url_id', 'id'),
-        ('annotation__agency__anon', 'session_id', 'uuid'), ('annotation__agency__anon', 'agency_id', 'id'),
-        ('annotation__location__anon', NULL, 'relation'), ('annotation__location__anon', 'url_id', 'id'),
-        ('annotation__location__anon', 'session_id', 'uuid'),
-        ('annotation__location__anon', 'location_id', 'id'),
-        ('annotation__url_type__auto', NULL, 'relation'), ('annotation__url_type__auto', 'url_id', 'id'),
-        ('annotation__record_type__auto', NULL, 'relation'), ('annotation__record_type__auto', 'url_id', 'id'),
-        ('annotation__agency__auto__subtasks', NULL, 'relation'),
-        ('annotation__agency__auto__subtasks', 'id', 'id'), ('annotation__agency__auto__subtasks', 'url_id', 'id'),
-        ('annotation__agency__auto__suggestions', NULL, 'relation'),
-        ('annotation__agency__auto__suggestions', 'subtask_id', 'id'),
-        ('annotation__agency__auto__suggestions', 'agency_id', 'id'),
-        ('annotation__agency__auto__suggestions', 'confidence', 'number'),
-        ('annotation__location__auto__subtasks', NULL, 'relation'),
-        ('annotation__location__auto__subtasks', 'id', 'id'),
-        ('annotation__location__auto__subtasks', 'url_id', 'id'),
-        ('annotation__location__auto__suggestions', NULL, 'relation'),
-        ('annotation__location__auto__suggestions', 'subtask_id', 'id'),
-        ('annotation__location__auto__suggestions', 'location_id', 'id'),
-        ('annotation__location__auto__suggestions', 'confidence', 'number'),
-        ('annotation__name__suggestions', NULL, 'relation'), ('annotation__name__suggestions', 'id', 'id'),
-        ('annotation__name__suggestions', 'url_id', 'id'), ('annotation__name__suggestions', 'suggestion', 'text'),
-        ('annotation__name__suggestions', 'source', 'text'),
-        ('annotation__name__user__endorsements', NULL, 'relation'),
-        ('annotation__name__user__endorsements', 'suggestion_id', 'id'),
-        ('annotation__name__anon__endorsements', NULL, 'relation'),
-        ('annotation__name__anon__endorsements', 'suggestion_id', 'id')
-    ) AS r(t, c, k)
-$$;
-
--- Every requirement this database does not meet, one line each, in the order above (empty
--- when all are met). Types are judged by category, so an integer id may become bigint and a
--- varchar text, but a renamed or dropped column, or an id turned into text, is a problem.
-CREATE FUNCTION annotate_internal.unmet_requirements()
-RETURNS TABLE (table_name text, column_name text, problem text)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT u.table_name, u.column_name, u.problem FROM (
-        SELECT r.table_name, r.column_name, r.n,
-               CASE
-                   WHEN c.oid IS NULL THEN pg_catalog.format('public.%I is missing', r.table_name)
-                   WHEN r.column_name IS NULL AND c.relkind OPERATOR(pg_catalog.=) 'p'
-                       THEN pg_catalog.format('public.%I is partitioned, which annotate_ext does not support (its capture triggers would fire for the partitions, and attaching or detaching one changes the table uncaptured)',
-                                              r.table_name)
-                   WHEN r.column_name IS NULL
-                       THEN pg_catalog.format('public.%I is a view, not a table: annotate_ext reads it with its owner''s rights, and would run with them what the view calls',
-                                              r.table_name)
-                   WHEN a.attnum IS NULL THEN pg_catalog.format('public.%I has no column %I', r.table_name, r.column_name)
-                   ELSE pg_catalog.format('public.%I.%I is of type %s, which annotate_ext cannot read as %s',
-                                          r.table_name, r.column_name, a.atttypid::pg_catalog.regtype, r.kind)
-               END AS problem
-        FROM annotate_internal.requirements() WITH ORDINALITY AS r(table_name, column_name, kind, n)
-        LEFT JOIN pg_catalog.pg_class c
-               ON c.relnamespace OPERATOR(pg_catalog.=) 'public'::pg_catalog.regnamespace
-              AND c.relname OPERATOR(pg_catalog.=) r.table_name
-              AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,v,m,p}'::"char"[])
-        LEFT JOIN pg_catalog.pg_attribute a
-               ON a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attname OPERATOR(pg_catalog.=) r.column_name
-              AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
-        LEFT JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
-        WHERE (r.column_name IS NULL AND c.oid IS NULL)
-           -- Read as the extension's owner (a superuser), a view would run what it calls with
-           -- those rights: only the one view the app has, read with the caller's rights
-           -- (sql/queries/location_votes.sql), may be one.
-           OR (r.column_name IS NULL AND c.relkind OPERATOR(pg_catalog.<>) 'r'
-               AND (r.table_name OPERATOR(pg_catalog.<>) 'locations_expanded' OR c.relkind OPERATOR(pg_catalog.=) 'p'))
-           OR (r.column_name IS NOT NULL AND c.oid IS NOT NULL AND a.attnum IS NULL)
-           OR (r.column_name IS NOT NULL AND a.attnum IS NOT NULL AND NOT CASE r.kind
-                   WHEN 'id' THEN a.atttypid OPERATOR(pg_catalog.=) ANY ('{int2,int4,int8}'::pg_catalog.regtype[])
-                   WHEN 'uuid' THEN a.atttypid OPERATOR(pg_catalog.=) 'uuid'::pg_catalog.regtype
-                   WHEN 'bool' THEN a.atttypid OPERATOR(pg_catalog.=) 'bool'::pg_catalog.regtype
-                   WHEN 'number' THEN t.typcategory OPERATOR(pg_catalog.=) 'N'
-                   WHEN 'timestamp' THEN t.typcategory OPERATOR(pg_catalog.=) 'D'
-                   WHEN 'string' THEN t.typcategory OPERATOR(pg_catalog.=) 'S'
-                   ELSE t.typcategory OPERATOR(pg_catalog.=) ANY ('{S,E}'::"char"[])
-               END)
-        UNION ALL
-        -- Code of a role that is not a superuser, which the planner may run: planning a query
-        -- on a table, PostgreSQL simplifies the expressions and predicates of its indexes, its
-        -- CHECK constraints (constraint_exclusion) and its statistics' expressions, running the
-        -- immutable functions they call on constants with the rights of the role planning.
-        -- annotate_ext plans its queries on the app's tables with its owner's (a superuser's),
-        -- so such a function (its owner may replace its body at any time) would run with them.
-        SELECT r.table_name, NULL, 999998,
-               pg_catalog.format('public.%I: %s calls %s, owned by %s, which is not a superuser: PostgreSQL may run it as annotate_ext plans its queries on the table, with its owner''s rights',
-                                 r.table_name, pg_catalog.pg_describe_object(d.classid, d.objid, 0),
-                                 f.oid::pg_catalog.regprocedure, f.proowner::pg_catalog.regrole)
-        FROM (SELECT DISTINCT q.table_name FROM annotate_internal.requirements() q) r
-        JOIN pg_catalog.pg_class k ON k.relname OPERATOR(pg_catalog.=) r.table_name
-                                  AND k.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('public')
-        JOIN pg_catalog.pg_depend d
-          ON (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-              AND d.objid OPERATOR(pg_catalog.=) ANY (SELECT i.indexrelid FROM pg_catalog.pg_index i
-                                                      WHERE i.indrelid OPERATOR(pg_catalog.=) k.oid))
-          OR (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_constraint'::pg_catalog.regclass
-              AND d.objid OPERATOR(pg_catalog.=) ANY (SELECT o.oid FROM pg_catalog.pg_constraint o
-                                                      WHERE o.conrelid OPERATOR(pg_catalog.=) k.oid))
-          OR (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass
-              AND d.objid OPERATOR(pg_catalog.=) ANY (SELECT s.oid FROM pg_catalog.pg_statistic_ext s
-                                                      WHERE s.stxrelid OPERATOR(pg_catalog.=) k.oid))
-        JOIN pg_catalog.pg_proc f
-          ON f.oid OPERATOR(pg_catalog.=) CASE
-                 WHEN d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass THEN d.refobjid
-                 WHEN d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_operator'::pg_catalog.regclass
-                     THEN (SELECT o.oprcode::pg_catalog.oid FROM pg_catalog.pg_operator o
-                           WHERE o.oid OPERATOR(pg_catalog.=) d.refobjid)
-             END
-        JOIN pg_catalog.pg_roles a ON a.oid OPERATOR(pg_catalog.=) f.proowner
-        WHERE NOT a.rolsuper
-        UNION ALL
-        -- Inheritance children of a table it reads: the app reads their rows with the
-        -- parent's, and no trigger on the parent fires for their writes (a partitioned
-        -- table's partitions take its triggers, and are fine).
-        SELECT r.table_name, NULL, 999999,
-               pg_catalog.format('public.%I has inheritance children (%s), whose rows annotate_ext''s triggers do not see',
-                                 r.table_name, pg_catalog.string_agg(i.inhrelid::pg_catalog.regclass::text, ', '))
-        FROM (SELECT DISTINCT q.table_name FROM annotate_internal.requirements() q) r
-        JOIN pg_catalog.pg_class p ON p.relname OPERATOR(pg_catalog.=) r.table_name
-                                  AND p.relnamespace OPERATOR(pg_catalog.=) 'public'::pg_catalog.regnamespace
-                                  AND p.relkind OPERATOR(pg_catalog.=) 'r'
-        JOIN pg_catalog.pg_inherits i ON i.inhparent OPERATOR(pg_catalog.=) p.oid
-        GROUP BY r.table_name
-        UNION ALL
-        -- A manual URL is one whose source is 'manual' (SPEC 1): an enum that lost that value
-        -- (ALTER TYPE ... RENAME VALUE) leaves none.
-        SELECT 'urls', 'source', 1000000,
-               pg_catalog.format('public.urls.source (%s) has no value %L, which annotate_ext reads as a manual URL''s source',
-                                 a.atttypid::pg_catalog.regtype, 'manual')
-        FROM pg_catalog.pg_class c
-        JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.oid
-        JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
-        WHERE c.relnamespace OPERATOR(pg_catalog.=) 'public'::pg_catalog.regnamespace
-          AND c.relname OPERATOR(pg_catalog.=) 'urls' AND a.attname OPERATOR(pg_catalog.=) 'source'
-          AND NOT a.attisdropped AND t.typtype OPERATOR(pg_catalog.=) 'e'
-          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_enum e
-                          WHERE e.enumtypid OPERATOR(pg_catalog.=) t.oid AND e.enumlabel OPERATOR(pg_catalog.=) 'manual')
-    ) u
-    ORDER BY u.n
-$$;
-
--- The tables of the app this database lacks (NULL when none), for the install's message.
-CREATE FUNCTION annotate_internal.missing_app_tables()
-RETURNS text[]
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT pg_catalog.array_agg(u.table_name)
-    FROM annotate_internal.unmet_requirements() u
-    WHERE u.column_name IS NULL
-      AND u.problem OPERATOR(pg_catalog.=) pg_catalog.format('public.%I is missing', u.table_name)
 $$;
 /* </end connected objects> */
 
@@ -1076,7 +1106,9 @@ AS $$
 DECLARE
     n bigint;
 BEGIN
+    PERFORM annotate_internal.refuse_planner_hazards('annotate.verify');
     BEGIN
+        PERFORM annotate_internal.lock_read_tables();   -- a rewrite under way reads as empty
         RETURN QUERY SELECT * FROM annotate_internal.verify_rows();
     EXCEPTION WHEN query_canceled OR lock_not_available THEN
         -- A statement_timeout, a lock_timeout (an app table locked by a migration) or a cancel
@@ -1104,6 +1136,29 @@ BEGIN
 END
 $$;
 
+-- Takes ACCESS SHARE on every app table the extension reads, in name order, in a statement of
+-- its own: the statements after it then take their snapshots once no rewrite of those tables
+-- (ALTER TABLE ... TYPE, TRUNCATE) can commit before they read. Without it, a statement whose
+-- snapshot was taken before such a rewrite committed, and which then waited for the rewrite's
+-- lock, read the rewritten table as empty (a rewrite is not MVCC-safe): a reconcile() owed by
+-- one migration step, made by the folder while the next step rewrote another table, set every
+-- URL's batch to none until the next reconcile (found by regress/migrations).
+CREATE FUNCTION annotate_internal.lock_read_tables()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text;
+BEGIN
+    FOR t IN SELECT DISTINCT r.table_name FROM annotate_internal.requirements() r ORDER BY 1 LOOP
+        IF pg_catalog.to_regclass(pg_catalog.format('public.%I', t)) IS NOT NULL THEN
+            EXECUTE pg_catalog.format('LOCK TABLE public.%I IN ACCESS SHARE MODE', t);
+        END IF;
+    END LOOP;
+END
+$$;
+
 -- Makes the queue equal to a fresh computation from the app's tables; the number of URLs and
 -- batches corrected. URL rows are corrected the way the app's writes move them, by appending
 -- deltas (so it waits for no reader or writer); batch counts left wrong after that are set.
@@ -1120,7 +1175,9 @@ DECLARE
     due_seen pg_catalog.pg_snapshot;
 BEGIN
     PERFORM annotate_internal.require_primary('annotate.reconcile');
+    PERFORM annotate_internal.refuse_planner_hazards('annotate.reconcile');
     me := pg_catalog.pg_current_xact_id();
+    PERFORM annotate_internal.lock_read_tables();
     -- A rebuild that owes a reconcile (build_queue()) and committed before the statements below
     -- take their snapshots: they see what it could not. So do the rewrites of reconcile_due
     -- committed before this snapshot.
@@ -2611,15 +2668,6 @@ CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::api::annotate_in
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:481
--- annotate_ext::api::annotate_internal::wake_folder_at_commit
-CREATE  FUNCTION annotate_internal."wake_folder_at_commit"() RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'wake_folder_at_commit_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api.rs:431
 -- annotate_ext::api::annotate_internal::in_watch
 CREATE  FUNCTION annotate_internal."in_watch"() RETURNS bool /* bool */
@@ -2641,12 +2689,50 @@ AS 'MODULE_PATHNAME', 'take_lock_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/api.rs:481
+-- annotate_ext::api::annotate_internal::wake_folder_at_commit
+CREATE  FUNCTION annotate_internal."wake_folder_at_commit"() RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'wake_folder_at_commit_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/api.rs:488
 -- annotate_ext::api::annotate_internal::request_planning
 CREATE  FUNCTION annotate_internal."request_planning"() RETURNS TEXT[] /* Vec < String > */
 STRICT
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'request_planning_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:438
+-- annotate_ext::api::annotate_internal::watch_begin
+CREATE  FUNCTION annotate_internal."watch_begin"() RETURNS bool /* bool */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'watch_begin_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:474
+-- annotate_ext::api::annotate_internal::wake_folder
+CREATE  FUNCTION annotate_internal."wake_folder"() RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'wake_folder_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:444
+-- annotate_ext::api::annotate_internal::watch_end
+CREATE  FUNCTION annotate_internal."watch_end"(
+	"was" bool /* bool */
+) RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'watch_end_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2671,37 +2757,26 @@ AS 'MODULE_PATHNAME', 'try_lock_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:444
--- annotate_ext::api::annotate_internal::watch_end
-CREATE  FUNCTION annotate_internal."watch_end"(
-	"was" bool /* bool */
-) RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'watch_end_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:474
--- annotate_ext::api::annotate_internal::wake_folder
-CREATE  FUNCTION annotate_internal."wake_folder"() RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'wake_folder_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:438
--- annotate_ext::api::annotate_internal::watch_begin
-CREATE  FUNCTION annotate_internal."watch_begin"() RETURNS bool /* bool */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'watch_begin_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/triggers.rs:441
 CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::triggers::annotate_internal */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:511
+-- annotate_ext::triggers::annotate_internal::queue_written
+CREATE FUNCTION annotate_internal."queue_written"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'queue_written_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:491
+-- annotate_ext::triggers::annotate_internal::capture_truncate
+CREATE FUNCTION annotate_internal."capture_truncate"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_truncate_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2720,24 +2795,6 @@ CREATE FUNCTION annotate_internal."capture_delete"()
 	RETURNS TRIGGER
 	LANGUAGE c
 	AS 'MODULE_PATHNAME', 'capture_delete_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:491
--- annotate_ext::triggers::annotate_internal::capture_truncate
-CREATE FUNCTION annotate_internal."capture_truncate"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'capture_truncate_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:511
--- annotate_ext::triggers::annotate_internal::queue_written
-CREATE FUNCTION annotate_internal."queue_written"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'queue_written_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */

@@ -85,6 +85,67 @@ AS $$
     ) AS r(t, c, k)
 $$;
 
+-- Code of a role that is not a superuser, which the planner may run: planning a query on a
+-- table, PostgreSQL simplifies the expressions and predicates of its indexes, its CHECK
+-- constraints (constraint_exclusion) and its statistics' expressions, running the immutable
+-- functions they call on constants with the rights of the role planning. annotate_ext plans its
+-- queries on the app's tables with its owner's (a superuser's), so such a function (its owner
+-- may replace its body at any time) would run with them. One row per table and object; read
+-- by unmet_requirements() (the DDL watch, attach()) and before anything plans a query on the
+-- app's tables (src/access.rs require_attached(), the folder, verify(), reconcile()): an
+-- index made CONCURRENTLY outlives the watch's refusal, invalid, and REINDEX, which no event
+-- trigger sees, makes it valid.
+CREATE FUNCTION annotate_internal.planner_hazards()
+RETURNS TABLE (table_name text, problem text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT r.table_name,
+           pg_catalog.format('public.%I: %s calls %s, owned by %s, which is not a superuser: PostgreSQL may run it as annotate_ext plans its queries on the table, with its owner''s rights',
+                                 r.table_name, pg_catalog.pg_describe_object(d.classid, d.objid, 0),
+                                 f.oid::pg_catalog.regprocedure, f.proowner::pg_catalog.regrole)
+        FROM (SELECT DISTINCT q.table_name FROM annotate_internal.requirements() q) r
+        JOIN pg_catalog.pg_class k ON k.relname OPERATOR(pg_catalog.=) r.table_name
+                                  AND k.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('public')
+        JOIN pg_catalog.pg_depend d
+          ON (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+              AND d.objid OPERATOR(pg_catalog.=) ANY (SELECT i.indexrelid FROM pg_catalog.pg_index i
+                                                      WHERE i.indrelid OPERATOR(pg_catalog.=) k.oid))
+          OR (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_constraint'::pg_catalog.regclass
+              AND d.objid OPERATOR(pg_catalog.=) ANY (SELECT o.oid FROM pg_catalog.pg_constraint o
+                                                      WHERE o.conrelid OPERATOR(pg_catalog.=) k.oid))
+          OR (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass
+              AND d.objid OPERATOR(pg_catalog.=) ANY (SELECT s.oid FROM pg_catalog.pg_statistic_ext s
+                                                      WHERE s.stxrelid OPERATOR(pg_catalog.=) k.oid))
+        JOIN pg_catalog.pg_proc f
+          ON f.oid OPERATOR(pg_catalog.=) CASE
+                 WHEN d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass THEN d.refobjid
+                 WHEN d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_operator'::pg_catalog.regclass
+                     THEN (SELECT o.oprcode::pg_catalog.oid FROM pg_catalog.pg_operator o
+                           WHERE o.oid OPERATOR(pg_catalog.=) d.refobjid)
+             END
+        JOIN pg_catalog.pg_roles a ON a.oid OPERATOR(pg_catalog.=) f.proowner
+        WHERE NOT a.rolsuper
+$$;
+
+-- Raises, naming `caller`, when planner_hazards() finds any (verify(), reconcile()).
+CREATE FUNCTION annotate_internal.refuse_planner_hazards(caller text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    found text;
+BEGIN
+    SELECT pg_catalog.string_agg(h.problem, '; ') INTO found FROM annotate_internal.planner_hazards() h;
+    IF found IS NOT NULL THEN
+        RAISE EXCEPTION '%: the application''s tables are not as annotate_ext needs them: %', caller, found
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Drop that object, or have a superuser own the function it calls. See the README, Security.';
+    END IF;
+END
+$$;
+
 -- Every requirement this database does not meet, one line each, in the order above (empty
 -- when all are met). Types are judged by category, so an integer id may become bigint and a
 -- varchar text, but a renamed or dropped column, or an id turned into text, is a problem.
@@ -133,38 +194,7 @@ AS $$
                    ELSE t.typcategory OPERATOR(pg_catalog.=) ANY ('{S,E}'::"char"[])
                END)
         UNION ALL
-        -- Code of a role that is not a superuser, which the planner may run: planning a query
-        -- on a table, PostgreSQL simplifies the expressions and predicates of its indexes, its
-        -- CHECK constraints (constraint_exclusion) and its statistics' expressions, running the
-        -- immutable functions they call on constants with the rights of the role planning.
-        -- annotate_ext plans its queries on the app's tables with its owner's (a superuser's),
-        -- so such a function (its owner may replace its body at any time) would run with them.
-        SELECT r.table_name, NULL, 999998,
-               pg_catalog.format('public.%I: %s calls %s, owned by %s, which is not a superuser: PostgreSQL may run it as annotate_ext plans its queries on the table, with its owner''s rights',
-                                 r.table_name, pg_catalog.pg_describe_object(d.classid, d.objid, 0),
-                                 f.oid::pg_catalog.regprocedure, f.proowner::pg_catalog.regrole)
-        FROM (SELECT DISTINCT q.table_name FROM annotate_internal.requirements() q) r
-        JOIN pg_catalog.pg_class k ON k.relname OPERATOR(pg_catalog.=) r.table_name
-                                  AND k.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('public')
-        JOIN pg_catalog.pg_depend d
-          ON (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-              AND d.objid OPERATOR(pg_catalog.=) ANY (SELECT i.indexrelid FROM pg_catalog.pg_index i
-                                                      WHERE i.indrelid OPERATOR(pg_catalog.=) k.oid))
-          OR (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_constraint'::pg_catalog.regclass
-              AND d.objid OPERATOR(pg_catalog.=) ANY (SELECT o.oid FROM pg_catalog.pg_constraint o
-                                                      WHERE o.conrelid OPERATOR(pg_catalog.=) k.oid))
-          OR (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass
-              AND d.objid OPERATOR(pg_catalog.=) ANY (SELECT s.oid FROM pg_catalog.pg_statistic_ext s
-                                                      WHERE s.stxrelid OPERATOR(pg_catalog.=) k.oid))
-        JOIN pg_catalog.pg_proc f
-          ON f.oid OPERATOR(pg_catalog.=) CASE
-                 WHEN d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass THEN d.refobjid
-                 WHEN d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_operator'::pg_catalog.regclass
-                     THEN (SELECT o.oprcode::pg_catalog.oid FROM pg_catalog.pg_operator o
-                           WHERE o.oid OPERATOR(pg_catalog.=) d.refobjid)
-             END
-        JOIN pg_catalog.pg_roles a ON a.oid OPERATOR(pg_catalog.=) f.proowner
-        WHERE NOT a.rolsuper
+        SELECT h.table_name, NULL, 999998, h.problem FROM annotate_internal.planner_hazards() h
         UNION ALL
         -- Inheritance children of a table it reads: the app reads their rows with the
         -- parent's, and no trigger on the parent fires for their writes (a partitioned

@@ -131,7 +131,9 @@ AS $$
 DECLARE
     n bigint;
 BEGIN
+    PERFORM annotate_internal.refuse_planner_hazards('annotate.verify');
     BEGIN
+        PERFORM annotate_internal.lock_read_tables();   -- a rewrite under way reads as empty
         RETURN QUERY SELECT * FROM annotate_internal.verify_rows();
     EXCEPTION WHEN query_canceled OR lock_not_available THEN
         -- A statement_timeout, a lock_timeout (an app table locked by a migration) or a cancel
@@ -159,6 +161,29 @@ BEGIN
 END
 $$;
 
+-- Takes ACCESS SHARE on every app table the extension reads, in name order, in a statement of
+-- its own: the statements after it then take their snapshots once no rewrite of those tables
+-- (ALTER TABLE ... TYPE, TRUNCATE) can commit before they read. Without it, a statement whose
+-- snapshot was taken before such a rewrite committed, and which then waited for the rewrite's
+-- lock, read the rewritten table as empty (a rewrite is not MVCC-safe): a reconcile() owed by
+-- one migration step, made by the folder while the next step rewrote another table, set every
+-- URL's batch to none until the next reconcile (found by regress/migrations).
+CREATE FUNCTION annotate_internal.lock_read_tables()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text;
+BEGIN
+    FOR t IN SELECT DISTINCT r.table_name FROM annotate_internal.requirements() r ORDER BY 1 LOOP
+        IF pg_catalog.to_regclass(pg_catalog.format('public.%I', t)) IS NOT NULL THEN
+            EXECUTE pg_catalog.format('LOCK TABLE public.%I IN ACCESS SHARE MODE', t);
+        END IF;
+    END LOOP;
+END
+$$;
+
 -- Makes the queue equal to a fresh computation from the app's tables; the number of URLs and
 -- batches corrected. URL rows are corrected the way the app's writes move them, by appending
 -- deltas (so it waits for no reader or writer); batch counts left wrong after that are set.
@@ -175,7 +200,9 @@ DECLARE
     due_seen pg_catalog.pg_snapshot;
 BEGIN
     PERFORM annotate_internal.require_primary('annotate.reconcile');
+    PERFORM annotate_internal.refuse_planner_hazards('annotate.reconcile');
     me := pg_catalog.pg_current_xact_id();
+    PERFORM annotate_internal.lock_read_tables();
     -- A rebuild that owes a reconcile (build_queue()) and committed before the statements below
     -- take their snapshots: they see what it could not. So do the rewrites of reconcile_due
     -- committed before this snapshot.

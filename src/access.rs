@@ -12,6 +12,7 @@ use std::cell::Cell;
 use std::ffi::CString;
 
 use pgrx::prelude::*;
+use pgrx::spi::{SpiClient, SpiResult};
 
 use crate::errors::raise;
 
@@ -163,12 +164,23 @@ thread_local! {
     /// Whether the extension was attached when last looked at; cleared whenever any relation's
     /// cache entry is invalidated (attach and detach create or drop triggers on app tables).
     static ATTACHED: Cell<Option<bool>> = const { Cell::new(None) };
+    /// What planner_hazards() found when last looked at (None: not looked at since), cleared
+    /// when the cache entry of one of the app's tables (APP_TABLES) is invalidated, or all are.
+    static HAZARDS: std::cell::RefCell<Option<Option<String>>> = const { std::cell::RefCell::new(None) };
+    static APP_TABLES: std::cell::RefCell<Vec<pg_sys::Oid>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Invalidations that cleared HAZARDS: one that comes while planner_hazards() reads the
+    /// catalogs keeps it from keeping what it read.
+    static HAZARDS_CLEARED: Cell<u64> = const { Cell::new(0) };
     static CALLBACK: Cell<bool> = const { Cell::new(false) };
 }
 
 #[pg_guard]
-unsafe extern "C-unwind" fn forget(_arg: pg_sys::Datum, _relid: pg_sys::Oid) {
+unsafe extern "C-unwind" fn forget(_arg: pg_sys::Datum, relid: pg_sys::Oid) {
     ATTACHED.with(|a| a.set(None));
+    if relid == pg_sys::InvalidOid || APP_TABLES.with(|t| t.borrow().contains(&relid)) {
+        HAZARDS.with(|h| h.borrow_mut().take());
+        HAZARDS_CLEARED.with(|c| c.set(c.get() + 1));
+    }
 }
 
 fn not_attached(function: &str) -> ! {
@@ -180,12 +192,45 @@ fn not_attached(function: &str) -> ! {
     )
 }
 
-/// Raises a clear error unless the extension is attached to the app's tables.
-pub fn require_attached(function: &str) {
+fn watch_relcache() {
     if !CALLBACK.with(|c| c.replace(true)) {
-        // SAFETY: registering a callback that only clears a cached flag.
+        // SAFETY: registering a callback that only clears cached values.
         unsafe { pg_sys::CacheRegisterRelcacheCallback(Some(forget), pg_sys::Datum::from(0)) };
     }
+}
+
+/// Code of a role that is not a superuser which planning a query on the app's tables would
+/// run with the rights of the role planning (sql/requirements.sql, planner_hazards()), as
+/// text; None when there is none. Looked at again after the cache entry of one of those tables
+/// is invalidated (an autovacuum of another table costs nothing): an index made CONCURRENTLY
+/// outlives the DDL watch's refusal, invalid, and REINDEX, which no event trigger sees, makes
+/// it valid, invalidating its table's entry, as creating an index, a constraint or statistics
+/// does.
+/// Asked before anything plans a query on those tables: require_attached() for the SQL
+/// functions, the folder for each round.
+pub fn planner_hazards(client: &mut SpiClient<'_>) -> SpiResult<Option<String>> {
+    watch_relcache();
+    if let Some(known) = HAZARDS.with(|h| h.borrow().clone()) {
+        return Ok(known);
+    }
+    let cleared = HAZARDS_CLEARED.with(|c| c.get());
+    let (found, tables) = crate::statements::PLANNER_HAZARDS
+        .rows(client, &[], |r| Ok((r.get::<String>(1)?, r.get::<Vec<i64>>(2)?.unwrap_or_default())))?
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    let tables = tables.into_iter().map(|t| pg_sys::Oid::from(t as u32)).collect();
+    APP_TABLES.with(|t| *t.borrow_mut() = tables);
+    if HAZARDS_CLEARED.with(|c| c.get()) == cleared {
+        HAZARDS.with(|h| *h.borrow_mut() = Some(found.clone()));
+    }
+    Ok(found)
+}
+
+/// Raises a clear error unless the extension is attached to the app's tables, and none of
+/// them carries code the planner would run with the extension owner's rights.
+pub fn require_attached(function: &str) {
+    watch_relcache();
     let attached = match ATTACHED.with(|a| a.get()) {
         Some(known) => known,
         None => {
@@ -201,6 +246,18 @@ pub fn require_attached(function: &str) {
     };
     if !attached {
         not_attached(function);
+    }
+    let hazards = match HAZARDS.with(|h| h.borrow().clone()) {
+        Some(known) => known,
+        None => as_owner(|| crate::statements::with_spi("looking for code the planner would run", planner_hazards)),
+    };
+    if let Some(problem) = hazards {
+        raise(
+            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            format!("annotate.{function}: the application's tables are not as annotate_ext needs them: {problem}"),
+            None,
+            Some("Drop that object, or have a superuser own the function it calls. See the README, Security."),
+        );
     }
 }
 

@@ -208,6 +208,8 @@ impl Starts {
 }
 
 thread_local! {
+    /// Whether this folder has logged why it does not fold (planner_hazards()).
+    static HAZARD_LOGGED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     static FOLDER_SEEN: std::cell::Cell<Option<(std::time::Instant, i32)>> = const { std::cell::Cell::new(None) };
     static STARTS: std::cell::Cell<Starts> = std::cell::Cell::new(Starts::default());
 }
@@ -552,6 +554,14 @@ pub extern "C-unwind" fn annotate_folder_main(arg: pg_sys::Datum) {
             crate::statements::with_spi("folding", |client| {
                 if st::FOLDER_ROUND.one::<bool>(client, &[])? != Some(true) {
                     return Ok(None); // DROP EXTENSION
+                }
+                // Planning the round's queries would run a table owner's code with the
+                // folder's rights (sql/requirements.sql, planner_hazards()): no round then.
+                if let Some(problem) = crate::access::planner_hazards(client)? {
+                    if !HAZARD_LOGGED.with(|l| l.replace(true)) {
+                        warning!("annotate_ext: the folder does not fold: {problem}");
+                    }
+                    return Ok(Some((false, false)));
                 }
                 if st::ATTACH_RESTORED.one::<bool>(client, &[])? == Some(true) {
                     log!("annotate_ext: the folder attached the restored database (its last objects came from several sessions)");

@@ -207,6 +207,7 @@ statement!(FOLDER_START, "folder_start", [], true);
 statement!(FOLDER_ROUND, "folder_round", [], true);
 statement!(RECONCILE_OWED, "reconcile_owed", [], true);
 statement!(ATTACH_RESTORED, "attach_restored", [], true);
+statement!(PLANNER_HAZARDS, "planner_hazards", [], false);
 
 thread_local! {
     static KEPT: RefCell<HashMap<&'static str, Rc<OwnedPreparedStatement>>> = RefCell::new(HashMap::new());
@@ -331,6 +332,7 @@ pub const ALL: &[&Statement] = &[
     &FOLDER_ROUND,
     &RECONCILE_OWED,
     &ATTACH_RESTORED,
+    &PLANNER_HAZARDS,
     &ATTACH,
     &REFRESH_COUNT_CONCURRENTLY,
     &REFRESH_COUNT,

@@ -410,7 +410,27 @@ CREATE INDEX planted_expression ON public.annotation__url_type__user ((url_id + 
 ALTER TABLE public.annotation__url_type__user ADD CONSTRAINT planted CHECK (public.planted(1) > 0);
 CREATE STATISTICS public.planted_statistics ON (url_id + public.planted(2)) FROM public.annotation__url_type__user;
 ALTER TRIGGER annotate_capture_insert ON public.annotation__url_type__user RENAME TO renamed_capture;
+-- Made CONCURRENTLY, the index outlives the watch's refusal (invalid), and REINDEX, which no
+-- event trigger sees, makes it valid: every call that would plan a query on the table now
+-- refuses instead, naming it.
+CREATE INDEX CONCURRENTLY planted_concurrently ON public.annotation__url_type__user (url_id) WHERE public.planted(4) > 0;
+REINDEX INDEX CONCURRENTLY public.planted_concurrently;
 RESET ROLE;
+SELECT count(*) AS urls FROM annotate.next_url_for_annotation(1, max_urls => 3);
+SELECT count(*) AS problems FROM annotate.verify();
+SELECT annotate.reconcile();
+SELECT rolsuper AS towner_is_superuser FROM pg_roles WHERE rolname = 'annotate_t_towner';
+DROP INDEX public.planted_concurrently;
+-- The same with a plain REINDEX, in a session whose calls had found nothing to refuse: the
+-- check it keeps is dropped when the table's cache entry is invalidated.
+SELECT count(*) AS urls FROM annotate.next_url_for_annotation(1, max_urls => 3);
+SET ROLE annotate_t_towner;
+CREATE INDEX CONCURRENTLY planted_concurrently ON public.annotation__url_type__user (url_id) WHERE public.planted(5) > 0;
+REINDEX INDEX public.planted_concurrently;
+RESET ROLE;
+SELECT count(*) AS urls FROM annotate.next_url_for_annotation(1, max_urls => 3);
+SELECT rolsuper AS towner_is_superuser FROM pg_roles WHERE rolname = 'annotate_t_towner';
+DROP INDEX public.planted_concurrently;
 SET constraint_exclusion = on;
 SELECT count(*) AS urls FROM annotate.next_url_for_annotation(1, max_urls => 3);
 RESET constraint_exclusion;
