@@ -390,44 +390,87 @@ $$;
 -- Code of a role that is not a superuser, which the planner may run: planning a query on a
 -- table, PostgreSQL simplifies the expressions and predicates of its indexes, its CHECK
 -- constraints (constraint_exclusion) and its statistics' expressions, running the immutable
--- functions they call on constants with the rights of the role planning. annotate_ext plans its
--- queries on the app's tables with its owner's (a superuser's), so such a function (its owner
--- may replace its body at any time) would run with them. One row per table and object; read
--- by unmet_requirements() (the DDL watch, attach()) and before anything plans a query on the
--- app's tables (src/access.rs require_attached(), the folder, verify(), reconcile()): an
--- index made CONCURRENTLY outlives the watch's refusal, invalid, and REINDEX, which no event
--- trigger sees, makes it valid.
+-- functions they call on constants with the rights of the role planning; and estimating a
+-- condition on a column of a range type (a partial index's predicate, say), it runs the
+-- type's subtype_diff, which any role may write (found by a review). annotate_ext plans its
+-- queries on the app's tables with its owner's rights (a superuser's), so such a function (its
+-- owner may replace its body at any time) would run with them. One row per table and object;
+-- read by unmet_requirements() (the DDL watch, attach()) and before anything plans a query on
+-- the app's tables (src/access.rs, the folder, verify(), reconcile()): an index made
+-- CONCURRENTLY outlives the watch's refusal, invalid, and REINDEX, which no event trigger
+-- sees, makes it valid. Each catalog is read by its index on the table or object (this runs
+-- again in every backend after an app table's cache entry is invalidated).
 CREATE FUNCTION annotate_internal.planner_hazards()
 RETURNS TABLE (table_name text, problem text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT r.table_name,
-           pg_catalog.format('public.%I: %s calls %s, owned by %s, which is not a superuser: PostgreSQL may run it as annotate_ext plans its queries on the table, with its owner''s rights',
-                                 r.table_name, pg_catalog.pg_describe_object(d.classid, d.objid, 0),
-                                 f.oid::pg_catalog.regprocedure, f.proowner::pg_catalog.regrole)
-        FROM (SELECT DISTINCT q.table_name FROM annotate_internal.requirements() q) r
-        JOIN pg_catalog.pg_class k ON k.relname OPERATOR(pg_catalog.=) r.table_name
-                                  AND k.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('public')
+    WITH RECURSIVE t AS MATERIALIZED (
+        SELECT k.oid, k.relname::pg_catalog.text AS table_name
+        FROM pg_catalog.pg_class k
+        WHERE k.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('public')
+          AND k.relname OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT DISTINCT q.table_name::pg_catalog.name
+                                                          FROM annotate_internal.requirements() q))),
+    objects AS MATERIALIZED (
+        SELECT t.table_name, 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid AS classid, i.indexrelid AS objid
+        FROM t JOIN pg_catalog.pg_index i ON i.indrelid OPERATOR(pg_catalog.=) t.oid
+        UNION ALL
+        SELECT t.table_name, 'pg_catalog.pg_constraint'::pg_catalog.regclass::pg_catalog.oid, o.oid
+        FROM t JOIN pg_catalog.pg_constraint o ON o.conrelid OPERATOR(pg_catalog.=) t.oid
+        UNION ALL
+        SELECT t.table_name, 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass::pg_catalog.oid, x.oid
+        FROM t JOIN pg_catalog.pg_statistic_ext x ON x.stxrelid OPERATOR(pg_catalog.=) t.oid),
+    -- Every type a column's values are made of: through domains, arrays, ranges, multiranges
+    -- and composite types.
+    made_of AS (
+        SELECT t.table_name, a.attname::pg_catalog.text AS column_name, a.atttypid AS typ
+        FROM t JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) t.oid
+        WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+        UNION
+        SELECT m.table_name, m.column_name, n.typ
+        FROM made_of m
+        CROSS JOIN LATERAL (
+            SELECT y.typbasetype FROM pg_catalog.pg_type y
+            WHERE y.oid OPERATOR(pg_catalog.=) m.typ AND y.typbasetype OPERATOR(pg_catalog.<>) 0
+            UNION ALL
+            SELECT y.typelem FROM pg_catalog.pg_type y
+            WHERE y.oid OPERATOR(pg_catalog.=) m.typ AND y.typelem OPERATOR(pg_catalog.<>) 0
+            UNION ALL
+            SELECT r.rngsubtype FROM pg_catalog.pg_range r WHERE r.rngtypid OPERATOR(pg_catalog.=) m.typ
+            UNION ALL
+            SELECT r.rngtypid FROM pg_catalog.pg_range r WHERE r.rngmultitypid OPERATOR(pg_catalog.=) m.typ
+            UNION ALL
+            SELECT c.atttypid FROM pg_catalog.pg_type y
+            JOIN pg_catalog.pg_attribute c ON c.attrelid OPERATOR(pg_catalog.=) y.typrelid
+            WHERE y.oid OPERATOR(pg_catalog.=) m.typ AND y.typrelid OPERATOR(pg_catalog.<>) 0
+              AND c.attnum OPERATOR(pg_catalog.>) 0 AND NOT c.attisdropped
+        ) AS n(typ)),
+    found AS (
+        SELECT o.table_name, pg_catalog.pg_describe_object(o.classid, o.objid, 0) AS what, 'calls' AS how, f.oid AS fn
+        FROM objects o
         JOIN pg_catalog.pg_depend d
-          ON (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-              AND d.objid OPERATOR(pg_catalog.=) ANY (SELECT i.indexrelid FROM pg_catalog.pg_index i
-                                                      WHERE i.indrelid OPERATOR(pg_catalog.=) k.oid))
-          OR (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_constraint'::pg_catalog.regclass
-              AND d.objid OPERATOR(pg_catalog.=) ANY (SELECT o.oid FROM pg_catalog.pg_constraint o
-                                                      WHERE o.conrelid OPERATOR(pg_catalog.=) k.oid))
-          OR (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass
-              AND d.objid OPERATOR(pg_catalog.=) ANY (SELECT s.oid FROM pg_catalog.pg_statistic_ext s
-                                                      WHERE s.stxrelid OPERATOR(pg_catalog.=) k.oid))
+          ON d.classid OPERATOR(pg_catalog.=) o.classid AND d.objid OPERATOR(pg_catalog.=) o.objid
         JOIN pg_catalog.pg_proc f
           ON f.oid OPERATOR(pg_catalog.=) CASE
                  WHEN d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass THEN d.refobjid
                  WHEN d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_operator'::pg_catalog.regclass
-                     THEN (SELECT o.oprcode::pg_catalog.oid FROM pg_catalog.pg_operator o
-                           WHERE o.oid OPERATOR(pg_catalog.=) d.refobjid)
+                     THEN (SELECT p.oprcode::pg_catalog.oid FROM pg_catalog.pg_operator p
+                           WHERE p.oid OPERATOR(pg_catalog.=) d.refobjid)
              END
-        JOIN pg_catalog.pg_roles a ON a.oid OPERATOR(pg_catalog.=) f.proowner
-        WHERE NOT a.rolsuper
+        UNION
+        SELECT m.table_name,
+               pg_catalog.format('column %I (made of range type %s)', m.column_name, m.typ::pg_catalog.regtype),
+               'has as its subtype_diff or canonical function', f.oid
+        FROM made_of m
+        JOIN pg_catalog.pg_range r ON r.rngtypid OPERATOR(pg_catalog.=) m.typ
+        JOIN pg_catalog.pg_proc f ON f.oid OPERATOR(pg_catalog.=) r.rngsubdiff OR f.oid OPERATOR(pg_catalog.=) r.rngcanonical)
+    SELECT x.table_name,
+           pg_catalog.format('public.%I: %s %s %s, owned by %s, which is not a superuser: PostgreSQL may run it as annotate_ext plans its queries on the table, with its owner''s rights',
+                             x.table_name, x.what, x.how, f.oid::pg_catalog.regprocedure, f.proowner::pg_catalog.regrole)
+    FROM found x
+    JOIN pg_catalog.pg_proc f ON f.oid OPERATOR(pg_catalog.=) x.fn
+    JOIN pg_catalog.pg_roles a ON a.oid OPERATOR(pg_catalog.=) f.proowner
+    WHERE NOT a.rolsuper
 $$;
 
 -- Raises, naming `caller`, when planner_hazards() finds any (verify(), reconcile()).
@@ -969,6 +1012,103 @@ $$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/lib.rs:42
+-- requires:
+--   helpers
+
+-- Snapshot mode (SPEC 3.4, annotate.selection = snapshot): the upstream PR's selection, with
+-- vote counts from annotate.url_annotation_count_view as of the last refresh (a URL missing
+-- from it counts 0) and every filter and follow read live. It sorts every eligible URL by
+-- design, so unlike the live walks it is planned for the values of each call, under the
+-- planner's stock settings whatever the server's are (the SET clauses below).
+CREATE FUNCTION annotate_internal.snapshot_candidates(p_user integer, p_session uuid, p_batch integer,
+                                                      p_url integer, p_limit bigint, p_skip bigint)
+RETURNS TABLE (url_id integer, scheme text, url text, trailing_slash boolean, followed_by_any_user boolean,
+               is_manual boolean, user_url_type_count bigint, anon_url_type_count bigint,
+               auto_url_type_count bigint, followed_by_user boolean, batch_id integer)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET plan_cache_mode = force_custom_plan
+SET enable_seqscan = on SET enable_indexscan = on SET enable_indexonlyscan = on SET enable_bitmapscan = on
+SET enable_sort = on SET enable_incremental_sort = on SET enable_hashagg = on SET enable_hashjoin = on
+SET enable_mergejoin = on SET enable_nestloop = on SET enable_material = on SET enable_memoize = on
+SET random_page_cost = 4 SET seq_page_cost = 1 SET cpu_tuple_cost = 0.01 SET cpu_index_tuple_cost = 0.005
+SET cpu_operator_cost = 0.0025 SET work_mem = '64MB' SET hash_mem_multiplier = 16
+SET from_collapse_limit = 8 SET join_collapse_limit = 8
+AS $$
+BEGIN
+    RETURN QUERY
+    -- Follows are per batch: computed once for every followed batch, not once per URL.
+    WITH followed AS (
+        SELECT bl.batch_id, pg_catalog.bool_or(fo.user_id OPERATOR(pg_catalog.=) p_user) AS by_user
+        FROM public.link_batches__locations bl
+        JOIN public.link__locations__user_follows fo ON fo.location_id OPERATOR(pg_catalog.=) bl.location_id
+        GROUP BY bl.batch_id)
+    SELECT u.id::integer,
+           u.scheme::pg_catalog.text,
+           u.url::pg_catalog.text,
+           u.trailing_slash,
+           f.followed_by_any_user,
+           pg_catalog.format('%s', u.source) OPERATOR(pg_catalog.=) 'manual',   -- not a cast (fresh_queue())
+           c.user_url_type_count,
+           c.anon_url_type_count,
+           c.auto_url_type_count,
+           f.followed_by_user,
+           lb.batch_id::integer
+    FROM public.urls u
+    LEFT JOIN public.link_batches__urls lb ON lb.url_id OPERATOR(pg_catalog.=) u.id
+    LEFT JOIN followed fb ON fb.batch_id OPERATOR(pg_catalog.=) lb.batch_id
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(fb.by_user, false) AS followed_by_user,
+               fb.batch_id IS NOT NULL AS followed_by_any_user
+    ) f
+    LEFT JOIN annotate.url_annotation_count_view v ON v.url_id OPERATOR(pg_catalog.=) u.id
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(v.user_url_type_count, 0) AS user_url_type_count,
+               COALESCE(v.anon_url_type_count, 0) AS anon_url_type_count,
+               COALESCE(v.auto_url_type_count, 0) AS auto_url_type_count
+    ) c
+    WHERE (p_batch IS NULL OR lb.batch_id OPERATOR(pg_catalog.=) p_batch)
+      AND (p_url IS NULL OR u.id OPERATOR(pg_catalog.=) p_url)
+      -- Flagged URLs: with a batch or URL filter (a custom plan: p_batch and p_url are
+      -- constants in it), probed per URL as anti-joins; without one, hashed with the caller's
+      -- annotations below (these anti-joins are then against nothing), as an empty flag table
+      -- the planner expects one row of is rescanned once per URL.
+      AND NOT EXISTS (SELECT 1 FROM public.flag_url_suspended s
+                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
+      AND NOT EXISTS (SELECT 1 FROM public.flag_url_validated s
+                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
+      -- The caller's annotations (and, without a filter, the flagged URLs), hashed once (a
+      -- per-URL probe of each table would be run a million times at 1M URLs); url_id is NOT
+      -- NULL in each, so NOT IN means "not among them". Written NOT (= ANY), as NOT IN parses:
+      -- the planner hashes only an = ANY subplan (a <> ALL one is rescanned for every URL), and
+      -- only one it expects to fit in work_mem times hash_mem_multiplier (both set above: some
+      -- 20 million rows).
+      AND NOT (u.id OPERATOR(pg_catalog.=) ANY (
+          SELECT s.url_id FROM public.flag_url_suspended s WHERE p_batch IS NULL AND p_url IS NULL
+          UNION ALL SELECT s.url_id FROM public.flag_url_validated s WHERE p_batch IS NULL AND p_url IS NULL
+          UNION ALL SELECT a.url_id FROM public.annotation__url_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__agency__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__location__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__record_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__url_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
+          UNION ALL SELECT a.url_id FROM public.annotation__agency__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
+          UNION ALL SELECT a.url_id FROM public.annotation__location__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
+          UNION ALL SELECT a.url_id FROM public.annotation__record_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session))
+    ORDER BY f.followed_by_user DESC,
+             f.followed_by_any_user DESC,
+             6 DESC,
+             c.user_url_type_count DESC,
+             c.anon_url_type_count DESC,
+             c.auto_url_type_count DESC,
+             u.id
+    LIMIT p_limit OFFSET p_skip;
+END
+$$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/lib.rs:40
 -- requires:
 --   helpers
@@ -1377,103 +1517,6 @@ BEGIN
     END IF;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
-END
-$$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:42
--- requires:
---   helpers
-
--- Snapshot mode (SPEC 3.4, annotate.selection = snapshot): the upstream PR's selection, with
--- vote counts from annotate.url_annotation_count_view as of the last refresh (a URL missing
--- from it counts 0) and every filter and follow read live. It sorts every eligible URL by
--- design, so unlike the live walks it is planned for the values of each call, under the
--- planner's stock settings whatever the server's are (the SET clauses below).
-CREATE FUNCTION annotate_internal.snapshot_candidates(p_user integer, p_session uuid, p_batch integer,
-                                                      p_url integer, p_limit bigint, p_skip bigint)
-RETURNS TABLE (url_id integer, scheme text, url text, trailing_slash boolean, followed_by_any_user boolean,
-               is_manual boolean, user_url_type_count bigint, anon_url_type_count bigint,
-               auto_url_type_count bigint, followed_by_user boolean, batch_id integer)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-SET jit = off
-SET plan_cache_mode = force_custom_plan
-SET enable_seqscan = on SET enable_indexscan = on SET enable_indexonlyscan = on SET enable_bitmapscan = on
-SET enable_sort = on SET enable_incremental_sort = on SET enable_hashagg = on SET enable_hashjoin = on
-SET enable_mergejoin = on SET enable_nestloop = on SET enable_material = on SET enable_memoize = on
-SET random_page_cost = 4 SET seq_page_cost = 1 SET cpu_tuple_cost = 0.01 SET cpu_index_tuple_cost = 0.005
-SET cpu_operator_cost = 0.0025 SET work_mem = '64MB' SET hash_mem_multiplier = 16
-SET from_collapse_limit = 8 SET join_collapse_limit = 8
-AS $$
-BEGIN
-    RETURN QUERY
-    -- Follows are per batch: computed once for every followed batch, not once per URL.
-    WITH followed AS (
-        SELECT bl.batch_id, pg_catalog.bool_or(fo.user_id OPERATOR(pg_catalog.=) p_user) AS by_user
-        FROM public.link_batches__locations bl
-        JOIN public.link__locations__user_follows fo ON fo.location_id OPERATOR(pg_catalog.=) bl.location_id
-        GROUP BY bl.batch_id)
-    SELECT u.id::integer,
-           u.scheme::pg_catalog.text,
-           u.url::pg_catalog.text,
-           u.trailing_slash,
-           f.followed_by_any_user,
-           pg_catalog.format('%s', u.source) OPERATOR(pg_catalog.=) 'manual',   -- not a cast (fresh_queue())
-           c.user_url_type_count,
-           c.anon_url_type_count,
-           c.auto_url_type_count,
-           f.followed_by_user,
-           lb.batch_id::integer
-    FROM public.urls u
-    LEFT JOIN public.link_batches__urls lb ON lb.url_id OPERATOR(pg_catalog.=) u.id
-    LEFT JOIN followed fb ON fb.batch_id OPERATOR(pg_catalog.=) lb.batch_id
-    CROSS JOIN LATERAL (
-        SELECT COALESCE(fb.by_user, false) AS followed_by_user,
-               fb.batch_id IS NOT NULL AS followed_by_any_user
-    ) f
-    LEFT JOIN annotate.url_annotation_count_view v ON v.url_id OPERATOR(pg_catalog.=) u.id
-    CROSS JOIN LATERAL (
-        SELECT COALESCE(v.user_url_type_count, 0) AS user_url_type_count,
-               COALESCE(v.anon_url_type_count, 0) AS anon_url_type_count,
-               COALESCE(v.auto_url_type_count, 0) AS auto_url_type_count
-    ) c
-    WHERE (p_batch IS NULL OR lb.batch_id OPERATOR(pg_catalog.=) p_batch)
-      AND (p_url IS NULL OR u.id OPERATOR(pg_catalog.=) p_url)
-      -- Flagged URLs: with a batch or URL filter (a custom plan: p_batch and p_url are
-      -- constants in it), probed per URL as anti-joins; without one, hashed with the caller's
-      -- annotations below (these anti-joins are then against nothing), as an empty flag table
-      -- the planner expects one row of is rescanned once per URL.
-      AND NOT EXISTS (SELECT 1 FROM public.flag_url_suspended s
-                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
-      AND NOT EXISTS (SELECT 1 FROM public.flag_url_validated s
-                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
-      -- The caller's annotations (and, without a filter, the flagged URLs), hashed once (a
-      -- per-URL probe of each table would be run a million times at 1M URLs); url_id is NOT
-      -- NULL in each, so NOT IN means "not among them". Written NOT (= ANY), as NOT IN parses:
-      -- the planner hashes only an = ANY subplan (a <> ALL one is rescanned for every URL), and
-      -- only one it expects to fit in work_mem times hash_mem_multiplier (both set above: some
-      -- 20 million rows).
-      AND NOT (u.id OPERATOR(pg_catalog.=) ANY (
-          SELECT s.url_id FROM public.flag_url_suspended s WHERE p_batch IS NULL AND p_url IS NULL
-          UNION ALL SELECT s.url_id FROM public.flag_url_validated s WHERE p_batch IS NULL AND p_url IS NULL
-          UNION ALL SELECT a.url_id FROM public.annotation__url_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__agency__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__location__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__record_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__url_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
-          UNION ALL SELECT a.url_id FROM public.annotation__agency__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
-          UNION ALL SELECT a.url_id FROM public.annotation__location__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
-          UNION ALL SELECT a.url_id FROM public.annotation__record_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session))
-    ORDER BY f.followed_by_user DESC,
-             f.followed_by_any_user DESC,
-             6 DESC,
-             c.user_url_type_count DESC,
-             c.anon_url_type_count DESC,
-             c.auto_url_type_count DESC,
-             u.id
-    LIMIT p_limit OFFSET p_skip;
 END
 $$;
 /* </end connected objects> */
@@ -2485,7 +2528,7 @@ AS 'MODULE_PATHNAME', 'annotation_for_url_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:394
+-- src/api.rs:396
 -- annotate_ext::api::call_stats
 CREATE  FUNCTION "call_stats"() RETURNS TABLE (
 	"calls" bigint,  /* i64 */
@@ -2502,7 +2545,7 @@ AS 'MODULE_PATHNAME', 'call_stats_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:359
+-- src/api.rs:361
 -- annotate_ext::api::last_timings
 CREATE  FUNCTION "last_timings"() RETURNS TABLE (
 	"phase" TEXT,  /* String */
@@ -2586,7 +2629,7 @@ AS 'MODULE_PATHNAME', 'next_url_for_anonymous_annotation_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:345
+-- src/api.rs:347
 -- annotate_ext::api::refresh
 CREATE  FUNCTION "refresh"(
 	"concurrently" bool DEFAULT true /* bool */
@@ -2601,7 +2644,7 @@ AS 'MODULE_PATHNAME', 'refresh_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:294
+-- src/api.rs:296
 -- annotate_ext::api::release_claim
 CREATE  FUNCTION "release_claim"(
 	"url_id" INT, /* Option < i32 > */
@@ -2613,7 +2656,7 @@ AS 'MODULE_PATHNAME', 'release_claim_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:421
+-- src/api.rs:423
 -- annotate_ext::api::reset_timings
 CREATE  FUNCTION "reset_timings"() RETURNS void
 STRICT
@@ -2622,7 +2665,7 @@ AS 'MODULE_PATHNAME', 'reset_timings_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:353
+-- src/api.rs:355
 -- annotate_ext::api::status
 CREATE  FUNCTION "status"() RETURNS jsonb /* JsonB */
 STRICT
@@ -2631,7 +2674,7 @@ AS 'MODULE_PATHNAME', 'status_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:386
+-- src/api.rs:388
 -- annotate_ext::api::timing_histogram
 CREATE  FUNCTION "timing_histogram"() RETURNS TABLE (
 	"phase" TEXT,  /* String */
@@ -2644,7 +2687,7 @@ AS 'MODULE_PATHNAME', 'timing_histogram_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:366
+-- src/api.rs:368
 -- annotate_ext::api::timing_stats
 CREATE  FUNCTION "timing_stats"() RETURNS TABLE (
 	"phase" TEXT,  /* String */
@@ -2663,111 +2706,8 @@ AS 'MODULE_PATHNAME', 'timing_stats_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:426
-CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::api::annotate_internal */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:431
--- annotate_ext::api::annotate_internal::in_watch
-CREATE  FUNCTION annotate_internal."in_watch"() RETURNS bool /* bool */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'in_watch_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:457
--- annotate_ext::api::annotate_internal::take_lock
-CREATE  FUNCTION annotate_internal."take_lock"(
-	"key" INT, /* i32 */
-	"shared" bool /* bool */
-) RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'take_lock_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:481
--- annotate_ext::api::annotate_internal::wake_folder_at_commit
-CREATE  FUNCTION annotate_internal."wake_folder_at_commit"() RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'wake_folder_at_commit_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:488
--- annotate_ext::api::annotate_internal::request_planning
-CREATE  FUNCTION annotate_internal."request_planning"() RETURNS TEXT[] /* Vec < String > */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'request_planning_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:438
--- annotate_ext::api::annotate_internal::watch_begin
-CREATE  FUNCTION annotate_internal."watch_begin"() RETURNS bool /* bool */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'watch_begin_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:474
--- annotate_ext::api::annotate_internal::wake_folder
-CREATE  FUNCTION annotate_internal."wake_folder"() RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'wake_folder_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:444
--- annotate_ext::api::annotate_internal::watch_end
-CREATE  FUNCTION annotate_internal."watch_end"(
-	"was" bool /* bool */
-) RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'watch_end_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:498
--- annotate_ext::api::annotate_internal::fold_now
-CREATE  FUNCTION annotate_internal."fold_now"() RETURNS bigint /* i64 */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'fold_now_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:451
--- annotate_ext::api::annotate_internal::try_lock
-CREATE  FUNCTION annotate_internal."try_lock"(
-	"key" INT, /* i32 */
-	"shared" bool /* bool */
-) RETURNS bool /* bool */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'try_lock_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/triggers.rs:441
 CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::triggers::annotate_internal */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:511
--- annotate_ext::triggers::annotate_internal::queue_written
-CREATE FUNCTION annotate_internal."queue_written"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'queue_written_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2777,6 +2717,15 @@ CREATE FUNCTION annotate_internal."capture_truncate"()
 	RETURNS TRIGGER
 	LANGUAGE c
 	AS 'MODULE_PATHNAME', 'capture_truncate_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:511
+-- annotate_ext::triggers::annotate_internal::queue_written
+CREATE FUNCTION annotate_internal."queue_written"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'queue_written_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2804,6 +2753,100 @@ CREATE FUNCTION annotate_internal."capture_insert"()
 	RETURNS TRIGGER
 	LANGUAGE c
 	AS 'MODULE_PATHNAME', 'capture_insert_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:428
+CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::api::annotate_internal */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:440
+-- annotate_ext::api::annotate_internal::watch_begin
+CREATE  FUNCTION annotate_internal."watch_begin"() RETURNS bool /* bool */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'watch_begin_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:459
+-- annotate_ext::api::annotate_internal::take_lock
+CREATE  FUNCTION annotate_internal."take_lock"(
+	"key" INT, /* i32 */
+	"shared" bool /* bool */
+) RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'take_lock_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:500
+-- annotate_ext::api::annotate_internal::fold_now
+CREATE  FUNCTION annotate_internal."fold_now"() RETURNS bigint /* i64 */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'fold_now_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:433
+-- annotate_ext::api::annotate_internal::in_watch
+CREATE  FUNCTION annotate_internal."in_watch"() RETURNS bool /* bool */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'in_watch_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:446
+-- annotate_ext::api::annotate_internal::watch_end
+CREATE  FUNCTION annotate_internal."watch_end"(
+	"was" bool /* bool */
+) RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'watch_end_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:483
+-- annotate_ext::api::annotate_internal::wake_folder_at_commit
+CREATE  FUNCTION annotate_internal."wake_folder_at_commit"() RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'wake_folder_at_commit_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:453
+-- annotate_ext::api::annotate_internal::try_lock
+CREATE  FUNCTION annotate_internal."try_lock"(
+	"key" INT, /* i32 */
+	"shared" bool /* bool */
+) RETURNS bool /* bool */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'try_lock_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:490
+-- annotate_ext::api::annotate_internal::request_planning
+CREATE  FUNCTION annotate_internal."request_planning"() RETURNS TEXT[] /* Vec < String > */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'request_planning_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:476
+-- annotate_ext::api::annotate_internal::wake_folder
+CREATE  FUNCTION annotate_internal."wake_folder"() RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'wake_folder_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */

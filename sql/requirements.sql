@@ -88,44 +88,87 @@ $$;
 -- Code of a role that is not a superuser, which the planner may run: planning a query on a
 -- table, PostgreSQL simplifies the expressions and predicates of its indexes, its CHECK
 -- constraints (constraint_exclusion) and its statistics' expressions, running the immutable
--- functions they call on constants with the rights of the role planning. annotate_ext plans its
--- queries on the app's tables with its owner's (a superuser's), so such a function (its owner
--- may replace its body at any time) would run with them. One row per table and object; read
--- by unmet_requirements() (the DDL watch, attach()) and before anything plans a query on the
--- app's tables (src/access.rs require_attached(), the folder, verify(), reconcile()): an
--- index made CONCURRENTLY outlives the watch's refusal, invalid, and REINDEX, which no event
--- trigger sees, makes it valid.
+-- functions they call on constants with the rights of the role planning; and estimating a
+-- condition on a column of a range type (a partial index's predicate, say), it runs the
+-- type's subtype_diff, which any role may write (found by a review). annotate_ext plans its
+-- queries on the app's tables with its owner's rights (a superuser's), so such a function (its
+-- owner may replace its body at any time) would run with them. One row per table and object;
+-- read by unmet_requirements() (the DDL watch, attach()) and before anything plans a query on
+-- the app's tables (src/access.rs, the folder, verify(), reconcile()): an index made
+-- CONCURRENTLY outlives the watch's refusal, invalid, and REINDEX, which no event trigger
+-- sees, makes it valid. Each catalog is read by its index on the table or object (this runs
+-- again in every backend after an app table's cache entry is invalidated).
 CREATE FUNCTION annotate_internal.planner_hazards()
 RETURNS TABLE (table_name text, problem text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT r.table_name,
-           pg_catalog.format('public.%I: %s calls %s, owned by %s, which is not a superuser: PostgreSQL may run it as annotate_ext plans its queries on the table, with its owner''s rights',
-                                 r.table_name, pg_catalog.pg_describe_object(d.classid, d.objid, 0),
-                                 f.oid::pg_catalog.regprocedure, f.proowner::pg_catalog.regrole)
-        FROM (SELECT DISTINCT q.table_name FROM annotate_internal.requirements() q) r
-        JOIN pg_catalog.pg_class k ON k.relname OPERATOR(pg_catalog.=) r.table_name
-                                  AND k.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('public')
+    WITH RECURSIVE t AS MATERIALIZED (
+        SELECT k.oid, k.relname::pg_catalog.text AS table_name
+        FROM pg_catalog.pg_class k
+        WHERE k.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('public')
+          AND k.relname OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT DISTINCT q.table_name::pg_catalog.name
+                                                          FROM annotate_internal.requirements() q))),
+    objects AS MATERIALIZED (
+        SELECT t.table_name, 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid AS classid, i.indexrelid AS objid
+        FROM t JOIN pg_catalog.pg_index i ON i.indrelid OPERATOR(pg_catalog.=) t.oid
+        UNION ALL
+        SELECT t.table_name, 'pg_catalog.pg_constraint'::pg_catalog.regclass::pg_catalog.oid, o.oid
+        FROM t JOIN pg_catalog.pg_constraint o ON o.conrelid OPERATOR(pg_catalog.=) t.oid
+        UNION ALL
+        SELECT t.table_name, 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass::pg_catalog.oid, x.oid
+        FROM t JOIN pg_catalog.pg_statistic_ext x ON x.stxrelid OPERATOR(pg_catalog.=) t.oid),
+    -- Every type a column's values are made of: through domains, arrays, ranges, multiranges
+    -- and composite types.
+    made_of AS (
+        SELECT t.table_name, a.attname::pg_catalog.text AS column_name, a.atttypid AS typ
+        FROM t JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) t.oid
+        WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+        UNION
+        SELECT m.table_name, m.column_name, n.typ
+        FROM made_of m
+        CROSS JOIN LATERAL (
+            SELECT y.typbasetype FROM pg_catalog.pg_type y
+            WHERE y.oid OPERATOR(pg_catalog.=) m.typ AND y.typbasetype OPERATOR(pg_catalog.<>) 0
+            UNION ALL
+            SELECT y.typelem FROM pg_catalog.pg_type y
+            WHERE y.oid OPERATOR(pg_catalog.=) m.typ AND y.typelem OPERATOR(pg_catalog.<>) 0
+            UNION ALL
+            SELECT r.rngsubtype FROM pg_catalog.pg_range r WHERE r.rngtypid OPERATOR(pg_catalog.=) m.typ
+            UNION ALL
+            SELECT r.rngtypid FROM pg_catalog.pg_range r WHERE r.rngmultitypid OPERATOR(pg_catalog.=) m.typ
+            UNION ALL
+            SELECT c.atttypid FROM pg_catalog.pg_type y
+            JOIN pg_catalog.pg_attribute c ON c.attrelid OPERATOR(pg_catalog.=) y.typrelid
+            WHERE y.oid OPERATOR(pg_catalog.=) m.typ AND y.typrelid OPERATOR(pg_catalog.<>) 0
+              AND c.attnum OPERATOR(pg_catalog.>) 0 AND NOT c.attisdropped
+        ) AS n(typ)),
+    found AS (
+        SELECT o.table_name, pg_catalog.pg_describe_object(o.classid, o.objid, 0) AS what, 'calls' AS how, f.oid AS fn
+        FROM objects o
         JOIN pg_catalog.pg_depend d
-          ON (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-              AND d.objid OPERATOR(pg_catalog.=) ANY (SELECT i.indexrelid FROM pg_catalog.pg_index i
-                                                      WHERE i.indrelid OPERATOR(pg_catalog.=) k.oid))
-          OR (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_constraint'::pg_catalog.regclass
-              AND d.objid OPERATOR(pg_catalog.=) ANY (SELECT o.oid FROM pg_catalog.pg_constraint o
-                                                      WHERE o.conrelid OPERATOR(pg_catalog.=) k.oid))
-          OR (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass
-              AND d.objid OPERATOR(pg_catalog.=) ANY (SELECT s.oid FROM pg_catalog.pg_statistic_ext s
-                                                      WHERE s.stxrelid OPERATOR(pg_catalog.=) k.oid))
+          ON d.classid OPERATOR(pg_catalog.=) o.classid AND d.objid OPERATOR(pg_catalog.=) o.objid
         JOIN pg_catalog.pg_proc f
           ON f.oid OPERATOR(pg_catalog.=) CASE
                  WHEN d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass THEN d.refobjid
                  WHEN d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_operator'::pg_catalog.regclass
-                     THEN (SELECT o.oprcode::pg_catalog.oid FROM pg_catalog.pg_operator o
-                           WHERE o.oid OPERATOR(pg_catalog.=) d.refobjid)
+                     THEN (SELECT p.oprcode::pg_catalog.oid FROM pg_catalog.pg_operator p
+                           WHERE p.oid OPERATOR(pg_catalog.=) d.refobjid)
              END
-        JOIN pg_catalog.pg_roles a ON a.oid OPERATOR(pg_catalog.=) f.proowner
-        WHERE NOT a.rolsuper
+        UNION
+        SELECT m.table_name,
+               pg_catalog.format('column %I (made of range type %s)', m.column_name, m.typ::pg_catalog.regtype),
+               'has as its subtype_diff or canonical function', f.oid
+        FROM made_of m
+        JOIN pg_catalog.pg_range r ON r.rngtypid OPERATOR(pg_catalog.=) m.typ
+        JOIN pg_catalog.pg_proc f ON f.oid OPERATOR(pg_catalog.=) r.rngsubdiff OR f.oid OPERATOR(pg_catalog.=) r.rngcanonical)
+    SELECT x.table_name,
+           pg_catalog.format('public.%I: %s %s %s, owned by %s, which is not a superuser: PostgreSQL may run it as annotate_ext plans its queries on the table, with its owner''s rights',
+                             x.table_name, x.what, x.how, f.oid::pg_catalog.regprocedure, f.proowner::pg_catalog.regrole)
+    FROM found x
+    JOIN pg_catalog.pg_proc f ON f.oid OPERATOR(pg_catalog.=) x.fn
+    JOIN pg_catalog.pg_roles a ON a.oid OPERATOR(pg_catalog.=) f.proowner
+    WHERE NOT a.rolsuper
 $$;
 
 -- Raises, naming `caller`, when planner_hazards() finds any (verify(), reconcile()).

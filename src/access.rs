@@ -192,10 +192,79 @@ fn not_attached(function: &str) -> ! {
     )
 }
 
+/// A role's rights or a function's owner changed: what planner_hazards() found may be wrong.
+#[pg_guard]
+unsafe extern "C-unwind" fn forget_hazards(_arg: pg_sys::Datum, _cache: std::ffi::c_int, _hash: u32) {
+    HAZARDS.with(|h| h.borrow_mut().take());
+    HAZARDS_CLEARED.with(|c| c.set(c.get() + 1));
+}
+
 fn watch_relcache() {
     if !CALLBACK.with(|c| c.replace(true)) {
-        // SAFETY: registering a callback that only clears cached values.
-        unsafe { pg_sys::CacheRegisterRelcacheCallback(Some(forget), pg_sys::Datum::from(0)) };
+        // SAFETY: registering callbacks that only clear cached values.
+        unsafe {
+            pg_sys::CacheRegisterRelcacheCallback(Some(forget), pg_sys::Datum::from(0));
+            pg_sys::CacheRegisterSyscacheCallback(
+                pg_sys::SysCacheIdentifier::AUTHOID as _,
+                Some(forget_hazards),
+                pg_sys::Datum::from(0),
+            );
+            pg_sys::CacheRegisterSyscacheCallback(
+                pg_sys::SysCacheIdentifier::PROCOID as _,
+                Some(forget_hazards),
+                pg_sys::Datum::from(0),
+            );
+        }
+    }
+}
+
+thread_local! {
+    /// planner_hazards.sql, prepared once per backend for SPI_execute_snapshot.
+    static HAZARDS_PLAN: Cell<pg_sys::SPIPlanPtr> = const { Cell::new(std::ptr::null_mut()) };
+}
+
+/// Runs planner_hazards.sql in a snapshot taken now, not the transaction's: the planner reads
+/// the catalogs as they are now, and under REPEATABLE READ an index made valid after the
+/// transaction's snapshot was not seen in it (found by a review). Call inside an SPI
+/// connection.
+fn hazards_now() -> (Option<String>, Vec<i64>) {
+    // SAFETY: SPI calls inside the caller's SPI connection; the plan is kept (SPI_keepplan) for
+    // the backend's life, the snapshot registered for the statement and released after it, and
+    // the row's values copied out before the next SPI call.
+    unsafe {
+        let mut plan = HAZARDS_PLAN.with(|p| p.get());
+        if plan.is_null() {
+            let text = CString::new(crate::statements::PLANNER_HAZARDS.text).expect("no NUL in a statement");
+            plan = pg_sys::SPI_prepare(text.as_ptr(), 0, std::ptr::null_mut());
+            if plan.is_null() || pg_sys::SPI_keepplan(plan) != 0 {
+                error!("annotate: preparing planner_hazards.sql failed (SPI code {})", pg_sys::SPI_result);
+            }
+            HAZARDS_PLAN.with(|p| p.set(plan));
+        }
+        let snapshot = pg_sys::RegisterSnapshot(pg_sys::GetLatestSnapshot());
+        let rc = pg_sys::SPI_execute_snapshot(
+            plan,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            snapshot,
+            std::ptr::null_mut(),
+            true,
+            false,
+            1,
+        );
+        pg_sys::UnregisterSnapshot(snapshot);
+        if rc != pg_sys::SPI_OK_SELECT as i32 || pg_sys::SPI_processed != 1 || pg_sys::SPI_tuptable.is_null() {
+            error!("annotate: looking for code the planner would run failed (SPI code {rc})");
+        }
+        let table = pg_sys::SPI_tuptable;
+        let row = *(*table).vals;
+        let desc = (*table).tupdesc;
+        let mut null = false;
+        let found = pg_sys::SPI_getbinval(row, desc, 1, &mut null);
+        let found = if null { None } else { String::from_datum(found, false) };
+        let tables = pg_sys::SPI_getbinval(row, desc, 2, &mut null);
+        let tables = Vec::<i64>::from_datum(tables, null).unwrap_or_default();
+        (found, tables)
     }
 }
 
@@ -214,11 +283,8 @@ pub fn planner_hazards(client: &mut SpiClient<'_>) -> SpiResult<Option<String>> 
         return Ok(known);
     }
     let cleared = HAZARDS_CLEARED.with(|c| c.get());
-    let (found, tables) = crate::statements::PLANNER_HAZARDS
-        .rows(client, &[], |r| Ok((r.get::<String>(1)?, r.get::<Vec<i64>>(2)?.unwrap_or_default())))?
-        .into_iter()
-        .next()
-        .unwrap_or_default();
+    let _ = client; // the SPI connection hazards_now() runs in
+    let (found, tables) = hazards_now();
     let tables = tables.into_iter().map(|t| pg_sys::Oid::from(t as u32)).collect();
     APP_TABLES.with(|t| *t.borrow_mut() = tables);
     if HAZARDS_CLEARED.with(|c| c.get()) == cleared {
@@ -247,6 +313,12 @@ pub fn require_attached(function: &str) {
     if !attached {
         not_attached(function);
     }
+    refuse_planner_hazards(function);
+}
+
+/// Raises a clear error when one of the app's tables carries code the planner would run with
+/// the extension owner's rights (planner_hazards()): before anything plans a query on them.
+pub fn refuse_planner_hazards(function: &str) {
     let hazards = match HAZARDS.with(|h| h.borrow().clone()) {
         Some(known) => known,
         None => as_owner(|| crate::statements::with_spi("looking for code the planner would run", planner_hazards)),

@@ -284,6 +284,8 @@ fn annotation_for_url(url_id: Option<i32>, batch_id: default!(Option<i32>, "NULL
         if batch_id.is_some() {
             access::require_attached(F);
             access::check_tables(F, Privilege::Select, access::BATCH_SOURCES);
+        } else {
+            access::refuse_planner_hazards(F);
         }
         response::for_url(url_id, batch_id)
     })

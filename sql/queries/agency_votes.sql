@@ -22,5 +22,5 @@ FROM (SELECT v.agency_id::int8 AS id, pg_catalog.sum(v.user_rows)::int8 AS user_
       FROM votes v
       GROUP BY v.agency_id) c
 -- One lookup per entity (never a walk of the whole table for its order).
-JOIN LATERAL (SELECT ag.name::text AS display_name FROM public.agencies ag
+JOIN LATERAL (SELECT CASE WHEN ag.name IS NULL THEN NULL ELSE pg_catalog.format('%s', ag.name) END AS display_name FROM public.agencies ag
               WHERE ag.id OPERATOR(pg_catalog.=) c.id) n ON true

@@ -22,5 +22,5 @@ FROM (SELECT v.location_id::int8 AS id, pg_catalog.sum(v.user_rows)::int8 AS use
       FROM votes v
       GROUP BY v.location_id) c
 -- One lookup per entity (never a walk of the whole table for its order).
-JOIN LATERAL (SELECT ag.full_display_name::text AS display_name FROM public.locations_expanded ag
+JOIN LATERAL (SELECT CASE WHEN ag.full_display_name IS NULL THEN NULL ELSE pg_catalog.format('%s', ag.full_display_name) END AS display_name FROM public.locations_expanded ag
               WHERE ag.id OPERATOR(pg_catalog.=) c.id) n ON true

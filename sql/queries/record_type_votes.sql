@@ -2,11 +2,11 @@
 -- each by time. (label, anonymous)
 SELECT v.label, v.anonymous
 FROM (
-    SELECT a.record_type::text AS label, false AS anonymous, 0 AS part, a.created_at, a.user_id::text AS voter
+    SELECT CASE WHEN a.record_type IS NULL THEN NULL ELSE pg_catalog.format('%s', a.record_type) END AS label, false AS anonymous, 0 AS part, a.created_at, a.user_id::text AS voter
     FROM public.annotation__record_type__user a
     WHERE a.url_id OPERATOR(pg_catalog.=) $1
     UNION ALL
-    SELECT a.record_type::text, true, 1, a.created_at, a.session_id::text
+    SELECT CASE WHEN a.record_type IS NULL THEN NULL ELSE pg_catalog.format('%s', a.record_type) END, true, 1, a.created_at, a.session_id::text
     FROM public.annotation__record_type__anon a
     WHERE a.url_id OPERATOR(pg_catalog.=) $1
 ) v
