@@ -2098,9 +2098,14 @@ BEGIN
     -- is left to do then is to tie objects PostgreSQL rebuilt.
     -- With them, one attach at a time, and no fold while the queue may be rebuilt (src/fold.rs).
     -- Inside the DDL watch, the migration holds its own locks: only the attach lock is taken.
+    -- Inside the watch, with nothing to do but tie indexes PostgreSQL rebuilt (a column of
+    -- theirs retyped), not even that: it waited for a fold under way, and a migration with a
+    -- short lock_timeout failed saying the attach lock stayed busy (found by a review).
     IF NOT annotate_internal.in_watch() THEN
         PERFORM annotate_internal.lock_attachment('annotate.attach', 'SHARE ROW EXCLUSIVE');
-    ELSE
+    ELSIF EXISTS (SELECT 1 FROM annotate_internal.object_problems() p
+                  WHERE NOT (p.kind OPERATOR(pg_catalog.=) 'index'
+                             AND p.problem OPERATOR(pg_catalog.=) 'not tied to the extension')) THEN
         PERFORM annotate_internal.lock_attachment('annotate.attach', NULL);
     END IF;
     SELECT s.attached INTO was_attached FROM annotate_internal.state s;
@@ -2480,6 +2485,10 @@ CREATE EVENT TRIGGER annotate_ddl_end ON ddl_command_end
 
 CREATE EVENT TRIGGER annotate_sql_drop ON sql_drop
     EXECUTE FUNCTION annotate_internal.on_sql_drop();
+-- The watch runs under session_replication_role = replica too, as the capture triggers do: a
+-- rewrite made there owed no reconcile, and the queue stayed wrong (found by a review).
+ALTER EVENT TRIGGER annotate_ddl_end ENABLE ALWAYS;
+ALTER EVENT TRIGGER annotate_sql_drop ENABLE ALWAYS;
 
 -- A table the extension reads, rewritten with new values (ALTER COLUMN ... TYPE ... USING,
 -- which fires no trigger): what the queue counted of it may have changed, so a reconcile() is
@@ -2514,6 +2523,7 @@ $$;
 
 CREATE EVENT TRIGGER annotate_table_rewrite ON table_rewrite
     EXECUTE FUNCTION annotate_internal.on_table_rewrite();
+ALTER EVENT TRIGGER annotate_table_rewrite ENABLE ALWAYS;
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2720,6 +2730,15 @@ CREATE FUNCTION annotate_internal."capture_truncate"()
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/triggers.rs:468
+-- annotate_ext::triggers::annotate_internal::capture_insert
+CREATE FUNCTION annotate_internal."capture_insert"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_insert_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/triggers.rs:511
 -- annotate_ext::triggers::annotate_internal::queue_written
 CREATE FUNCTION annotate_internal."queue_written"()
@@ -2747,17 +2766,44 @@ CREATE FUNCTION annotate_internal."capture_delete"()
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/triggers.rs:468
--- annotate_ext::triggers::annotate_internal::capture_insert
-CREATE FUNCTION annotate_internal."capture_insert"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'capture_insert_wrapper';
+-- src/api.rs:428
+CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::api::annotate_internal */
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:428
-CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::api::annotate_internal */
+-- src/api.rs:490
+-- annotate_ext::api::annotate_internal::request_planning
+CREATE  FUNCTION annotate_internal."request_planning"() RETURNS TEXT[] /* Vec < String > */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'request_planning_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:483
+-- annotate_ext::api::annotate_internal::wake_folder_at_commit
+CREATE  FUNCTION annotate_internal."wake_folder_at_commit"() RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'wake_folder_at_commit_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:433
+-- annotate_ext::api::annotate_internal::in_watch
+CREATE  FUNCTION annotate_internal."in_watch"() RETURNS bool /* bool */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'in_watch_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:476
+-- annotate_ext::api::annotate_internal::wake_folder
+CREATE  FUNCTION annotate_internal."wake_folder"() RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'wake_folder_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2767,6 +2813,26 @@ CREATE  FUNCTION annotate_internal."watch_begin"() RETURNS bool /* bool */
 STRICT
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'watch_begin_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:500
+-- annotate_ext::api::annotate_internal::fold_now
+CREATE  FUNCTION annotate_internal."fold_now"() RETURNS bigint /* i64 */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'fold_now_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:446
+-- annotate_ext::api::annotate_internal::watch_end
+CREATE  FUNCTION annotate_internal."watch_end"(
+	"was" bool /* bool */
+) RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'watch_end_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2782,44 +2848,6 @@ AS 'MODULE_PATHNAME', 'take_lock_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:500
--- annotate_ext::api::annotate_internal::fold_now
-CREATE  FUNCTION annotate_internal."fold_now"() RETURNS bigint /* i64 */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'fold_now_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:433
--- annotate_ext::api::annotate_internal::in_watch
-CREATE  FUNCTION annotate_internal."in_watch"() RETURNS bool /* bool */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'in_watch_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:446
--- annotate_ext::api::annotate_internal::watch_end
-CREATE  FUNCTION annotate_internal."watch_end"(
-	"was" bool /* bool */
-) RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'watch_end_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:483
--- annotate_ext::api::annotate_internal::wake_folder_at_commit
-CREATE  FUNCTION annotate_internal."wake_folder_at_commit"() RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'wake_folder_at_commit_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api.rs:453
 -- annotate_ext::api::annotate_internal::try_lock
 CREATE  FUNCTION annotate_internal."try_lock"(
@@ -2829,24 +2857,6 @@ CREATE  FUNCTION annotate_internal."try_lock"(
 STRICT
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'try_lock_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:490
--- annotate_ext::api::annotate_internal::request_planning
-CREATE  FUNCTION annotate_internal."request_planning"() RETURNS TEXT[] /* Vec < String > */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'request_planning_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:476
--- annotate_ext::api::annotate_internal::wake_folder
-CREATE  FUNCTION annotate_internal."wake_folder"() RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'wake_folder_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */

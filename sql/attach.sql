@@ -569,9 +569,14 @@ BEGIN
     -- is left to do then is to tie objects PostgreSQL rebuilt.
     -- With them, one attach at a time, and no fold while the queue may be rebuilt (src/fold.rs).
     -- Inside the DDL watch, the migration holds its own locks: only the attach lock is taken.
+    -- Inside the watch, with nothing to do but tie indexes PostgreSQL rebuilt (a column of
+    -- theirs retyped), not even that: it waited for a fold under way, and a migration with a
+    -- short lock_timeout failed saying the attach lock stayed busy (found by a review).
     IF NOT annotate_internal.in_watch() THEN
         PERFORM annotate_internal.lock_attachment('annotate.attach', 'SHARE ROW EXCLUSIVE');
-    ELSE
+    ELSIF EXISTS (SELECT 1 FROM annotate_internal.object_problems() p
+                  WHERE NOT (p.kind OPERATOR(pg_catalog.=) 'index'
+                             AND p.problem OPERATOR(pg_catalog.=) 'not tied to the extension')) THEN
         PERFORM annotate_internal.lock_attachment('annotate.attach', NULL);
     END IF;
     SELECT s.attached INTO was_attached FROM annotate_internal.state s;

@@ -201,6 +201,10 @@ CREATE EVENT TRIGGER annotate_ddl_end ON ddl_command_end
 
 CREATE EVENT TRIGGER annotate_sql_drop ON sql_drop
     EXECUTE FUNCTION annotate_internal.on_sql_drop();
+-- The watch runs under session_replication_role = replica too, as the capture triggers do: a
+-- rewrite made there owed no reconcile, and the queue stayed wrong (found by a review).
+ALTER EVENT TRIGGER annotate_ddl_end ENABLE ALWAYS;
+ALTER EVENT TRIGGER annotate_sql_drop ENABLE ALWAYS;
 
 -- A table the extension reads, rewritten with new values (ALTER COLUMN ... TYPE ... USING,
 -- which fires no trigger): what the queue counted of it may have changed, so a reconcile() is
@@ -235,3 +239,4 @@ $$;
 
 CREATE EVENT TRIGGER annotate_table_rewrite ON table_rewrite
     EXECUTE FUNCTION annotate_internal.on_table_rewrite();
+ALTER EVENT TRIGGER annotate_table_rewrite ENABLE ALWAYS;
