@@ -296,295 +296,6 @@ INSERT INTO annotate_internal.health DEFAULT VALUES;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:38
--- requires:
---   internal
-
--- What annotate_ext reads from the application (SPEC section 2): every table and column, by
--- name, and the kind of type it needs. attach() refuses to attach while one is missing, and
--- the DDL watch (sql/watch.sql) refuses a migration that would take one away.
-
--- kind: 'id' (any integer type), 'text' (any type with a text form), 'string' (a string type,
--- PostgreSQL's own or a domain over one), 'uuid', 'bool', 'number', 'timestamp', 'relation'
--- (the table or view itself). The extension reads urls.url and urls.scheme with its owner's
--- rights and casts them to text: a type of the app's own (an enum) could carry a cast of the
--- app's own, whose function would run with those rights; a string type's cast to text is
--- PostgreSQL's (only a superuser makes a base type, and a domain's casts are its base type's).
-CREATE FUNCTION annotate_internal.requirements()
-RETURNS TABLE (table_name text, column_name text, kind text)
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT r.t, r.c, r.k
-    FROM (VALUES
-        ('urls', NULL, 'relation'), ('urls', 'id', 'id'), ('urls', 'url', 'string'),
-        ('urls', 'scheme', 'string'), ('urls', 'trailing_slash', 'bool'), ('urls', 'source', 'text'),
-        ('link_batches__urls', NULL, 'relation'), ('link_batches__urls', 'url_id', 'id'),
-        ('link_batches__urls', 'batch_id', 'id'),
-        ('link_batches__locations', NULL, 'relation'), ('link_batches__locations', 'batch_id', 'id'),
-        ('link_batches__locations', 'location_id', 'id'),
-        ('link__locations__user_follows', NULL, 'relation'),
-        ('link__locations__user_follows', 'location_id', 'id'),
-        ('link__locations__user_follows', 'user_id', 'id'),
-        ('locations_expanded', NULL, 'relation'), ('locations_expanded', 'id', 'id'),
-        ('locations_expanded', 'full_display_name', 'text'),
-        ('agencies', NULL, 'relation'), ('agencies', 'id', 'id'), ('agencies', 'name', 'text'),
-        ('flag_url_validated', NULL, 'relation'), ('flag_url_validated', 'url_id', 'id'),
-        ('flag_url_suspended', NULL, 'relation'), ('flag_url_suspended', 'url_id', 'id'),
-        ('reviewing_user_url', NULL, 'relation'), ('reviewing_user_url', 'url_id', 'id'),
-        ('link_agencies__urls', NULL, 'relation'), ('link_agencies__urls', 'url_id', 'id'),
-        ('url_html_content', NULL, 'relation'), ('url_html_content', 'url_id', 'id'),
-        ('url_html_content', 'content_type', 'text'), ('url_html_content', 'content', 'text'),
-        ('link_user_suggestion_agency_not_found', NULL, 'relation'),
-        ('link_user_suggestion_agency_not_found', 'url_id', 'id'),
-        ('link_user_suggestion_location_not_found', NULL, 'relation'),
-        ('link_user_suggestion_location_not_found', 'url_id', 'id'),
-        ('annotation__url_type__user', NULL, 'relation'), ('annotation__url_type__user', 'url_id', 'id'),
-        ('annotation__url_type__user', 'user_id', 'id'), ('annotation__url_type__user', 'type', 'text'),
-        ('annotation__url_type__user', 'created_at', 'timestamp'),
-        ('annotation__record_type__user', NULL, 'relation'),
-        ('annotation__record_type__user', 'url_id', 'id'), ('annotation__record_type__user', 'user_id', 'id'),
-        ('annotation__record_type__user', 'record_type', 'text'),
-        ('annotation__record_type__user', 'created_at', 'timestamp'),
-        ('annotation__agency__user', NULL, 'relation'), ('annotation__agency__user', 'url_id', 'id'),
-        ('annotation__agency__user', 'user_id', 'id'), ('annotation__agency__user', 'agency_id', 'id'),
-        ('annotation__location__user', NULL, 'relation'), ('annotation__location__user', 'url_id', 'id'),
-        ('annotation__location__user', 'user_id', 'id'), ('annotation__location__user', 'location_id', 'id'),
-        ('annotation__url_type__anon', NULL, 'relation'), ('annotation__url_type__anon', 'url_id', 'id'),
-        ('annotation__url_type__anon', 'session_id', 'uuid'), ('annotation__url_type__anon', 'url_type', 'text'),
-        ('annotation__url_type__anon', 'created_at', 'timestamp'),
-        ('annotation__record_type__anon', NULL, 'relation'),
-        ('annotation__record_type__anon', 'url_id', 'id'), ('annotation__record_type__anon', 'session_id', 'uuid'),
-        ('annotation__record_type__anon', 'record_type', 'text'),
-        ('annotation__record_type__anon', 'created_at', 'timestamp'),
-        ('annotation__agency__anon', NULL, 'relation'), ('annotation__agency__anon', 'url_id', 'id'),
-        ('annotation__agency__anon', 'session_id', 'uuid'), ('annotation__agency__anon', 'agency_id', 'id'),
-        ('annotation__location__anon', NULL, 'relation'), ('annotation__location__anon', 'url_id', 'id'),
-        ('annotation__location__anon', 'session_id', 'uuid'),
-        ('annotation__location__anon', 'location_id', 'id'),
-        ('annotation__url_type__auto', NULL, 'relation'), ('annotation__url_type__auto', 'url_id', 'id'),
-        ('annotation__record_type__auto', NULL, 'relation'), ('annotation__record_type__auto', 'url_id', 'id'),
-        ('annotation__agency__auto__subtasks', NULL, 'relation'),
-        ('annotation__agency__auto__subtasks', 'id', 'id'), ('annotation__agency__auto__subtasks', 'url_id', 'id'),
-        ('annotation__agency__auto__suggestions', NULL, 'relation'),
-        ('annotation__agency__auto__suggestions', 'subtask_id', 'id'),
-        ('annotation__agency__auto__suggestions', 'agency_id', 'id'),
-        ('annotation__agency__auto__suggestions', 'confidence', 'number'),
-        ('annotation__location__auto__subtasks', NULL, 'relation'),
-        ('annotation__location__auto__subtasks', 'id', 'id'),
-        ('annotation__location__auto__subtasks', 'url_id', 'id'),
-        ('annotation__location__auto__suggestions', NULL, 'relation'),
-        ('annotation__location__auto__suggestions', 'subtask_id', 'id'),
-        ('annotation__location__auto__suggestions', 'location_id', 'id'),
-        ('annotation__location__auto__suggestions', 'confidence', 'number'),
-        ('annotation__name__suggestions', NULL, 'relation'), ('annotation__name__suggestions', 'id', 'id'),
-        ('annotation__name__suggestions', 'url_id', 'id'), ('annotation__name__suggestions', 'suggestion', 'text'),
-        ('annotation__name__suggestions', 'source', 'text'),
-        ('annotation__name__user__endorsements', NULL, 'relation'),
-        ('annotation__name__user__endorsements', 'suggestion_id', 'id'),
-        ('annotation__name__anon__endorsements', NULL, 'relation'),
-        ('annotation__name__anon__endorsements', 'suggestion_id', 'id')
-    ) AS r(t, c, k)
-$$;
-
--- Code of a role that is not a superuser, which the planner may run: planning a query on a
--- table, PostgreSQL simplifies the expressions and predicates of its indexes, its CHECK
--- constraints (constraint_exclusion) and its statistics' expressions, running the immutable
--- functions they call on constants with the rights of the role planning; and estimating a
--- condition on a column of a range type (a partial index's predicate, say), it runs the
--- type's subtype_diff, which any role may write (found by a review). annotate_ext plans its
--- queries on the app's tables with its owner's rights (a superuser's), so such a function (its
--- owner may replace its body at any time) would run with them. One row per table and object;
--- read by unmet_requirements() (the DDL watch, attach()) and before anything plans a query on
--- the app's tables (src/access.rs, the folder, verify(), reconcile()): an index made
--- CONCURRENTLY outlives the watch's refusal, invalid, and REINDEX, which no event trigger
--- sees, makes it valid. Each catalog is read by its index on the table or object (this runs
--- again in every backend after an app table's cache entry is invalidated).
-CREATE FUNCTION annotate_internal.planner_hazards()
-RETURNS TABLE (table_name text, problem text)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    WITH RECURSIVE t AS MATERIALIZED (
-        SELECT k.oid, k.relname::pg_catalog.text AS table_name
-        FROM pg_catalog.pg_class k
-        WHERE k.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('public')
-          AND k.relname OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT DISTINCT q.table_name::pg_catalog.name
-                                                          FROM annotate_internal.requirements() q))),
-    objects AS MATERIALIZED (
-        SELECT t.table_name, 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid AS classid, i.indexrelid AS objid
-        FROM t JOIN pg_catalog.pg_index i ON i.indrelid OPERATOR(pg_catalog.=) t.oid
-        UNION ALL
-        SELECT t.table_name, 'pg_catalog.pg_constraint'::pg_catalog.regclass::pg_catalog.oid, o.oid
-        FROM t JOIN pg_catalog.pg_constraint o ON o.conrelid OPERATOR(pg_catalog.=) t.oid
-        UNION ALL
-        SELECT t.table_name, 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass::pg_catalog.oid, x.oid
-        FROM t JOIN pg_catalog.pg_statistic_ext x ON x.stxrelid OPERATOR(pg_catalog.=) t.oid),
-    -- Every type a column's values are made of: through domains, arrays, ranges, multiranges
-    -- and composite types.
-    made_of AS (
-        SELECT t.table_name, a.attname::pg_catalog.text AS column_name, a.atttypid AS typ
-        FROM t JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) t.oid
-        WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
-        UNION
-        SELECT m.table_name, m.column_name, n.typ
-        FROM made_of m
-        CROSS JOIN LATERAL (
-            SELECT y.typbasetype FROM pg_catalog.pg_type y
-            WHERE y.oid OPERATOR(pg_catalog.=) m.typ AND y.typbasetype OPERATOR(pg_catalog.<>) 0
-            UNION ALL
-            SELECT y.typelem FROM pg_catalog.pg_type y
-            WHERE y.oid OPERATOR(pg_catalog.=) m.typ AND y.typelem OPERATOR(pg_catalog.<>) 0
-            UNION ALL
-            SELECT r.rngsubtype FROM pg_catalog.pg_range r WHERE r.rngtypid OPERATOR(pg_catalog.=) m.typ
-            UNION ALL
-            SELECT r.rngtypid FROM pg_catalog.pg_range r WHERE r.rngmultitypid OPERATOR(pg_catalog.=) m.typ
-            UNION ALL
-            SELECT c.atttypid FROM pg_catalog.pg_type y
-            JOIN pg_catalog.pg_attribute c ON c.attrelid OPERATOR(pg_catalog.=) y.typrelid
-            WHERE y.oid OPERATOR(pg_catalog.=) m.typ AND y.typrelid OPERATOR(pg_catalog.<>) 0
-              AND c.attnum OPERATOR(pg_catalog.>) 0 AND NOT c.attisdropped
-        ) AS n(typ)),
-    found AS (
-        SELECT o.table_name, pg_catalog.pg_describe_object(o.classid, o.objid, 0) AS what, 'calls' AS how, f.oid AS fn
-        FROM objects o
-        JOIN pg_catalog.pg_depend d
-          ON d.classid OPERATOR(pg_catalog.=) o.classid AND d.objid OPERATOR(pg_catalog.=) o.objid
-        JOIN pg_catalog.pg_proc f
-          ON f.oid OPERATOR(pg_catalog.=) CASE
-                 WHEN d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass THEN d.refobjid
-                 WHEN d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_operator'::pg_catalog.regclass
-                     THEN (SELECT p.oprcode::pg_catalog.oid FROM pg_catalog.pg_operator p
-                           WHERE p.oid OPERATOR(pg_catalog.=) d.refobjid)
-             END
-        UNION
-        SELECT m.table_name,
-               pg_catalog.format('column %I (made of range type %s)', m.column_name, m.typ::pg_catalog.regtype),
-               'has as its subtype_diff or canonical function', f.oid
-        FROM made_of m
-        JOIN pg_catalog.pg_range r ON r.rngtypid OPERATOR(pg_catalog.=) m.typ
-        JOIN pg_catalog.pg_proc f ON f.oid OPERATOR(pg_catalog.=) r.rngsubdiff OR f.oid OPERATOR(pg_catalog.=) r.rngcanonical)
-    SELECT x.table_name,
-           pg_catalog.format('public.%I: %s %s %s, owned by %s, which is not a superuser: PostgreSQL may run it as annotate_ext plans its queries on the table, with its owner''s rights',
-                             x.table_name, x.what, x.how, f.oid::pg_catalog.regprocedure, f.proowner::pg_catalog.regrole)
-    FROM found x
-    JOIN pg_catalog.pg_proc f ON f.oid OPERATOR(pg_catalog.=) x.fn
-    JOIN pg_catalog.pg_roles a ON a.oid OPERATOR(pg_catalog.=) f.proowner
-    WHERE NOT a.rolsuper
-$$;
-
--- Raises, naming `caller`, when planner_hazards() finds any (verify(), reconcile()).
-CREATE FUNCTION annotate_internal.refuse_planner_hazards(caller text)
-RETURNS void
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    found text;
-BEGIN
-    SELECT pg_catalog.string_agg(h.problem, '; ') INTO found FROM annotate_internal.planner_hazards() h;
-    IF found IS NOT NULL THEN
-        RAISE EXCEPTION '%: the application''s tables are not as annotate_ext needs them: %', caller, found
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = 'Drop that object, or have a superuser own the function it calls. See the README, Security.';
-    END IF;
-END
-$$;
-
--- Every requirement this database does not meet, one line each, in the order above (empty
--- when all are met). Types are judged by category, so an integer id may become bigint and a
--- varchar text, but a renamed or dropped column, or an id turned into text, is a problem.
-CREATE FUNCTION annotate_internal.unmet_requirements()
-RETURNS TABLE (table_name text, column_name text, problem text)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT u.table_name, u.column_name, u.problem FROM (
-        SELECT r.table_name, r.column_name, r.n,
-               CASE
-                   WHEN c.oid IS NULL THEN pg_catalog.format('public.%I is missing', r.table_name)
-                   WHEN r.column_name IS NULL AND c.relkind OPERATOR(pg_catalog.=) 'p'
-                       THEN pg_catalog.format('public.%I is partitioned, which annotate_ext does not support (its capture triggers would fire for the partitions, and attaching or detaching one changes the table uncaptured)',
-                                              r.table_name)
-                   WHEN r.column_name IS NULL
-                       THEN pg_catalog.format('public.%I is a view, not a table: annotate_ext reads it with its owner''s rights, and would run with them what the view calls',
-                                              r.table_name)
-                   WHEN a.attnum IS NULL THEN pg_catalog.format('public.%I has no column %I', r.table_name, r.column_name)
-                   ELSE pg_catalog.format('public.%I.%I is of type %s, which annotate_ext cannot read as %s',
-                                          r.table_name, r.column_name, a.atttypid::pg_catalog.regtype, r.kind)
-               END AS problem
-        FROM annotate_internal.requirements() WITH ORDINALITY AS r(table_name, column_name, kind, n)
-        LEFT JOIN pg_catalog.pg_class c
-               ON c.relnamespace OPERATOR(pg_catalog.=) 'public'::pg_catalog.regnamespace
-              AND c.relname OPERATOR(pg_catalog.=) r.table_name
-              AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,v,m,p}'::"char"[])
-        LEFT JOIN pg_catalog.pg_attribute a
-               ON a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attname OPERATOR(pg_catalog.=) r.column_name
-              AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
-        LEFT JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
-        WHERE (r.column_name IS NULL AND c.oid IS NULL)
-           -- Read as the extension's owner (a superuser), a view would run what it calls with
-           -- those rights: only the one view the app has, read with the caller's rights
-           -- (sql/queries/location_votes.sql), may be one.
-           OR (r.column_name IS NULL AND c.relkind OPERATOR(pg_catalog.<>) 'r'
-               AND (r.table_name OPERATOR(pg_catalog.<>) 'locations_expanded' OR c.relkind OPERATOR(pg_catalog.=) 'p'))
-           OR (r.column_name IS NOT NULL AND c.oid IS NOT NULL AND a.attnum IS NULL)
-           OR (r.column_name IS NOT NULL AND a.attnum IS NOT NULL AND NOT CASE r.kind
-                   WHEN 'id' THEN a.atttypid OPERATOR(pg_catalog.=) ANY ('{int2,int4,int8}'::pg_catalog.regtype[])
-                   WHEN 'uuid' THEN a.atttypid OPERATOR(pg_catalog.=) 'uuid'::pg_catalog.regtype
-                   WHEN 'bool' THEN a.atttypid OPERATOR(pg_catalog.=) 'bool'::pg_catalog.regtype
-                   WHEN 'number' THEN t.typcategory OPERATOR(pg_catalog.=) 'N'
-                   WHEN 'timestamp' THEN t.typcategory OPERATOR(pg_catalog.=) 'D'
-                   WHEN 'string' THEN t.typcategory OPERATOR(pg_catalog.=) 'S'
-                   ELSE t.typcategory OPERATOR(pg_catalog.=) ANY ('{S,E}'::"char"[])
-               END)
-        UNION ALL
-        SELECT h.table_name, NULL, 999998, h.problem FROM annotate_internal.planner_hazards() h
-        UNION ALL
-        -- Inheritance children of a table it reads: the app reads their rows with the
-        -- parent's, and no trigger on the parent fires for their writes (a partitioned
-        -- table's partitions take its triggers, and are fine).
-        SELECT r.table_name, NULL, 999999,
-               pg_catalog.format('public.%I has inheritance children (%s), whose rows annotate_ext''s triggers do not see',
-                                 r.table_name, pg_catalog.string_agg(i.inhrelid::pg_catalog.regclass::text, ', '))
-        FROM (SELECT DISTINCT q.table_name FROM annotate_internal.requirements() q) r
-        JOIN pg_catalog.pg_class p ON p.relname OPERATOR(pg_catalog.=) r.table_name
-                                  AND p.relnamespace OPERATOR(pg_catalog.=) 'public'::pg_catalog.regnamespace
-                                  AND p.relkind OPERATOR(pg_catalog.=) 'r'
-        JOIN pg_catalog.pg_inherits i ON i.inhparent OPERATOR(pg_catalog.=) p.oid
-        GROUP BY r.table_name
-        UNION ALL
-        -- A manual URL is one whose source is 'manual' (SPEC 1): an enum that lost that value
-        -- (ALTER TYPE ... RENAME VALUE) leaves none.
-        SELECT 'urls', 'source', 1000000,
-               pg_catalog.format('public.urls.source (%s) has no value %L, which annotate_ext reads as a manual URL''s source',
-                                 a.atttypid::pg_catalog.regtype, 'manual')
-        FROM pg_catalog.pg_class c
-        JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.oid
-        JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
-        WHERE c.relnamespace OPERATOR(pg_catalog.=) 'public'::pg_catalog.regnamespace
-          AND c.relname OPERATOR(pg_catalog.=) 'urls' AND a.attname OPERATOR(pg_catalog.=) 'source'
-          AND NOT a.attisdropped AND t.typtype OPERATOR(pg_catalog.=) 'e'
-          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_enum e
-                          WHERE e.enumtypid OPERATOR(pg_catalog.=) t.oid AND e.enumlabel OPERATOR(pg_catalog.=) 'manual')
-    ) u
-    ORDER BY u.n
-$$;
-
--- The tables of the app this database lacks (NULL when none), for the install's message.
-CREATE FUNCTION annotate_internal.missing_app_tables()
-RETURNS text[]
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT pg_catalog.array_agg(u.table_name)
-    FROM annotate_internal.unmet_requirements() u
-    WHERE u.column_name IS NULL
-      AND u.problem OPERATOR(pg_catalog.=) pg_catalog.format('public.%I is missing', u.table_name)
-$$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/lib.rs:45
 -- requires:
 --   internal
@@ -697,6 +408,280 @@ BEGIN
     INTO job;
     RETURN pg_catalog.jsonb_build_object('in_this_database', true, 'cron_database', cron_db, 'job', job);
 END
+$$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:38
+-- requires:
+--   internal
+
+-- What annotate_ext reads from the application (SPEC section 2): every table and column, by
+-- name, and the kind of type it needs. attach() refuses to attach while one is missing, and
+-- the DDL watch (sql/watch.sql) refuses a migration that would take one away.
+
+-- kind: 'id' (any integer type), 'text' (any type with a text form), 'string' (a string type,
+-- PostgreSQL's own or a domain over one), 'uuid', 'bool', 'number', 'timestamp', 'relation'
+-- (the table or view itself). The extension reads urls.url and urls.scheme with its owner's
+-- rights and casts them to text: a type of the app's own (an enum) could carry a cast of the
+-- app's own, whose function would run with those rights; a string type's cast to text is
+-- PostgreSQL's (only a superuser makes a base type, and a domain's casts are its base type's).
+CREATE FUNCTION annotate_internal.requirements()
+RETURNS TABLE (table_name text, column_name text, kind text)
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT r.t, r.c, r.k
+    FROM (VALUES
+        ('urls', NULL, 'relation'), ('urls', 'id', 'id'), ('urls', 'url', 'string'),
+        ('urls', 'scheme', 'string'), ('urls', 'trailing_slash', 'bool'), ('urls', 'source', 'text'),
+        ('link_batches__urls', NULL, 'relation'), ('link_batches__urls', 'url_id', 'id'),
+        ('link_batches__urls', 'batch_id', 'id'),
+        ('link_batches__locations', NULL, 'relation'), ('link_batches__locations', 'batch_id', 'id'),
+        ('link_batches__locations', 'location_id', 'id'),
+        ('link__locations__user_follows', NULL, 'relation'),
+        ('link__locations__user_follows', 'location_id', 'id'),
+        ('link__locations__user_follows', 'user_id', 'id'),
+        ('locations_expanded', NULL, 'relation'), ('locations_expanded', 'id', 'id'),
+        ('locations_expanded', 'full_display_name', 'text'),
+        ('agencies', NULL, 'relation'), ('agencies', 'id', 'id'), ('agencies', 'name', 'text'),
+        ('flag_url_validated', NULL, 'relation'), ('flag_url_validated', 'url_id', 'id'),
+        ('flag_url_suspended', NULL, 'relation'), ('flag_url_suspended', 'url_id', 'id'),
+        ('reviewing_user_url', NULL, 'relation'), ('reviewing_user_url', 'url_id', 'id'),
+        ('link_agencies__urls', NULL, 'relation'), ('link_agencies__urls', 'url_id', 'id'),
+        ('url_html_content', NULL, 'relation'), ('url_html_content', 'url_id', 'id'),
+        ('url_html_content', 'content_type', 'text'), ('url_html_content', 'content', 'text'),
+        ('link_user_suggestion_agency_not_found', NULL, 'relation'),
+        ('link_user_suggestion_agency_not_found', 'url_id', 'id'),
+        ('link_user_suggestion_location_not_found', NULL, 'relation'),
+        ('link_user_suggestion_location_not_found', 'url_id', 'id'),
+        ('annotation__url_type__user', NULL, 'relation'), ('annotation__url_type__user', 'url_id', 'id'),
+        ('annotation__url_type__user', 'user_id', 'id'), ('annotation__url_type__user', 'type', 'text'),
+        ('annotation__url_type__user', 'created_at', 'timestamp'),
+        ('annotation__record_type__user', NULL, 'relation'),
+        ('annotation__record_type__user', 'url_id', 'id'), ('annotation__record_type__user', 'user_id', 'id'),
+        ('annotation__record_type__user', 'record_type', 'text'),
+        ('annotation__record_type__user', 'created_at', 'timestamp'),
+        ('annotation__agency__user', NULL, 'relation'), ('annotation__agency__user', 'url_id', 'id'),
+        ('annotation__agency__user', 'user_id', 'id'), ('annotation__agency__user', 'agency_id', 'id'),
+        ('annotation__location__user', NULL, 'relation'), ('annotation__location__user', 'url_id', 'id'),
+        ('annotation__location__user', 'user_id', 'id'), ('annotation__location__user', 'location_id', 'id'),
+        ('annotation__url_type__anon', NULL, 'relation'), ('annotation__url_type__anon', 'url_id', 'id'),
+        ('annotation__url_type__anon', 'session_id', 'uuid'), ('annotation__url_type__anon', 'url_type', 'text'),
+        ('annotation__url_type__anon', 'created_at', 'timestamp'),
+        ('annotation__record_type__anon', NULL, 'relation'),
+        ('annotation__record_type__anon', 'url_id', 'id'), ('annotation__record_type__anon', 'session_id', 'uuid'),
+        ('annotation__record_type__anon', 'record_type', 'text'),
+        ('annotation__record_type__anon', 'created_at', 'timestamp'),
+        ('annotation__agency__anon', NULL, 'relation'), ('annotation__agency__anon', 'url_id', 'id'),
+        ('annotation__agency__anon', 'session_id', 'uuid'), ('annotation__agency__anon', 'agency_id', 'id'),
+        ('annotation__location__anon', NULL, 'relation'), ('annotation__location__anon', 'url_id', 'id'),
+        ('annotation__location__anon', 'session_id', 'uuid'),
+        ('annotation__location__anon', 'location_id', 'id'),
+        ('annotation__url_type__auto', NULL, 'relation'), ('annotation__url_type__auto', 'url_id', 'id'),
+        ('annotation__record_type__auto', NULL, 'relation'), ('annotation__record_type__auto', 'url_id', 'id'),
+        ('annotation__agency__auto__subtasks', NULL, 'relation'),
+        ('annotation__agency__auto__subtasks', 'id', 'id'), ('annotation__agency__auto__subtasks', 'url_id', 'id'),
+        ('annotation__agency__auto__suggestions', NULL, 'relation'),
+        ('annotation__agency__auto__suggestions', 'subtask_id', 'id'),
+        ('annotation__agency__auto__suggestions', 'agency_id', 'id'),
+        ('annotation__agency__auto__suggestions', 'confidence', 'number'),
+        ('annotation__location__auto__subtasks', NULL, 'relation'),
+        ('annotation__location__auto__subtasks', 'id', 'id'),
+        ('annotation__location__auto__subtasks', 'url_id', 'id'),
+        ('annotation__location__auto__suggestions', NULL, 'relation'),
+        ('annotation__location__auto__suggestions', 'subtask_id', 'id'),
+        ('annotation__location__auto__suggestions', 'location_id', 'id'),
+        ('annotation__location__auto__suggestions', 'confidence', 'number'),
+        ('annotation__name__suggestions', NULL, 'relation'), ('annotation__name__suggestions', 'id', 'id'),
+        ('annotation__name__suggestions', 'url_id', 'id'), ('annotation__name__suggestions', 'suggestion', 'text'),
+        ('annotation__name__suggestions', 'source', 'text'),
+        ('annotation__name__user__endorsements', NULL, 'relation'),
+        ('annotation__name__user__endorsements', 'suggestion_id', 'id'),
+        ('annotation__name__anon__endorsements', NULL, 'relation'),
+        ('annotation__name__anon__endorsements', 'suggestion_id', 'id')
+    ) AS r(t, c, k)
+$$;
+
+-- Code of a role that is not a superuser, which the planner may run: planning a query on a
+-- table, PostgreSQL simplifies the expressions and predicates of its indexes, its CHECK
+-- constraints (constraint_exclusion) and its statistics' expressions, running the immutable
+-- functions they call on constants with the rights of the role planning; and estimating a
+-- condition on a column of a range type (a partial index's predicate, say), it runs the
+-- type's subtype_diff, which any role may write (found by a review). annotate_ext plans its
+-- queries on the app's tables with its owner's rights (a superuser's), so such a function (its
+-- owner may replace its body at any time) would run with them. One row per table and object;
+-- read by unmet_requirements() (the DDL watch, attach()) and before anything plans a query on
+-- the app's tables (src/access.rs, the folder, verify(), reconcile()): an index made
+-- CONCURRENTLY outlives the watch's refusal, invalid, and REINDEX, which no event trigger
+-- sees, makes it valid. Each catalog is read by its index on the table or object (this runs
+-- again in every backend after an app table's cache entry is invalidated).
+CREATE FUNCTION annotate_internal.planner_hazards()
+RETURNS TABLE (table_name text, problem text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH RECURSIVE t AS MATERIALIZED (
+        SELECT k.oid, k.relname::pg_catalog.text AS table_name
+        FROM (SELECT DISTINCT q.table_name::pg_catalog.name AS name FROM annotate_internal.requirements() q) n
+        JOIN pg_catalog.pg_class k
+          ON k.relname OPERATOR(pg_catalog.=) n.name
+         AND k.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('public')),
+    objects AS MATERIALIZED (
+        SELECT t.table_name, 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid AS classid, i.indexrelid AS objid
+        FROM t JOIN pg_catalog.pg_index i ON i.indrelid OPERATOR(pg_catalog.=) t.oid
+        UNION ALL
+        SELECT t.table_name, 'pg_catalog.pg_constraint'::pg_catalog.regclass::pg_catalog.oid, o.oid
+        FROM t JOIN pg_catalog.pg_constraint o ON o.conrelid OPERATOR(pg_catalog.=) t.oid
+        UNION ALL
+        SELECT t.table_name, 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass::pg_catalog.oid, x.oid
+        FROM t JOIN pg_catalog.pg_statistic_ext x ON x.stxrelid OPERATOR(pg_catalog.=) t.oid),
+    -- Every type a column's values are made of: through domains, arrays, ranges, multiranges
+    -- and composite types. Only types made after initdb (oid 16384 on) can carry a function of a
+    -- role that is not a superuser.
+    made_of AS (
+        SELECT t.table_name, a.attname::pg_catalog.text AS column_name, a.atttypid AS typ
+        FROM t JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) t.oid
+        WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+          AND a.atttypid OPERATOR(pg_catalog.>=) 16384::pg_catalog.oid
+        UNION
+        SELECT m.table_name, m.column_name, n.typ
+        FROM made_of m
+        CROSS JOIN LATERAL (
+            SELECT y.typbasetype FROM pg_catalog.pg_type y
+            WHERE y.oid OPERATOR(pg_catalog.=) m.typ AND y.typbasetype OPERATOR(pg_catalog.<>) 0
+            UNION ALL
+            SELECT y.typelem FROM pg_catalog.pg_type y
+            WHERE y.oid OPERATOR(pg_catalog.=) m.typ AND y.typelem OPERATOR(pg_catalog.<>) 0
+            UNION ALL
+            SELECT r.rngsubtype FROM pg_catalog.pg_range r WHERE r.rngtypid OPERATOR(pg_catalog.=) m.typ
+            UNION ALL
+            SELECT r.rngtypid FROM pg_catalog.pg_range r WHERE r.rngmultitypid OPERATOR(pg_catalog.=) m.typ
+            UNION ALL
+            SELECT c.atttypid FROM pg_catalog.pg_type y
+            JOIN pg_catalog.pg_attribute c ON c.attrelid OPERATOR(pg_catalog.=) y.typrelid
+            WHERE y.oid OPERATOR(pg_catalog.=) m.typ AND y.typrelid OPERATOR(pg_catalog.<>) 0
+              AND c.attnum OPERATOR(pg_catalog.>) 0 AND NOT c.attisdropped
+        ) AS n(typ)
+        WHERE n.typ OPERATOR(pg_catalog.>=) 16384::pg_catalog.oid),
+    found AS (
+        SELECT o.table_name, pg_catalog.pg_describe_object(o.classid, o.objid, 0) AS what, 'calls' AS how, f.oid AS fn
+        FROM objects o
+        JOIN pg_catalog.pg_depend d
+          ON d.classid OPERATOR(pg_catalog.=) o.classid AND d.objid OPERATOR(pg_catalog.=) o.objid
+        JOIN pg_catalog.pg_proc f
+          ON f.oid OPERATOR(pg_catalog.=) CASE
+                 WHEN d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass THEN d.refobjid
+                 WHEN d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_operator'::pg_catalog.regclass
+                     THEN (SELECT p.oprcode::pg_catalog.oid FROM pg_catalog.pg_operator p
+                           WHERE p.oid OPERATOR(pg_catalog.=) d.refobjid)
+             END
+        UNION
+        SELECT m.table_name,
+               pg_catalog.format('column %I (made of range type %s)', m.column_name, m.typ::pg_catalog.regtype),
+               'has as its subtype_diff or canonical function', f.oid
+        FROM made_of m
+        JOIN pg_catalog.pg_range r ON r.rngtypid OPERATOR(pg_catalog.=) m.typ
+        JOIN pg_catalog.pg_proc f ON f.oid OPERATOR(pg_catalog.=) r.rngsubdiff OR f.oid OPERATOR(pg_catalog.=) r.rngcanonical)
+    SELECT x.table_name,
+           pg_catalog.format('public.%I: %s %s %s, owned by %s, which is not a superuser: PostgreSQL may run it as annotate_ext plans its queries on the table, with its owner''s rights',
+                             x.table_name, x.what, x.how, x.fn::pg_catalog.regprocedure, f.owner::pg_catalog.regrole)
+    FROM found x
+    CROSS JOIN LATERAL (SELECT p.proowner AS owner FROM pg_catalog.pg_proc p
+                        WHERE p.oid OPERATOR(pg_catalog.=) x.fn) f
+    WHERE NOT (SELECT a.rolsuper FROM pg_catalog.pg_authid a WHERE a.oid OPERATOR(pg_catalog.=) f.owner)
+$$;
+
+-- Every requirement this database does not meet, one line each, in the order above (empty
+-- when all are met). Types are judged by category, so an integer id may become bigint and a
+-- varchar text, but a renamed or dropped column, or an id turned into text, is a problem.
+CREATE FUNCTION annotate_internal.unmet_requirements()
+RETURNS TABLE (table_name text, column_name text, problem text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT u.table_name, u.column_name, u.problem FROM (
+        SELECT r.table_name, r.column_name, r.n,
+               CASE
+                   WHEN c.oid IS NULL THEN pg_catalog.format('public.%I is missing', r.table_name)
+                   WHEN r.column_name IS NULL AND c.relkind OPERATOR(pg_catalog.=) 'p'
+                       THEN pg_catalog.format('public.%I is partitioned, which annotate_ext does not support (its capture triggers would fire for the partitions, and attaching or detaching one changes the table uncaptured)',
+                                              r.table_name)
+                   WHEN r.column_name IS NULL
+                       THEN pg_catalog.format('public.%I is a view, not a table: annotate_ext reads it with its owner''s rights, and would run with them what the view calls',
+                                              r.table_name)
+                   WHEN a.attnum IS NULL THEN pg_catalog.format('public.%I has no column %I', r.table_name, r.column_name)
+                   ELSE pg_catalog.format('public.%I.%I is of type %s, which annotate_ext cannot read as %s',
+                                          r.table_name, r.column_name, a.atttypid::pg_catalog.regtype, r.kind)
+               END AS problem
+        FROM annotate_internal.requirements() WITH ORDINALITY AS r(table_name, column_name, kind, n)
+        LEFT JOIN pg_catalog.pg_class c
+               ON c.relnamespace OPERATOR(pg_catalog.=) 'public'::pg_catalog.regnamespace
+              AND c.relname OPERATOR(pg_catalog.=) r.table_name
+              AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,v,m,p}'::"char"[])
+        LEFT JOIN pg_catalog.pg_attribute a
+               ON a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attname OPERATOR(pg_catalog.=) r.column_name
+              AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+        LEFT JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
+        WHERE (r.column_name IS NULL AND c.oid IS NULL)
+           -- Read as the extension's owner (a superuser), a view would run what it calls with
+           -- those rights: only the one view the app has, read with the caller's rights
+           -- (sql/queries/location_votes.sql), may be one.
+           OR (r.column_name IS NULL AND c.relkind OPERATOR(pg_catalog.<>) 'r'
+               AND (r.table_name OPERATOR(pg_catalog.<>) 'locations_expanded' OR c.relkind OPERATOR(pg_catalog.=) 'p'))
+           OR (r.column_name IS NOT NULL AND c.oid IS NOT NULL AND a.attnum IS NULL)
+           OR (r.column_name IS NOT NULL AND a.attnum IS NOT NULL AND NOT CASE r.kind
+                   WHEN 'id' THEN a.atttypid OPERATOR(pg_catalog.=) ANY ('{int2,int4,int8}'::pg_catalog.regtype[])
+                   WHEN 'uuid' THEN a.atttypid OPERATOR(pg_catalog.=) 'uuid'::pg_catalog.regtype
+                   WHEN 'bool' THEN a.atttypid OPERATOR(pg_catalog.=) 'bool'::pg_catalog.regtype
+                   WHEN 'number' THEN t.typcategory OPERATOR(pg_catalog.=) 'N'
+                   WHEN 'timestamp' THEN t.typcategory OPERATOR(pg_catalog.=) 'D'
+                   WHEN 'string' THEN t.typcategory OPERATOR(pg_catalog.=) 'S'
+                   ELSE t.typcategory OPERATOR(pg_catalog.=) ANY ('{S,E}'::"char"[])
+               END)
+        UNION ALL
+        SELECT h.table_name, NULL, 999998, h.problem FROM annotate_internal.planner_hazards() h
+        UNION ALL
+        -- Inheritance children of a table it reads: the app reads their rows with the
+        -- parent's, and no trigger on the parent fires for their writes (a partitioned
+        -- table's partitions take its triggers, and are fine).
+        SELECT r.table_name, NULL, 999999,
+               pg_catalog.format('public.%I has inheritance children (%s), whose rows annotate_ext''s triggers do not see',
+                                 r.table_name, pg_catalog.string_agg(i.inhrelid::pg_catalog.regclass::text, ', '))
+        FROM (SELECT DISTINCT q.table_name FROM annotate_internal.requirements() q) r
+        JOIN pg_catalog.pg_class p ON p.relname OPERATOR(pg_catalog.=) r.table_name
+                                  AND p.relnamespace OPERATOR(pg_catalog.=) 'public'::pg_catalog.regnamespace
+                                  AND p.relkind OPERATOR(pg_catalog.=) 'r'
+        JOIN pg_catalog.pg_inherits i ON i.inhparent OPERATOR(pg_catalog.=) p.oid
+        GROUP BY r.table_name
+        UNION ALL
+        -- A manual URL is one whose source is 'manual' (SPEC 1): an enum that lost that value
+        -- (ALTER TYPE ... RENAME VALUE) leaves none.
+        SELECT 'urls', 'source', 1000000,
+               pg_catalog.format('public.urls.source (%s) has no value %L, which annotate_ext reads as a manual URL''s source',
+                                 a.atttypid::pg_catalog.regtype, 'manual')
+        FROM pg_catalog.pg_class c
+        JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.oid
+        JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
+        WHERE c.relnamespace OPERATOR(pg_catalog.=) 'public'::pg_catalog.regnamespace
+          AND c.relname OPERATOR(pg_catalog.=) 'urls' AND a.attname OPERATOR(pg_catalog.=) 'source'
+          AND NOT a.attisdropped AND t.typtype OPERATOR(pg_catalog.=) 'e'
+          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_enum e
+                          WHERE e.enumtypid OPERATOR(pg_catalog.=) t.oid AND e.enumlabel OPERATOR(pg_catalog.=) 'manual')
+    ) u
+    ORDER BY u.n
+$$;
+
+-- The tables of the app this database lacks (NULL when none), for the install's message.
+CREATE FUNCTION annotate_internal.missing_app_tables()
+RETURNS text[]
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.array_agg(u.table_name)
+    FROM annotate_internal.unmet_requirements() u
+    WHERE u.column_name IS NULL
+      AND u.problem OPERATOR(pg_catalog.=) pg_catalog.format('public.%I is missing', u.table_name)
 $$;
 /* </end connected objects> */
 
@@ -1012,103 +997,6 @@ $$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:42
--- requires:
---   helpers
-
--- Snapshot mode (SPEC 3.4, annotate.selection = snapshot): the upstream PR's selection, with
--- vote counts from annotate.url_annotation_count_view as of the last refresh (a URL missing
--- from it counts 0) and every filter and follow read live. It sorts every eligible URL by
--- design, so unlike the live walks it is planned for the values of each call, under the
--- planner's stock settings whatever the server's are (the SET clauses below).
-CREATE FUNCTION annotate_internal.snapshot_candidates(p_user integer, p_session uuid, p_batch integer,
-                                                      p_url integer, p_limit bigint, p_skip bigint)
-RETURNS TABLE (url_id integer, scheme text, url text, trailing_slash boolean, followed_by_any_user boolean,
-               is_manual boolean, user_url_type_count bigint, anon_url_type_count bigint,
-               auto_url_type_count bigint, followed_by_user boolean, batch_id integer)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-SET jit = off
-SET plan_cache_mode = force_custom_plan
-SET enable_seqscan = on SET enable_indexscan = on SET enable_indexonlyscan = on SET enable_bitmapscan = on
-SET enable_sort = on SET enable_incremental_sort = on SET enable_hashagg = on SET enable_hashjoin = on
-SET enable_mergejoin = on SET enable_nestloop = on SET enable_material = on SET enable_memoize = on
-SET random_page_cost = 4 SET seq_page_cost = 1 SET cpu_tuple_cost = 0.01 SET cpu_index_tuple_cost = 0.005
-SET cpu_operator_cost = 0.0025 SET work_mem = '64MB' SET hash_mem_multiplier = 16
-SET from_collapse_limit = 8 SET join_collapse_limit = 8
-AS $$
-BEGIN
-    RETURN QUERY
-    -- Follows are per batch: computed once for every followed batch, not once per URL.
-    WITH followed AS (
-        SELECT bl.batch_id, pg_catalog.bool_or(fo.user_id OPERATOR(pg_catalog.=) p_user) AS by_user
-        FROM public.link_batches__locations bl
-        JOIN public.link__locations__user_follows fo ON fo.location_id OPERATOR(pg_catalog.=) bl.location_id
-        GROUP BY bl.batch_id)
-    SELECT u.id::integer,
-           u.scheme::pg_catalog.text,
-           u.url::pg_catalog.text,
-           u.trailing_slash,
-           f.followed_by_any_user,
-           pg_catalog.format('%s', u.source) OPERATOR(pg_catalog.=) 'manual',   -- not a cast (fresh_queue())
-           c.user_url_type_count,
-           c.anon_url_type_count,
-           c.auto_url_type_count,
-           f.followed_by_user,
-           lb.batch_id::integer
-    FROM public.urls u
-    LEFT JOIN public.link_batches__urls lb ON lb.url_id OPERATOR(pg_catalog.=) u.id
-    LEFT JOIN followed fb ON fb.batch_id OPERATOR(pg_catalog.=) lb.batch_id
-    CROSS JOIN LATERAL (
-        SELECT COALESCE(fb.by_user, false) AS followed_by_user,
-               fb.batch_id IS NOT NULL AS followed_by_any_user
-    ) f
-    LEFT JOIN annotate.url_annotation_count_view v ON v.url_id OPERATOR(pg_catalog.=) u.id
-    CROSS JOIN LATERAL (
-        SELECT COALESCE(v.user_url_type_count, 0) AS user_url_type_count,
-               COALESCE(v.anon_url_type_count, 0) AS anon_url_type_count,
-               COALESCE(v.auto_url_type_count, 0) AS auto_url_type_count
-    ) c
-    WHERE (p_batch IS NULL OR lb.batch_id OPERATOR(pg_catalog.=) p_batch)
-      AND (p_url IS NULL OR u.id OPERATOR(pg_catalog.=) p_url)
-      -- Flagged URLs: with a batch or URL filter (a custom plan: p_batch and p_url are
-      -- constants in it), probed per URL as anti-joins; without one, hashed with the caller's
-      -- annotations below (these anti-joins are then against nothing), as an empty flag table
-      -- the planner expects one row of is rescanned once per URL.
-      AND NOT EXISTS (SELECT 1 FROM public.flag_url_suspended s
-                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
-      AND NOT EXISTS (SELECT 1 FROM public.flag_url_validated s
-                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
-      -- The caller's annotations (and, without a filter, the flagged URLs), hashed once (a
-      -- per-URL probe of each table would be run a million times at 1M URLs); url_id is NOT
-      -- NULL in each, so NOT IN means "not among them". Written NOT (= ANY), as NOT IN parses:
-      -- the planner hashes only an = ANY subplan (a <> ALL one is rescanned for every URL), and
-      -- only one it expects to fit in work_mem times hash_mem_multiplier (both set above: some
-      -- 20 million rows).
-      AND NOT (u.id OPERATOR(pg_catalog.=) ANY (
-          SELECT s.url_id FROM public.flag_url_suspended s WHERE p_batch IS NULL AND p_url IS NULL
-          UNION ALL SELECT s.url_id FROM public.flag_url_validated s WHERE p_batch IS NULL AND p_url IS NULL
-          UNION ALL SELECT a.url_id FROM public.annotation__url_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__agency__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__location__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__record_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
-          UNION ALL SELECT a.url_id FROM public.annotation__url_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
-          UNION ALL SELECT a.url_id FROM public.annotation__agency__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
-          UNION ALL SELECT a.url_id FROM public.annotation__location__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
-          UNION ALL SELECT a.url_id FROM public.annotation__record_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session))
-    ORDER BY f.followed_by_user DESC,
-             f.followed_by_any_user DESC,
-             6 DESC,
-             c.user_url_type_count DESC,
-             c.anon_url_type_count DESC,
-             c.auto_url_type_count DESC,
-             u.id
-    LIMIT p_limit OFFSET p_skip;
-END
-$$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/lib.rs:40
 -- requires:
 --   helpers
@@ -1246,9 +1134,9 @@ AS $$
 DECLARE
     n bigint;
 BEGIN
-    PERFORM annotate_internal.refuse_planner_hazards('annotate.verify');
     BEGIN
         PERFORM annotate_internal.lock_read_tables();   -- a rewrite under way reads as empty
+        PERFORM annotate_internal.refuse_planner_hazards('annotate.verify');
         RETURN QUERY SELECT * FROM annotate_internal.verify_rows();
     EXCEPTION WHEN query_canceled OR lock_not_available THEN
         -- A statement_timeout, a lock_timeout (an app table locked by a migration) or a cancel
@@ -1282,7 +1170,10 @@ $$;
 -- snapshot was taken before such a rewrite committed, and which then waited for the rewrite's
 -- lock, read the rewritten table as empty (a rewrite is not MVCC-safe): a reconcile() owed by
 -- one migration step, made by the folder while the next step rewrote another table, set every
--- URL's batch to none until the next reconcile (found by regress/migrations).
+-- URL's batch to none until the next reconcile (found by regress/migrations). Tables only (a
+-- materialized view cannot be locked). Under REPEATABLE READ or SERIALIZABLE the snapshot was
+-- taken before: a table rewritten or truncated since (its file in this snapshot's pg_class is
+-- not the one it has now) would read as empty, and this fails with 40001 instead.
 CREATE FUNCTION annotate_internal.lock_read_tables()
 RETURNS void
 LANGUAGE plpgsql
@@ -1290,12 +1181,28 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     t text;
+    moved text;
 BEGIN
-    FOR t IN SELECT DISTINCT r.table_name FROM annotate_internal.requirements() r ORDER BY 1 LOOP
-        IF pg_catalog.to_regclass(pg_catalog.format('public.%I', t)) IS NOT NULL THEN
-            EXECUTE pg_catalog.format('LOCK TABLE public.%I IN ACCESS SHARE MODE', t);
-        END IF;
+    FOR t IN SELECT DISTINCT r.table_name FROM annotate_internal.requirements() r
+             JOIN pg_catalog.pg_class c ON c.relname OPERATOR(pg_catalog.=) r.table_name
+                                       AND c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('public')
+             WHERE c.relkind OPERATOR(pg_catalog.=) 'r'
+             ORDER BY 1 LOOP
+        EXECUTE pg_catalog.format('LOCK TABLE public.%I IN ACCESS SHARE MODE', t);
     END LOOP;
+    IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed' THEN
+        SELECT pg_catalog.string_agg(pg_catalog.format('public.%I', c.relname), ', ') INTO moved
+        FROM pg_catalog.pg_class c
+        WHERE c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('public')
+          AND c.relkind OPERATOR(pg_catalog.=) 'r'
+          AND c.relname OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT r.table_name::pg_catalog.name FROM annotate_internal.requirements() r))
+          AND c.relfilenode OPERATOR(pg_catalog.<>) pg_catalog.pg_relation_filenode(c.oid);
+        IF moved IS NOT NULL THEN
+            RAISE EXCEPTION 'annotate_ext: % rewritten or truncated since this transaction''s snapshot, which reads it as empty', moved
+                USING ERRCODE = 'serialization_failure',
+                      HINT = 'Run it again in a new transaction (READ COMMITTED sees the table as it is).';
+        END IF;
+    END IF;
 END
 $$;
 
@@ -1315,9 +1222,9 @@ DECLARE
     due_seen pg_catalog.pg_snapshot;
 BEGIN
     PERFORM annotate_internal.require_primary('annotate.reconcile');
-    PERFORM annotate_internal.refuse_planner_hazards('annotate.reconcile');
     me := pg_catalog.pg_current_xact_id();
     PERFORM annotate_internal.lock_read_tables();
+    PERFORM annotate_internal.refuse_planner_hazards('annotate.reconcile');
     -- A rebuild that owes a reconcile (build_queue()) and committed before the statements below
     -- take their snapshots: they see what it could not. So do the rewrites of reconcile_due
     -- committed before this snapshot.
@@ -1436,9 +1343,9 @@ BEGIN
     RETURN annotate_internal.reconcile();
 EXCEPTION WHEN serialization_failure THEN
     -- Under REPEATABLE READ or SERIALIZABLE: a batch's counts, which it corrects in place,
-    -- changed after the transaction's snapshot (a fold). Said as such, SQLSTATE kept (clients
-    -- retry on it).
-    RAISE EXCEPTION 'annotate.reconcile: the queue changed after this transaction''s snapshot (pending writes were folded into it)'
+    -- changed after the transaction's snapshot (a fold), or an app table was rewritten or
+    -- truncated since (lock_read_tables()). Said as such, SQLSTATE kept (clients retry on it).
+    RAISE EXCEPTION 'annotate.reconcile: what it reads changed after this transaction''s snapshot (pending writes folded into the queue, or an app table rewritten)'
         USING ERRCODE = 'serialization_failure', DETAIL = SQLERRM,
               HINT = 'Run reconcile() in a READ COMMITTED transaction (SET TRANSACTION ISOLATION LEVEL READ COMMITTED), or retry the transaction.';
 END
@@ -2527,6 +2434,103 @@ ALTER EVENT TRIGGER annotate_table_rewrite ENABLE ALWAYS;
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/lib.rs:42
+-- requires:
+--   helpers
+
+-- Snapshot mode (SPEC 3.4, annotate.selection = snapshot): the upstream PR's selection, with
+-- vote counts from annotate.url_annotation_count_view as of the last refresh (a URL missing
+-- from it counts 0) and every filter and follow read live. It sorts every eligible URL by
+-- design, so unlike the live walks it is planned for the values of each call, under the
+-- planner's stock settings whatever the server's are (the SET clauses below).
+CREATE FUNCTION annotate_internal.snapshot_candidates(p_user integer, p_session uuid, p_batch integer,
+                                                      p_url integer, p_limit bigint, p_skip bigint)
+RETURNS TABLE (url_id integer, scheme text, url text, trailing_slash boolean, followed_by_any_user boolean,
+               is_manual boolean, user_url_type_count bigint, anon_url_type_count bigint,
+               auto_url_type_count bigint, followed_by_user boolean, batch_id integer)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET plan_cache_mode = force_custom_plan
+SET enable_seqscan = on SET enable_indexscan = on SET enable_indexonlyscan = on SET enable_bitmapscan = on
+SET enable_sort = on SET enable_incremental_sort = on SET enable_hashagg = on SET enable_hashjoin = on
+SET enable_mergejoin = on SET enable_nestloop = on SET enable_material = on SET enable_memoize = on
+SET random_page_cost = 4 SET seq_page_cost = 1 SET cpu_tuple_cost = 0.01 SET cpu_index_tuple_cost = 0.005
+SET cpu_operator_cost = 0.0025 SET work_mem = '64MB' SET hash_mem_multiplier = 16
+SET from_collapse_limit = 8 SET join_collapse_limit = 8
+AS $$
+BEGIN
+    RETURN QUERY
+    -- Follows are per batch: computed once for every followed batch, not once per URL.
+    WITH followed AS (
+        SELECT bl.batch_id, pg_catalog.bool_or(fo.user_id OPERATOR(pg_catalog.=) p_user) AS by_user
+        FROM public.link_batches__locations bl
+        JOIN public.link__locations__user_follows fo ON fo.location_id OPERATOR(pg_catalog.=) bl.location_id
+        GROUP BY bl.batch_id)
+    SELECT u.id::integer,
+           u.scheme::pg_catalog.text,
+           u.url::pg_catalog.text,
+           u.trailing_slash,
+           f.followed_by_any_user,
+           pg_catalog.format('%s', u.source) OPERATOR(pg_catalog.=) 'manual',   -- not a cast (fresh_queue())
+           c.user_url_type_count,
+           c.anon_url_type_count,
+           c.auto_url_type_count,
+           f.followed_by_user,
+           lb.batch_id::integer
+    FROM public.urls u
+    LEFT JOIN public.link_batches__urls lb ON lb.url_id OPERATOR(pg_catalog.=) u.id
+    LEFT JOIN followed fb ON fb.batch_id OPERATOR(pg_catalog.=) lb.batch_id
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(fb.by_user, false) AS followed_by_user,
+               fb.batch_id IS NOT NULL AS followed_by_any_user
+    ) f
+    LEFT JOIN annotate.url_annotation_count_view v ON v.url_id OPERATOR(pg_catalog.=) u.id
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(v.user_url_type_count, 0) AS user_url_type_count,
+               COALESCE(v.anon_url_type_count, 0) AS anon_url_type_count,
+               COALESCE(v.auto_url_type_count, 0) AS auto_url_type_count
+    ) c
+    WHERE (p_batch IS NULL OR lb.batch_id OPERATOR(pg_catalog.=) p_batch)
+      AND (p_url IS NULL OR u.id OPERATOR(pg_catalog.=) p_url)
+      -- Flagged URLs: with a batch or URL filter (a custom plan: p_batch and p_url are
+      -- constants in it), probed per URL as anti-joins; without one, hashed with the caller's
+      -- annotations below (these anti-joins are then against nothing), as an empty flag table
+      -- the planner expects one row of is rescanned once per URL.
+      AND NOT EXISTS (SELECT 1 FROM public.flag_url_suspended s
+                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
+      AND NOT EXISTS (SELECT 1 FROM public.flag_url_validated s
+                      WHERE s.url_id OPERATOR(pg_catalog.=) u.id AND (p_batch IS NOT NULL OR p_url IS NOT NULL))
+      -- The caller's annotations (and, without a filter, the flagged URLs), hashed once (a
+      -- per-URL probe of each table would be run a million times at 1M URLs); url_id is NOT
+      -- NULL in each, so NOT IN means "not among them". Written NOT (= ANY), as NOT IN parses:
+      -- the planner hashes only an = ANY subplan (a <> ALL one is rescanned for every URL), and
+      -- only one it expects to fit in work_mem times hash_mem_multiplier (both set above: some
+      -- 20 million rows).
+      AND NOT (u.id OPERATOR(pg_catalog.=) ANY (
+          SELECT s.url_id FROM public.flag_url_suspended s WHERE p_batch IS NULL AND p_url IS NULL
+          UNION ALL SELECT s.url_id FROM public.flag_url_validated s WHERE p_batch IS NULL AND p_url IS NULL
+          UNION ALL SELECT a.url_id FROM public.annotation__url_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__agency__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__location__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__record_type__user a WHERE a.user_id OPERATOR(pg_catalog.=) p_user
+          UNION ALL SELECT a.url_id FROM public.annotation__url_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
+          UNION ALL SELECT a.url_id FROM public.annotation__agency__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
+          UNION ALL SELECT a.url_id FROM public.annotation__location__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session
+          UNION ALL SELECT a.url_id FROM public.annotation__record_type__anon a WHERE a.session_id OPERATOR(pg_catalog.=) p_session))
+    ORDER BY f.followed_by_user DESC,
+             f.followed_by_any_user DESC,
+             6 DESC,
+             c.user_url_type_count DESC,
+             c.anon_url_type_count DESC,
+             c.auto_url_type_count DESC,
+             u.id
+    LIMIT p_limit OFFSET p_skip;
+END
+$$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/api.rs:279
 -- annotate_ext::api::annotation_for_url
 CREATE  FUNCTION "annotation_for_url"(
@@ -2716,26 +2720,113 @@ AS 'MODULE_PATHNAME', 'timing_stats_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/api.rs:428
+CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::api::annotate_internal */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:509
+-- annotate_ext::api::annotate_internal::fold_now
+CREATE  FUNCTION annotate_internal."fold_now"() RETURNS bigint /* i64 */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'fold_now_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:462
+-- annotate_ext::api::annotate_internal::try_lock
+CREATE  FUNCTION annotate_internal."try_lock"(
+	"key" INT, /* i32 */
+	"shared" bool /* bool */
+) RETURNS bool /* bool */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'try_lock_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:446
+-- annotate_ext::api::annotate_internal::watch_end
+CREATE  FUNCTION annotate_internal."watch_end"(
+	"was" bool /* bool */
+) RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'watch_end_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:455
+-- annotate_ext::api::annotate_internal::refuse_planner_hazards
+CREATE  FUNCTION annotate_internal."refuse_planner_hazards"(
+	"caller" TEXT /* & str */
+) RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'refuse_planner_hazards_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:492
+-- annotate_ext::api::annotate_internal::wake_folder_at_commit
+CREATE  FUNCTION annotate_internal."wake_folder_at_commit"() RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'wake_folder_at_commit_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:468
+-- annotate_ext::api::annotate_internal::take_lock
+CREATE  FUNCTION annotate_internal."take_lock"(
+	"key" INT, /* i32 */
+	"shared" bool /* bool */
+) RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'take_lock_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:485
+-- annotate_ext::api::annotate_internal::wake_folder
+CREATE  FUNCTION annotate_internal."wake_folder"() RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'wake_folder_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:499
+-- annotate_ext::api::annotate_internal::request_planning
+CREATE  FUNCTION annotate_internal."request_planning"() RETURNS TEXT[] /* Vec < String > */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'request_planning_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:433
+-- annotate_ext::api::annotate_internal::in_watch
+CREATE  FUNCTION annotate_internal."in_watch"() RETURNS bool /* bool */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'in_watch_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:440
+-- annotate_ext::api::annotate_internal::watch_begin
+CREATE  FUNCTION annotate_internal."watch_begin"() RETURNS bool /* bool */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'watch_begin_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/triggers.rs:441
 CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::triggers::annotate_internal */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:491
--- annotate_ext::triggers::annotate_internal::capture_truncate
-CREATE FUNCTION annotate_internal."capture_truncate"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'capture_truncate_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:468
--- annotate_ext::triggers::annotate_internal::capture_insert
-CREATE FUNCTION annotate_internal."capture_insert"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'capture_insert_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2766,97 +2857,21 @@ CREATE FUNCTION annotate_internal."capture_delete"()
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:428
-CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::api::annotate_internal */
+-- src/triggers.rs:468
+-- annotate_ext::triggers::annotate_internal::capture_insert
+CREATE FUNCTION annotate_internal."capture_insert"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_insert_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:490
--- annotate_ext::api::annotate_internal::request_planning
-CREATE  FUNCTION annotate_internal."request_planning"() RETURNS TEXT[] /* Vec < String > */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'request_planning_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:483
--- annotate_ext::api::annotate_internal::wake_folder_at_commit
-CREATE  FUNCTION annotate_internal."wake_folder_at_commit"() RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'wake_folder_at_commit_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:433
--- annotate_ext::api::annotate_internal::in_watch
-CREATE  FUNCTION annotate_internal."in_watch"() RETURNS bool /* bool */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'in_watch_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:476
--- annotate_ext::api::annotate_internal::wake_folder
-CREATE  FUNCTION annotate_internal."wake_folder"() RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'wake_folder_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:440
--- annotate_ext::api::annotate_internal::watch_begin
-CREATE  FUNCTION annotate_internal."watch_begin"() RETURNS bool /* bool */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'watch_begin_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:500
--- annotate_ext::api::annotate_internal::fold_now
-CREATE  FUNCTION annotate_internal."fold_now"() RETURNS bigint /* i64 */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'fold_now_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:446
--- annotate_ext::api::annotate_internal::watch_end
-CREATE  FUNCTION annotate_internal."watch_end"(
-	"was" bool /* bool */
-) RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'watch_end_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:459
--- annotate_ext::api::annotate_internal::take_lock
-CREATE  FUNCTION annotate_internal."take_lock"(
-	"key" INT, /* i32 */
-	"shared" bool /* bool */
-) RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'take_lock_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:453
--- annotate_ext::api::annotate_internal::try_lock
-CREATE  FUNCTION annotate_internal."try_lock"(
-	"key" INT, /* i32 */
-	"shared" bool /* bool */
-) RETURNS bool /* bool */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'try_lock_wrapper';
+-- src/triggers.rs:491
+-- annotate_ext::triggers::annotate_internal::capture_truncate
+CREATE FUNCTION annotate_internal."capture_truncate"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_truncate_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2902,6 +2917,7 @@ ALTER FUNCTION annotate_internal.watch_begin() SET search_path = pg_catalog, pg_
 ALTER FUNCTION annotate_internal.watch_end(boolean) SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.try_lock(integer, boolean) SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.take_lock(integer, boolean) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate_internal.refuse_planner_hazards(text) SET search_path = pg_catalog, pg_temp;
 
 -- Nothing the extension runs is worth compiling: its statements are index lookups or one
 -- pass over a table, and JIT compilation would cost more than any of them (SQL functions and

@@ -38,6 +38,7 @@ ALTER FUNCTION annotate_internal.watch_begin() SET search_path = pg_catalog, pg_
 ALTER FUNCTION annotate_internal.watch_end(boolean) SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.try_lock(integer, boolean) SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION annotate_internal.take_lock(integer, boolean) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION annotate_internal.refuse_planner_hazards(text) SET search_path = pg_catalog, pg_temp;
 
 -- Nothing the extension runs is worth compiling: its statements are index lookups or one
 -- pass over a table, and JIT compilation would cost more than any of them (SQL functions and

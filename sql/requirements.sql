@@ -105,10 +105,10 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     WITH RECURSIVE t AS MATERIALIZED (
         SELECT k.oid, k.relname::pg_catalog.text AS table_name
-        FROM pg_catalog.pg_class k
-        WHERE k.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('public')
-          AND k.relname OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT DISTINCT q.table_name::pg_catalog.name
-                                                          FROM annotate_internal.requirements() q))),
+        FROM (SELECT DISTINCT q.table_name::pg_catalog.name AS name FROM annotate_internal.requirements() q) n
+        JOIN pg_catalog.pg_class k
+          ON k.relname OPERATOR(pg_catalog.=) n.name
+         AND k.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('public')),
     objects AS MATERIALIZED (
         SELECT t.table_name, 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid AS classid, i.indexrelid AS objid
         FROM t JOIN pg_catalog.pg_index i ON i.indrelid OPERATOR(pg_catalog.=) t.oid
@@ -119,11 +119,13 @@ AS $$
         SELECT t.table_name, 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass::pg_catalog.oid, x.oid
         FROM t JOIN pg_catalog.pg_statistic_ext x ON x.stxrelid OPERATOR(pg_catalog.=) t.oid),
     -- Every type a column's values are made of: through domains, arrays, ranges, multiranges
-    -- and composite types.
+    -- and composite types. Only types made after initdb (oid 16384 on) can carry a function of a
+    -- role that is not a superuser.
     made_of AS (
         SELECT t.table_name, a.attname::pg_catalog.text AS column_name, a.atttypid AS typ
         FROM t JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) t.oid
         WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+          AND a.atttypid OPERATOR(pg_catalog.>=) 16384::pg_catalog.oid
         UNION
         SELECT m.table_name, m.column_name, n.typ
         FROM made_of m
@@ -142,7 +144,8 @@ AS $$
             JOIN pg_catalog.pg_attribute c ON c.attrelid OPERATOR(pg_catalog.=) y.typrelid
             WHERE y.oid OPERATOR(pg_catalog.=) m.typ AND y.typrelid OPERATOR(pg_catalog.<>) 0
               AND c.attnum OPERATOR(pg_catalog.>) 0 AND NOT c.attisdropped
-        ) AS n(typ)),
+        ) AS n(typ)
+        WHERE n.typ OPERATOR(pg_catalog.>=) 16384::pg_catalog.oid),
     found AS (
         SELECT o.table_name, pg_catalog.pg_describe_object(o.classid, o.objid, 0) AS what, 'calls' AS how, f.oid AS fn
         FROM objects o
@@ -164,29 +167,11 @@ AS $$
         JOIN pg_catalog.pg_proc f ON f.oid OPERATOR(pg_catalog.=) r.rngsubdiff OR f.oid OPERATOR(pg_catalog.=) r.rngcanonical)
     SELECT x.table_name,
            pg_catalog.format('public.%I: %s %s %s, owned by %s, which is not a superuser: PostgreSQL may run it as annotate_ext plans its queries on the table, with its owner''s rights',
-                             x.table_name, x.what, x.how, f.oid::pg_catalog.regprocedure, f.proowner::pg_catalog.regrole)
+                             x.table_name, x.what, x.how, x.fn::pg_catalog.regprocedure, f.owner::pg_catalog.regrole)
     FROM found x
-    JOIN pg_catalog.pg_proc f ON f.oid OPERATOR(pg_catalog.=) x.fn
-    JOIN pg_catalog.pg_roles a ON a.oid OPERATOR(pg_catalog.=) f.proowner
-    WHERE NOT a.rolsuper
-$$;
-
--- Raises, naming `caller`, when planner_hazards() finds any (verify(), reconcile()).
-CREATE FUNCTION annotate_internal.refuse_planner_hazards(caller text)
-RETURNS void
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    found text;
-BEGIN
-    SELECT pg_catalog.string_agg(h.problem, '; ') INTO found FROM annotate_internal.planner_hazards() h;
-    IF found IS NOT NULL THEN
-        RAISE EXCEPTION '%: the application''s tables are not as annotate_ext needs them: %', caller, found
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = 'Drop that object, or have a superuser own the function it calls. See the README, Security.';
-    END IF;
-END
+    CROSS JOIN LATERAL (SELECT p.proowner AS owner FROM pg_catalog.pg_proc p
+                        WHERE p.oid OPERATOR(pg_catalog.=) x.fn) f
+    WHERE NOT (SELECT a.rolsuper FROM pg_catalog.pg_authid a WHERE a.oid OPERATOR(pg_catalog.=) f.owner)
 $$;
 
 -- Every requirement this database does not meet, one line each, in the order above (empty

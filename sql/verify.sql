@@ -131,9 +131,9 @@ AS $$
 DECLARE
     n bigint;
 BEGIN
-    PERFORM annotate_internal.refuse_planner_hazards('annotate.verify');
     BEGIN
         PERFORM annotate_internal.lock_read_tables();   -- a rewrite under way reads as empty
+        PERFORM annotate_internal.refuse_planner_hazards('annotate.verify');
         RETURN QUERY SELECT * FROM annotate_internal.verify_rows();
     EXCEPTION WHEN query_canceled OR lock_not_available THEN
         -- A statement_timeout, a lock_timeout (an app table locked by a migration) or a cancel
@@ -167,7 +167,10 @@ $$;
 -- snapshot was taken before such a rewrite committed, and which then waited for the rewrite's
 -- lock, read the rewritten table as empty (a rewrite is not MVCC-safe): a reconcile() owed by
 -- one migration step, made by the folder while the next step rewrote another table, set every
--- URL's batch to none until the next reconcile (found by regress/migrations).
+-- URL's batch to none until the next reconcile (found by regress/migrations). Tables only (a
+-- materialized view cannot be locked). Under REPEATABLE READ or SERIALIZABLE the snapshot was
+-- taken before: a table rewritten or truncated since (its file in this snapshot's pg_class is
+-- not the one it has now) would read as empty, and this fails with 40001 instead.
 CREATE FUNCTION annotate_internal.lock_read_tables()
 RETURNS void
 LANGUAGE plpgsql
@@ -175,12 +178,28 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     t text;
+    moved text;
 BEGIN
-    FOR t IN SELECT DISTINCT r.table_name FROM annotate_internal.requirements() r ORDER BY 1 LOOP
-        IF pg_catalog.to_regclass(pg_catalog.format('public.%I', t)) IS NOT NULL THEN
-            EXECUTE pg_catalog.format('LOCK TABLE public.%I IN ACCESS SHARE MODE', t);
-        END IF;
+    FOR t IN SELECT DISTINCT r.table_name FROM annotate_internal.requirements() r
+             JOIN pg_catalog.pg_class c ON c.relname OPERATOR(pg_catalog.=) r.table_name
+                                       AND c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('public')
+             WHERE c.relkind OPERATOR(pg_catalog.=) 'r'
+             ORDER BY 1 LOOP
+        EXECUTE pg_catalog.format('LOCK TABLE public.%I IN ACCESS SHARE MODE', t);
     END LOOP;
+    IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed' THEN
+        SELECT pg_catalog.string_agg(pg_catalog.format('public.%I', c.relname), ', ') INTO moved
+        FROM pg_catalog.pg_class c
+        WHERE c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('public')
+          AND c.relkind OPERATOR(pg_catalog.=) 'r'
+          AND c.relname OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT r.table_name::pg_catalog.name FROM annotate_internal.requirements() r))
+          AND c.relfilenode OPERATOR(pg_catalog.<>) pg_catalog.pg_relation_filenode(c.oid);
+        IF moved IS NOT NULL THEN
+            RAISE EXCEPTION 'annotate_ext: % rewritten or truncated since this transaction''s snapshot, which reads it as empty', moved
+                USING ERRCODE = 'serialization_failure',
+                      HINT = 'Run it again in a new transaction (READ COMMITTED sees the table as it is).';
+        END IF;
+    END IF;
 END
 $$;
 
@@ -200,9 +219,9 @@ DECLARE
     due_seen pg_catalog.pg_snapshot;
 BEGIN
     PERFORM annotate_internal.require_primary('annotate.reconcile');
-    PERFORM annotate_internal.refuse_planner_hazards('annotate.reconcile');
     me := pg_catalog.pg_current_xact_id();
     PERFORM annotate_internal.lock_read_tables();
+    PERFORM annotate_internal.refuse_planner_hazards('annotate.reconcile');
     -- A rebuild that owes a reconcile (build_queue()) and committed before the statements below
     -- take their snapshots: they see what it could not. So do the rewrites of reconcile_due
     -- committed before this snapshot.
@@ -321,9 +340,9 @@ BEGIN
     RETURN annotate_internal.reconcile();
 EXCEPTION WHEN serialization_failure THEN
     -- Under REPEATABLE READ or SERIALIZABLE: a batch's counts, which it corrects in place,
-    -- changed after the transaction's snapshot (a fold). Said as such, SQLSTATE kept (clients
-    -- retry on it).
-    RAISE EXCEPTION 'annotate.reconcile: the queue changed after this transaction''s snapshot (pending writes were folded into it)'
+    -- changed after the transaction's snapshot (a fold), or an app table was rewritten or
+    -- truncated since (lock_read_tables()). Said as such, SQLSTATE kept (clients retry on it).
+    RAISE EXCEPTION 'annotate.reconcile: what it reads changed after this transaction''s snapshot (pending writes folded into the queue, or an app table rewritten)'
         USING ERRCODE = 'serialization_failure', DETAIL = SQLERRM,
               HINT = 'Run reconcile() in a READ COMMITTED transaction (SET TRANSACTION ISOLATION LEVEL READ COMMITTED), or retry the transaction.';
 END

@@ -177,9 +177,11 @@ thread_local! {
 #[pg_guard]
 unsafe extern "C-unwind" fn forget(_arg: pg_sys::Datum, relid: pg_sys::Oid) {
     ATTACHED.with(|a| a.set(None));
+    // Any invalidation while a look is under way keeps it from keeping its answer: before its
+    // first answer this backend does not know which tables are the app's.
+    HAZARDS_CLEARED.with(|c| c.set(c.get() + 1));
     if relid == pg_sys::InvalidOid || APP_TABLES.with(|t| t.borrow().contains(&relid)) {
         HAZARDS.with(|h| h.borrow_mut().take());
-        HAZARDS_CLEARED.with(|c| c.set(c.get() + 1));
     }
 }
 
@@ -279,11 +281,14 @@ fn hazards_now() -> (Option<String>, Vec<i64>) {
 /// functions, the folder for each round.
 pub fn planner_hazards(client: &mut SpiClient<'_>) -> SpiResult<Option<String>> {
     watch_relcache();
+    // SAFETY: what every lock taken does first: changes others committed reach the caches (and
+    // the callbacks above) now, not at the next lock, which the walk would take after this.
+    unsafe { pg_sys::AcceptInvalidationMessages() };
     if let Some(known) = HAZARDS.with(|h| h.borrow().clone()) {
         return Ok(known);
     }
     let cleared = HAZARDS_CLEARED.with(|c| c.get());
-    let _ = client; // the SPI connection hazards_now() runs in
+    let _ = client; // hazards_now() runs raw SPI calls inside this open connection
     let (found, tables) = hazards_now();
     let tables = tables.into_iter().map(|t| pg_sys::Oid::from(t as u32)).collect();
     APP_TABLES.with(|t| *t.borrow_mut() = tables);
@@ -319,6 +324,10 @@ pub fn require_attached(function: &str) {
 /// Raises a clear error when one of the app's tables carries code the planner would run with
 /// the extension owner's rights (planner_hazards()): before anything plans a query on them.
 pub fn refuse_planner_hazards(function: &str) {
+    watch_relcache();
+    // SAFETY: as in planner_hazards(): a cached answer is checked against the changes committed
+    // since this transaction last took a lock (a REINDEX that made an index valid, say).
+    unsafe { pg_sys::AcceptInvalidationMessages() };
     let hazards = match HAZARDS.with(|h| h.borrow().clone()) {
         Some(known) => known,
         None => as_owner(|| crate::statements::with_spi("looking for code the planner would run", planner_hazards)),

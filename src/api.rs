@@ -448,6 +448,15 @@ mod annotate_internal {
         crate::access::watch_end(was)
     }
 
+    /// Raises, naming `caller` (an annotate function), when one of the app's tables carries code
+    /// the planner would run with the extension owner's rights (src/access.rs): verify() and
+    /// reconcile() ask before they plan, in the catalogs as they are now, not in the caller's
+    /// snapshot (a REPEATABLE READ caller's missed an index made valid after it).
+    #[pg_extern]
+    fn refuse_planner_hazards(caller: &str) {
+        crate::access::refuse_planner_hazards(caller.strip_prefix("annotate.").unwrap_or(caller))
+    }
+
     /// Takes one of the extension's locks (src/locks.rs: 1 attach, 2 fold, 4 refresh) until the
     /// transaction ends, without waiting; whether it was granted.
     #[pg_extern]

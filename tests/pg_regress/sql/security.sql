@@ -392,6 +392,7 @@ END $$;
 CREATE CAST (public.url_type AS text) WITH FUNCTION public.url_type_text(public.url_type);
 RESET ROLE;
 INSERT INTO public.annotation__url_type__user (url_id, user_id, type) VALUES (5, 777, 'data source');
+DISCARD PLANS;   -- the statement is parsed again, as in a new backend: the cast is there
 SELECT annotate.annotation_for_url(5)::text LIKE '%data source%' AS answered;
 SELECT rolsuper AS typeowner_is_superuser FROM pg_roles WHERE rolname = 'annotate_t_typeowner';
 DELETE FROM public.annotation__url_type__user WHERE url_id = 5 AND user_id = 777;
