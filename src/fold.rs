@@ -210,6 +210,8 @@ impl Starts {
 thread_local! {
     /// Whether this folder has logged why it does not fold (planner_hazards()).
     static HAZARD_LOGGED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The folder's rounds given up for a lock (logged once a minute, as failed starts are).
+    static WAITED: std::cell::Cell<Starts> = std::cell::Cell::new(Starts::default());
     static FOLDER_SEEN: std::cell::Cell<Option<(std::time::Instant, i32)>> = const { std::cell::Cell::new(None) };
     static STARTS: std::cell::Cell<Starts> = std::cell::Cell::new(Starts::default());
 }
@@ -489,6 +491,23 @@ pub fn wait_for_rows(client: &mut SpiClient<'_>, ids: &[i32], max: Duration) -> 
     }
 }
 
+/// One round of the folder, in its transaction: attach a restored database, end the leases
+/// that ran out, make an owed reconcile, fold. Whether it did anything, and whether work is
+/// left that it could not do.
+fn round(client: &mut SpiClient<'_>) -> SpiResult<(bool, bool)> {
+    if st::ATTACH_RESTORED.one::<bool>(client, &[])? == Some(true) {
+        log!("annotate_ext: the folder attached the restored database (its last objects came from several sessions)");
+    }
+    let expired = expire_leases(client)?;
+    let reconciled = st::RECONCILE_OWED.one::<i64>(client, &[])?;
+    if let Some(fixed) = reconciled {
+        log!("annotate_ext: the folder made the reconcile owed (status(): reconcile_owed): {fixed} URLs and batches corrected");
+    }
+    let folded = fold(client)?;
+    let progress = reconciled.is_some() || expired > 0 || folded.delta_rows > 0 || folded.moved_by_follows > 0;
+    Ok((progress, folded.urls_left > 0 || folded.batches_left > 0))
+}
+
 /// The folder's main loop: fold, end leases that ran out, sleep annotate.fold_naptime; exit
 /// when the extension is gone from the database or another folder holds the lock.
 #[pg_guard]
@@ -563,20 +582,41 @@ pub extern "C-unwind" fn annotate_folder_main(arg: pg_sys::Datum) {
                     }
                     return Ok(Some((false, false)));
                 }
-                if st::ATTACH_RESTORED.one::<bool>(client, &[])? == Some(true) {
-                    log!("annotate_ext: the folder attached the restored database (its last objects came from several sessions)");
+                // In a subtransaction: a lock another transaction holds past the round's
+                // lock_timeout (a migration's on an app table a follow change's fold or an owed
+                // reconcile reads), or a deadlock, undoes the round and the folder tries again
+                // later, backing off as when stalled. It exited with the bare error instead,
+                // and was started again by the next writer.
+                let round = crate::errors::in_subtransaction(|| {
+                    round(client).unwrap_or_else(|e| error!("annotate_ext: the folder's round: {e}"))
+                });
+                match round {
+                    Ok(done) => Ok(Some(done)),
+                    Err(e)
+                        if matches!(
+                            e.code,
+                            PgSqlErrorCode::ERRCODE_LOCK_NOT_AVAILABLE | PgSqlErrorCode::ERRCODE_T_R_DEADLOCK_DETECTED
+                        ) =>
+                    {
+                        let due = WAITED.with(|w| {
+                            let mut waited = w.get();
+                            let due = waited.failed(std::time::Instant::now());
+                            w.set(waited);
+                            due
+                        });
+                        if let Some(since) = due {
+                            log!(
+                                "annotate_ext: the folder gave up a round: {} (SQLSTATE {}); another transaction held a lock it needs \
+                                 (a migration's on an app table, say) past its lock_timeout of 200 ms; it tries again, less often \
+                                 while this lasts ({since} round(s) given up since the last such line)",
+                                e.message,
+                                e.sqlstate()
+                            );
+                        }
+                        Ok(Some((false, true)))
+                    }
+                    Err(e) => e.raise_as(e.message.clone()),
                 }
-                let expired = expire_leases(client)?;
-                let reconciled = st::RECONCILE_OWED.one::<i64>(client, &[])?;
-                if let Some(fixed) = reconciled {
-                    log!("annotate_ext: the folder made the reconcile owed (status(): reconcile_owed): {fixed} URLs and batches corrected");
-                }
-                let folded = fold(client)?;
-                let progress = reconciled.is_some()
-                    || expired > 0
-                    || folded.delta_rows > 0
-                    || folded.moved_by_follows > 0;
-                Ok(Some((progress, folded.urls_left > 0 || folded.batches_left > 0)))
             })
         });
         last_round = std::time::Instant::now();
