@@ -162,6 +162,15 @@ def main(path):
                 f"as the extension's pending writes adds {fmt_us(b['append'] - b['without'])} (call, transition "
                 f"table, append and its index entry); the extension's triggers add "
                 f"{fmt_us(b['extension'] - b['without'])} (call, checks, the delta computed and appended).\n")
+        truncates = [r for r in rows if r["kind"] == "truncate" and r["scale"] == scale]
+        if truncates:
+            out.append("`TRUNCATE` of app tables, rolled back, median of 3, with the extension's TRUNCATE "
+                       "triggers enabled and disabled:\n")
+            out += ["| truncate | without | with | ratio |", "|---|---|---|---|"]
+            for t in truncates:
+                out.append(f"| {t['what']} | {t['without_ms']:,.0f} ms | {t['with_ms']:,.0f} ms | "
+                           f"{fmt_ratio(ratio(t['with_ms'], t['without_ms']))} |")
+            out.append("")
         r = one("refresh", scale)
         if r:
             out.append(f"`refresh()` {r['ours']:.2f} s against the PR's two `REFRESH MATERIALIZED VIEW "

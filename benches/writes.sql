@@ -115,6 +115,23 @@ BEGIN
     RETURN took;
 END $$;
 
+-- A TRUNCATE, timed and rolled back (a subtransaction undone), in milliseconds.
+CREATE FUNCTION bench_writes.truncate_ms(stmt text) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE
+    t0 timestamptz;
+    took float8;
+BEGIN
+    BEGIN
+        t0 := clock_timestamp();
+        EXECUTE stmt;
+        took := extract(epoch FROM clock_timestamp() - t0) * 1e3;
+        RAISE EXCEPTION 'undo' USING ERRCODE = 'P0001';
+    EXCEPTION WHEN raise_exception THEN
+        NULL;
+    END;
+    RETURN took;
+END $$;
+
 -- Where a vote's extra time goes: the same anonymous votes with, instead of the extension's
 -- triggers, a statement trigger over the inserted rows that does nothing (the cost of the
 -- trigger call and of PostgreSQL collecting the transition table), and one that appends a row
