@@ -296,122 +296,6 @@ INSERT INTO annotate_internal.health DEFAULT VALUES;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:45
--- requires:
---   internal
-
--- Scheduling refresh() with pg_cron. pg_cron is optional and lives in one database per server
--- (cron.database_name, postgres by default): when that is this database, schedule_refresh()
--- schedules here; otherwise its error shows the cron.schedule_in_database call to run there.
--- The job is named after the database ('annotate_ext refresh <database>'): pg_cron's job names
--- are one namespace per user across every database it serves.
-
-CREATE FUNCTION annotate.schedule_refresh(schedule text DEFAULT '17 3 * * *')
-RETURNS bigint
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    job bigint;
-    cron_db text := pg_catalog.current_setting('cron.database_name', true);
-BEGIN
-    IF schedule IS NULL THEN
-        RAISE EXCEPTION 'annotate.schedule_refresh: schedule must not be NULL'
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
-        IF cron_db IS NULL THEN
-            RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is not loaded on this server'
-                USING ERRCODE = 'feature_not_supported',
-                      HINT = 'Install pg_cron (Debian: postgresql-15-cron), add it to shared_preload_libraries, '
-                             'restart, CREATE EXTENSION pg_cron in the database cron.database_name names (postgres '
-                             'by default), and schedule from there with cron.schedule_in_database (see the README).';
-        END IF;
-        RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is in database %, not in this one', cron_db
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = pg_catalog.format(
-                      'In database %s run: SELECT cron.schedule_in_database(%L, %L, %L, %L);',
-                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
-                      schedule, 'SELECT annotate.refresh()', pg_catalog.current_database());
-    END IF;
-    -- A named job: scheduling again replaces the schedule.
-    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
-        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(), schedule,
-              'SELECT annotate.refresh()';
-    RETURN job;
-END
-$$;
-
-CREATE FUNCTION annotate.unschedule_refresh()
-RETURNS boolean
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    found_job boolean;
-    cron_db text := pg_catalog.current_setting('cron.database_name', true);
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
-        RAISE EXCEPTION 'annotate.unschedule_refresh: pg_cron is not installed in this database'
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = CASE WHEN cron_db IS NOT NULL THEN pg_catalog.format(
-                      'In database %s run: SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = %L AND database = %L;',
-                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
-                      pg_catalog.current_database()) END;
-    END IF;
-    EXECUTE 'SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname OPERATOR(pg_catalog.=) $1)' INTO found_job
-        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
-    IF found_job THEN
-        EXECUTE 'SELECT cron.unschedule($1)'
-            USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
-    END IF;
-    RETURN found_job;
-END
-$$;
-
--- The pg_cron job that runs refresh() for this database, for status(): its schedule and last
--- outcome when pg_cron is in this database; otherwise where pg_cron is (its job list is there,
--- out of reach from here; the runs themselves show in annotate.refresh_history either way).
-CREATE FUNCTION annotate_internal.cron_status()
-RETURNS jsonb
-LANGUAGE plpgsql
-STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    cron_db text := pg_catalog.current_setting('cron.database_name', true);
-    job jsonb;
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
-        RETURN pg_catalog.jsonb_build_object(
-            'in_this_database', false,
-            'cron_database', cron_db,
-            'note', CASE WHEN cron_db IS NULL THEN 'pg_cron is not loaded on this server'
-                         ELSE 'pg_cron is in database ' OPERATOR(pg_catalog.||) cron_db
-                              OPERATOR(pg_catalog.||) ': its jobs are listed there (cron.job)' END);
-    END IF;
-    -- The pattern has no backslash: it reads the same under standard_conforming_strings = off
-    -- ('annotate\.refresh\(' then became an invalid pattern, and status() failed).
-    EXECUTE $q$
-        SELECT pg_catalog.jsonb_build_object(
-                   'jobid', j.jobid, 'schedule', j.schedule, 'active', j.active,
-                   'last_run', (SELECT pg_catalog.jsonb_build_object('status', d.status, 'start_time', d.start_time,
-                                                                    'end_time', d.end_time,
-                                                                    'return_message', d.return_message)
-                                FROM cron.job_run_details d
-                                WHERE d.jobid OPERATOR(pg_catalog.=) j.jobid
-                                ORDER BY d.runid DESC LIMIT 1))
-        FROM cron.job j
-        WHERE j.command OPERATOR(pg_catalog.~) 'annotate[.]refresh[(]'
-          AND j.database OPERATOR(pg_catalog.=) pg_catalog.current_database()
-        ORDER BY j.jobid DESC LIMIT 1 $q$
-    INTO job;
-    RETURN pg_catalog.jsonb_build_object('in_this_database', true, 'cron_database', cron_db, 'job', job);
-END
-$$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/lib.rs:38
 -- requires:
 --   internal
@@ -1463,11 +1347,15 @@ $$;
 -- TRUNCATE urls under READ COMMITTED deletes the queue's rows itself instead, with what they
 -- counted in their batches: a delta per URL, then a trigger per cascaded table each reading
 -- the queue with every delta appended before it, took 7.5 s at 100k URLs (and the folder as
--- long again), holding every app table; deleting them takes 0.3 s. Rows another transaction
--- holds right now (a fold's, a lease being taken or ended) are passed over, never waited for,
--- and get deltas as before, as do URLs created since the last fold: nothing here waits for a
--- lock another transaction may hold while it waits for the app's tables, which this
--- transaction holds. Not under REPEATABLE READ or SERIALIZABLE: locking a row a fold changed
+-- long again), holding every app table; deleting them takes 0.3 s. Only rows whose URL has no
+-- write pending (a pending write counts from the folded row: deleted, its base would be lost,
+-- and a URL id made again would come back wrong, found by a review), whose batch row is free
+-- too, and which no other transaction holds: the others get deltas as before. Row locks are
+-- taken with SKIP LOCKED, batches' and URLs' alike, so nothing here waits for a lock another
+-- transaction holds (a fold's upsert of a batch's counts waited on this one's while this one
+-- waited on a batch the fold held: a deadlock, found by the same review); a fold or
+-- release_claim() meeting a row deleted here waits for this transaction, as any reader of the
+-- app's tables does. Not under REPEATABLE READ or SERIALIZABLE: locking a row a fold changed
 -- after this transaction's snapshot fails there with 40001, which a TRUNCATE alone never does.
 CREATE FUNCTION annotate_internal.truncated(kind text)
 RETURNS bigint
@@ -1492,8 +1380,16 @@ BEGIN
     END IF;
     IF kind OPERATOR(pg_catalog.=) 'urls' THEN
         IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.=) 'read committed' THEN
-            WITH mine AS MATERIALIZED (
-                SELECT q.url_id FROM annotate_internal.queue q FOR UPDATE SKIP LOCKED),
+            WITH pending AS MATERIALIZED (     -- URLs with writes not folded yet, this one's too
+                SELECT DISTINCT d.url_id FROM annotate_internal.pending_deltas() d),
+            free_batches AS MATERIALIZED (
+                SELECT b.batch_id FROM annotate_internal.batches b FOR UPDATE SKIP LOCKED),
+            mine AS MATERIALIZED (
+                SELECT q.url_id FROM annotate_internal.queue q
+                LEFT JOIN free_batches f ON f.batch_id OPERATOR(pg_catalog.=) q.batch_id
+                WHERE (q.batch_id IS NULL OR f.batch_id IS NOT NULL)
+                  AND NOT EXISTS (SELECT 1 FROM pending p WHERE p.url_id OPERATOR(pg_catalog.=) q.url_id)
+                FOR UPDATE OF q SKIP LOCKED),
             gone AS (
                 DELETE FROM annotate_internal.queue q USING mine m
                 WHERE q.url_id OPERATOR(pg_catalog.=) m.url_id
@@ -1510,8 +1406,8 @@ BEGIN
             -- that reaches many rows.
             INSERT INTO annotate_internal.queue_moved (xid, url_id) VALUES (me, NULL);
         END IF;
-        -- The URLs left: rows held by another transaction, URLs not folded yet (all of them
-        -- under REPEATABLE READ).
+        -- The URLs left: with writes pending, in a batch or a row another transaction holds,
+        -- not folded yet (all of them under REPEATABLE READ).
         INSERT INTO annotate_internal.queue_delta (xid, url_id, d_exists, d_manual)
         SELECT me, q.url_id, -1, CASE WHEN q.is_manual THEN -1 ELSE 0 END FROM annotate_internal.queue_now() q
         WHERE q.present;
@@ -2577,6 +2473,122 @@ ALTER EVENT TRIGGER annotate_table_rewrite ENABLE ALWAYS;
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/lib.rs:45
+-- requires:
+--   internal
+
+-- Scheduling refresh() with pg_cron. pg_cron is optional and lives in one database per server
+-- (cron.database_name, postgres by default): when that is this database, schedule_refresh()
+-- schedules here; otherwise its error shows the cron.schedule_in_database call to run there.
+-- The job is named after the database ('annotate_ext refresh <database>'): pg_cron's job names
+-- are one namespace per user across every database it serves.
+
+CREATE FUNCTION annotate.schedule_refresh(schedule text DEFAULT '17 3 * * *')
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    job bigint;
+    cron_db text := pg_catalog.current_setting('cron.database_name', true);
+BEGIN
+    IF schedule IS NULL THEN
+        RAISE EXCEPTION 'annotate.schedule_refresh: schedule must not be NULL'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        IF cron_db IS NULL THEN
+            RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is not loaded on this server'
+                USING ERRCODE = 'feature_not_supported',
+                      HINT = 'Install pg_cron (Debian: postgresql-15-cron), add it to shared_preload_libraries, '
+                             'restart, CREATE EXTENSION pg_cron in the database cron.database_name names (postgres '
+                             'by default), and schedule from there with cron.schedule_in_database (see the README).';
+        END IF;
+        RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is in database %, not in this one', cron_db
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = pg_catalog.format(
+                      'In database %s run: SELECT cron.schedule_in_database(%L, %L, %L, %L);',
+                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
+                      schedule, 'SELECT annotate.refresh()', pg_catalog.current_database());
+    END IF;
+    -- A named job: scheduling again replaces the schedule.
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(), schedule,
+              'SELECT annotate.refresh()';
+    RETURN job;
+END
+$$;
+
+CREATE FUNCTION annotate.unschedule_refresh()
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    found_job boolean;
+    cron_db text := pg_catalog.current_setting('cron.database_name', true);
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        RAISE EXCEPTION 'annotate.unschedule_refresh: pg_cron is not installed in this database'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = CASE WHEN cron_db IS NOT NULL THEN pg_catalog.format(
+                      'In database %s run: SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = %L AND database = %L;',
+                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
+                      pg_catalog.current_database()) END;
+    END IF;
+    EXECUTE 'SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname OPERATOR(pg_catalog.=) $1)' INTO found_job
+        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
+    IF found_job THEN
+        EXECUTE 'SELECT cron.unschedule($1)'
+            USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
+    END IF;
+    RETURN found_job;
+END
+$$;
+
+-- The pg_cron job that runs refresh() for this database, for status(): its schedule and last
+-- outcome when pg_cron is in this database; otherwise where pg_cron is (its job list is there,
+-- out of reach from here; the runs themselves show in annotate.refresh_history either way).
+CREATE FUNCTION annotate_internal.cron_status()
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cron_db text := pg_catalog.current_setting('cron.database_name', true);
+    job jsonb;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        RETURN pg_catalog.jsonb_build_object(
+            'in_this_database', false,
+            'cron_database', cron_db,
+            'note', CASE WHEN cron_db IS NULL THEN 'pg_cron is not loaded on this server'
+                         ELSE 'pg_cron is in database ' OPERATOR(pg_catalog.||) cron_db
+                              OPERATOR(pg_catalog.||) ': its jobs are listed there (cron.job)' END);
+    END IF;
+    -- The pattern has no backslash: it reads the same under standard_conforming_strings = off
+    -- ('annotate\.refresh\(' then became an invalid pattern, and status() failed).
+    EXECUTE $q$
+        SELECT pg_catalog.jsonb_build_object(
+                   'jobid', j.jobid, 'schedule', j.schedule, 'active', j.active,
+                   'last_run', (SELECT pg_catalog.jsonb_build_object('status', d.status, 'start_time', d.start_time,
+                                                                    'end_time', d.end_time,
+                                                                    'return_message', d.return_message)
+                                FROM cron.job_run_details d
+                                WHERE d.jobid OPERATOR(pg_catalog.=) j.jobid
+                                ORDER BY d.runid DESC LIMIT 1))
+        FROM cron.job j
+        WHERE j.command OPERATOR(pg_catalog.~) 'annotate[.]refresh[(]'
+          AND j.database OPERATOR(pg_catalog.=) pg_catalog.current_database()
+        ORDER BY j.jobid DESC LIMIT 1 $q$
+    INTO job;
+    RETURN pg_catalog.jsonb_build_object('in_this_database', true, 'cron_database', cron_db, 'job', job);
+END
+$$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/api.rs:279
 -- annotate_ext::api::annotation_for_url
 CREATE  FUNCTION "annotation_for_url"(
@@ -2766,8 +2778,122 @@ AS 'MODULE_PATHNAME', 'timing_stats_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/api.rs:428
+CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::api::annotate_internal */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:509
+-- annotate_ext::api::annotate_internal::fold_now
+CREATE  FUNCTION annotate_internal."fold_now"() RETURNS bigint /* i64 */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'fold_now_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:468
+-- annotate_ext::api::annotate_internal::take_lock
+CREATE  FUNCTION annotate_internal."take_lock"(
+	"key" INT, /* i32 */
+	"shared" bool /* bool */
+) RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'take_lock_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:462
+-- annotate_ext::api::annotate_internal::try_lock
+CREATE  FUNCTION annotate_internal."try_lock"(
+	"key" INT, /* i32 */
+	"shared" bool /* bool */
+) RETURNS bool /* bool */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'try_lock_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:492
+-- annotate_ext::api::annotate_internal::wake_folder_at_commit
+CREATE  FUNCTION annotate_internal."wake_folder_at_commit"() RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'wake_folder_at_commit_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:499
+-- annotate_ext::api::annotate_internal::request_planning
+CREATE  FUNCTION annotate_internal."request_planning"() RETURNS TEXT[] /* Vec < String > */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'request_planning_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:433
+-- annotate_ext::api::annotate_internal::in_watch
+CREATE  FUNCTION annotate_internal."in_watch"() RETURNS bool /* bool */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'in_watch_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:485
+-- annotate_ext::api::annotate_internal::wake_folder
+CREATE  FUNCTION annotate_internal."wake_folder"() RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'wake_folder_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:446
+-- annotate_ext::api::annotate_internal::watch_end
+CREATE  FUNCTION annotate_internal."watch_end"(
+	"was" bool /* bool */
+) RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'watch_end_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:455
+-- annotate_ext::api::annotate_internal::refuse_planner_hazards
+CREATE  FUNCTION annotate_internal."refuse_planner_hazards"(
+	"caller" TEXT /* & str */
+) RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'refuse_planner_hazards_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:440
+-- annotate_ext::api::annotate_internal::watch_begin
+CREATE  FUNCTION annotate_internal."watch_begin"() RETURNS bool /* bool */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'watch_begin_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/triggers.rs:441
 CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::triggers::annotate_internal */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:511
+-- annotate_ext::triggers::annotate_internal::queue_written
+CREATE FUNCTION annotate_internal."queue_written"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'queue_written_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2804,120 +2930,6 @@ CREATE FUNCTION annotate_internal."capture"()
 	RETURNS TRIGGER
 	LANGUAGE c
 	AS 'MODULE_PATHNAME', 'capture_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:511
--- annotate_ext::triggers::annotate_internal::queue_written
-CREATE FUNCTION annotate_internal."queue_written"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'queue_written_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:428
-CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::api::annotate_internal */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:468
--- annotate_ext::api::annotate_internal::take_lock
-CREATE  FUNCTION annotate_internal."take_lock"(
-	"key" INT, /* i32 */
-	"shared" bool /* bool */
-) RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'take_lock_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:509
--- annotate_ext::api::annotate_internal::fold_now
-CREATE  FUNCTION annotate_internal."fold_now"() RETURNS bigint /* i64 */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'fold_now_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:492
--- annotate_ext::api::annotate_internal::wake_folder_at_commit
-CREATE  FUNCTION annotate_internal."wake_folder_at_commit"() RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'wake_folder_at_commit_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:446
--- annotate_ext::api::annotate_internal::watch_end
-CREATE  FUNCTION annotate_internal."watch_end"(
-	"was" bool /* bool */
-) RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'watch_end_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:499
--- annotate_ext::api::annotate_internal::request_planning
-CREATE  FUNCTION annotate_internal."request_planning"() RETURNS TEXT[] /* Vec < String > */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'request_planning_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:440
--- annotate_ext::api::annotate_internal::watch_begin
-CREATE  FUNCTION annotate_internal."watch_begin"() RETURNS bool /* bool */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'watch_begin_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:433
--- annotate_ext::api::annotate_internal::in_watch
-CREATE  FUNCTION annotate_internal."in_watch"() RETURNS bool /* bool */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'in_watch_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:462
--- annotate_ext::api::annotate_internal::try_lock
-CREATE  FUNCTION annotate_internal."try_lock"(
-	"key" INT, /* i32 */
-	"shared" bool /* bool */
-) RETURNS bool /* bool */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'try_lock_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:485
--- annotate_ext::api::annotate_internal::wake_folder
-CREATE  FUNCTION annotate_internal."wake_folder"() RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'wake_folder_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:455
--- annotate_ext::api::annotate_internal::refuse_planner_hazards
-CREATE  FUNCTION annotate_internal."refuse_planner_hazards"(
-	"caller" TEXT /* & str */
-) RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'refuse_planner_hazards_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */

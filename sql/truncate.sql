@@ -7,11 +7,15 @@
 -- TRUNCATE urls under READ COMMITTED deletes the queue's rows itself instead, with what they
 -- counted in their batches: a delta per URL, then a trigger per cascaded table each reading
 -- the queue with every delta appended before it, took 7.5 s at 100k URLs (and the folder as
--- long again), holding every app table; deleting them takes 0.3 s. Rows another transaction
--- holds right now (a fold's, a lease being taken or ended) are passed over, never waited for,
--- and get deltas as before, as do URLs created since the last fold: nothing here waits for a
--- lock another transaction may hold while it waits for the app's tables, which this
--- transaction holds. Not under REPEATABLE READ or SERIALIZABLE: locking a row a fold changed
+-- long again), holding every app table; deleting them takes 0.3 s. Only rows whose URL has no
+-- write pending (a pending write counts from the folded row: deleted, its base would be lost,
+-- and a URL id made again would come back wrong, found by a review), whose batch row is free
+-- too, and which no other transaction holds: the others get deltas as before. Row locks are
+-- taken with SKIP LOCKED, batches' and URLs' alike, so nothing here waits for a lock another
+-- transaction holds (a fold's upsert of a batch's counts waited on this one's while this one
+-- waited on a batch the fold held: a deadlock, found by the same review); a fold or
+-- release_claim() meeting a row deleted here waits for this transaction, as any reader of the
+-- app's tables does. Not under REPEATABLE READ or SERIALIZABLE: locking a row a fold changed
 -- after this transaction's snapshot fails there with 40001, which a TRUNCATE alone never does.
 CREATE FUNCTION annotate_internal.truncated(kind text)
 RETURNS bigint
@@ -36,8 +40,16 @@ BEGIN
     END IF;
     IF kind OPERATOR(pg_catalog.=) 'urls' THEN
         IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.=) 'read committed' THEN
-            WITH mine AS MATERIALIZED (
-                SELECT q.url_id FROM annotate_internal.queue q FOR UPDATE SKIP LOCKED),
+            WITH pending AS MATERIALIZED (     -- URLs with writes not folded yet, this one's too
+                SELECT DISTINCT d.url_id FROM annotate_internal.pending_deltas() d),
+            free_batches AS MATERIALIZED (
+                SELECT b.batch_id FROM annotate_internal.batches b FOR UPDATE SKIP LOCKED),
+            mine AS MATERIALIZED (
+                SELECT q.url_id FROM annotate_internal.queue q
+                LEFT JOIN free_batches f ON f.batch_id OPERATOR(pg_catalog.=) q.batch_id
+                WHERE (q.batch_id IS NULL OR f.batch_id IS NOT NULL)
+                  AND NOT EXISTS (SELECT 1 FROM pending p WHERE p.url_id OPERATOR(pg_catalog.=) q.url_id)
+                FOR UPDATE OF q SKIP LOCKED),
             gone AS (
                 DELETE FROM annotate_internal.queue q USING mine m
                 WHERE q.url_id OPERATOR(pg_catalog.=) m.url_id
@@ -54,8 +66,8 @@ BEGIN
             -- that reaches many rows.
             INSERT INTO annotate_internal.queue_moved (xid, url_id) VALUES (me, NULL);
         END IF;
-        -- The URLs left: rows held by another transaction, URLs not folded yet (all of them
-        -- under REPEATABLE READ).
+        -- The URLs left: with writes pending, in a batch or a row another transaction holds,
+        -- not folded yet (all of them under REPEATABLE READ).
         INSERT INTO annotate_internal.queue_delta (xid, url_id, d_exists, d_manual)
         SELECT me, q.url_id, -1, CASE WHEN q.is_manual THEN -1 ELSE 0 END FROM annotate_internal.queue_now() q
         WHERE q.present;

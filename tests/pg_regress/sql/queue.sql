@@ -189,23 +189,26 @@ TRUNCATE public.link__locations__user_follows;
 SELECT count(*) FILTER (WHERE fa) AS followed FROM q;
 SELECT count(*) AS problems FROM annotate.verify();
 -- TRUNCATE urls deletes the queue's rows itself, with what they counted in their batches,
--- rather than append a delta per URL: only URLs not folded yet (here one made in this
--- transaction, which holds the fold lock: no fold but its own) get deltas. A URL made after it
--- is queued. Rolled back.
+-- rather than append a delta per URL: only URLs with writes not folded yet (here made, voted
+-- on and deleted in this transaction, which holds the fold lock: no fold but its own) keep
+-- their rows and get deltas, which count from them. Ids made again after it come back as new
+-- URLs, with no vote. Rolled back.
 BEGIN;
 SELECT FROM annotate_internal.take_lock(2, false);
 INSERT INTO public.urls (id, url, source) VALUES (5002, 'q.example/5002', 'manual');
 INSERT INTO public.annotation__url_type__user (url_id, user_id, type) VALUES (150, 8, 'data source');
+DELETE FROM public.urls WHERE id = 151;
 SELECT count(*) > 1000 AS queued FROM annotate_internal.queue;
 TRUNCATE public.urls CASCADE;
-SELECT (SELECT count(*) FROM annotate_internal.queue) AS queue_rows,
-       (SELECT count(*) FROM annotate_internal.queue_delta) < 10 AS few_deltas,
+SELECT (SELECT string_agg(url_id::text, ',' ORDER BY url_id) FROM annotate_internal.queue) AS rows_kept,
+       (SELECT count(*) FROM annotate_internal.queue_delta) < 20 AS few_deltas,
        (SELECT count(*) FROM annotate_internal.batches WHERE total_urls <> 0 OR annotated_urls <> 0) AS batches_counting;
 SELECT count(*) AS problems FROM annotate.verify();
-INSERT INTO public.urls (id, url, source) VALUES (5003, 'q.example/5003', 'collector');
-SELECT url_id FROM annotate.next_url_for_annotation(1, max_urls => 5);
+INSERT INTO public.urls (id, url, source) VALUES (5003, 'q.example/5003', 'collector'), (150, 'q.example/150', 'collector'),
+    (151, 'q.example/151', 'collector');
+SELECT url_id, user_url_type_count FROM annotate.next_url_for_annotation(1, max_urls => 5);
 SELECT FROM annotate_internal.fold_now();
-SELECT url_id FROM annotate_internal.queue;
+SELECT url_id, user_votes FROM annotate_internal.queue ORDER BY url_id;
 SELECT count(*) AS problems FROM annotate.verify();
 ROLLBACK;
 SELECT count(*) AS problems FROM annotate.verify();
