@@ -296,122 +296,6 @@ INSERT INTO annotate_internal.health DEFAULT VALUES;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:45
--- requires:
---   internal
-
--- Scheduling refresh() with pg_cron. pg_cron is optional and lives in one database per server
--- (cron.database_name, postgres by default): when that is this database, schedule_refresh()
--- schedules here; otherwise its error shows the cron.schedule_in_database call to run there.
--- The job is named after the database ('annotate_ext refresh <database>'): pg_cron's job names
--- are one namespace per user across every database it serves.
-
-CREATE FUNCTION annotate.schedule_refresh(schedule text DEFAULT '17 3 * * *')
-RETURNS bigint
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    job bigint;
-    cron_db text := pg_catalog.current_setting('cron.database_name', true);
-BEGIN
-    IF schedule IS NULL THEN
-        RAISE EXCEPTION 'annotate.schedule_refresh: schedule must not be NULL'
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
-        IF cron_db IS NULL THEN
-            RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is not loaded on this server'
-                USING ERRCODE = 'feature_not_supported',
-                      HINT = 'Install pg_cron (Debian: postgresql-15-cron), add it to shared_preload_libraries, '
-                             'restart, CREATE EXTENSION pg_cron in the database cron.database_name names (postgres '
-                             'by default), and schedule from there with cron.schedule_in_database (see the README).';
-        END IF;
-        RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is in database %, not in this one', cron_db
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = pg_catalog.format(
-                      'In database %s run: SELECT cron.schedule_in_database(%L, %L, %L, %L);',
-                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
-                      schedule, 'SELECT annotate.refresh()', pg_catalog.current_database());
-    END IF;
-    -- A named job: scheduling again replaces the schedule.
-    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
-        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(), schedule,
-              'SELECT annotate.refresh()';
-    RETURN job;
-END
-$$;
-
-CREATE FUNCTION annotate.unschedule_refresh()
-RETURNS boolean
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    found_job boolean;
-    cron_db text := pg_catalog.current_setting('cron.database_name', true);
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
-        RAISE EXCEPTION 'annotate.unschedule_refresh: pg_cron is not installed in this database'
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = CASE WHEN cron_db IS NOT NULL THEN pg_catalog.format(
-                      'In database %s run: SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = %L AND database = %L;',
-                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
-                      pg_catalog.current_database()) END;
-    END IF;
-    EXECUTE 'SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname OPERATOR(pg_catalog.=) $1)' INTO found_job
-        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
-    IF found_job THEN
-        EXECUTE 'SELECT cron.unschedule($1)'
-            USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
-    END IF;
-    RETURN found_job;
-END
-$$;
-
--- The pg_cron job that runs refresh() for this database, for status(): its schedule and last
--- outcome when pg_cron is in this database; otherwise where pg_cron is (its job list is there,
--- out of reach from here; the runs themselves show in annotate.refresh_history either way).
-CREATE FUNCTION annotate_internal.cron_status()
-RETURNS jsonb
-LANGUAGE plpgsql
-STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    cron_db text := pg_catalog.current_setting('cron.database_name', true);
-    job jsonb;
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
-        RETURN pg_catalog.jsonb_build_object(
-            'in_this_database', false,
-            'cron_database', cron_db,
-            'note', CASE WHEN cron_db IS NULL THEN 'pg_cron is not loaded on this server'
-                         ELSE 'pg_cron is in database ' OPERATOR(pg_catalog.||) cron_db
-                              OPERATOR(pg_catalog.||) ': its jobs are listed there (cron.job)' END);
-    END IF;
-    -- The pattern has no backslash: it reads the same under standard_conforming_strings = off
-    -- ('annotate\.refresh\(' then became an invalid pattern, and status() failed).
-    EXECUTE $q$
-        SELECT pg_catalog.jsonb_build_object(
-                   'jobid', j.jobid, 'schedule', j.schedule, 'active', j.active,
-                   'last_run', (SELECT pg_catalog.jsonb_build_object('status', d.status, 'start_time', d.start_time,
-                                                                    'end_time', d.end_time,
-                                                                    'return_message', d.return_message)
-                                FROM cron.job_run_details d
-                                WHERE d.jobid OPERATOR(pg_catalog.=) j.jobid
-                                ORDER BY d.runid DESC LIMIT 1))
-        FROM cron.job j
-        WHERE j.command OPERATOR(pg_catalog.~) 'annotate[.]refresh[(]'
-          AND j.database OPERATOR(pg_catalog.=) pg_catalog.current_database()
-        ORDER BY j.jobid DESC LIMIT 1 $q$
-    INTO job;
-    RETURN pg_catalog.jsonb_build_object('in_this_database', true, 'cron_database', cron_db, 'job', job);
-END
-$$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/lib.rs:38
 -- requires:
 --   internal
@@ -682,6 +566,122 @@ AS $$
     FROM annotate_internal.unmet_requirements() u
     WHERE u.column_name IS NULL
       AND u.problem OPERATOR(pg_catalog.=) pg_catalog.format('public.%I is missing', u.table_name)
+$$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:45
+-- requires:
+--   internal
+
+-- Scheduling refresh() with pg_cron. pg_cron is optional and lives in one database per server
+-- (cron.database_name, postgres by default): when that is this database, schedule_refresh()
+-- schedules here; otherwise its error shows the cron.schedule_in_database call to run there.
+-- The job is named after the database ('annotate_ext refresh <database>'): pg_cron's job names
+-- are one namespace per user across every database it serves.
+
+CREATE FUNCTION annotate.schedule_refresh(schedule text DEFAULT '17 3 * * *')
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    job bigint;
+    cron_db text := pg_catalog.current_setting('cron.database_name', true);
+BEGIN
+    IF schedule IS NULL THEN
+        RAISE EXCEPTION 'annotate.schedule_refresh: schedule must not be NULL'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        IF cron_db IS NULL THEN
+            RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is not loaded on this server'
+                USING ERRCODE = 'feature_not_supported',
+                      HINT = 'Install pg_cron (Debian: postgresql-15-cron), add it to shared_preload_libraries, '
+                             'restart, CREATE EXTENSION pg_cron in the database cron.database_name names (postgres '
+                             'by default), and schedule from there with cron.schedule_in_database (see the README).';
+        END IF;
+        RAISE EXCEPTION 'annotate.schedule_refresh: pg_cron is in database %, not in this one', cron_db
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = pg_catalog.format(
+                      'In database %s run: SELECT cron.schedule_in_database(%L, %L, %L, %L);',
+                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
+                      schedule, 'SELECT annotate.refresh()', pg_catalog.current_database());
+    END IF;
+    -- A named job: scheduling again replaces the schedule.
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(), schedule,
+              'SELECT annotate.refresh()';
+    RETURN job;
+END
+$$;
+
+CREATE FUNCTION annotate.unschedule_refresh()
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    found_job boolean;
+    cron_db text := pg_catalog.current_setting('cron.database_name', true);
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        RAISE EXCEPTION 'annotate.unschedule_refresh: pg_cron is not installed in this database'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = CASE WHEN cron_db IS NOT NULL THEN pg_catalog.format(
+                      'In database %s run: SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = %L AND database = %L;',
+                      cron_db, 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database(),
+                      pg_catalog.current_database()) END;
+    END IF;
+    EXECUTE 'SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname OPERATOR(pg_catalog.=) $1)' INTO found_job
+        USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
+    IF found_job THEN
+        EXECUTE 'SELECT cron.unschedule($1)'
+            USING 'annotate_ext refresh ' OPERATOR(pg_catalog.||) pg_catalog.current_database();
+    END IF;
+    RETURN found_job;
+END
+$$;
+
+-- The pg_cron job that runs refresh() for this database, for status(): its schedule and last
+-- outcome when pg_cron is in this database; otherwise where pg_cron is (its job list is there,
+-- out of reach from here; the runs themselves show in annotate.refresh_history either way).
+CREATE FUNCTION annotate_internal.cron_status()
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cron_db text := pg_catalog.current_setting('cron.database_name', true);
+    job jsonb;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        RETURN pg_catalog.jsonb_build_object(
+            'in_this_database', false,
+            'cron_database', cron_db,
+            'note', CASE WHEN cron_db IS NULL THEN 'pg_cron is not loaded on this server'
+                         ELSE 'pg_cron is in database ' OPERATOR(pg_catalog.||) cron_db
+                              OPERATOR(pg_catalog.||) ': its jobs are listed there (cron.job)' END);
+    END IF;
+    -- The pattern has no backslash: it reads the same under standard_conforming_strings = off
+    -- ('annotate\.refresh\(' then became an invalid pattern, and status() failed).
+    EXECUTE $q$
+        SELECT pg_catalog.jsonb_build_object(
+                   'jobid', j.jobid, 'schedule', j.schedule, 'active', j.active,
+                   'last_run', (SELECT pg_catalog.jsonb_build_object('status', d.status, 'start_time', d.start_time,
+                                                                    'end_time', d.end_time,
+                                                                    'return_message', d.return_message)
+                                FROM cron.job_run_details d
+                                WHERE d.jobid OPERATOR(pg_catalog.=) j.jobid
+                                ORDER BY d.runid DESC LIMIT 1))
+        FROM cron.job j
+        WHERE j.command OPERATOR(pg_catalog.~) 'annotate[.]refresh[(]'
+          AND j.database OPERATOR(pg_catalog.=) pg_catalog.current_database()
+        ORDER BY j.jobid DESC LIMIT 1 $q$
+    INTO job;
+    RETURN pg_catalog.jsonb_build_object('in_this_database', true, 'cron_database', cron_db, 'job', job);
+END
 $$;
 /* </end connected objects> */
 
@@ -1460,23 +1460,22 @@ $$;
 -- for every table it empties, the URLs' own rows maybe first: a URL gone since the last fold
 -- still has its counts taken away. The number of deltas appended.
 --
--- TRUNCATE urls under READ COMMITTED deletes the queue's rows itself instead, with what they
--- counted in their batches: a delta per URL, then a trigger per cascaded table each reading
--- the queue with every delta appended before it, took 7.5 s at 100k URLs (and the folder as
--- long again), holding every app table; deleting them takes 0.3 s. Only rows whose URL has no
--- write pending (a pending write counts from the folded row: deleted, its base would be lost,
--- and a URL id made again would come back wrong, found by a review), whose batch row is free
--- too, and which no other transaction holds: the others get deltas as before. Row locks are
--- taken with SKIP LOCKED, batches' and URLs' alike, so nothing here waits for a lock another
--- transaction holds (a fold's upsert of a batch's counts waited on this one's while this one
--- waited on a batch the fold held: a deadlock, found by the same review); a fold or
--- release_claim() meeting a row deleted here waits for this transaction, as any reader of the
--- app's tables does. Not under REPEATABLE READ or SERIALIZABLE: locking a row a fold changed
--- after this transaction's snapshot fails there with 40001, which a TRUNCATE alone never does.
+-- Cost: one pass per table over the queue and the pending writes of that table's kind (not
+-- queue_now(), which sums every pending write of every kind: in a TRUNCATE of several tables,
+-- urls ... CASCADE above all, each table's pass read the writes appended for the tables
+-- before it, 7.5 s at 100k URLs), and the deltas packed: URLs with the same change appended
+-- together, up to 400 a row, as the capture triggers pack a statement's rows (src/held.rs).
+-- No row of the queue or of the batches is locked or written here: deleting the queue's rows
+-- directly (a version of this function did) held them and the batches' rows until the
+-- TRUNCATE's transaction ended, and a fold, or this transaction's own release_claim() or
+-- reconcile() behind one, met them: deadlocks, found by two reviews. A count beyond what a
+-- delta's smallint holds is taken away in several rows.
 CREATE FUNCTION annotate_internal.truncated(kind text)
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+-- Its passes read the whole queue: past jit_above_cost, JIT compiling took 0.4 s of 0.5.
+SET jit = off
 AS $$
 DECLARE
     me xid8 := pg_catalog.pg_current_xact_id();
@@ -1495,50 +1494,42 @@ BEGIN
         PERFORM annotate_internal.wake_folder_at_commit();
     END IF;
     IF kind OPERATOR(pg_catalog.=) 'urls' THEN
-        IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.=) 'read committed' THEN
-            WITH pending AS MATERIALIZED (     -- URLs with writes not folded yet, this one's too
-                SELECT DISTINCT d.url_id FROM annotate_internal.pending_deltas() d),
-            free_batches AS MATERIALIZED (
-                SELECT b.batch_id FROM annotate_internal.batches b FOR UPDATE SKIP LOCKED),
-            mine AS MATERIALIZED (
-                SELECT q.url_id FROM annotate_internal.queue q
-                LEFT JOIN free_batches f ON f.batch_id OPERATOR(pg_catalog.=) q.batch_id
-                WHERE (q.batch_id IS NULL OR f.batch_id IS NOT NULL)
-                  AND NOT EXISTS (SELECT 1 FROM pending p WHERE p.url_id OPERATOR(pg_catalog.=) q.url_id)
-                FOR UPDATE OF q SKIP LOCKED),
-            gone AS (
-                DELETE FROM annotate_internal.queue q USING mine m
-                WHERE q.url_id OPERATOR(pg_catalog.=) m.url_id
-                RETURNING q.batch_id, q.agency_rows OPERATOR(pg_catalog.>) 0 AS annotated),
-            counts AS (     -- what the rows deleted counted in their batches (as a fold counts it)
-                SELECT g.batch_id, pg_catalog.count(*) AS total,
-                       pg_catalog.count(*) FILTER (WHERE g.annotated) AS annotated
-                FROM gone g WHERE g.batch_id IS NOT NULL GROUP BY g.batch_id)
-            UPDATE annotate_internal.batches b
-            SET total_urls = b.total_urls OPERATOR(pg_catalog.-) c.total,
-                annotated_urls = b.annotated_urls OPERATOR(pg_catalog.-) c.annotated
-            FROM counts c WHERE b.batch_id OPERATOR(pg_catalog.=) c.batch_id;
-            -- Every resume point from before it is void (src/resume.rs), as after any change
-            -- that reaches many rows.
-            INSERT INTO annotate_internal.queue_moved (xid, url_id) VALUES (me, NULL);
-        END IF;
-        -- The URLs left: with writes pending, in a batch or a row another transaction holds,
-        -- not folded yet (all of them under REPEATABLE READ).
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_exists, d_manual)
-        SELECT me, q.url_id, -1, CASE WHEN q.is_manual THEN -1 ELSE 0 END FROM annotate_internal.queue_now() q
-        WHERE q.present;
+        -- Every URL the queue has now leaves it (a manual one takes its mark with it).
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, more_urls, d_exists, d_manual)
+        SELECT me, c.ids[1],
+               CASE WHEN pg_catalog.cardinality(c.ids) OPERATOR(pg_catalog.>) 1
+                    THEN c.ids[2:pg_catalog.cardinality(c.ids)] END,
+               -1, c.manual
+        FROM (SELECT k.manual, pg_catalog.array_agg(k.url_id ORDER BY k.url_id) AS ids
+              FROM (SELECT t.url_id, t.manual,
+                           (pg_catalog.row_number() OVER (PARTITION BY t.manual ORDER BY t.url_id)
+                               OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog./) 400 AS pack
+                    FROM (SELECT q.url_id, CASE WHEN q.is_manual THEN -1 ELSE 0 END AS manual
+                          FROM annotate_internal.queue_now() q WHERE q.present) t) k
+              GROUP BY k.manual, k.pack) c;
     ELSIF kind OPERATOR(pg_catalog.=) 'batch_link' THEN
-        -- Every URL leaves its batch: packed by batch, up to 400 URLs a row (as below).
+        -- Every URL leaves the batch it is linked to now: per URL and batch, the folded link
+        -- (1) plus the pending link changes (d_batch), linked when above 0 (a URL is linked to
+        -- one batch at most: the reading of pending_urls(), without its other sums).
         INSERT INTO annotate_internal.queue_delta (xid, url_id, more_urls, batch_id, d_batch)
         SELECT me, c.ids[1],
                CASE WHEN pg_catalog.cardinality(c.ids) OPERATOR(pg_catalog.>) 1
                     THEN c.ids[2:pg_catalog.cardinality(c.ids)] END,
                c.batch_id, -1
         FROM (SELECT k.batch_id, pg_catalog.array_agg(k.url_id ORDER BY k.url_id) AS ids
-              FROM (SELECT q.url_id, q.batch_id,
-                           (pg_catalog.row_number() OVER (PARTITION BY q.batch_id ORDER BY q.url_id)
+              FROM (SELECT t.url_id, t.batch_id,
+                           (pg_catalog.row_number() OVER (PARTITION BY t.batch_id ORDER BY t.url_id)
                                OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog./) 400 AS pack
-                    FROM annotate_internal.queue_now() q WHERE q.batch_id IS NOT NULL) k
+                    FROM (SELECT COALESCE(q.url_id, p.url_id) AS url_id, COALESCE(q.batch_id, p.batch_id) AS batch_id
+                          FROM (SELECT f.url_id, f.batch_id FROM annotate_internal.queue f
+                                WHERE f.batch_id IS NOT NULL) q
+                          FULL JOIN (SELECT d.url_id, d.batch_id, pg_catalog.sum(d.d_batch)::integer AS d
+                                     FROM annotate_internal.pending_deltas() d
+                                     WHERE d.d_batch OPERATOR(pg_catalog.<>) 0
+                                     GROUP BY d.url_id, d.batch_id) p
+                            ON p.url_id OPERATOR(pg_catalog.=) q.url_id AND p.batch_id OPERATOR(pg_catalog.=) q.batch_id
+                          WHERE (CASE WHEN q.url_id IS NULL THEN 0 ELSE 1 END OPERATOR(pg_catalog.+) COALESCE(p.d, 0))
+                                OPERATOR(pg_catalog.>) 0) t) k
               GROUP BY k.batch_id, k.pack) c;
     ELSIF kind OPERATOR(pg_catalog.=) ANY ('{url_type_user,url_type_anon,url_type_auto,agency_user,validated,suspended}'::text[]) THEN
         -- What the table's rows count now, URL by URL (n): the folded value plus the pending
@@ -1561,9 +1552,9 @@ BEGIN
                CASE WHEN kind OPERATOR(pg_catalog.=) 'validated' THEN c.change ELSE 0 END,
                CASE WHEN kind OPERATOR(pg_catalog.=) 'suspended' THEN c.change ELSE 0 END
         FROM (SELECT k.change, pg_catalog.array_agg(k.url_id ORDER BY k.url_id) AS ids
-              FROM (SELECT t.url_id, t.change,
-                           (pg_catalog.row_number() OVER (PARTITION BY t.change ORDER BY t.url_id)
-                               OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog./) 400 AS pack
+              FROM (SELECT t.url_id, x.change,
+                           (pg_catalog.row_number() OVER (PARTITION BY x.change, x.piece ORDER BY t.url_id)
+                               OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog./) 400 AS pack, x.piece
                     FROM (SELECT n.url_id,
                                  CASE WHEN kind OPERATOR(pg_catalog.=) ANY ('{validated,suspended}'::text[]) THEN -1
                                       ELSE OPERATOR(pg_catalog.-) n.now END AS change
@@ -1589,8 +1580,16 @@ BEGIN
                                            GROUP BY w.url_id) p ON p.url_id OPERATOR(pg_catalog.=) q.url_id) n
                           WHERE CASE WHEN kind OPERATOR(pg_catalog.=) ANY ('{validated,suspended}'::text[])
                                      THEN n.now OPERATOR(pg_catalog.>) 0
-                                     ELSE n.now OPERATOR(pg_catalog.<>) 0 END) t) k
-              GROUP BY k.change, k.pack) c;
+                                     ELSE n.now OPERATOR(pg_catalog.<>) 0 END) t
+                    -- in pieces a smallint holds (the last one the rest)
+                    CROSS JOIN LATERAL (
+                        SELECT i.piece,
+                               pg_catalog.sign(t.change)::integer OPERATOR(pg_catalog.*)
+                                   LEAST(32767, pg_catalog.abs(t.change) OPERATOR(pg_catalog.-)
+                                                ((i.piece OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.*) 32767)) AS change
+                        FROM pg_catalog.generate_series(1, (pg_catalog.abs(t.change) OPERATOR(pg_catalog.-) 1)
+                                                              OPERATOR(pg_catalog./) 32767 OPERATOR(pg_catalog.+) 1) AS i(piece)) x) k
+              GROUP BY k.change, k.piece, k.pack) c;
     ELSIF kind OPERATOR(pg_catalog.=) ANY ('{follow,batch_location}'::text[]) THEN
         -- No batch is followed any more: every batch that was is recomputed.
         INSERT INTO annotate_internal.batch_event (xid, batch_id)
@@ -2807,45 +2806,6 @@ CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::api::annotate_in
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:509
--- annotate_ext::api::annotate_internal::fold_now
-CREATE  FUNCTION annotate_internal."fold_now"() RETURNS bigint /* i64 */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'fold_now_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:440
--- annotate_ext::api::annotate_internal::watch_begin
-CREATE  FUNCTION annotate_internal."watch_begin"() RETURNS bool /* bool */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'watch_begin_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:433
--- annotate_ext::api::annotate_internal::in_watch
-CREATE  FUNCTION annotate_internal."in_watch"() RETURNS bool /* bool */
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'in_watch_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:468
--- annotate_ext::api::annotate_internal::take_lock
-CREATE  FUNCTION annotate_internal."take_lock"(
-	"key" INT, /* i32 */
-	"shared" bool /* bool */
-) RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'take_lock_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api.rs:462
 -- annotate_ext::api::annotate_internal::try_lock
 CREATE  FUNCTION annotate_internal."try_lock"(
@@ -2867,23 +2827,12 @@ AS 'MODULE_PATHNAME', 'request_planning_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api.rs:455
--- annotate_ext::api::annotate_internal::refuse_planner_hazards
-CREATE  FUNCTION annotate_internal."refuse_planner_hazards"(
-	"caller" TEXT /* & str */
-) RETURNS void
+-- src/api.rs:433
+-- annotate_ext::api::annotate_internal::in_watch
+CREATE  FUNCTION annotate_internal."in_watch"() RETURNS bool /* bool */
 STRICT
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'refuse_planner_hazards_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api.rs:485
--- annotate_ext::api::annotate_internal::wake_folder
-CREATE  FUNCTION annotate_internal."wake_folder"() RETURNS void
-STRICT
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'wake_folder_wrapper';
+AS 'MODULE_PATHNAME', 'in_watch_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2893,6 +2842,29 @@ CREATE  FUNCTION annotate_internal."wake_folder_at_commit"() RETURNS void
 STRICT
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'wake_folder_at_commit_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:468
+-- annotate_ext::api::annotate_internal::take_lock
+CREATE  FUNCTION annotate_internal."take_lock"(
+	"key" INT, /* i32 */
+	"shared" bool /* bool */
+) RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'take_lock_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:455
+-- annotate_ext::api::annotate_internal::refuse_planner_hazards
+CREATE  FUNCTION annotate_internal."refuse_planner_hazards"(
+	"caller" TEXT /* & str */
+) RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'refuse_planner_hazards_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2907,26 +2879,35 @@ AS 'MODULE_PATHNAME', 'watch_end_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/api.rs:440
+-- annotate_ext::api::annotate_internal::watch_begin
+CREATE  FUNCTION annotate_internal."watch_begin"() RETURNS bool /* bool */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'watch_begin_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:485
+-- annotate_ext::api::annotate_internal::wake_folder
+CREATE  FUNCTION annotate_internal."wake_folder"() RETURNS void
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'wake_folder_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api.rs:509
+-- annotate_ext::api::annotate_internal::fold_now
+CREATE  FUNCTION annotate_internal."fold_now"() RETURNS bigint /* i64 */
+STRICT
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'fold_now_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/triggers.rs:441
 CREATE SCHEMA IF NOT EXISTS annotate_internal; /* annotate_ext::triggers::annotate_internal */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:480
--- annotate_ext::triggers::annotate_internal::capture_delete
-CREATE FUNCTION annotate_internal."capture_delete"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'capture_delete_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/triggers.rs:468
--- annotate_ext::triggers::annotate_internal::capture_insert
-CREATE FUNCTION annotate_internal."capture_insert"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'capture_insert_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2939,21 +2920,39 @@ CREATE FUNCTION annotate_internal."queue_written"()
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/triggers.rs:491
--- annotate_ext::triggers::annotate_internal::capture_truncate
-CREATE FUNCTION annotate_internal."capture_truncate"()
-	RETURNS TRIGGER
-	LANGUAGE c
-	AS 'MODULE_PATHNAME', 'capture_truncate_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/triggers.rs:450
 -- annotate_ext::triggers::annotate_internal::capture
 CREATE FUNCTION annotate_internal."capture"()
 	RETURNS TRIGGER
 	LANGUAGE c
 	AS 'MODULE_PATHNAME', 'capture_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:468
+-- annotate_ext::triggers::annotate_internal::capture_insert
+CREATE FUNCTION annotate_internal."capture_insert"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_insert_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:480
+-- annotate_ext::triggers::annotate_internal::capture_delete
+CREATE FUNCTION annotate_internal."capture_delete"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_delete_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/triggers.rs:491
+-- annotate_ext::triggers::annotate_internal::capture_truncate
+CREATE FUNCTION annotate_internal."capture_truncate"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'capture_truncate_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */

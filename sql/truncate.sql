@@ -4,23 +4,22 @@
 -- for every table it empties, the URLs' own rows maybe first: a URL gone since the last fold
 -- still has its counts taken away. The number of deltas appended.
 --
--- TRUNCATE urls under READ COMMITTED deletes the queue's rows itself instead, with what they
--- counted in their batches: a delta per URL, then a trigger per cascaded table each reading
--- the queue with every delta appended before it, took 7.5 s at 100k URLs (and the folder as
--- long again), holding every app table; deleting them takes 0.3 s. Only rows whose URL has no
--- write pending (a pending write counts from the folded row: deleted, its base would be lost,
--- and a URL id made again would come back wrong, found by a review), whose batch row is free
--- too, and which no other transaction holds: the others get deltas as before. Row locks are
--- taken with SKIP LOCKED, batches' and URLs' alike, so nothing here waits for a lock another
--- transaction holds (a fold's upsert of a batch's counts waited on this one's while this one
--- waited on a batch the fold held: a deadlock, found by the same review); a fold or
--- release_claim() meeting a row deleted here waits for this transaction, as any reader of the
--- app's tables does. Not under REPEATABLE READ or SERIALIZABLE: locking a row a fold changed
--- after this transaction's snapshot fails there with 40001, which a TRUNCATE alone never does.
+-- Cost: one pass per table over the queue and the pending writes of that table's kind (not
+-- queue_now(), which sums every pending write of every kind: in a TRUNCATE of several tables,
+-- urls ... CASCADE above all, each table's pass read the writes appended for the tables
+-- before it, 7.5 s at 100k URLs), and the deltas packed: URLs with the same change appended
+-- together, up to 400 a row, as the capture triggers pack a statement's rows (src/held.rs).
+-- No row of the queue or of the batches is locked or written here: deleting the queue's rows
+-- directly (a version of this function did) held them and the batches' rows until the
+-- TRUNCATE's transaction ended, and a fold, or this transaction's own release_claim() or
+-- reconcile() behind one, met them: deadlocks, found by two reviews. A count beyond what a
+-- delta's smallint holds is taken away in several rows.
 CREATE FUNCTION annotate_internal.truncated(kind text)
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+-- Its passes read the whole queue: past jit_above_cost, JIT compiling took 0.4 s of 0.5.
+SET jit = off
 AS $$
 DECLARE
     me xid8 := pg_catalog.pg_current_xact_id();
@@ -39,50 +38,42 @@ BEGIN
         PERFORM annotate_internal.wake_folder_at_commit();
     END IF;
     IF kind OPERATOR(pg_catalog.=) 'urls' THEN
-        IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.=) 'read committed' THEN
-            WITH pending AS MATERIALIZED (     -- URLs with writes not folded yet, this one's too
-                SELECT DISTINCT d.url_id FROM annotate_internal.pending_deltas() d),
-            free_batches AS MATERIALIZED (
-                SELECT b.batch_id FROM annotate_internal.batches b FOR UPDATE SKIP LOCKED),
-            mine AS MATERIALIZED (
-                SELECT q.url_id FROM annotate_internal.queue q
-                LEFT JOIN free_batches f ON f.batch_id OPERATOR(pg_catalog.=) q.batch_id
-                WHERE (q.batch_id IS NULL OR f.batch_id IS NOT NULL)
-                  AND NOT EXISTS (SELECT 1 FROM pending p WHERE p.url_id OPERATOR(pg_catalog.=) q.url_id)
-                FOR UPDATE OF q SKIP LOCKED),
-            gone AS (
-                DELETE FROM annotate_internal.queue q USING mine m
-                WHERE q.url_id OPERATOR(pg_catalog.=) m.url_id
-                RETURNING q.batch_id, q.agency_rows OPERATOR(pg_catalog.>) 0 AS annotated),
-            counts AS (     -- what the rows deleted counted in their batches (as a fold counts it)
-                SELECT g.batch_id, pg_catalog.count(*) AS total,
-                       pg_catalog.count(*) FILTER (WHERE g.annotated) AS annotated
-                FROM gone g WHERE g.batch_id IS NOT NULL GROUP BY g.batch_id)
-            UPDATE annotate_internal.batches b
-            SET total_urls = b.total_urls OPERATOR(pg_catalog.-) c.total,
-                annotated_urls = b.annotated_urls OPERATOR(pg_catalog.-) c.annotated
-            FROM counts c WHERE b.batch_id OPERATOR(pg_catalog.=) c.batch_id;
-            -- Every resume point from before it is void (src/resume.rs), as after any change
-            -- that reaches many rows.
-            INSERT INTO annotate_internal.queue_moved (xid, url_id) VALUES (me, NULL);
-        END IF;
-        -- The URLs left: with writes pending, in a batch or a row another transaction holds,
-        -- not folded yet (all of them under REPEATABLE READ).
-        INSERT INTO annotate_internal.queue_delta (xid, url_id, d_exists, d_manual)
-        SELECT me, q.url_id, -1, CASE WHEN q.is_manual THEN -1 ELSE 0 END FROM annotate_internal.queue_now() q
-        WHERE q.present;
+        -- Every URL the queue has now leaves it (a manual one takes its mark with it).
+        INSERT INTO annotate_internal.queue_delta (xid, url_id, more_urls, d_exists, d_manual)
+        SELECT me, c.ids[1],
+               CASE WHEN pg_catalog.cardinality(c.ids) OPERATOR(pg_catalog.>) 1
+                    THEN c.ids[2:pg_catalog.cardinality(c.ids)] END,
+               -1, c.manual
+        FROM (SELECT k.manual, pg_catalog.array_agg(k.url_id ORDER BY k.url_id) AS ids
+              FROM (SELECT t.url_id, t.manual,
+                           (pg_catalog.row_number() OVER (PARTITION BY t.manual ORDER BY t.url_id)
+                               OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog./) 400 AS pack
+                    FROM (SELECT q.url_id, CASE WHEN q.is_manual THEN -1 ELSE 0 END AS manual
+                          FROM annotate_internal.queue_now() q WHERE q.present) t) k
+              GROUP BY k.manual, k.pack) c;
     ELSIF kind OPERATOR(pg_catalog.=) 'batch_link' THEN
-        -- Every URL leaves its batch: packed by batch, up to 400 URLs a row (as below).
+        -- Every URL leaves the batch it is linked to now: per URL and batch, the folded link
+        -- (1) plus the pending link changes (d_batch), linked when above 0 (a URL is linked to
+        -- one batch at most: the reading of pending_urls(), without its other sums).
         INSERT INTO annotate_internal.queue_delta (xid, url_id, more_urls, batch_id, d_batch)
         SELECT me, c.ids[1],
                CASE WHEN pg_catalog.cardinality(c.ids) OPERATOR(pg_catalog.>) 1
                     THEN c.ids[2:pg_catalog.cardinality(c.ids)] END,
                c.batch_id, -1
         FROM (SELECT k.batch_id, pg_catalog.array_agg(k.url_id ORDER BY k.url_id) AS ids
-              FROM (SELECT q.url_id, q.batch_id,
-                           (pg_catalog.row_number() OVER (PARTITION BY q.batch_id ORDER BY q.url_id)
+              FROM (SELECT t.url_id, t.batch_id,
+                           (pg_catalog.row_number() OVER (PARTITION BY t.batch_id ORDER BY t.url_id)
                                OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog./) 400 AS pack
-                    FROM annotate_internal.queue_now() q WHERE q.batch_id IS NOT NULL) k
+                    FROM (SELECT COALESCE(q.url_id, p.url_id) AS url_id, COALESCE(q.batch_id, p.batch_id) AS batch_id
+                          FROM (SELECT f.url_id, f.batch_id FROM annotate_internal.queue f
+                                WHERE f.batch_id IS NOT NULL) q
+                          FULL JOIN (SELECT d.url_id, d.batch_id, pg_catalog.sum(d.d_batch)::integer AS d
+                                     FROM annotate_internal.pending_deltas() d
+                                     WHERE d.d_batch OPERATOR(pg_catalog.<>) 0
+                                     GROUP BY d.url_id, d.batch_id) p
+                            ON p.url_id OPERATOR(pg_catalog.=) q.url_id AND p.batch_id OPERATOR(pg_catalog.=) q.batch_id
+                          WHERE (CASE WHEN q.url_id IS NULL THEN 0 ELSE 1 END OPERATOR(pg_catalog.+) COALESCE(p.d, 0))
+                                OPERATOR(pg_catalog.>) 0) t) k
               GROUP BY k.batch_id, k.pack) c;
     ELSIF kind OPERATOR(pg_catalog.=) ANY ('{url_type_user,url_type_anon,url_type_auto,agency_user,validated,suspended}'::text[]) THEN
         -- What the table's rows count now, URL by URL (n): the folded value plus the pending
@@ -105,9 +96,9 @@ BEGIN
                CASE WHEN kind OPERATOR(pg_catalog.=) 'validated' THEN c.change ELSE 0 END,
                CASE WHEN kind OPERATOR(pg_catalog.=) 'suspended' THEN c.change ELSE 0 END
         FROM (SELECT k.change, pg_catalog.array_agg(k.url_id ORDER BY k.url_id) AS ids
-              FROM (SELECT t.url_id, t.change,
-                           (pg_catalog.row_number() OVER (PARTITION BY t.change ORDER BY t.url_id)
-                               OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog./) 400 AS pack
+              FROM (SELECT t.url_id, x.change,
+                           (pg_catalog.row_number() OVER (PARTITION BY x.change, x.piece ORDER BY t.url_id)
+                               OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog./) 400 AS pack, x.piece
                     FROM (SELECT n.url_id,
                                  CASE WHEN kind OPERATOR(pg_catalog.=) ANY ('{validated,suspended}'::text[]) THEN -1
                                       ELSE OPERATOR(pg_catalog.-) n.now END AS change
@@ -133,8 +124,16 @@ BEGIN
                                            GROUP BY w.url_id) p ON p.url_id OPERATOR(pg_catalog.=) q.url_id) n
                           WHERE CASE WHEN kind OPERATOR(pg_catalog.=) ANY ('{validated,suspended}'::text[])
                                      THEN n.now OPERATOR(pg_catalog.>) 0
-                                     ELSE n.now OPERATOR(pg_catalog.<>) 0 END) t) k
-              GROUP BY k.change, k.pack) c;
+                                     ELSE n.now OPERATOR(pg_catalog.<>) 0 END) t
+                    -- in pieces a smallint holds (the last one the rest)
+                    CROSS JOIN LATERAL (
+                        SELECT i.piece,
+                               pg_catalog.sign(t.change)::integer OPERATOR(pg_catalog.*)
+                                   LEAST(32767, pg_catalog.abs(t.change) OPERATOR(pg_catalog.-)
+                                                ((i.piece OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.*) 32767)) AS change
+                        FROM pg_catalog.generate_series(1, (pg_catalog.abs(t.change) OPERATOR(pg_catalog.-) 1)
+                                                              OPERATOR(pg_catalog./) 32767 OPERATOR(pg_catalog.+) 1) AS i(piece)) x) k
+              GROUP BY k.change, k.piece, k.pack) c;
     ELSIF kind OPERATOR(pg_catalog.=) ANY ('{follow,batch_location}'::text[]) THEN
         -- No batch is followed any more: every batch that was is recomputed.
         INSERT INTO annotate_internal.batch_event (xid, batch_id)
